@@ -1,0 +1,1 @@
+"""HTTP service (FastAPI) over monitor/ and models/: built in the service issue (#5)."""

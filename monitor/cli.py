@@ -1,0 +1,155 @@
+"""`monitor`: the command line over the analysis core. A thin layer: reading arguments, showing
+progress and printing reports; every decision is made in the library, so the CLI gives the
+verdict the server stores."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Callable, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from monitor.errors import MonitorError
+from monitor.findings import RULES, Verdict
+from monitor.footage.analyze import analyze_class
+from monitor.footage.report import ClassReport
+from monitor.manifest import load_class
+from monitor.policy import load_policy, profile_names
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="The training monitor: judges from evidence whether subsidised training happened.")
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+_VERDICT_STYLE = {Verdict.VALID: "green", Verdict.INVALID: "bold red", Verdict.REVIEW: "yellow"}
+
+
+def _fail(message: str) -> NoReturn:
+    err.print(f"error: {message}", markup=False, highlight=False)
+    raise typer.Exit(code=2)
+
+
+def _guarded(work: Callable[[], None]) -> None:
+    """Run a command so that bad input is one clear line and nothing else ever shows a traceback."""
+    try:
+        work()
+    except MonitorError as exc:
+        _fail(str(exc))
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        _fail("interrupted")
+    except Exception as exc:  # the promise: no stack trace reaches a user
+        _fail(f"internal error ({type(exc).__name__}: {exc}); please report it with the input that caused it")
+
+
+def _analyze_with_progress(manifest: Path) -> ClassReport:
+    loaded = load_class(manifest)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as progress:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: float, total: float) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        return analyze_class(loaded, on_progress=update)
+
+
+def _clock(value) -> str:
+    return value.strftime("%H:%M:%S") if value else "—"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+
+
+def print_report(report: ClassReport) -> None:
+    """The human-readable report: one row per class hour, then class-level findings and files."""
+    day = f" · {report.hours[0].start:%Y-%m-%d}" if report.hours else ""
+    table = Table(title=f"Class {report.class_id}{day} · policy {report.policy}")
+    for column in ("hour", "kind", "scheduled", "verdict", "longest run", "coverage"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("findings", no_wrap=True)
+    for hour in report.hours:
+        table.add_row(
+            str(hour.index), hour.kind, f"{hour.start:%H:%M}–{hour.end:%H:%M}",
+            f"[{_VERDICT_STYLE[hour.verdict]}]{hour.verdict.value}[/]", _minutes(hour.longest_continuous_s),
+            f"{hour.coverage:.0%}", str(len(hour.findings)) if hour.findings else "—",
+        )
+    out.print(table)
+    for hour in report.hours:
+        for f in hour.findings:
+            out.print(f"  hour {hour.index}  {f.rule:<22} {f.clause:<10} {_clock(f.start)}–{_clock(f.end)}  "
+                      f"{f.detail}  ({RULES[f.rule].title_zh})", markup=False, highlight=False)
+    for f in report.findings:
+        out.print(f"  class   {f.rule:<22} {f.clause:<10} {f.detail}  ({RULES[f.rule].title_zh})",
+                  markup=False, highlight=False)
+    for fr in report.files:
+        if fr.status == "analysed":
+            out.print(f"  file    {fr.path}: {_clock(fr.start)}–{_clock(fr.end)} ({fr.start_source} start), "
+                      f"{fr.width}×{fr.height} {fr.codec}, {fr.samples} samples at {fr.sampling}",
+                      markup=False, highlight=False)
+        else:
+            out.print(f"  file    {fr.path}: unreadable — {fr.reason}", markup=False, highlight=False)
+
+
+@app.command()
+def analyze(
+    manifest: Annotated[Path, typer.Argument(help="The class manifest (JSON); paths in it are relative to it.")],
+    json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
+) -> None:
+    """Judge every class hour of a recorded class (POLICY A1, A2)."""
+
+    def work() -> None:
+        report = _analyze_with_progress(manifest)
+        if json:
+            sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        else:
+            print_report(report)
+
+    _guarded(work)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write the sample class (default: a temporary folder).")] = None,
+) -> None:
+    """Make the sample class (one tampered hour) and analyse it."""
+
+    def work() -> None:
+        from sample_videos.make_sample import make_sample_class
+
+        target = out_dir or Path(tempfile.mkdtemp(prefix="monitor-demo-"))
+        err.print(f"making the sample class in {target} …")
+        manifest = make_sample_class(target)
+        print_report(_analyze_with_progress(manifest))
+
+    _guarded(work)
+
+
+@app.command()
+def policy(
+    name: Annotated[str | None, typer.Argument(help="A profile name; without one, list the profiles.")] = None,
+) -> None:
+    """Show the policy profiles and their parameters."""
+
+    def work() -> None:
+        if name is None:
+            for profile in profile_names():
+                out.print(profile)
+            return
+        for key, value in load_policy(name).model_dump().items():
+            out.print(f"{key} = {value}", markup=False, highlight=False)
+
+    _guarded(work)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,107 @@
+"""Findings and verdicts as data (POLICY C1).
+
+A finding names its rule and clause, the wall-clock interval, the measured value against the
+threshold and evidence an inspector can look at. A verdict is always computed from findings, so
+no verdict can exist without the reasons for it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Severity(StrEnum):
+    INVALIDATES = "invalidates"
+    REVIEW = "review"
+
+
+class Verdict(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+    REVIEW = "review"
+
+
+class Rule(BaseModel):
+    """A stable rule code, the clause it enforces and what it means, in both languages."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    clause: str
+    severity: Severity
+    title_en: str
+    title_zh: str
+
+
+_RULES = [
+    Rule(code="footage.gap", clause="003 §19", severity=Severity.REVIEW,
+         title_en="Hole in the recording", title_zh="录像存在时间缺口"),
+    Rule(code="footage.overlap", clause="003 §19", severity=Severity.REVIEW,
+         title_en="Recordings claim the same time", title_zh="多个录像文件时间重叠"),
+    Rule(code="footage.freeze", clause="003 §19", severity=Severity.REVIEW,
+         title_en="Frozen picture", title_zh="画面静止（冻结）"),
+    Rule(code="footage.black", clause="003 §19", severity=Severity.REVIEW,
+         title_en="Black or covered picture", title_zh="画面黑屏或被遮挡"),
+    Rule(code="footage.loop", clause="003 §19", severity=Severity.INVALIDATES,
+         title_en="Footage shown again (loop)", title_zh="录像重复播放（循环）"),
+    Rule(code="footage.splice", clause="003 §19", severity=Severity.INVALIDATES,
+         title_en="Other footage inserted (splice)", title_zh="插入其他录像（拼接）"),
+    Rule(code="file.unreadable", clause="003 §19", severity=Severity.REVIEW,
+         title_en="Recording file cannot be read", title_zh="录像文件无法读取"),
+    Rule(code="file.start_unknown", clause="003 §19", severity=Severity.REVIEW,
+         title_en="Recording start time unknown", title_zh="录像开始时间未知"),
+    Rule(code="practical.continuity", clause="003 §19", severity=Severity.INVALIDATES,
+         title_en="Practical hour without 15 minutes of continuous footage",
+         title_zh="实操培训每学时连续录像不足15分钟"),
+    Rule(code="theory.coverage", clause="003 §19", severity=Severity.INVALIDATES,
+         title_en="Theory hour not recorded in full", title_zh="理论教学未全程录像"),
+    # Class shape (A5): refused when the class is registered, never a silent flag.
+    Rule(code="class.size", clause="003 §20(1)", severity=Severity.INVALIDATES,
+         title_en="More than the allowed trainees in one class", title_zh="每班人数超过上限"),
+    Rule(code="class.teacher_ratio", clause="003 §20(1)", severity=Severity.INVALIDATES,
+         title_en="Too many trainees per teacher", title_zh="师生比超过1:20"),
+    Rule(code="class.hour_length", clause="003 §20(1)", severity=Severity.INVALIDATES,
+         title_en="Class hour shorter than allowed", title_zh="每课时不足40分钟"),
+    Rule(code="class.practical_share", clause="003 §20(1)", severity=Severity.INVALIDATES,
+         title_en="Too few practical hours", title_zh="实操课时占比不足"),
+    Rule(code="class.certificate_hours", clause="003 §20(1)", severity=Severity.INVALIDATES,
+         title_en="Certificate-only course too short", title_zh="结业证书类培训不足40学时"),
+]
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+
+
+class Finding(BaseModel):
+    """One observation of one rule over one interval, with what was measured and the evidence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    clause: str
+    severity: Severity
+    start: datetime | None = None
+    end: datetime | None = None
+    measured: float | str | None = None
+    threshold: float | str | None = None
+    detail: str = ""
+    evidence: dict[str, Any] = Field(default_factory=dict)
+
+
+def finding(rule: str, *, severity: Severity | None = None, **fields: Any) -> Finding:
+    """A finding of a catalogued rule: clause and default severity come from the catalogue."""
+    known = RULES[rule]
+    return Finding(rule=rule, clause=known.clause, severity=severity or known.severity, **fields)
+
+
+def verdict_of(findings: Iterable[Finding]) -> Verdict:
+    """Invalid if any finding invalidates, review if any asks for review, otherwise valid."""
+    severities = {f.severity for f in findings}
+    if Severity.INVALIDATES in severities:
+        return Verdict.INVALID
+    if Severity.REVIEW in severities:
+        return Verdict.REVIEW
+    return Verdict.VALID

@@ -1,0 +1,1 @@
+"""Recorded classroom training: packet timeline -> samples -> tamper detectors -> per-hour verdicts."""

@@ -1,0 +1,215 @@
+"""The class analysis: place every recording on the wall clock, run the detectors, and judge
+each class hour (POLICY A1, A2) from the footage that remains valid."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any, Callable
+
+import numpy as np
+
+from monitor.findings import Finding, finding, verdict_of
+from monitor.footage import intervals as iv
+from monitor.footage.black import BlackDetector
+from monitor.footage.events import FootageEvent
+from monitor.footage.freeze import FreezeDetector
+from monitor.footage.loop import LoopDetector
+from monitor.footage.media import PacketTimeline, UnreadableMedia, probe, sample
+from monitor.footage.placed import PlacedFile
+from monitor.footage.report import ClassReport, FileReport, HourReport, Run
+from monitor.footage.splice import SpliceDetector
+from monitor.manifest import ClassHour, LoadedClass
+from monitor.policy import Policy
+
+Progress = Callable[[str, float, float], None]  # (stage, done, total)
+
+
+def _silent(stage: str, done: float, total: float) -> None:
+    return None
+
+
+@dataclass
+class _Clock:
+    """Turns wall epoch seconds into datetimes in the class's own UTC offset."""
+
+    tz: tzinfo
+
+    def at(self, wall_s: float) -> datetime:
+        return datetime.fromtimestamp(wall_s, self.tz)
+
+
+def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent) -> ClassReport:
+    manifest, policy = loaded.manifest, loaded.policy
+    clock = _Clock(manifest.schedule[0].start.tzinfo)
+    class_findings: list[Finding] = []
+    file_reports: list[FileReport] = []
+
+    timelines: list[tuple[str, PacketTimeline, datetime, str]] = []
+    for ref in manifest.recordings:
+        path = loaded.recording_path(ref)
+        try:
+            timeline = probe(path)
+        except UnreadableMedia as exc:
+            file_reports.append(FileReport(path=ref.path, status="unreadable", reason=str(exc)))
+            class_findings.append(finding("file.unreadable", detail=f"{ref.path}: {exc}",
+                                          start=ref.start, evidence={"file": ref.path}))
+            continue
+        start, source = (ref.start, "declared") if ref.start else (timeline.creation_time, "container")
+        if start is None:
+            file_reports.append(FileReport(path=ref.path, status="unreadable",
+                                           reason="no start time: declare one in the manifest"))
+            class_findings.append(finding("file.start_unknown", evidence={"file": ref.path},
+                                          detail=f"{ref.path}: no declared start and no creation_time in the file"))
+            continue
+        timelines.append((ref.path, timeline, start, source))
+
+    total_s = sum(t.end_s - t.first_s for _, t, _, _ in timelines) or 1.0
+    done_s = 0.0
+    placed: list[PlacedFile] = []
+    for name, timeline, start, source in timelines:
+        def report(media_done: float, base: float = done_s) -> None:
+            on_progress("sampling", base + media_done, total_s)
+
+        try:
+            samples = sample(timeline, policy.sample_interval_s, report)
+        except UnreadableMedia as exc:
+            file_reports.append(FileReport(path=name, status="unreadable", reason=str(exc)))
+            class_findings.append(finding("file.unreadable", detail=f"{name}: {exc}", evidence={"file": name}))
+            continue
+        done_s += timeline.end_s - timeline.first_s
+        on_progress("sampling", done_s, total_s)
+        pf = PlacedFile(name=name, timeline=timeline, samples=samples, wall_start=start, start_source=source)
+        placed.append(pf)
+        if timeline.truncated:
+            class_findings.append(finding(
+                "file.unreadable", detail=f"{name}: {timeline.truncated}; the part before was analysed",
+                start=clock.at(pf.wall_end), evidence={"file": name, "media_s": round(timeline.end_s, 3)},
+            ))
+        file_reports.append(FileReport(
+            path=name, status="analysed", start=clock.at(pf.wall_begin), end=clock.at(pf.wall_end),
+            start_source=source, duration_s=round(timeline.end_s - timeline.first_s, 3), codec=timeline.codec,
+            width=timeline.width, height=timeline.height, sampling=samples.mode, samples=len(samples),
+        ))
+
+    on_progress("detecting", 0, len(placed) + 1)
+    events: list[tuple[PlacedFile, FootageEvent]] = []
+    black, freeze, splice = (BlackDetector.from_policy(policy), FreezeDetector.from_policy(policy),
+                             SpliceDetector.from_policy(policy))
+    for n, pf in enumerate(placed):
+        blank = np.array([black.blank(t) for t in pf.samples.thumbs], dtype=bool)
+        found = black.detect(pf.timeline, pf.samples)
+        found += freeze.detect(pf.timeline, pf.samples, skip=blank)
+        found += splice.detect(pf.timeline, pf.samples, skip=blank)
+        events.extend((pf, e) for e in found)
+        on_progress("detecting", n + 1, len(placed) + 1)
+    by_path = {pf.path: pf for pf in placed}
+    events.extend((by_path[e.path], e) for e in LoopDetector.from_policy(policy).detect(placed))
+    on_progress("detecting", len(placed) + 1, len(placed) + 1)
+
+    event_findings = [(pf.wall(e.start_s), pf.wall(e.end_s), _event_finding(pf, e, clock)) for pf, e in events]
+    coverage = iv.merge([seg for pf in placed for seg in _segments(pf, policy)], bridge_s=policy.gap_tolerance_s)
+    located = event_findings + _gap_findings(placed, coverage, manifest.schedule, policy, clock)
+    class_findings += _overlap_findings(placed, policy, clock)
+
+    invalid = [(a, b) for a, b, _ in event_findings]
+    hours = [_judge_hour(hour, coverage, invalid, located, policy, clock) for hour in manifest.schedule]
+    in_no_hour = [f for a, b, f in located
+                  if not any(iv.overlaps((a, b), (h.start.timestamp(), h.end.timestamp())) for h in manifest.schedule)]
+    return ClassReport(
+        class_id=manifest.class_id, policy=manifest.policy, policy_overrides=manifest.policy_overrides,
+        hours=hours, findings=class_findings + in_no_hour, files=file_reports,
+    )
+
+
+def _segments(pf: PlacedFile, policy: Policy) -> list[iv.Interval]:
+    """Wall intervals a file has footage for, split at timestamp holes longer than the tolerance."""
+    times = pf.timeline.times_s
+    breaks = np.flatnonzero(np.diff(times) > policy.gap_tolerance_s)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [times.size - 1]])
+    step = pf.timeline.frame_duration_s
+    return [(pf.wall(times[a]), pf.wall(times[b] + step)) for a, b in zip(starts, ends)]
+
+
+def _frame_ref(pf: PlacedFile, media_s: float) -> dict[str, Any]:
+    return {"file": pf.name, "media_s": round(float(media_s), 3)}
+
+
+def _event_finding(pf: PlacedFile, e: FootageEvent, clock: _Clock) -> Finding:
+    frames = [_frame_ref(pf, e.start_s), _frame_ref(pf, e.end_s)]
+    if e.rule == "footage.loop":
+        frames += [{"file": e.evidence["original_file"], "media_s": e.evidence["original_start_s"]},
+                   {"file": e.evidence["original_file"], "media_s": e.evidence["original_end_s"]}]
+    return finding(
+        e.rule, start=clock.at(pf.wall(e.start_s)), end=clock.at(pf.wall(e.end_s)),
+        measured=e.measured, threshold=e.threshold, detail=e.detail,
+        evidence={"file": pf.name, "media_start_s": round(e.start_s, 3), "media_end_s": round(e.end_s, 3),
+                  "frames": frames, **e.evidence},
+    )
+
+
+def _gap_findings(placed: list[PlacedFile], coverage: list[iv.Interval], schedule: list[ClassHour],
+                  policy: Policy, clock: _Clock) -> list[tuple[float, float, Finding]]:
+    """Every hole in the class's footage longer than the tolerance, within the span of the
+    schedule and the recordings, with the footage on either side as evidence."""
+    starts = [h.start.timestamp() for h in schedule] + [a for a, _ in coverage]
+    ends = [h.end.timestamp() for h in schedule] + [b for _, b in coverage]
+    out = []
+    for a, b in iv.holes(coverage, min(starts), max(ends)):
+        if b - a <= policy.gap_tolerance_s:
+            continue
+        evidence: dict[str, Any] = {}
+        before = [pf for pf in placed if abs(pf.wall_end - a) < 1e-3 or pf.wall_begin < a < pf.wall_end + 1e-3]
+        after = [pf for pf in placed if abs(pf.wall_begin - b) < 1e-3 or pf.wall_begin - 1e-3 < b < pf.wall_end]
+        if before:
+            evidence["before"] = _frame_ref(before[0], before[0].media(a))
+        if after:
+            evidence["after"] = _frame_ref(after[0], after[0].media(b))
+        out.append((a, b, finding(
+            "footage.gap", start=clock.at(a), end=clock.at(b), measured=round(b - a, 2),
+            threshold=policy.gap_tolerance_s, detail=f"no footage for {b - a:.1f} s", evidence=evidence,
+        )))
+    return out
+
+
+def _overlap_findings(placed: list[PlacedFile], policy: Policy, clock: _Clock) -> list[Finding]:
+    out = []
+    for i, a in enumerate(placed):
+        for b in placed[i + 1:]:
+            start, end = max(a.wall_begin, b.wall_begin), min(a.wall_end, b.wall_end)
+            if end - start > policy.gap_tolerance_s:
+                out.append(finding(
+                    "footage.overlap", start=clock.at(start), end=clock.at(end), measured=round(end - start, 2),
+                    threshold=policy.gap_tolerance_s, detail=f"{a.name} and {b.name} both claim {end - start:.1f} s",
+                    evidence={"files": [a.name, b.name]},
+                ))
+    return out
+
+
+def _judge_hour(hour: ClassHour, coverage: list[iv.Interval], invalid: list[iv.Interval],
+                located: list[tuple[float, float, Finding]], policy: Policy, clock: _Clock) -> HourReport:
+    h0, h1 = hour.start.timestamp(), hour.end.timestamp()
+    runs = iv.clip(iv.subtract(coverage, invalid), h0, h1)
+    longest = max((b - a for a, b in runs), default=0.0)
+    covered = iv.total(runs) / (h1 - h0)
+    findings = [f for a, b, f in sorted(located, key=lambda x: x[0]) if iv.overlaps((a, b), (h0, h1))]
+    if hour.kind == "practical" and longest < policy.practical_min_continuous_s:
+        findings.append(finding(
+            "practical.continuity", start=hour.start, end=hour.end, measured=round(longest, 2),
+            threshold=policy.practical_min_continuous_s,
+            detail=f"longest continuous valid footage {longest / 60:.1f} min, "
+                   f"{policy.practical_min_continuous_s / 60:g} min required",
+        ))
+    if hour.kind == "theory" and covered < policy.theory_min_coverage - 1e-9:
+        findings.append(finding(
+            "theory.coverage", start=hour.start, end=hour.end, measured=round(covered, 4),
+            threshold=policy.theory_min_coverage,
+            detail=f"valid footage covers {covered:.1%} of the hour, {policy.theory_min_coverage:.0%} required",
+        ))
+    return HourReport(
+        index=hour.index, kind=hour.kind, start=hour.start, end=hour.end, verdict=verdict_of(findings),
+        longest_continuous_s=round(longest, 2), coverage=round(min(covered, 1.0), 4),
+        runs=[Run(start=clock.at(a), end=clock.at(b), duration_s=round(b - a, 2)) for a, b in runs],
+        findings=findings,
+    )

@@ -1,0 +1,176 @@
+"""Loop (POLICY A2): footage already shown earlier in the class, shown again (usually re-encoded)
+to fill time that was not recorded.
+
+Samples alone cannot find a re-encoded copy: the copy's keyframes fall at other moments than the
+original's, and in a lively room pictures a second apart differ as much as any two. So the search
+decodes short stretches frame by frame, where a copy would begin (junctions the packets reveal,
+file starts) and at a regular interval. A stretch at least as long as the sampling step holds, for
+every earlier sample, the frame of the *same instant* if it is a copy; such a frame matches that
+sample to within re-encoding noise, far closer than the sample's own neighbours. Once the lag is
+known, the copy's start and end are found by bisection, decoding one frame of each side per step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from monitor.footage.events import FootageEvent
+from monitor.footage.junctions import junction_times
+from monitor.footage.media import decode_span
+from monitor.footage.pictures import distance, distances_to_many
+from monitor.footage.placed import PlacedFile
+from monitor.policy import Policy
+
+_EDGE_RESOLUTION_S = 0.2
+
+
+@dataclass(frozen=True)
+class _Match:
+    copy: PlacedFile
+    original: PlacedFile
+    copy_s: float  # media time in `copy` of a frame known to be a copy
+    lag_s: float  # wall seconds from the original to the copy
+    threshold: float  # distance under which two frames count as copies of one another
+    distance: float  # how close the matching pair was
+
+
+@dataclass(frozen=True)
+class LoopDetector:
+    min_s: float  # shortest repeat reported; also the smallest lag considered
+    match_ratio: float  # copy distance as a share of the original's motion between samples
+    match_max: float  # copy distance at most this (RMS grey levels)
+    min_motion: float  # samples moving less than this are too still to tell copies apart
+    junction_ratio: float  # packet size ratio that marks a junction
+    probe_interval_s: float  # a stretch is also searched this often
+
+    @classmethod
+    def from_policy(cls, policy: Policy) -> "LoopDetector":
+        return cls(policy.loop_min_s, policy.loop_match_ratio, policy.loop_match_max, policy.loop_min_motion,
+                   policy.junction_size_ratio, policy.loop_probe_interval_s)
+
+    def probe_times(self, placed: PlacedFile) -> np.ndarray:
+        timeline = placed.timeline
+        regular = np.arange(timeline.first_s, timeline.end_s, self.probe_interval_s)
+        return np.unique(np.concatenate([junction_times(timeline, self.junction_ratio), regular]))
+
+    def detect(self, files: list[PlacedFile]) -> list[FootageEvent]:
+        if not files:
+            return []
+        index = _SampleIndex(files)
+        window_s = index.max_spacing_s + 0.1
+        events: list[FootageEvent] = []
+        for placed in files:
+            searched_until = -np.inf
+            for at in self.probe_times(placed):
+                if at < searched_until or any(e.path == placed.path and e.start_s <= at < e.end_s for e in events):
+                    continue
+                searched_until = at + window_s
+                match = self._match_in(placed, at, window_s, index)
+                if match is None:
+                    continue
+                event = self._extent(match)
+                if event.duration_s >= self.min_s:
+                    events.append(event)
+        return events
+
+    def _match_in(self, placed: PlacedFile, at: float, window_s: float, index: "_SampleIndex") -> _Match | None:
+        """The best copy-of-an-earlier-sample among the frames of [at, at + window_s], if any."""
+        frames = list(decode_span(placed.path, at, at + window_s))
+        if not frames:
+            return None
+        times = np.array([t for t, _ in frames])
+        walls = np.array([placed.wall(t) for t in times])
+        usable = (index.wall_s <= walls.max() - self.min_s) & (index.motion >= self.min_motion)
+        if not usable.any():
+            return None
+        d = distances_to_many(np.stack([th for _, th in frames]), index.thumbs[usable])
+        motion = index.motion[usable]
+        limit = np.minimum(self.match_ratio * motion, self.match_max)[None, :]
+        ok = (d <= limit) & (index.wall_s[usable][None, :] <= walls[:, None] - self.min_s)
+        if not ok.any():
+            return None
+        score = np.where(ok, d / limit, np.inf)
+        f, i = np.unravel_index(int(np.argmin(score)), score.shape)
+        sample = np.flatnonzero(usable)[i]
+        return _Match(
+            copy=placed, original=index.file_of(sample), copy_s=float(times[f]),
+            lag_s=float(walls[f] - index.wall_s[sample]), threshold=float(limit[0, i]), distance=float(d[f, i]),
+        )
+
+    def _frame(self, placed: PlacedFile, media_s: float) -> np.ndarray | None:
+        half = placed.timeline.frame_duration_s / 2
+        for _, thumb in decode_span(placed.path, media_s - half, media_s + half):
+            return thumb
+        return None
+
+    def _copy_holds(self, match: _Match, copy_s: float) -> bool:
+        original_s = match.original.media(match.copy.wall(copy_s) - match.lag_s)
+        if not match.original.timeline.first_s <= original_s < match.original.timeline.end_s:
+            return False
+        a, b = self._frame(match.copy, copy_s), self._frame(match.original, original_s)
+        return a is not None and b is not None and distance(a, b) <= match.threshold
+
+    def _bisect(self, match: _Match, holds_s: float, fails_s: float) -> tuple[float, float]:
+        """Narrow a time where the copy holds and one where it does not down to the edge between."""
+        while abs(fails_s - holds_s) > _EDGE_RESOLUTION_S:
+            mid = (holds_s + fails_s) / 2
+            if self._copy_holds(match, mid):
+                holds_s = mid
+            else:
+                fails_s = mid
+        return holds_s, fails_s
+
+    def _extent(self, match: _Match) -> FootageEvent:
+        timeline = match.copy.timeline
+        first, last = timeline.first_s, timeline.end_s - timeline.frame_duration_s
+        start = first if self._copy_holds(match, first) else self._bisect(match, match.copy_s, first)[0]
+        end = timeline.end_s if self._copy_holds(match, last) else self._bisect(match, match.copy_s, last)[1]
+        original_start = match.original.media(match.copy.wall(start) - match.lag_s)
+        return FootageEvent(
+            rule="footage.loop", path=match.copy.path, start_s=start, end_s=end,
+            measured=round(end - start, 2), threshold=self.min_s,
+            detail=f"{end - start:.1f} s repeat footage shown {match.lag_s:.1f} s earlier",
+            evidence={
+                "original_file": match.original.name,
+                "original_start_s": round(original_start, 3),
+                "original_end_s": round(original_start + (end - start), 3),
+                "lag_s": round(match.lag_s, 3),
+                "match_distance": round(match.distance, 3),
+                "match_threshold": round(match.threshold, 3),
+            },
+        )
+
+
+class _SampleIndex:
+    """Every sample of the class on one wall-clock axis, with how much each one moves."""
+
+    def __init__(self, files: list[PlacedFile]) -> None:
+        self._files = files
+        walls, thumbs, motion, owner, spacing = [], [], [], [], [0.0]
+        for n, placed in enumerate(files):
+            s = placed.samples
+            walls.append(s.times_s + (placed.wall(0.0)))
+            thumbs.append(s.thumbs)
+            owner.append(np.full(len(s), n))
+            motion.append(_neighbour_motion(s.thumbs))
+            if len(s) > 1:
+                spacing.append(float(np.max(np.diff(s.times_s))))
+        self.wall_s = np.concatenate(walls)
+        self.thumbs = np.concatenate(thumbs)
+        self.motion = np.concatenate(motion)
+        self._owner = np.concatenate(owner)
+        self.max_spacing_s = max(spacing)
+
+    def file_of(self, sample: int) -> PlacedFile:
+        return self._files[int(self._owner[sample])]
+
+
+def _neighbour_motion(thumbs: np.ndarray) -> np.ndarray:
+    """For each sample, the distance to its nearer neighbouring sample (inf when alone)."""
+    n = len(thumbs)
+    if n < 2:
+        return np.full(n, np.inf)
+    steps = np.array([distance(thumbs[k], thumbs[k - 1]) for k in range(1, n)])
+    return np.minimum(np.concatenate([[np.inf], steps]), np.concatenate([steps, [np.inf]]))

@@ -1,0 +1,227 @@
+"""Reading recordings through PyAV: packet timelines without decoding, sampled thumbnails, spans.
+
+Everything the detectors look at is a small grey thumbnail (THUMB_W x THUMB_H) of the luma plane,
+so memory does not grow with resolution and only a few kilobytes are kept per sample.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterator
+
+import av
+import cv2
+import numpy as np
+
+THUMB_W, THUMB_H = 64, 36
+_LUMA_FORMATS = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"}
+
+
+class UnreadableMedia(Exception):
+    """The file is not a readable video: the message is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class PacketTimeline:
+    """What demuxing alone tells about one file: frame times, packet sizes and keyframes."""
+
+    path: Path
+    times_s: np.ndarray  # presentation times of video frames, media seconds, sorted
+    sizes: np.ndarray  # packet sizes in bytes, same order
+    keyframes: np.ndarray  # bool, same order
+    width: int
+    height: int
+    codec: str
+    frame_duration_s: float
+    creation_time: datetime | None
+    truncated: str | None  # why demuxing stopped early, if it did
+
+    @property
+    def first_s(self) -> float:
+        return float(self.times_s[0])
+
+    @property
+    def end_s(self) -> float:
+        """Media time just after the last frame."""
+        return float(self.times_s[-1]) + self.frame_duration_s
+
+    @property
+    def keyframe_times_s(self) -> np.ndarray:
+        return self.times_s[self.keyframes]
+
+
+def _open_video(path: Path) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except (av.FFmpegError, UnicodeDecodeError, OSError) as exc:
+        raise UnreadableMedia(f"not a readable media file ({_reason(exc)})") from None
+    if not container.streams.video:
+        container.close()
+        raise UnreadableMedia("no video stream")
+    stream = container.streams.video[0]
+    if stream.codec_context is None or not stream.codec_context.width:
+        container.close()
+        raise UnreadableMedia("video stream has no decodable picture size")
+    return container, stream
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.split("\n")[0][:200]
+
+
+def _creation_time(container: av.container.InputContainer) -> datetime | None:
+    raw = container.metadata.get("creation_time")
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
+
+
+def probe(path: Path) -> PacketTimeline:
+    """Demux every packet of the video stream (no decoding) into a timeline."""
+    container, stream = _open_video(path)
+    times: list[float] = []
+    sizes: list[int] = []
+    keys: list[bool] = []
+    truncated: str | None = None
+    tb = float(stream.time_base)
+    try:
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue
+            ts = packet.pts if packet.pts is not None else packet.dts
+            if ts is None:
+                continue
+            times.append(ts * tb)
+            sizes.append(packet.size)
+            keys.append(bool(packet.is_keyframe))
+    except (av.FFmpegError, OSError) as exc:
+        truncated = f"stops early: {_reason(exc)}"
+    finally:
+        creation = _creation_time(container)
+        width, height = stream.codec_context.width, stream.codec_context.height
+        codec = stream.codec_context.name
+        rate = stream.average_rate or stream.guessed_rate
+        container.close()
+    if not times:
+        raise UnreadableMedia(truncated or "no video frames")
+    order = np.argsort(times, kind="stable")
+    times_s = np.asarray(times, dtype=np.float64)[order]
+    steps = np.diff(times_s)
+    typical = float(np.median(steps)) if steps.size else (1.0 / float(rate) if rate else 0.04)
+    return PacketTimeline(
+        path=path,
+        times_s=times_s,
+        sizes=np.asarray(sizes, dtype=np.int32)[order],
+        keyframes=np.asarray(keys, dtype=bool)[order],
+        width=width,
+        height=height,
+        codec=codec,
+        frame_duration_s=typical if typical > 0 else 0.04,
+        creation_time=creation,
+        truncated=truncated,
+    )
+
+
+def thumbnail(frame: av.VideoFrame) -> np.ndarray:
+    """The luma plane shrunk to THUMB_W x THUMB_H by area averaging (uint8)."""
+    if frame.format.name in _LUMA_FORMATS:
+        plane = frame.planes[0]
+        luma = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+    else:
+        luma = frame.to_ndarray(format="gray")
+    return cv2.resize(np.ascontiguousarray(luma), (THUMB_W, THUMB_H), interpolation=cv2.INTER_AREA)
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Thumbnails of one file at its sample instants (media seconds)."""
+
+    times_s: np.ndarray  # (n,)
+    thumbs: np.ndarray  # (n, THUMB_H, THUMB_W) uint8
+    mode: str  # "keyframes" or "interval"
+
+    def __len__(self) -> int:
+        return int(self.times_s.size)
+
+
+def choose_mode(timeline: PacketTimeline, interval_s: float) -> str:
+    """Keyframes alone suffice when they are never further apart than the sampling step."""
+    keys = timeline.keyframe_times_s
+    if keys.size >= 2 and float(np.max(np.diff(keys))) <= interval_s * 1.05 and keys[0] - timeline.first_s <= interval_s:
+        return "keyframes"
+    return "interval"
+
+
+def sample(
+    timeline: PacketTimeline,
+    interval_s: float,
+    on_progress: Callable[[float], None] | None = None,
+) -> Samples:
+    """Decode only what the sampling needs: keyframes where they are dense enough, else every frame
+    but keep one per `interval_s`. Decode errors end the sampling of this file early (the packet
+    timeline already knows how long it is)."""
+    mode = choose_mode(timeline, interval_s)
+    container, stream = _open_video(timeline.path)
+    context = stream.codec_context
+    context.thread_type = "AUTO"
+    if mode == "keyframes":
+        context.skip_frame = "NONKEY"
+    times: list[float] = []
+    thumbs: list[np.ndarray] = []
+    next_due = -np.inf
+    last_report = 0.0
+    try:
+        for frame in container.decode(stream):
+            if frame.time is None:
+                continue
+            t = float(frame.time)
+            if mode == "interval" and t < next_due:
+                continue
+            times.append(t)
+            thumbs.append(thumbnail(frame))
+            next_due = t + interval_s * 0.999
+            if on_progress is not None and t - last_report >= 10.0:
+                on_progress(t - timeline.first_s)
+                last_report = t
+    except (av.FFmpegError, OSError):
+        pass
+    finally:
+        container.close()
+    if not times:
+        raise UnreadableMedia("no frame could be decoded")
+    order = np.argsort(times, kind="stable")
+    return Samples(
+        times_s=np.asarray(times, dtype=np.float64)[order],
+        thumbs=np.stack(thumbs)[order],
+        mode=mode,
+    )
+
+
+def decode_span(path: Path, start_s: float, end_s: float) -> Iterator[tuple[float, np.ndarray]]:
+    """Every frame with start_s <= time <= end_s, as (media time, thumbnail); used to pin an event's
+    edge to the frame once the samples have said roughly where it is."""
+    container, stream = _open_video(path)
+    stream.codec_context.thread_type = "AUTO"
+    try:
+        target = int(max(start_s, 0.0) / float(stream.time_base))
+        container.seek(target, stream=stream, backward=True, any_frame=False)
+        for frame in container.decode(stream):
+            if frame.time is None:
+                continue
+            t = float(frame.time)
+            if t < start_s - 1e-6:
+                continue
+            if t > end_s + 1e-6:
+                break
+            yield t, thumbnail(frame)
+    except (av.FFmpegError, OSError):
+        return
+    finally:
+        container.close()

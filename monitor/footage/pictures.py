@@ -1,0 +1,54 @@
+"""Comparisons between grey thumbnails, each chosen for what it must ignore.
+
+- `max_block_change`: the largest change of any block. Sensor noise averages out inside a block;
+  a moving hand does not, so a still but live classroom is never "unchanged".
+- `similarity`: normalised correlation. Brightness and contrast drop out, so lights switched on
+  keep the scene "the same" while a cut to another room does not.
+- `distance`: root-mean-square difference, for finding copies of one exact frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def max_block_change(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(a.astype(np.int16) - b.astype(np.int16))))
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    v = x.astype(np.float32).reshape(x.shape[0], -1) if x.ndim == 3 else x.astype(np.float32).reshape(1, -1)
+    v = v - v.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    return np.divide(v, norms, out=np.zeros_like(v), where=norms > 1e-6)
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation of two thumbnails in [-1, 1]; two uniform pictures count as the same scene."""
+    va, vb = _standardise(a)[0], _standardise(b)[0]
+    if not va.any() and not vb.any():
+        return 1.0
+    return float(va @ vb)
+
+
+def similarity_many(ref: np.ndarray, thumbs: np.ndarray) -> np.ndarray:
+    """similarity(ref, t) for every thumbnail t of a stack, vectorised."""
+    return (_standardise(thumbs) @ _standardise(ref)[0]).astype(np.float64)
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    d = a.astype(np.float32) - b.astype(np.float32)
+    return float(np.sqrt(np.mean(d * d)))
+
+
+def distances_to_many(query: np.ndarray, thumbs: np.ndarray) -> np.ndarray:
+    """RMS distance of every query thumbnail (q, h, w) to every stacked thumbnail (n, h, w): (q, n)."""
+    q = query.reshape(query.shape[0], -1).astype(np.float32)
+    t = thumbs.reshape(thumbs.shape[0], -1).astype(np.float32)
+    sq = (q * q).sum(1)[:, None] + (t * t).sum(1)[None, :] - 2.0 * (q @ t.T)
+    return np.sqrt(np.maximum(sq, 0.0) / q.shape[1])
+
+
+def is_blank(thumb: np.ndarray, luma_max: float, contrast_max: float) -> bool:
+    """Black (dark) or covered (uniform) picture."""
+    return float(thumb.mean()) <= luma_max or float(thumb.std()) <= contrast_max

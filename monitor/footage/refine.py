@@ -1,0 +1,34 @@
+"""Pinning an event's edge to the frame.
+
+Samples say an edge lies between two sample instants; decoding just that stretch (one GOP or so)
+finds the first frame where the picture changes state. This is the only place where frames other
+than the samples are decoded, so it is where the cost of precision is paid, and only for events.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from monitor.footage.media import decode_span
+
+
+def first_frame_where(
+    path: Path, after_s: float, until_s: float, predicate: Callable[[np.ndarray], bool]
+) -> float | None:
+    """Media time of the first frame in (after_s, until_s] whose thumbnail satisfies predicate."""
+    for t, thumb in decode_span(path, after_s, until_s):
+        if t > after_s + 1e-6 and predicate(thumb):
+            return t
+    return None
+
+
+def edge(
+    path: Path, after_s: float, until_s: float, predicate: Callable[[np.ndarray], bool]
+) -> float:
+    """Like first_frame_where, falling back to the later sample when no frame in between qualifies
+    (which happens when the state changes exactly at that sample)."""
+    found = first_frame_where(path, after_s, until_s, predicate)
+    return until_s if found is None else found

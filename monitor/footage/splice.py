@@ -1,0 +1,68 @@
+"""Splice (POLICY A2): footage of another room, day or camera inserted into a fixed camera's
+recording. A fixed classroom camera has no cuts, but edited footage and real life do have abrupt
+changes, so a splice is a cut *and a return*: the scene before the cut comes back later, and
+everything between is foreign. Correlation ignores brightness, so lights switched on are no cut."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from monitor.footage.events import FootageEvent
+from monitor.footage.media import PacketTimeline, Samples
+from monitor.footage.pictures import similarity, similarity_many
+from monitor.footage.refine import edge
+from monitor.policy import Policy
+
+
+@dataclass(frozen=True)
+class SpliceDetector:
+    cut_similarity_max: float  # consecutive pictures correlating less than this are a cut
+    return_similarity_min: float  # a later picture correlating this much with the pre-cut one is a return
+
+    @classmethod
+    def from_policy(cls, policy: Policy) -> "SpliceDetector":
+        return cls(policy.splice_cut_similarity_max, policy.splice_return_similarity_min)
+
+    def detect(self, timeline: PacketTimeline, samples: Samples, skip: np.ndarray | None = None) -> list[FootageEvent]:
+        """`skip` marks samples another detector explains: a cut to black is the black detector's."""
+        thumbs, times = samples.thumbs, samples.times_s
+        skip = np.zeros(len(samples), dtype=bool) if skip is None else skip
+        events = []
+        k = 1
+        while k < len(samples):
+            before = thumbs[k - 1]
+            if skip[k] or skip[k - 1] or similarity(before, thumbs[k]) >= self.cut_similarity_max:
+                k += 1
+                continue
+            later = similarity_many(before, thumbs[k:])
+            back = [i for i, s in enumerate(later) if s >= self.return_similarity_min]
+            if not back:
+                k += 1  # a cut with no return: edited footage, or the camera moved for good
+                continue
+            m = k + back[0]
+
+            def foreign(t, ref=before) -> bool:
+                return similarity(ref, t) < self.cut_similarity_max
+
+            def home(t, ref=before) -> bool:
+                return similarity(ref, t) >= self.return_similarity_min
+
+            start = edge(timeline.path, times[k - 1], times[k], foreign)
+            end = edge(timeline.path, times[m - 1], times[m], home)
+            events.append(FootageEvent(
+                rule="footage.splice", path=timeline.path, start_s=start, end_s=end,
+                measured=round(similarity(before, thumbs[k]), 3),
+                threshold=self.cut_similarity_max,
+                detail=f"{end - start:.1f} s of other footage inserted, then the scene returns",
+                evidence={
+                    "before_s": round(float(times[k - 1]), 3),
+                    "inserted_s": round(float(times[k]), 3),
+                    "after_s": round(float(times[m]), 3),
+                    "similarity_at_cut": round(similarity(before, thumbs[k]), 3),
+                    "similarity_on_return": round(float(later[m - k]), 3),
+                },
+            ))
+            k = m + 1
+        return events

@@ -1,0 +1,106 @@
+"""Policy profiles: POLICY.md's table as data files, loaded and validated.
+
+Every threshold the monitor applies comes from here, so a city with other numbers is one file
+away and the code holds no policy numbers of its own.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from monitor.errors import PolicyError
+
+_PROFILE_DIR = "profiles"
+
+
+class Policy(BaseModel):
+    """The parameters of one profile. No field has a default: values come only from the data files."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    # A1/A2 continuity
+    practical_min_continuous_s: float
+    theory_min_coverage: float
+    gap_tolerance_s: float
+    freeze_max_s: float
+    freeze_change_max: float
+    black_max_s: float
+    black_luma_max: float
+    covered_contrast_max: float
+    sample_interval_s: float
+    loop_min_s: float
+    loop_match_ratio: float
+    loop_match_max: float
+    loop_probe_interval_s: float
+    loop_min_motion: float
+    junction_size_ratio: float
+    splice_cut_similarity_max: float
+    splice_return_similarity_min: float
+    # A5 class shape
+    max_class_size: int
+    trainee_per_teacher_max: int
+    class_hour_min_s: float
+    practical_share_min: float
+    certificate_only_min_hours: int
+    # A3/A4
+    all_trainees_visible: bool
+    min_sightings_per_hour: int
+    check_interval_s: float
+    # B
+    popup_max_gap_s: float
+    online_theory_share_max: float | None
+    cooldown_after_assessment_days: int
+
+    @field_validator("online_theory_share_max", mode="before")
+    @classmethod
+    def _none_word(cls, value: Any) -> Any:
+        # TOML has no null: profiles write "none" where a document sets no such limit.
+        return None if value == "none" else value
+
+
+def parameter_names() -> list[str]:
+    """The names a profile or an override may set."""
+    return [n for n in Policy.model_fields if n != "name"]
+
+
+def profile_names() -> list[str]:
+    """Profiles shipped with the monitor (base is a building block, not a profile)."""
+    files = resources.files(__package__).joinpath(_PROFILE_DIR).iterdir()
+    return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml") and f.name != "base.toml")
+
+
+@cache
+def _raw_profile(name: str) -> dict[str, Any]:
+    path = resources.files(__package__).joinpath(_PROFILE_DIR, f"{name}.toml")
+    if not path.is_file():
+        raise PolicyError(f"unknown policy profile {name!r} (known: {', '.join(profile_names())})")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    parameters = dict(data.get("parameters", {}))
+    parent = data.get("extends")
+    if parent:
+        parameters = {**_raw_profile(parent), **parameters}
+    return parameters
+
+
+def load_policy(name: str, overrides: dict[str, Any] | None = None) -> Policy:
+    """The named profile with a class's overrides applied; unknown names are a clear error."""
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(parameter_names()))
+    if unknown:
+        raise PolicyError(
+            f"unknown policy parameter {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(parameter_names())})"
+        )
+    values = {**_raw_profile(name), **overrides, "name": name}
+    try:
+        return Policy.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise PolicyError(f"policy parameter {field!r}: {first['msg']}") from None
