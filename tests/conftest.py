@@ -1,0 +1,63 @@
+"""Shared test set-up: where the real media lives, and the rule that CI never skips it."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+CST = timezone(timedelta(hours=8))
+CLASS_START = datetime(2026, 11, 20, 8, 0, 0, tzinfo=CST)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data, the real media. Absent on a bare clone: skip with the reason; absent in CI:
+    fail, because there the real-data tests must run."""
+    if not (SHARED_DATA / "videos").is_dir():
+        message = f"real test media not found at {SHARED_DATA} (../shared/data beside the checkout)"
+        if _in_ci():
+            pytest.fail(message + "; CI must run these tests")
+        pytest.skip(message)
+    return SHARED_DATA
+
+
+def write_manifest(folder: Path, recordings: list[dict[str, Any]], hours: list[tuple[str, float, float]],
+                   **extra: Any) -> Path:
+    """A class manifest with hours given as (kind, start, end) in seconds after CLASS_START."""
+    overrides = {"class_hour_min_s": 1, "practical_share_min": 0, **extra.pop("policy_overrides", {})}
+    manifest = {
+        "class_id": extra.pop("class_id", "TEST-1"),
+        "policy": extra.pop("policy", "zhengzhou-2022"),
+        "policy_overrides": overrides,
+        "schedule": [
+            {"index": n, "kind": kind,
+             "start": (CLASS_START + timedelta(seconds=a)).isoformat(),
+             "end": (CLASS_START + timedelta(seconds=b)).isoformat()}
+            for n, (kind, a, b) in enumerate(hours, start=1)
+        ],
+        "recordings": recordings,
+        **extra,
+    }
+    path = folder / "class.json"
+    path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def at(seconds: float) -> str:
+    """ISO instant `seconds` after CLASS_START, for manifests."""
+    return (CLASS_START + timedelta(seconds=seconds)).isoformat()
+
+
+def offset_of(instant: datetime) -> float:
+    """Seconds after CLASS_START of a report's instant."""
+    return (instant - CLASS_START).total_seconds()
