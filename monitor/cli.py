@@ -30,7 +30,7 @@ _VERDICT_STYLE = {Verdict.VALID: "green", Verdict.INVALID: "bold red", Verdict.R
 
 
 def _fail(message: str) -> NoReturn:
-    err.print(f"error: {message}", markup=False, highlight=False)
+    sys.stderr.write(f"error: {' '.join(message.split())}\n")  # one line, whatever the message holds
     raise typer.Exit(code=2)
 
 

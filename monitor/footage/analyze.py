@@ -43,7 +43,7 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent) -> Class
     manifest, policy = loaded.manifest, loaded.policy
     clock = _Clock(manifest.schedule[0].start.tzinfo)
     class_findings: list[Finding] = []
-    file_reports: list[FileReport] = []
+    file_reports: dict[str, FileReport] = {}  # by manifest path; listed in manifest order at the end
 
     timelines: list[tuple[str, PacketTimeline, datetime, str]] = []
     for ref in manifest.recordings:
@@ -51,14 +51,14 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent) -> Class
         try:
             timeline = probe(path)
         except UnreadableMedia as exc:
-            file_reports.append(FileReport(path=ref.path, status="unreadable", reason=str(exc)))
+            file_reports[ref.path] = FileReport(path=ref.path, status="unreadable", reason=str(exc))
             class_findings.append(finding("file.unreadable", detail=f"{ref.path}: {exc}",
                                           start=ref.start, evidence={"file": ref.path}))
             continue
         start, source = (ref.start, "declared") if ref.start else (timeline.creation_time, "container")
         if start is None:
-            file_reports.append(FileReport(path=ref.path, status="unreadable",
-                                           reason="no start time: declare one in the manifest"))
+            file_reports[ref.path] = FileReport(path=ref.path, status="unreadable",
+                                                reason="no start time: declare one in the manifest")
             class_findings.append(finding("file.start_unknown", evidence={"file": ref.path},
                                           detail=f"{ref.path}: no declared start and no creation_time in the file"))
             continue
@@ -74,7 +74,7 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent) -> Class
         try:
             samples = sample(timeline, policy.sample_interval_s, report)
         except UnreadableMedia as exc:
-            file_reports.append(FileReport(path=name, status="unreadable", reason=str(exc)))
+            file_reports[name] = FileReport(path=name, status="unreadable", reason=str(exc))
             class_findings.append(finding("file.unreadable", detail=f"{name}: {exc}", evidence={"file": name}))
             continue
         done_s += timeline.end_s - timeline.first_s
@@ -86,11 +86,11 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent) -> Class
                 "file.unreadable", detail=f"{name}: {timeline.truncated}; the part before was analysed",
                 start=clock.at(pf.wall_end), evidence={"file": name, "media_s": round(timeline.end_s, 3)},
             ))
-        file_reports.append(FileReport(
+        file_reports[name] = FileReport(
             path=name, status="analysed", start=clock.at(pf.wall_begin), end=clock.at(pf.wall_end),
             start_source=source, duration_s=round(timeline.end_s - timeline.first_s, 3), codec=timeline.codec,
             width=timeline.width, height=timeline.height, sampling=samples.mode, samples=len(samples),
-        ))
+        )
 
     on_progress("detecting", 0, len(placed) + 1)
     events: list[tuple[PlacedFile, FootageEvent]] = []
@@ -118,7 +118,8 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent) -> Class
                   if not any(iv.overlaps((a, b), (h.start.timestamp(), h.end.timestamp())) for h in manifest.schedule)]
     return ClassReport(
         class_id=manifest.class_id, policy=manifest.policy, policy_overrides=manifest.policy_overrides,
-        hours=hours, findings=class_findings + in_no_hour, files=file_reports,
+        hours=hours, findings=class_findings + in_no_hour,
+        files=[file_reports[name] for name in dict.fromkeys(r.path for r in manifest.recordings)],
     )
 
 
