@@ -51,8 +51,14 @@ class LoopDetector:
                    policy.junction_size_ratio, policy.loop_probe_interval_s)
 
     def probe_times(self, placed: PlacedFile) -> np.ndarray:
+        """Junctions, and one instant per probe interval, moved to the next keyframe when one is
+        near (a stretch starting at a keyframe decodes nothing before it)."""
         timeline = placed.timeline
         regular = np.arange(timeline.first_s, timeline.end_s, self.probe_interval_s)
+        keys = timeline.keyframe_times_s
+        if keys.size:
+            nxt = keys[np.minimum(np.searchsorted(keys, regular), keys.size - 1)]
+            regular = np.where((nxt >= regular) & (nxt - regular <= self.probe_interval_s / 4), nxt, regular)
         return np.unique(np.concatenate([junction_times(timeline, self.junction_ratio), regular]))
 
     def detect(self, files: list[PlacedFile]) -> list[FootageEvent]:
