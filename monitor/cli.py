@@ -4,6 +4,7 @@ verdict the server stores."""
 
 from __future__ import annotations
 
+import json as json_module
 import sys
 import tempfile
 from pathlib import Path
@@ -19,11 +20,15 @@ from monitor.findings import RULES, Verdict
 from monitor.footage.analyze import analyze_class
 from monitor.footage.report import ClassReport
 from monitor.manifest import load_class
+from monitor.online.catalogue import load_catalogue
+from monitor.online.engine import OnlineReport, judge_file
 from monitor.policy import load_policy, profile_names
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="The training monitor: judges from evidence whether subsidised training happened.")
 out = Console(soft_wrap=True)
+if not out.is_terminal:
+    out = Console(soft_wrap=True, width=160)  # piped output: no terminal width to fit, keep rows whole
 err = Console(stderr=True)
 
 _VERDICT_STYLE = {Verdict.VALID: "green", Verdict.INVALID: "bold red", Verdict.REVIEW: "yellow"}
@@ -113,6 +118,68 @@ def analyze(
             sys.stdout.write(report.model_dump_json(indent=2) + "\n")
         else:
             print_report(report)
+
+    _guarded(work)
+
+
+def _parse_settings(pairs: list[str]) -> dict[str, object]:
+    """--set NAME=VALUE pairs; values are read as JSON where they can be (numbers, true/false)."""
+    settings: dict[str, object] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name.strip():
+            raise MonitorError(f"--set takes NAME=VALUE, got {pair!r}")
+        try:
+            settings[name.strip()] = json_module.loads(raw)
+        except ValueError:
+            settings[name.strip()] = raw
+    return settings
+
+
+def _duration(seconds: float) -> str:
+    return f"{int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}:{int(seconds % 60):02d}"
+
+
+def print_online(report: OnlineReport) -> None:
+    """One row per learner session, then what was rejected (line numbers, first few) and totals."""
+    table = Table(title="Learner sessions")
+    for column in ("learner", "session", "platform", "course", "verdict", "credited", "findings"):
+        table.add_column(column, no_wrap=True)
+    for s in report.sessions:
+        table.add_row(s.learner, s.session, s.platform, s.course, f"[{_VERDICT_STYLE[s.verdict]}]{s.verdict.value}[/]",
+                      _duration(s.credited_s), ", ".join(sorted({f.rule.removeprefix("online.") for f in s.findings})) or "—")
+    out.print(table)
+    counts = {v: sum(1 for s in report.sessions if s.verdict is v) for v in Verdict}
+    out.print(f"{len(report.sessions)} sessions: {counts[Verdict.VALID]} valid, {counts[Verdict.INVALID]} invalid, "
+              f"{counts[Verdict.REVIEW]} for review; {report.duplicates} re-sent events counted once, "
+              f"{report.ignored} xAPI statements ignored", markup=False, highlight=False)
+    if report.rejected:
+        out.print(f"{len(report.rejected)} records rejected, the first {min(5, len(report.rejected))}:",
+                  markup=False, highlight=False)
+        for r in report.rejected[:5]:
+            who = f"event {r.event_id}" if r.event_id else "record"
+            out.print(f"  line {r.line}: {who}: {r.field}: {r.message}", markup=False, highlight=False)
+
+
+@app.command()
+def online(
+    events: Annotated[Path, typer.Argument(help="Learning events: JSON lines of native events and/or xAPI statements, or an LRS export.")],
+    courses: Annotated[Path | None, typer.Option(help="Course catalogue (JSON): unit order, hours, occupation.")] = None,
+    history: Annotated[Path | None, typer.Option(help="Learners' earlier courses and assessment dates (JSON).")] = None,
+    policy_name: Annotated[str, typer.Option("--policy", help="Policy profile.")] = "zhengzhou-2022",
+    settings: Annotated[list[str] | None, typer.Option("--set", help="Override a policy parameter: NAME=VALUE (repeatable).")] = None,
+    platform: Annotated[str | None, typer.Option(help="Platform of xAPI statements that do not name one.")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
+) -> None:
+    """Judge every learner session of a platform's event stream (POLICY B1-B8)."""
+
+    def work() -> None:
+        policy = load_policy(policy_name, _parse_settings(settings or []))
+        report = judge_file(events, policy, load_catalogue(courses, history), platform)
+        if json:
+            sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        else:
+            print_online(report)
 
     _guarded(work)
 

@@ -55,7 +55,14 @@ class Policy(BaseModel):
     # B
     popup_max_gap_s: float
     online_theory_share_max: float | None
+    offline_practice_min_hours: float
     cooldown_after_assessment_days: int
+    unfocused_max_s: float
+    multi_window_overlap_tolerance_s: float
+    position_speed_tolerance: float
+    position_tolerance_s: float
+    online_class_hour_s: float
+    photo_predictable_tolerance_s: float
 
     @field_validator("online_theory_share_max", mode="before")
     @classmethod

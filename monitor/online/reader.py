@@ -1,0 +1,141 @@
+"""Reading a platform's events: JSON lines (native events or xAPI statements, mixed as they
+come), a JSON array, or an LRS export ({"statements": [...]}). A malformed record is reported with
+its line (or item) number, the event id and the field, and never stops the others from counting;
+a re-sent event (same id) is counted once."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+
+from monitor.errors import MonitorError
+from monitor.online.events import LearningEvent
+from monitor.online.xapi import Ignored, XapiError, is_statement, to_native
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    line: int  # 1-based line of a JSON-lines file, or item of a JSON array
+    event_id: str | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        who = f"event {self.event_id}" if self.event_id else "record"
+        return f"line {self.line}: {who}: {self.field}: {self.message}"
+
+
+@dataclass
+class ReadResult:
+    events: list[LearningEvent] = field(default_factory=list)
+    bad: list[BadRecord] = field(default_factory=list)
+    duplicates: int = 0
+    ignored: int = 0  # xAPI statements that say nothing the rules use
+
+
+def _bad_from_validation(line: int, event_id: Any, exc: ValidationError) -> BadRecord:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or first.get("ctx", {}).get("fields", "event")
+    return BadRecord(line, event_id if isinstance(event_id, str) else None, where, first["msg"])
+
+
+def parse_record(record: Any, line: int, default_platform: str | None = None) -> LearningEvent | BadRecord | None:
+    """One record: a LearningEvent, a BadRecord saying why not, or None for an ignored statement."""
+    if not isinstance(record, dict):
+        return BadRecord(line, None, "record", "not a JSON object")
+    event_id = record.get("id")
+    if is_statement(record):
+        try:
+            record = to_native(record, default_platform)
+        except Ignored:
+            return None
+        except XapiError as exc:
+            return BadRecord(line, event_id if isinstance(event_id, str) else None, exc.field, str(exc))
+    try:
+        return LearningEvent.model_validate(record)
+    except ValidationError as exc:
+        return _bad_from_validation(line, event_id, exc)
+
+
+def _native_fast(text: str, line: int) -> LearningEvent | BadRecord:
+    try:
+        return LearningEvent.model_validate_json(text)
+    except ValidationError as exc:
+        try:
+            event_id = json.loads(text).get("id")
+        except (ValueError, AttributeError):
+            event_id = None
+        if exc.errors()[0]["type"] == "json_invalid":
+            return BadRecord(line, None, "line", "not valid JSON")
+        return _bad_from_validation(line, event_id, exc)
+
+
+def collect(parsed: Iterable[LearningEvent | BadRecord | None], result: ReadResult | None = None) -> ReadResult:
+    """Gather parsed records, keeping the first of each event id."""
+    result = result or ReadResult()
+    seen: set[str] = {e.id for e in result.events}
+    for item in parsed:
+        if item is None:
+            result.ignored += 1
+        elif isinstance(item, BadRecord):
+            result.bad.append(item)
+        elif item.id in seen:
+            result.duplicates += 1
+        else:
+            seen.add(item.id)
+            result.events.append(item)
+    return result
+
+
+def parse_lines(lines: Iterable[str], default_platform: str | None = None) -> ReadResult:
+    def records():
+        for number, text in enumerate(lines, start=1):
+            text = text.strip()
+            if not text:
+                continue
+            if '"verb"' in text:  # an xAPI statement (or something pretending): the general path
+                try:
+                    yield parse_record(json.loads(text), number, default_platform)
+                except ValueError:
+                    yield BadRecord(number, None, "line", "not valid JSON")
+            else:
+                yield _native_fast(text, number)
+
+    return collect(records())
+
+
+def read_events(path: Path, default_platform: str | None = None) -> ReadResult:
+    """Read an events file; a file that cannot be read at all is a MonitorError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise MonitorError(f"events file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MonitorError(f"cannot read events file {path}: {exc}") from None
+    head = text.lstrip()[:1]
+    if head in ("[", "{") and not _looks_like_lines(text):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("statements"), list):
+            data = data["statements"]
+        if isinstance(data, list):
+            return collect(parse_record(item, n, default_platform) for n, item in enumerate(data, start=1))
+    return parse_lines(text.splitlines(), default_platform)
+
+
+def _looks_like_lines(text: str) -> bool:
+    """A JSON-lines file starts with a complete object on its first line."""
+    first = text.lstrip().split("\n", 1)[0].strip()
+    if not first.startswith("{"):
+        return False
+    try:
+        json.loads(first)
+        return True
+    except ValueError:
+        return False

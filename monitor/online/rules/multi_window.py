@@ -1,0 +1,46 @@
+"""B2 multi-window learning (多窗口学习): one learner playing in two sessions at overlapping times
+(another tab, device, course or platform), or playing while the window is hidden too long.
+Back-to-back sessions are fine."""
+
+from __future__ import annotations
+
+from monitor.findings import Finding
+from monitor.online.rules import Context, session_finding
+from monitor.online.track import Track
+
+
+def multi_window(tracks: list[Track], ctx: Context) -> dict[tuple[str, str], list[Finding]]:
+    p = ctx.policy
+    out: dict[tuple[str, str], list[Finding]] = {t.key: [] for t in tracks}
+    playing = sorted(((a, b, t) for t in tracks for a, b in t.playing_intervals()), key=lambda x: x[0])
+    active: list[tuple[float, float, Track]] = []
+    for a, b, track in playing:
+        active = [x for x in active if x[1] > a]
+        for a2, b2, other in active:
+            overlap_start, overlap_end = max(a, a2), min(b, b2)
+            if other.key == track.key or overlap_end - overlap_start <= p.multi_window_overlap_tolerance_s:
+                continue
+            for mine, theirs in ((track, other), (other, track)):
+                out[mine.key].append(session_finding(
+                    mine, "online.multi_window", overlap_start, overlap_end, events=[],
+                    measured=round(overlap_end - overlap_start, 3), threshold=p.multi_window_overlap_tolerance_s,
+                    detail=f"playing at the same time as session {theirs.session} on {theirs.platform} "
+                           f"({theirs.course})",
+                    evidence={"other_session": theirs.session, "other_platform": theirs.platform,
+                              "other_course": theirs.course}))
+        active.append((a, b, track))
+    for track in tracks:
+        hidden_from, opened = None, None
+        for span in track.spans + [None]:
+            hidden_playing = span is not None and span.playing and not span.visible
+            if hidden_playing and hidden_from is None:
+                hidden_from, opened = span.start_s, span.opened_by
+            elif not hidden_playing and hidden_from is not None:
+                end = span.start_s if span is not None else track.end_s
+                if end - hidden_from > p.unfocused_max_s:
+                    out[track.key].append(session_finding(
+                        track, "online.multi_window", hidden_from, end, events=[opened],
+                        measured=round(end - hidden_from, 3), threshold=p.unfocused_max_s,
+                        detail=f"playing with the learning window hidden for {end - hidden_from:.0f} s"))
+                hidden_from = None
+    return out

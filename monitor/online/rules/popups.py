@@ -1,0 +1,42 @@
+"""B3 pop-up control (连续5分钟内无弹窗管控): while learning, the learning time from start to the
+first pop-up, between pop-ups and from the last to the end never exceeds popup_max_gap_s; a pop-up
+that timed out or was never answered is a finding too (and stops credited time, see Track)."""
+
+from __future__ import annotations
+
+from monitor.findings import Finding
+from monitor.online.rules import Context, session_finding
+from monitor.online.track import Track
+
+
+def popup_gap(track: Track, ctx: Context) -> list[Finding]:
+    limit = ctx.policy.popup_max_gap_s
+    found = []
+    shown = {e.id for e in track.events if e.type == "popup_shown"}
+    learned, since_s, since_event = 0.0, None, None
+
+    def close(at_s: float, event_id: str | None) -> None:
+        if since_s is not None and learned > limit + 1e-9:
+            found.append(session_finding(
+                track, "online.popup_gap", since_s, at_s, events=[x for x in (since_event, event_id) if x],
+                measured=round(learned, 3), threshold=limit,
+                detail=f"{learned:.0f} s of learning without an attention pop-up"))
+
+    for span in track.spans:
+        if span.opened_by in shown:
+            close(span.start_s, span.opened_by)
+            learned, since_s, since_event = 0.0, span.start_s, span.opened_by
+        if span.playing:
+            if since_s is None:
+                since_s, since_event = span.start_s, span.opened_by
+            learned += span.duration_s
+    close(track.end_s, track.events[-1].id)
+    return found
+
+
+def popup_unanswered(track: Track, ctx: Context) -> list[Finding]:
+    return [
+        session_finding(track, "online.popup_unanswered", at, at, events=[event_id], measured=why,
+                        detail=f"pop-up {popup} {why}; credited time stops until another is answered")
+        for popup, (at, event_id, why) in sorted(track.failed_popups.items(), key=lambda x: x[1][0])
+    ]
