@@ -140,12 +140,15 @@ def _duration(seconds: float) -> str:
     return f"{int(seconds // 3600)}:{int(seconds % 3600 // 60):02d}:{int(seconds % 60):02d}"
 
 
-def print_online(report: OnlineReport) -> None:
-    """One row per learner session, then what was rejected (line numbers, first few) and totals."""
-    table = Table(title="Learner sessions")
+def print_online(report: OnlineReport, only_flagged: bool = False) -> None:
+    """One row per learner session (or per flagged one), then what was rejected (line numbers,
+    first few) and totals."""
+    table = Table(title="Flagged learner sessions" if only_flagged else "Learner sessions")
     for column in ("learner", "session", "platform", "course", "verdict", "credited", "findings"):
         table.add_column(column, no_wrap=True)
     for s in report.sessions:
+        if only_flagged and s.verdict is Verdict.VALID:
+            continue
         table.add_row(s.learner, s.session, s.platform, s.course, f"[{_VERDICT_STYLE[s.verdict]}]{s.verdict.value}[/]",
                       _duration(s.credited_s), ", ".join(sorted({f.rule.removeprefix("online.") for f in s.findings})) or "—")
     out.print(table)
@@ -188,15 +191,23 @@ def online(
 def demo(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write the sample class (default: a temporary folder).")] = None,
 ) -> None:
-    """Make the sample class (one tampered hour) and analyse it."""
+    """Make the sample class (one tampered hour) and a platform's day (a few violations of each
+    online rule) and judge both."""
 
     def work() -> None:
         from sample_videos.make_sample import make_sample_class
+
+        from sample_videos.online_day import write_day
 
         target = out_dir or Path(tempfile.mkdtemp(prefix="monitor-demo-"))
         err.print(f"making the sample class in {target} …")
         manifest = make_sample_class(target)
         print_report(_analyze_with_progress(manifest))
+        err.print(f"making a sample day of an e-learning platform in {target / 'online'} …")
+        day = write_day(target / "online")
+        report = judge_file(day["events"], load_policy("zhengzhou-2022"), load_catalogue(day["courses"], day["history"]))
+        out.print()
+        print_online(report, only_flagged=True)
 
     _guarded(work)
 

@@ -116,26 +116,14 @@ def read_events(path: Path, default_platform: str | None = None) -> ReadResult:
         raise MonitorError(f"events file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise MonitorError(f"cannot read events file {path}: {exc}") from None
-    head = text.lstrip()[:1]
-    if head in ("[", "{") and not _looks_like_lines(text):
+    if text.lstrip()[:1] in ("[", "{"):
         try:
-            data = json.loads(text)
+            data = json.loads(text)  # a JSON-lines file fails here at once, after its first line
         except ValueError:
             data = None
         if isinstance(data, dict) and isinstance(data.get("statements"), list):
-            data = data["statements"]
+            data = data["statements"]  # an LRS export
         if isinstance(data, list):
             return collect(parse_record(item, n, default_platform) for n, item in enumerate(data, start=1))
     return parse_lines(text.splitlines(), default_platform)
 
-
-def _looks_like_lines(text: str) -> bool:
-    """A JSON-lines file starts with a complete object on its first line."""
-    first = text.lstrip().split("\n", 1)[0].strip()
-    if not first.startswith("{"):
-        return False
-    try:
-        json.loads(first)
-        return True
-    except ValueError:
-        return False

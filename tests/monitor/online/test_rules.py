@@ -1,0 +1,168 @@
+"""Every rule: a clean session and a violating one, and the boundaries."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.findings import Severity, Verdict
+from tests.monitor.online.builders import Session, clean_session, judge, rules_of
+
+
+def test_a_clean_session_is_valid_with_its_time_credited():
+    [report] = judge(clean_session().events)
+    assert report.findings == []
+    assert report.verdict is Verdict.VALID
+    assert report.credited_s == pytest.approx(600, abs=0.01)
+
+
+# --- B1 fast-forward ------------------------------------------------------------------------
+
+def test_rate_above_one_is_fast_forward_and_not_credited():
+    s = clean_session()
+    s.add("ratechange", 300, rate=1.5).add("ratechange", 360, rate=1.0)
+    [report] = judge(s.events)
+    assert "online.fast_forward" in rules_of([report])
+    assert report.credited_s == pytest.approx(540, abs=0.01)
+    assert report.verdict is Verdict.INVALID
+
+
+def test_seek_past_the_furthest_point_watched_is_fast_forward():
+    s = clean_session()
+    s.add("seek", 300.5, from_s=300, to_s=500)
+    [report] = judge(s.events)
+    finding = next(f for f in report.findings if f.rule == "online.fast_forward")
+    assert finding.measured == 500 and finding.evidence["events"]
+
+
+def test_seek_back_then_forward_to_the_furthest_point_is_fine():
+    s = Session().add("session_start", 0)
+    s.watch(0, 300)  # furthest watched: 300
+    s.add("seek", 301, from_s=300, to_s=100).add("seek", 302, from_s=100, to_s=300)
+    s.watch(303, 500, position=300)
+    for t in (100, 380):
+        s.add("popup_shown", t, popup=f"p{t}").add("popup_answered", t + 2, popup=f"p{t}")
+    s.add("photo_kept", 50, image="p.jpg").add("session_end", 500)
+    assert rules_of(judge(s.events)) == []
+
+
+def test_position_running_ahead_of_the_clock_is_fast_forward():
+    s = clean_session()
+    s.add("heartbeat", 410, position_s=560)  # 150 s of video in 20 s of wall time after the 390 s report
+    assert "online.fast_forward" in rules_of(judge(s.events))
+
+
+# --- B2 multi-window ------------------------------------------------------------------------
+
+def test_two_platforms_at_once_is_multi_window_for_both():
+    a = clean_session(session="A", platform="edu-a")
+    b = clean_session(session="B", platform="edu-b", start_s=300)
+    reports = judge(a.events + b.events)
+    assert rules_of(reports, "A") == ["online.multi_window"] and rules_of(reports, "B") == ["online.multi_window"]
+    finding = next(f for r in reports if r.session == "A" for f in r.findings)
+    assert finding.evidence["other_platform"] == "edu-b"
+    assert finding.measured == pytest.approx(300, abs=0.1)
+
+
+def test_back_to_back_sessions_are_fine():
+    a = clean_session(session="A", platform="edu-a")
+    b = clean_session(session="B", platform="edu-b", start_s=600)
+    assert rules_of(judge(a.events + b.events)) == []
+
+
+def test_playing_while_hidden_too_long_is_multi_window():
+    s = clean_session().add("hidden", 200).add("visible", 290)  # 90 s hidden, 60 s allowed
+    [report] = judge(s.events)
+    assert rules_of([report]) == ["online.multi_window"]
+    assert report.credited_s == pytest.approx(510, abs=0.01)
+    assert rules_of(judge(clean_session().add("hidden", 200).add("visible", 250).events)) == []
+
+
+# --- B3 pop-ups -----------------------------------------------------------------------------
+
+def _popups_at(*times: float, length: float = 900.0) -> Session:
+    s = Session().add("session_start", 0)
+    s.watch(0, length, step=10)
+    for t in times:
+        s.add("popup_shown", t, popup=f"p{t}").add("popup_answered", t, popup=f"p{t}")
+    return s.add("photo_kept", 50, image="p.jpg").add("session_end", length)
+
+
+def test_exactly_300_s_between_popups_is_fine_301_is_not():
+    assert rules_of(judge(_popups_at(300, 600, length=900).events)) == []
+    found = judge(_popups_at(300, 601, length=900).events)
+    assert rules_of(found) == ["online.popup_gap"]
+    assert found[0].findings[0].measured == pytest.approx(301, abs=0.01)
+
+
+def test_start_to_first_and_last_to_end_count_too():
+    assert rules_of(judge(_popups_at(301, 600, length=900).events)) == ["online.popup_gap"]
+    assert rules_of(judge(_popups_at(300, 599, length=900).events)) == ["online.popup_gap"]
+
+
+def test_an_unanswered_popup_stops_credited_time_until_the_next_answer():
+    s = clean_session(length_s=900)  # pop-ups at 100, 380, 660
+    s.events = [e for e in s.events if not (e["type"] == "popup_answered" and e["popup"].endswith("p380"))]
+    s.add("popup_timeout", 400, popup="S1-p380")
+    [report] = judge(s.events)
+    assert rules_of([report]) == ["online.popup_unanswered"]
+    assert report.credited_s == pytest.approx(900 - (665 - 400), abs=0.01)
+
+
+# --- B5 order -------------------------------------------------------------------------------
+
+def test_unit_started_before_the_previous_one_is_complete():
+    s = clean_session(unit="U2")
+    assert rules_of(judge(s.events)) == ["online.out_of_order"]
+    done = Session(session="S0", start_s=-3600, unit="U1").add("unit_complete", 0, position_s=1200)
+    assert rules_of(judge(done.events + clean_session(unit="U2").events)) == []
+
+
+def test_catalogue_order_wins_over_unit_numbers():
+    catalogue = {"courses": {"C1": {"units": ["intro", "safety", "wiring"]}}}
+    s = clean_session(unit="wiring")
+    done = Session(session="S0", start_s=-3600, unit="intro").add("unit_complete", 0, position_s=1)
+    assert rules_of(judge(done.events + s.events, catalogue)) == ["online.out_of_order"]
+
+
+# --- B6 photos ------------------------------------------------------------------------------
+
+def test_a_class_hour_without_a_kept_photo():
+    s = clean_session()
+    s.events = [e for e in s.events if e["type"] != "photo_kept"]
+    assert rules_of(judge(s.events)) == ["online.no_photo"]
+
+
+def test_photos_at_the_same_offset_of_every_hour_are_for_review():
+    s = Session().add("session_start", 0)
+    s.watch(0, 5400, step=60)
+    for t in range(100, 5400, 280):
+        s.add("popup_shown", t, popup=f"p{t}").add("popup_answered", t + 1, popup=f"p{t}")
+    s.add("photo_kept", 600, image="a.jpg").add("photo_kept", 2700 + 600, image="b.jpg").add("session_end", 5400)
+    [report] = judge(s.events)
+    assert [(f.rule, f.severity) for f in report.findings] == [("online.no_photo", Severity.REVIEW)]
+    assert report.verdict is Verdict.REVIEW
+
+
+# --- B7 / B8 --------------------------------------------------------------------------------
+
+def test_too_much_of_the_course_online():
+    catalogue = {"courses": {"C1": {"total_hours": 40, "online_hours": 20}}}
+    assert rules_of(judge(clean_session().events, catalogue)) == ["online.theory_share"]
+    catalogue = {"courses": {"C1": {"total_hours": 40, "online_hours": 16}}}
+    assert rules_of(judge(clean_session().events, catalogue)) == []
+
+
+def test_occupation_without_enough_offline_practice():
+    catalogue = {"courses": {"C1": {"needs_offline_practice": True, "offline_hours": 6, "occupation": "焊工"}}}
+    assert rules_of(judge(clean_session().events, catalogue)) == ["online.offline_practice"]
+
+
+@pytest.mark.parametrize(("assessed_days_before", "flagged"), [(12, True), (31, False), (None, True), (-3, True)])
+def test_cooldown_after_the_previous_assessment(assessed_days_before, flagged):
+    from datetime import timedelta
+
+    from tests.monitor.online.builders import T0
+
+    assessed = None if assessed_days_before is None else (T0 - timedelta(days=assessed_days_before)).isoformat()
+    catalogue = {"history": {"L1": [{"course": "C0", "assessed_at": assessed}]}}
+    assert rules_of(judge(clean_session().events, catalogue)) == (["online.cooldown"] if flagged else [])
