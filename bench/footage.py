@@ -17,10 +17,10 @@ apt-get install ffmpeg; the bench installs nothing itself)
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -100,16 +100,33 @@ def _manifest(recording: Path, duration_s: float) -> Path:
     return path
 
 
+def _peak_rss_mb(pid: int) -> float | None:
+    """VmHWM of a live process. (rusage is no good here: Linux carries the forking bench's own
+    memory into the child's ru_maxrss across exec.)"""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def _measured(cmd: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB) and stdout of one command."""
+    """Wall seconds, peak RSS (MB, polled ten times a second) and stdout of one command."""
     began = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    stdout = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - began
-    if os.waitstatus_to_exitcode(status) != 0:
+    with tempfile.TemporaryFile(mode="w+") as sink:
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.DEVNULL, text=True)
+        peak = 0.0
+        while proc.poll() is None:
+            peak = max(peak, _peak_rss_mb(proc.pid) or 0.0)
+            time.sleep(0.1)
+        elapsed = time.perf_counter() - began
+        sink.seek(0)
+        stdout = sink.read()
+    if proc.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}")
-    return elapsed, usage.ru_maxrss / 1024, stdout
+    return elapsed, peak, stdout
 
 
 def _analyze(manifest: Path) -> tuple[float, float, dict]:

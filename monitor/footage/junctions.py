@@ -16,23 +16,37 @@ from monitor.footage.media import PacketTimeline
 _NEIGHBOURS = 25  # frames either side that make a packet's "usual" size
 
 
-def junction_times(timeline: PacketTimeline, size_ratio: float) -> np.ndarray:
-    """Media times of the file start, of inter-frame packets at least `size_ratio` times the 90th
-    percentile of their neighbours (B-frames are small, P-frames large: a percentile compares a
-    frame with the large ones), and of keyframes closer than usual to the previous one."""
+def junction_times(timeline: PacketTimeline, size_ratio: float, max_per_hour: int) -> np.ndarray:
+    """Media times of the file start, of keyframes closer than usual to the previous one, and of
+    inter-frame packets at least `size_ratio` times the 90th percentile of their neighbours
+    (B-frames are small, P-frames large: a percentile compares a frame with the large ones), the
+    strongest `max_per_hour` of these per hour of footage, so a lively scene cannot make the loop
+    search decode the whole file."""
     times = timeline.times_s
     candidates = [timeline.first_s]
-    inter = ~timeline.keyframes
-    if inter.sum() > 2 * _NEIGHBOURS + 1:
-        sizes = timeline.sizes[inter].astype(np.float64)
-        windows = sliding_window_view(np.pad(sizes, _NEIGHBOURS, mode="edge"), 2 * _NEIGHBOURS + 1).copy()
-        windows[:, _NEIGHBOURS] = np.nan  # a frame is not its own neighbour
-        usual = np.nanpercentile(windows, 90, axis=1)
-        spikes = sizes >= size_ratio * np.maximum(usual, 1.0)
-        candidates.extend(times[inter][spikes].tolist())
     keys = timeline.keyframe_times_s
     if keys.size >= 3:
         spacing = np.diff(keys)
-        early = spacing < 0.75 * np.median(spacing)
-        candidates.extend(keys[1:][early].tolist())
+        candidates.extend(keys[1:][spacing < 0.75 * np.median(spacing)].tolist())
+    inter = ~timeline.keyframes
+    if inter.sum() > 2 * _NEIGHBOURS + 1:
+        sizes = timeline.sizes[inter].astype(np.float32)
+        score = sizes / np.maximum(_usual_sizes(sizes), 1.0)
+        spikes = np.flatnonzero(score >= size_ratio)
+        hours = max(1.0, (timeline.end_s - timeline.first_s) / 3600.0)
+        strongest = spikes[np.argsort(score[spikes])[::-1][: int(np.ceil(max_per_hour * hours))]]
+        candidates.extend(times[inter][strongest].tolist())
     return np.unique(np.asarray(candidates, dtype=np.float64))
+
+
+def _usual_sizes(sizes: np.ndarray, block: int = 8192) -> np.ndarray:
+    """The 90th percentile of each packet's neighbours, a block of rows at a time so that memory
+    stays flat however long the recording is."""
+    windows = sliding_window_view(np.pad(sizes, _NEIGHBOURS, mode="edge"), 2 * _NEIGHBOURS + 1)
+    rank = int(round(0.9 * (2 * _NEIGHBOURS - 1)))
+    usual = np.empty(sizes.size, dtype=np.float32)
+    for start in range(0, sizes.size, block):
+        rows = windows[start:start + block]
+        neighbours = np.concatenate([rows[:, :_NEIGHBOURS], rows[:, _NEIGHBOURS + 1:]], axis=1)
+        usual[start:start + block] = np.partition(neighbours, rank, axis=1)[:, rank]
+    return usual

@@ -13,12 +13,13 @@ known, the copy's start and end are found by bisection, decoding one frame of ea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from monitor.footage.events import FootageEvent
 from monitor.footage.junctions import junction_times
-from monitor.footage.media import decode_span
+from monitor.footage.media import SpanReader
 from monitor.footage.pictures import distance, distances_to_many
 from monitor.footage.placed import PlacedFile
 from monitor.policy import Policy
@@ -43,12 +44,13 @@ class LoopDetector:
     match_max: float  # copy distance at most this (RMS grey levels)
     min_motion: float  # samples moving less than this are too still to tell copies apart
     junction_ratio: float  # packet size ratio that marks a junction
+    junctions_per_hour: int  # at most this many junctions searched per hour of footage
     probe_interval_s: float  # a stretch is also searched this often
 
     @classmethod
     def from_policy(cls, policy: Policy) -> "LoopDetector":
         return cls(policy.loop_min_s, policy.loop_match_ratio, policy.loop_match_max, policy.loop_min_motion,
-                   policy.junction_size_ratio, policy.loop_probe_interval_s)
+                   policy.junction_size_ratio, policy.junction_max_per_hour, policy.loop_probe_interval_s)
 
     def probe_times(self, placed: PlacedFile) -> np.ndarray:
         """Junctions, and one instant per probe interval, moved to the next keyframe when one is
@@ -59,57 +61,82 @@ class LoopDetector:
         if keys.size:
             nxt = keys[np.minimum(np.searchsorted(keys, regular), keys.size - 1)]
             regular = np.where((nxt >= regular) & (nxt - regular <= self.probe_interval_s / 4), nxt, regular)
-        return np.unique(np.concatenate([junction_times(timeline, self.junction_ratio), regular]))
+        return np.unique(np.concatenate([junction_times(timeline, self.junction_ratio, self.junctions_per_hour),
+                                         regular]))
 
     def detect(self, files: list[PlacedFile]) -> list[FootageEvent]:
         if not files:
             return []
-        index = _SampleIndex(files)
-        window_s = index.max_spacing_s + 0.1
+        search = _Search(self, _SampleIndex(files))
+        try:
+            return search.run(files)
+        finally:
+            search.close()
+
+
+class _Search:
+    """One loop search over a class: the sample index, and the recordings kept open for spans."""
+
+    def __init__(self, detector: LoopDetector, index: "_SampleIndex") -> None:
+        self.d = detector
+        self.index = index
+        self.window_s = index.max_spacing_s + 0.1
+        self._readers: dict[Path, SpanReader] = {}
+
+    def close(self) -> None:
+        for reader in self._readers.values():
+            reader.close()
+
+    def _span(self, placed: PlacedFile, start_s: float, end_s: float) -> list[tuple[float, np.ndarray]]:
+        reader = self._readers.get(placed.path)
+        if reader is None:
+            reader = self._readers[placed.path] = SpanReader(placed.path)
+        return list(reader.span(start_s, end_s))
+
+    def run(self, files: list[PlacedFile]) -> list[FootageEvent]:
         events: list[FootageEvent] = []
         for placed in files:
             searched_until = -np.inf
-            for at in self.probe_times(placed):
+            for at in self.d.probe_times(placed):
                 if at < searched_until or any(e.path == placed.path and e.start_s <= at < e.end_s for e in events):
                     continue
-                searched_until = at + window_s
-                match = self._match_in(placed, at, window_s, index)
+                searched_until = at + self.window_s
+                match = self._match_in(placed, at)
                 if match is None:
                     continue
                 event = self._extent(match)
-                if event.duration_s >= self.min_s:
+                if event.duration_s >= self.d.min_s:
                     events.append(event)
         return events
 
-    def _match_in(self, placed: PlacedFile, at: float, window_s: float, index: "_SampleIndex") -> _Match | None:
-        """The best copy-of-an-earlier-sample among the frames of [at, at + window_s], if any."""
-        frames = list(decode_span(placed.path, at, at + window_s))
+    def _match_in(self, placed: PlacedFile, at: float) -> _Match | None:
+        """The best copy-of-an-earlier-sample among the frames of [at, at + window], if any."""
+        frames = self._span(placed, at, at + self.window_s)
         if not frames:
             return None
+        d, index = self.d, self.index
         times = np.array([t for t, _ in frames])
         walls = np.array([placed.wall(t) for t in times])
-        usable = (index.wall_s <= walls.max() - self.min_s) & (index.motion >= self.min_motion)
+        usable = (index.wall_s <= walls.max() - d.min_s) & (index.motion >= d.min_motion)
         if not usable.any():
             return None
-        d = distances_to_many(np.stack([th for _, th in frames]), index.thumbs[usable])
-        motion = index.motion[usable]
-        limit = np.minimum(self.match_ratio * motion, self.match_max)[None, :]
-        ok = (d <= limit) & (index.wall_s[usable][None, :] <= walls[:, None] - self.min_s)
+        dist = distances_to_many(np.stack([th for _, th in frames]), index.thumbs[usable])
+        limit = np.minimum(d.match_ratio * index.motion[usable], d.match_max)[None, :]
+        ok = (dist <= limit) & (index.wall_s[usable][None, :] <= walls[:, None] - d.min_s)
         if not ok.any():
             return None
-        score = np.where(ok, d / limit, np.inf)
+        score = np.where(ok, dist / limit, np.inf)
         f, i = np.unravel_index(int(np.argmin(score)), score.shape)
         sample = np.flatnonzero(usable)[i]
         return _Match(
             copy=placed, original=index.file_of(sample), copy_s=float(times[f]),
-            lag_s=float(walls[f] - index.wall_s[sample]), threshold=float(limit[0, i]), distance=float(d[f, i]),
+            lag_s=float(walls[f] - index.wall_s[sample]), threshold=float(limit[0, i]), distance=float(dist[f, i]),
         )
 
     def _frame(self, placed: PlacedFile, media_s: float) -> np.ndarray | None:
         half = placed.timeline.frame_duration_s / 2
-        for _, thumb in decode_span(placed.path, media_s - half, media_s + half):
-            return thumb
-        return None
+        frames = self._span(placed, media_s - half, media_s + half)
+        return frames[0][1] if frames else None
 
     def _copy_holds(self, match: _Match, copy_s: float) -> bool:
         original_s = match.original.media(match.copy.wall(copy_s) - match.lag_s)
@@ -136,7 +163,7 @@ class LoopDetector:
         original_start = match.original.media(match.copy.wall(start) - match.lag_s)
         return FootageEvent(
             rule="footage.loop", path=match.copy.path, start_s=start, end_s=end,
-            measured=round(end - start, 2), threshold=self.min_s,
+            measured=round(end - start, 2), threshold=self.d.min_s,
             detail=f"{end - start:.1f} s repeat footage shown {match.lag_s:.1f} s earlier",
             evidence={
                 "original_file": match.original.name,

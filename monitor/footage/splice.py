@@ -1,7 +1,9 @@
 """Splice (POLICY A2): footage of another room, day or camera inserted into a fixed camera's
 recording. A fixed classroom camera has no cuts, but edited footage and real life do have abrupt
-changes, so a splice is a cut *and a return*: the scene before the cut comes back later, and
-everything between is foreign. Correlation ignores brightness, so lights switched on are no cut."""
+changes, so a splice is a cut *and a cut back*: later, the picture jumps again, to the scene from
+before the first cut, and everything between is foreign. Correlation ignores brightness, so lights
+switched on are no cut; requiring the cut back keeps foreign footage that merely resembles the
+room for a moment from ending the insert early."""
 
 from __future__ import annotations
 
@@ -37,7 +39,8 @@ class SpliceDetector:
                 k += 1
                 continue
             later = similarity_many(before, thumbs[k:])
-            back = [i for i, s in enumerate(later) if s >= self.return_similarity_min]
+            back = [i for i, s in enumerate(later) if i > 0 and s >= self.return_similarity_min
+                    and similarity(thumbs[k + i - 1], thumbs[k + i]) < self.cut_similarity_max]
             if not back:
                 k += 1  # a cut with no return: edited footage, or the camera moved for good
                 continue

@@ -6,6 +6,7 @@ count. Every event carries a client-made id, so a re-sent event is counted once.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -60,10 +61,11 @@ class LearningEvent(BaseModel):
                                       {"kind": self.type, "fields": ", ".join(missing)})
         return self
 
-    @property
+    @cached_property
     def epoch_s(self) -> float:
+        """Read many times by every rule: computed once (datetime.timestamp() is slow)."""
         return self.at.timestamp()
 
-    @property
+    @cached_property
     def order_key(self) -> tuple[float, int, str]:
         return (self.epoch_s, TYPE_ORDER[self.type], self.id)

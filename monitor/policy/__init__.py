@@ -40,6 +40,7 @@ class Policy(BaseModel):
     loop_probe_interval_s: float
     loop_min_motion: float
     junction_size_ratio: float
+    junction_max_per_hour: int
     splice_cut_similarity_max: float
     splice_return_similarity_min: float
     # A5 class shape
