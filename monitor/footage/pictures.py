@@ -54,12 +54,18 @@ def distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sqrt(np.mean(d * d)))
 
 
-def distances_to_many(query: np.ndarray, thumbs: np.ndarray) -> np.ndarray:
-    """RMS distance of every query thumbnail (q, h, w) to every stacked thumbnail (n, h, w): (q, n)."""
+def distances_to_many(query: np.ndarray, thumbs: np.ndarray, block: int = 512) -> np.ndarray:
+    """RMS distance of every query thumbnail (q, h, w) to every stacked thumbnail (n, h, w): (q, n).
+    The stack is converted to floats a block at a time, so the memory it takes does not grow with
+    the length of the class."""
     q = query.reshape(query.shape[0], -1).astype(np.float32)
-    t = thumbs.reshape(thumbs.shape[0], -1).astype(np.float32)
-    sq = (q * q).sum(1)[:, None] + (t * t).sum(1)[None, :] - 2.0 * (q @ t.T)
-    return np.sqrt(np.maximum(sq, 0.0) / q.shape[1])
+    q_norms = np.einsum("ij,ij->i", q, q)[:, None]
+    out = np.empty((q.shape[0], thumbs.shape[0]), dtype=np.float32)
+    for start in range(0, thumbs.shape[0], block):
+        t = thumbs[start:start + block].reshape(-1, q.shape[1]).astype(np.float32)
+        sq = q_norms + np.einsum("ij,ij->i", t, t)[None, :] - 2.0 * (q @ t.T)
+        out[:, start:start + block] = np.sqrt(np.maximum(sq, 0.0) / q.shape[1])
+    return out
 
 
 def is_blank(thumb: np.ndarray, luma_max: float, contrast_max: float) -> bool:
