@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from pydantic import ValidationError
+import msgspec
 
 from monitor.errors import MonitorError
-from monitor.online.events import LearningEvent
+from monitor.online.events import LearningEvent, MissingForType
 from monitor.online.xapi import Ignored, XapiError, is_statement, to_native
 
 
@@ -37,10 +37,20 @@ class ReadResult:
     ignored: int = 0  # xAPI statements that say nothing the rules use
 
 
-def _bad_from_validation(line: int, event_id: Any, exc: ValidationError) -> BadRecord:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or first.get("ctx", {}).get("fields", "event")
-    return BadRecord(line, event_id if isinstance(event_id, str) else None, where, first["msg"])
+_DECODER = msgspec.json.Decoder(LearningEvent)
+
+
+def _bad_from_validation(line: int, event_id: Any, exc: Exception) -> BadRecord:
+    """msgspec says "Expected `float` >= 0.0 - at `$.position_s`": split into field and message."""
+    who = event_id if isinstance(event_id, str) and event_id else None
+    cause = exc.__cause__ if isinstance(exc.__cause__, MissingForType) else exc
+    if isinstance(cause, MissingForType):
+        return BadRecord(line, who, cause.fields, str(cause))
+    message, _, where = str(exc).partition(" - at `$.")
+    field = where.rstrip("`").split("[", 1)[0].split(".", 1)[0] or "event"
+    if message.startswith("Object missing required field"):
+        field = message.rsplit("`", 2)[-2] if message.count("`") >= 2 else field
+    return BadRecord(line, who, field, message)
 
 
 def parse_record(record: Any, line: int, default_platform: str | None = None) -> LearningEvent | BadRecord | None:
@@ -56,22 +66,24 @@ def parse_record(record: Any, line: int, default_platform: str | None = None) ->
         except XapiError as exc:
             return BadRecord(line, event_id if isinstance(event_id, str) else None, exc.field, str(exc))
     try:
-        return LearningEvent.model_validate(record)
-    except ValidationError as exc:
+        return msgspec.convert(record, LearningEvent)
+    except (msgspec.ValidationError, MissingForType) as exc:
         return _bad_from_validation(line, event_id, exc)
 
 
 def _native_fast(text: str, line: int) -> LearningEvent | BadRecord:
     try:
-        return LearningEvent.model_validate_json(text)
-    except ValidationError as exc:
+        return _DECODER.decode(text)
+    except msgspec.DecodeError as exc:
+        if not isinstance(exc, msgspec.ValidationError):
+            return BadRecord(line, None, "line", "not valid JSON")
         try:
             event_id = json.loads(text).get("id")
         except (ValueError, AttributeError):
             event_id = None
-        if exc.errors()[0]["type"] == "json_invalid":
-            return BadRecord(line, None, "line", "not valid JSON")
         return _bad_from_validation(line, event_id, exc)
+    except MissingForType as exc:
+        return BadRecord(line, _id_of(text), exc.fields, str(exc))
 
 
 def collect(parsed: Iterable[LearningEvent | BadRecord | None], result: ReadResult | None = None) -> ReadResult:
@@ -127,3 +139,11 @@ def read_events(path: Path, default_platform: str | None = None) -> ReadResult:
             return collect(parse_record(item, n, default_platform) for n, item in enumerate(data, start=1))
     return parse_lines(text.splitlines(), default_platform)
 
+
+
+def _id_of(text: str) -> str | None:
+    try:
+        value = json.loads(text).get("id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
