@@ -4,6 +4,12 @@ Each carries one clear sentence; the CLI prints it as one line and the API turns
 details, so no stack trace ever reaches a user.
 """
 
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
 
 class MonitorError(Exception):
     """Bad input that the user can fix: the message says what and where."""
@@ -24,3 +30,19 @@ class ClassShapeError(ManifestError):
         super().__init__(f"{rule} ({clause}): {message}")
         self.rule = rule
         self.clause = clause
+
+
+def read_user_file(path: Path, what: str, error: type[MonitorError] = MonitorError) -> str:
+    """A user's text file, or one clear error saying which file and why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{what} not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read {what} {path}: {exc}") from None
+
+
+def first_problem(exc: ValidationError) -> tuple[str, str]:
+    """(where, what) of the first error of a pydantic ValidationError, for a one-line message."""
+    first = exc.errors()[0]
+    return ".".join(str(p) for p in first["loc"]), first["msg"]

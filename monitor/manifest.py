@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from monitor.errors import ClassShapeError, ManifestError
+from monitor.errors import ClassShapeError, ManifestError, first_problem, read_user_file
 from monitor.findings import RULES
 from monitor.policy import Policy, load_policy
 
@@ -88,10 +88,9 @@ class LoadedClass(BaseModel):
 
 
 def _describe(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "manifest"
+    where, what = first_problem(exc)
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{where}: {first['msg']}{more}"
+    return f"{where or 'manifest'}: {what}{more}"
 
 
 def parse_manifest(data: Any) -> ClassManifest:
@@ -133,12 +132,7 @@ def check_class_shape(manifest: ClassManifest, policy: Policy) -> None:
 
 def load_class(path: Path) -> LoadedClass:
     """Read, validate and shape-check a manifest file; every failure is one clear ManifestError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ManifestError(f"class manifest not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"cannot read class manifest {path}: {exc}") from None
+    text = read_user_file(path, "class manifest", ManifestError)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, first_problem, read_user_file
 
 
 class Course(BaseModel):
@@ -38,12 +38,11 @@ class Catalogue(BaseModel):
 
 
 def _load(path: Path, what: str) -> Any:
+    text = read_user_file(path, what)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MonitorError(f"{what} not found: {path}") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise MonitorError(f"cannot read {what} {path}: {exc}") from None
+        return json.loads(text)
+    except ValueError as exc:
+        raise MonitorError(f"{what} {path} is not JSON: {exc}") from None
 
 
 def load_catalogue(courses: Path | None, history: Path | None) -> Catalogue:
@@ -58,6 +57,5 @@ def load_catalogue(courses: Path | None, history: Path | None) -> Catalogue:
     try:
         return Catalogue.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise MonitorError(f"bad catalogue or history: {where}: {first['msg']}") from None
+        where, what = first_problem(exc)
+        raise MonitorError(f"bad catalogue or history: {where}: {what}") from None

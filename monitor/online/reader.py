@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 import msgspec
 
-from monitor.errors import MonitorError
+from monitor.errors import read_user_file
 from monitor.online.events import LearningEvent, MissingForType
 from monitor.online.xapi import Ignored, XapiError, is_statement, to_native
 
@@ -122,12 +122,7 @@ def parse_lines(lines: Iterable[str], default_platform: str | None = None) -> Re
 
 def read_events(path: Path, default_platform: str | None = None) -> ReadResult:
     """Read an events file; a file that cannot be read at all is a MonitorError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise MonitorError(f"events file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MonitorError(f"cannot read events file {path}: {exc}") from None
+    text = read_user_file(path, "events file")
     if text.lstrip()[:1] in ("[", "{"):
         try:
             data = json.loads(text)  # a JSON-lines file fails here at once, after its first line

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from monitor.errors import PolicyError
+from monitor.errors import PolicyError, first_problem
 
 _PROFILE_DIR = "profiles"
 
@@ -109,6 +109,5 @@ def load_policy(name: str, overrides: dict[str, Any] | None = None) -> Policy:
     try:
         return Policy.model_validate(values)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise PolicyError(f"policy parameter {field!r}: {first['msg']}") from None
+        field, what = first_problem(exc)
+        raise PolicyError(f"policy parameter {field!r}: {what}") from None
