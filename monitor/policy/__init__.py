@@ -53,6 +53,7 @@ class Policy(BaseModel):
     all_trainees_visible: bool
     min_sightings_per_hour: int
     check_interval_s: float
+    enrolment_min_face_px: int
     # B
     popup_max_gap_s: float
     online_theory_share_max: float | None
