@@ -76,6 +76,12 @@ _RULES = [
          title_en="Too much of the course online", title_zh="线上理论学习超过总课时40%"),
     Rule(code="online.offline_practice", clause="004 annex 3", severity=Severity.INVALIDATES,
          title_en="Too little offline practice", title_zh="线下实操不足8学时"),
+    Rule(code="online.face_missing", clause="003 §20(3)", severity=Severity.INVALIDATES,
+         title_en="Face check impossible", title_zh="无法进行人脸活体比对"),
+    Rule(code="online.face_mismatch", clause="003 §20(3)", severity=Severity.INVALIDATES,
+         title_en="Face is not the enrolled learner's", title_zh="人脸比对不通过"),
+    Rule(code="online.face_replay", clause="003 §20(3)", severity=Severity.INVALIDATES,
+         title_en="Capture reused", title_zh="重复使用的人脸照片"),
     Rule(code="online.cooldown", clause="003 §20(3)", severity=Severity.INVALIDATES,
          title_en="New course too soon after the last assessment", title_zh="上一培训考核结束不足一个月"),
     # Class shape (A5): refused when the class is registered, never a silent flag.

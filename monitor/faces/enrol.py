@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from monitor.errors import MonitorError
+from monitor.faces.detect import faces_in
 
 # A photo larger than this (pixels) is refused before it is decoded: a decompression bomb.
 MAX_PHOTO_PIXELS = 40_000_000
@@ -33,6 +34,7 @@ class Enrolled:
     sha256: str
     encoding: np.ndarray  # 128 floats (dlib's face descriptor)
     face_px: int  # height of the face box in the photo
+    face_hash: str  # perceptual hash of the aligned face (hex): the enrolment photo must not come back as a capture
     cached: bool  # True when the encoding came from the cache
 
 
@@ -59,25 +61,23 @@ class EncodingCache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder / "encodings"
 
-    def get(self, sha256: str) -> tuple[np.ndarray, int] | None:
+    def get(self, sha256: str) -> tuple[np.ndarray, int, str] | None:
         path = self.folder / f"{sha256}.json"
         try:
             data = json.loads(path.read_text())
-            return np.asarray(data["encoding"], dtype=np.float64), int(data["face_px"])
+            return np.asarray(data["encoding"], dtype=np.float64), int(data["face_px"]), str(data["face_hash"])
         except (OSError, ValueError, KeyError):
-            return None  # absent or unreadable: encode again
+            return None  # absent, unreadable or of an older format: encode again
 
-    def put(self, sha256: str, encoding: np.ndarray, face_px: int) -> None:
+    def put(self, sha256: str, encoding: np.ndarray, face_px: int, face_hash: str) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         partial = self.folder / f"{sha256}.json.part"
-        partial.write_text(json.dumps({"encoding": encoding.tolist(), "face_px": face_px}))
+        partial.write_text(json.dumps({"encoding": encoding.tolist(), "face_px": face_px, "face_hash": face_hash}))
         partial.replace(self.folder / f"{sha256}.json")
 
 
 def enrol(person: str, name: str, photo: Path, cache: EncodingCache, min_face_px: int) -> Enrolled:
     """The encoding of the one face in `photo`, from the cache when this photo was seen before."""
-    import face_recognition  # heavy (dlib): imported where faces are used, not by every CLI command
-
     what = f"enrolment photo of {person} ({name})"
     try:
         data = photo.read_bytes()
@@ -86,17 +86,14 @@ def enrol(person: str, name: str, photo: Path, cache: EncodingCache, min_face_px
     digest = hashlib.sha256(data).hexdigest()
     hit = cache.get(digest)
     if hit is not None:
-        return Enrolled(person, name, str(photo), digest, hit[0], hit[1], cached=True)
-    image = load_rgb(photo, what)
-    boxes = face_recognition.face_locations(image, number_of_times_to_upsample=1)
-    if not boxes:
+        return Enrolled(person, name, str(photo), digest, *hit, cached=True)
+    faces = faces_in(load_rgb(photo, what))
+    if not faces:
         raise EnrolmentError(f"{what}: no face found in {photo}")
-    if len(boxes) > 1:
-        raise EnrolmentError(f"{what}: {len(boxes)} faces in {photo}; an enrolment photo shows one person")
-    top, right, bottom, left = boxes[0]
-    face_px = bottom - top
-    if face_px < min_face_px:
-        raise EnrolmentError(f"{what}: the face in {photo} is {face_px} px high, at least {min_face_px} px needed")
-    encoding = np.asarray(face_recognition.face_encodings(image, boxes)[0], dtype=np.float64)
-    cache.put(digest, encoding, face_px)
-    return Enrolled(person, name, str(photo), digest, encoding, face_px, cached=False)
+    if len(faces) > 1:
+        raise EnrolmentError(f"{what}: {len(faces)} faces in {photo}; an enrolment photo shows one person")
+    face = faces[0]
+    if face.height_px < min_face_px:
+        raise EnrolmentError(f"{what}: the face in {photo} is {face.height_px} px high, at least {min_face_px} px needed")
+    cache.put(digest, face.encoding, face.height_px, str(face.face_hash))
+    return Enrolled(person, name, str(photo), digest, face.encoding, face.height_px, str(face.face_hash), cached=False)

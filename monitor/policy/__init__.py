@@ -54,6 +54,9 @@ class Policy(BaseModel):
     min_sightings_per_hour: int
     check_interval_s: float
     enrolment_min_face_px: int
+    face_match_tolerance: float
+    capture_min_face_px: int
+    face_replay_max_bits: int
     # B
     popup_max_gap_s: float
     online_theory_share_max: float | None

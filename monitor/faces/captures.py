@@ -1,0 +1,84 @@
+"""Judging a face capture of an online learner (POLICY B4, B6): is there one usable face, is it
+the enrolled learner, and is it new?
+
+Replays are found by perceptual hashes of the *aligned face* (see detect), not of the whole
+picture and not by exact bytes: a re-sent, re-compressed, resized or slightly cropped copy of an
+earlier capture (or of the enrolment photo itself) keeps the same face and so nearly the same hash,
+while a genuine new capture of the same person differs in pose, light and expression. GB/T 38671-2020
+asks that a capture cannot be reused; the nonce of a challenge (a later slice) adds the same
+guarantee by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import imagehash
+import numpy as np
+
+from monitor.faces.detect import faces_in
+from monitor.faces.enrol import Enrolled, load_rgb
+from monitor.findings import Severity
+
+
+@dataclass
+class ReplayIndex:
+    """Face hashes of every capture and enrolment photo seen so far (any learner, any session)."""
+
+    entries: list[tuple[imagehash.ImageHash, str]] = field(default_factory=list)
+
+    def add(self, hash_: imagehash.ImageHash, source: str) -> None:
+        self.entries.append((hash_, source))
+
+    def nearest(self, hash_: imagehash.ImageHash) -> tuple[str, int] | None:
+        if not self.entries:
+            return None
+        source, distance = min(((s, hash_ - h) for h, s in self.entries), key=lambda x: x[1])
+        return source, int(distance)
+
+
+@dataclass(frozen=True)
+class CaptureJudgement:
+    """What one capture showed. `rule` is None when it passed; platforms learn only pass / fail
+    and the rule (GB/T 38671-2020 6.1.6.6): distances are for inspectors."""
+
+    capture: str
+    rule: str | None
+    severity: Severity | None
+    detail: str
+    distance: float | None = None  # to the enrolment encoding
+    replay_of: str | None = None
+    hash_distance: int | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.rule is None
+
+
+def judge_capture(capture: Path, enrolled: Enrolled, index: ReplayIndex,
+                  *, tolerance: float, min_face_px: int, replay_max_bits: int) -> CaptureJudgement:
+    """Judge one capture against the learner's enrolment, then remember it for later replays."""
+    name = str(capture)
+    image = load_rgb(capture, f"capture of {enrolled.person}")
+    faces = [f for f in faces_in(image) if f.height_px >= min_face_px]
+    if not faces:
+        return CaptureJudgement(name, "online.face_missing", Severity.INVALIDATES, "no usable face in the capture")
+    if len(faces) > 1:
+        return CaptureJudgement(name, "online.face_mismatch", Severity.REVIEW,
+                                f"{len(faces)} faces in the capture: who is learning?")
+    face = faces[0]
+    distance = float(np.linalg.norm(face.encoding - enrolled.encoding))
+    earlier = index.nearest(face.face_hash)
+    to_enrolment = int(face.face_hash - imagehash.hex_to_hash(enrolled.face_hash))
+    index.add(face.face_hash, name)
+    if to_enrolment <= replay_max_bits:
+        return CaptureJudgement(name, "online.face_replay", Severity.INVALIDATES, "the enrolment photo sent as a capture",
+                                distance, f"enrolment photo of {enrolled.person}", to_enrolment)
+    if earlier is not None and earlier[1] <= replay_max_bits:
+        return CaptureJudgement(name, "online.face_replay", Severity.INVALIDATES, f"a copy of the earlier capture {earlier[0]}",
+                                distance, earlier[0], earlier[1])
+    if distance > tolerance:
+        return CaptureJudgement(name, "online.face_mismatch", Severity.INVALIDATES,
+                                "the face is not the enrolled learner's", distance)
+    return CaptureJudgement(name, None, None, "the enrolled learner, live capture", distance)
