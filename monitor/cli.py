@@ -172,13 +172,22 @@ def online(
     policy_name: Annotated[str, typer.Option("--policy", help="Policy profile.")] = "zhengzhou-2022",
     settings: Annotated[list[str] | None, typer.Option("--set", help="Override a policy parameter: NAME=VALUE (repeatable).")] = None,
     platform: Annotated[str | None, typer.Option(help="Platform of xAPI statements that do not name one.")] = None,
+    enrolment: Annotated[Path | None, typer.Option(help="Learners' enrolment photos (JSON: learner id -> photo path): turns on the face checks.")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
 ) -> None:
     """Judge every learner session of a platform's event stream (POLICY B1-B8)."""
 
     def work() -> None:
         policy = load_policy(policy_name, _parse_settings(settings or []))
-        report = judge_file(events, policy, load_catalogue(courses, history), platform)
+        faces = None
+        if enrolment is not None:
+            from monitor.faces.enrol import EncodingCache
+            from monitor.online.faces import FaceChecks, load_enrolment
+            from monitor.settings import Settings
+
+            faces = FaceChecks(policy, load_enrolment(enrolment), events.resolve().parent,
+                               EncodingCache(Settings().cache_dir))
+        report = judge_file(events, policy, load_catalogue(courses, history), platform, faces)
         if json:
             sys.stdout.write(report.model_dump_json(indent=2) + "\n")
         else:

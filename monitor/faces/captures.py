@@ -17,7 +17,8 @@ from pathlib import Path
 import imagehash
 import numpy as np
 
-from monitor.faces.detect import faces_in
+from monitor.faces.detect import Face, faces_in
+from monitor.errors import MonitorError
 from monitor.faces.enrol import Enrolled, load_rgb
 from monitor.findings import Severity
 
@@ -30,6 +31,9 @@ class ReplayIndex:
 
     def add(self, hash_: imagehash.ImageHash, source: str) -> None:
         self.entries.append((hash_, source))
+
+    def add_hex(self, hex_hash: str, source: str) -> None:
+        self.add(imagehash.hex_to_hash(hex_hash), source)
 
     def nearest(self, hash_: imagehash.ImageHash) -> tuple[str, int] | None:
         if not self.entries:
@@ -56,12 +60,21 @@ class CaptureJudgement:
         return self.rule is None
 
 
-def judge_capture(capture: Path, enrolled: Enrolled, index: ReplayIndex,
-                  *, tolerance: float, min_face_px: int, replay_max_bits: int) -> CaptureJudgement:
+def judge_capture(capture: Path, enrolled: Enrolled, index: ReplayIndex, *, tolerance: float, min_face_px: int,
+                  replay_max_bits: int) -> CaptureJudgement:
     """Judge one capture against the learner's enrolment, then remember it for later replays."""
-    name = str(capture)
-    image = load_rgb(capture, f"capture of {enrolled.person}")
-    faces = [f for f in faces_in(image) if f.height_px >= min_face_px]
+    try:
+        faces = faces_in(load_rgb(capture, f"capture of {enrolled.person}"))
+    except MonitorError as exc:
+        return CaptureJudgement(str(capture), "online.face_missing", Severity.INVALIDATES, str(exc))
+    return judge_faces(str(capture), faces, enrolled, index, tolerance=tolerance, min_face_px=min_face_px,
+                       replay_max_bits=replay_max_bits)
+
+
+def judge_faces(name: str, found: list[Face], enrolled: Enrolled, index: ReplayIndex, *, tolerance: float,
+                min_face_px: int, replay_max_bits: int) -> CaptureJudgement:
+    """judge_capture for faces already found in the capture (finding them is the costly part)."""
+    faces = [f for f in found if f.height_px >= min_face_px]
     if not faces:
         return CaptureJudgement(name, "online.face_missing", Severity.INVALIDATES, "no usable face in the capture")
     if len(faces) > 1:

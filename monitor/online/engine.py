@@ -9,7 +9,7 @@ which is why shuffled or duplicated arrival gives the same report.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from pydantic import BaseModel
 
@@ -26,6 +26,9 @@ from monitor.online.rules.photos import no_photo
 from monitor.online.rules.popups import popup_gap, popup_unanswered
 from monitor.online.track import Track, build_track
 from monitor.policy import Policy
+
+if TYPE_CHECKING:
+    from monitor.online.faces import FaceChecks
 
 SESSION_RULES = (popup_gap, popup_unanswered, no_photo, course_shape, cooldown)
 
@@ -44,8 +47,11 @@ class SessionReport(BaseModel):
 
 
 class OnlineEngine:
-    def __init__(self, policy: Policy, catalogue: Catalogue | None = None) -> None:
+    def __init__(self, policy: Policy, catalogue: Catalogue | None = None, faces: "FaceChecks | None" = None) -> None:
         self._ctx = Context(policy, catalogue or Catalogue())
+        self._faces = faces
+        self._tracks: dict[str, list[Track]] = {}
+        self._found: dict[str, dict[tuple[str, str], list[Finding]]] = {}
         self._events: dict[str, dict[tuple[str, str], list[LearningEvent]]] = defaultdict(lambda: defaultdict(list))
         self._ids: set[str] = set()
         self._units: dict[str, set[str]] = defaultdict(set)
@@ -73,12 +79,20 @@ class OnlineEngine:
 
     def sessions(self) -> list[SessionReport]:
         for learner in self._dirty:
-            self._reports[learner] = self._judge_learner(learner)
+            self._tracks[learner], self._found[learner] = self._judge_learner(learner)
+            self._reports[learner] = [self._report(t, self._found[learner][t.key]) for t in self._tracks[learner]]
+        changed = bool(self._dirty)
         self._dirty.clear()
+        if self._faces is not None and changed:
+            # A capture can be a replay of any earlier one, of any learner: judged over everything.
+            every = [t for tracks in self._tracks.values() for t in tracks]
+            faces = self._faces.judge(every)
+            self._reports = {learner: [self._report(t, self._found[learner][t.key] + faces[t.key]) for t in tracks]
+                             for learner, tracks in self._tracks.items()}
         return sorted((r for reports in self._reports.values() for r in reports),
                       key=lambda r: (r.start, r.learner, r.platform, r.session))
 
-    def _judge_learner(self, learner: str) -> list[SessionReport]:
+    def _judge_learner(self, learner: str) -> tuple[list[Track], dict[tuple[str, str], list[Finding]]]:
         tracks = [build_track(events) for events in self._events[learner].values()]
         found: dict[tuple[str, str], list[Finding]] = {t.key: [] for t in tracks}
         for per_learner in (fast_forward(tracks, self._ctx), multi_window(tracks, self._ctx),
@@ -88,7 +102,7 @@ class OnlineEngine:
         for track in tracks:
             for rule in SESSION_RULES:
                 found[track.key].extend(rule(track, self._ctx))
-        return [self._report(t, found[t.key]) for t in tracks]
+        return tracks, found
 
     @staticmethod
     def _report(track: Track, findings: list[Finding]) -> SessionReport:
@@ -116,12 +130,12 @@ class OnlineReport(BaseModel):
 
 
 def judge_file(path, policy: Policy, catalogue: Catalogue | None = None,
-               default_platform: str | None = None) -> OnlineReport:
+               default_platform: str | None = None, faces: "FaceChecks | None" = None) -> OnlineReport:
     """Read an events file and judge every session in it (what `monitor online` prints)."""
     from monitor.online.reader import read_events
 
     read = read_events(path, default_platform)
-    engine = OnlineEngine(policy, catalogue)
+    engine = OnlineEngine(policy, catalogue, faces)
     engine.add(read.events)
     return OnlineReport(
         sessions=engine.sessions(),

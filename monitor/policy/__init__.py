@@ -57,6 +57,7 @@ class Policy(BaseModel):
     face_match_tolerance: float
     capture_min_face_px: int
     face_replay_max_bits: int
+    face_start_window_s: float
     # B
     popup_max_gap_s: float
     online_theory_share_max: float | None

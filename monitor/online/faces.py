@@ -1,0 +1,92 @@
+"""Face checks of online sessions (POLICY B4, B6): every face capture and kept photo is judged
+against the learner's enrolment photo and against every earlier capture (any learner, any
+session) for replays; a session without a capture near its start fails the live-face check.
+
+Replays depend on what came before, so captures are judged in one global time order; the costly
+part (finding and encoding the face) is done once per image file and kept.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from monitor.errors import MonitorError, read_user_file
+from monitor.faces.captures import ReplayIndex, judge_faces
+from monitor.faces.detect import Face, faces_in
+from monitor.faces.enrol import EncodingCache, Enrolled, enrol, load_rgb
+from monitor.findings import Finding, Severity
+from monitor.online.events import LearningEvent
+from monitor.online.rules import session_finding
+from monitor.online.track import Track
+from monitor.policy import Policy
+
+CAPTURE_TYPES = ("face_capture", "photo_kept")
+
+
+class FaceChecks:
+    def __init__(self, policy: Policy, enrolment: dict[str, Path], images_dir: Path, cache: EncodingCache) -> None:
+        self._policy = policy
+        self._images_dir = images_dir
+        self._enrolled: dict[str, Enrolled] = {
+            learner: enrol(learner, learner, photo, cache, policy.enrolment_min_face_px)
+            for learner, photo in enrolment.items()
+        }
+        self._faces: dict[Path, list[Face]] = {}
+
+    def judge(self, tracks: list[Track]) -> dict[tuple[str, str], list[Finding]]:
+        """Findings per session key, for every session of every learner."""
+        p = self._policy
+        out: dict[tuple[str, str], list[Finding]] = {t.key: [] for t in tracks}
+        captures = sorted(((e, t) for t in tracks for e in t.events if e.type in CAPTURE_TYPES and e.image),
+                          key=lambda x: x[0].order_key)
+        index = ReplayIndex()
+        for enrolled in self._enrolled.values():
+            index.add_hex(enrolled.face_hash, f"enrolment photo of {enrolled.person}")
+        for e, track in captures:
+            enrolled = self._enrolled.get(e.learner)
+            if enrolled is None:
+                out[track.key].append(session_finding(
+                    track, "online.face_missing", e.epoch_s, e.epoch_s, events=[e.id], severity=Severity.REVIEW,
+                    detail=f"no enrolment photo for learner {e.learner}: the capture cannot be compared"))
+                continue
+            judgement = judge_faces(e.image, self._faces_of(e), enrolled, index, tolerance=p.face_match_tolerance,
+                                    min_face_px=p.capture_min_face_px, replay_max_bits=p.face_replay_max_bits)
+            if not judgement.passed:
+                out[track.key].append(session_finding(
+                    track, judgement.rule, e.epoch_s, e.epoch_s, events=[e.id], severity=judgement.severity,
+                    measured=None if judgement.distance is None else round(judgement.distance, 4),
+                    threshold=p.face_match_tolerance, detail=f"{e.type}: {judgement.detail}",
+                    evidence={"image": e.image, "replay_of": judgement.replay_of,
+                              "hash_distance": judgement.hash_distance}))
+        for track in tracks:
+            starts = [e for e in track.events if e.type == "face_capture"
+                      and e.epoch_s - track.start_s <= p.face_start_window_s]
+            if not starts:
+                out[track.key].append(session_finding(
+                    track, "online.face_missing", track.start_s, track.start_s + p.face_start_window_s,
+                    events=[track.events[0].id], threshold=p.face_start_window_s,
+                    detail="no face capture at the start of the session"))
+        return out
+
+    def _faces_of(self, e: LearningEvent) -> list[Face]:
+        """The faces of an event's image, found once per image file; an unreadable image has none."""
+        path = (self._images_dir / e.image).resolve()
+        if path not in self._faces:
+            try:
+                self._faces[path] = faces_in(load_rgb(path, f"image of event {e.id}"))
+            except MonitorError:
+                self._faces[path] = []
+        return self._faces[path]
+
+
+def load_enrolment(path: Path) -> dict[str, Path]:
+    """ENROL.json: {"LEARNER": "photo path relative to the file"}."""
+    text = read_user_file(path, "enrolment map")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise MonitorError(f"enrolment map {path} is not JSON: {exc}") from None
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        raise MonitorError(f"enrolment map {path} must map learner ids to photo paths")
+    return {learner: (path.parent / photo) for learner, photo in data.items()}

@@ -1,0 +1,84 @@
+"""Face checks of online sessions, on real faces: captures judged against the enrolment photo and
+every earlier capture; a session without a capture at its start fails B4."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from monitor.faces.enrol import EncodingCache
+from monitor.online.catalogue import Catalogue
+from monitor.online.engine import OnlineEngine
+from monitor.online.faces import FaceChecks
+from monitor.online.reader import collect, parse_record
+from monitor.policy import load_policy
+from tests.monitor.online.builders import clean_session
+
+pytestmark = pytest.mark.shared_data
+POLICY = load_policy("zhengzhou-2022")
+
+
+@pytest.fixture
+def folder(shared_data, tmp_path):
+    faces = shared_data / "faces"
+    for name, source in {"enrol-obama.jpg": faces / "obama" / "1.jpg", "enrol-biden.jpg": faces / "biden" / "1.jpg",
+                         "c1.jpg": faces / "obama" / "2.jpg", "c2.jpg": faces / "obama" / "3.jpg",
+                         "c3.jpg": faces / "obama" / "4.jpg", "c4.jpg": faces / "obama" / "5-240p.jpg",
+                         "alex.jpg": faces / "alex_lacamoire" / "1.jpg"}.items():
+        shutil.copy(source, tmp_path / name)
+    Image.open(faces / "obama" / "2.jpg").convert("RGB").save(tmp_path / "c1-again.jpg", "JPEG", quality=40)
+    (tmp_path / "enrol.json").write_text(json.dumps({"L1": "enrol-obama.jpg", "L2": "enrol-biden.jpg"}))
+    return tmp_path
+
+
+def _session(session, learner, start_s, capture=None, kept="c2.jpg"):
+    s = clean_session(session=session, learner=learner, start_s=start_s)
+    s.events = [e for e in s.events if e["type"] not in ("face_capture", "photo_kept")]
+    if capture:
+        s.add("face_capture", 5, image=capture)
+    s.add("photo_kept", 200, image=kept)
+    return s.events
+
+
+def _judge(folder, events):
+    checks = FaceChecks(POLICY, {"L1": folder / "enrol-obama.jpg", "L2": folder / "enrol-biden.jpg"}, folder,
+                        EncodingCache(folder / "cache"))
+    engine = OnlineEngine(POLICY, Catalogue(), checks)
+    engine.add(collect(parse_record(e, 1) for e in events).events)
+    reports = {r.session: r for r in engine.sessions()}
+    return {s: sorted(f.rule for f in r.findings) for s, r in reports.items()}, reports
+
+
+def test_captures_are_matched_replays_refused_and_missing_captures_found(folder):
+    events = (_session("S1", "L1", 0, capture="c1.jpg")                                  # genuine
+              + _session("S2", "L1", 3600, capture="c1-again.jpg", kept="c3.jpg")       # S1's capture re-sent
+              + _session("S3", "L2", 0, capture="alex.jpg", kept="enrol-biden.jpg")     # someone else; enrolment photo kept
+              + _session("S4", "L1", 7200, kept="c4.jpg"))  # no capture at the start; kept: obama/5-240p.jpg
+    found, reports = _judge(folder, events)
+    assert found["S1"] == []
+    assert found["S2"] == ["online.face_replay"]
+    assert found["S3"] == ["online.face_mismatch", "online.face_replay"]
+    # obama/5-240p.jpg is obama/1.jpg (the enrolment photo) made small: a replay the hash sees through
+    assert found["S4"] == ["online.face_missing", "online.face_replay"]
+    replay = next(f for f in reports["S4"].findings if f.rule == "online.face_replay")
+    assert replay.evidence["replay_of"] == "enrolment photo of L1"
+
+
+def test_cli_turns_face_checks_on_and_refuses_a_bad_enrolment_photo(folder, shared_data):
+    path = folder / "events.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in _session("S1", "L1", 0, capture="c1.jpg")))
+    run = [sys.executable, "-m", "monitor", "online", str(path), "--enrolment", str(folder / "enrol.json"), "--json"]
+    result = subprocess.run(run, capture_output=True, text=True, timeout=300, env={"MONITOR_CACHE_DIR": str(folder / "c"),
+                                                                                    "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["sessions"][0]["verdict"] == "valid"
+    shutil.copy(shared_data / "groups" / "two_people.jpg", folder / "enrol-obama.jpg")
+    bad = subprocess.run(run, capture_output=True, text=True, timeout=300, env={"MONITOR_CACHE_DIR": str(folder / "c2"),
+                                                                                 "PATH": "/usr/bin:/bin"})
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error: enrolment photo of L1 (L1): 2 faces in") and "Traceback" not in bad.stderr
