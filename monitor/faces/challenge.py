@@ -1,0 +1,42 @@
+"""Face-check challenges for online learners (POLICY B4, B6): a moment the learner cannot predict,
+a prompt to follow (for liveness) and a nonce the capture must carry back, which makes a capture
+of one session useless in any other, by construction.
+
+The moments and nonces come from the operating system's random source (`secrets`): a platform
+or learner who knew the generator's state could otherwise prepare captures in advance.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitor.policy import Policy
+
+PROMPTS = ("blink", "turn_left", "turn_right", "open_mouth", "nod")
+
+
+@dataclass(frozen=True)
+class Challenge:
+    learner: str
+    session: str
+    at: datetime  # when the platform must take the capture
+    prompt: str  # what the learner is asked to do during the burst
+    nonce: str  # the capture answering this challenge carries it
+
+
+def challenges_for(learner: str, session: str, start: datetime, planned_s: float, policy: Policy,
+                   rng: random.Random | None = None) -> list[Challenge]:
+    """One challenge at the start of the session, and one at a random moment of each online class
+    hour it is planned to last. `rng` is for tests only; by default the system's random source."""
+    rng = rng or secrets.SystemRandom()
+    hour = policy.online_class_hour_s
+    moments = [rng.uniform(0, min(policy.face_start_window_s, planned_s))]
+    begin = 0.0
+    while begin < planned_s:
+        moments.append(begin + rng.uniform(0, min(hour, planned_s - begin)))
+        begin += hour
+    return [Challenge(learner, session, start + timedelta(seconds=offset), rng.choice(PROMPTS),
+                      secrets.token_urlsafe(16)) for offset in moments]
