@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from monitor.faces.enrol import EncodingCache, Enrolled, enrol
 from monitor.findings import Finding, finding, verdict_of
 from monitor.footage import intervals as iv
 from monitor.footage.black import BlackDetector
@@ -19,8 +20,10 @@ from monitor.footage.media import PacketTimeline, UnreadableMedia, probe, sample
 from monitor.footage.placed import PlacedFile
 from monitor.footage.report import ClassReport, FileReport, HourReport, Run
 from monitor.footage.splice import SpliceDetector
+from monitor.footage.visibility import check_hour
 from monitor.manifest import ClassHour, LoadedClass
 from monitor.policy import Policy
+from monitor.settings import Settings
 
 Progress = Callable[[str, float, float], None]  # (stage, done, total)
 
@@ -114,6 +117,16 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent) -> Class
 
     invalid = [(a, b) for a, b, _ in event_findings]
     hours = [_judge_hour(hour, coverage, invalid, located, policy, clock) for hour in manifest.schedule]
+    roster, without_photo = _enrol_roster(loaded)
+    if roster:
+        names = {t.id: t.name for t in manifest.roster}
+        for n, (hour, report) in enumerate(zip(manifest.schedule, hours)):
+            on_progress("checking faces", n, len(hours))
+            runs = iv.clip(iv.subtract(coverage, invalid), hour.start.timestamp(), hour.end.timestamp())
+            visibility, found = check_hour(hour.start, hour.end, runs, placed, roster, without_photo, names, policy)
+            findings = report.findings + found
+            hours[n] = report.model_copy(update={"visibility": visibility, "findings": findings,
+                                                 "verdict": verdict_of(findings)})
     in_no_hour = [f for a, b, f in located
                   if not any(iv.overlaps((a, b), (h.start.timestamp(), h.end.timestamp())) for h in manifest.schedule)]
     return ClassReport(
@@ -121,6 +134,18 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent) -> Class
         hours=hours, findings=class_findings + in_no_hour,
         files=[file_reports[name] for name in dict.fromkeys(r.path for r in manifest.recordings)],
     )
+
+
+def _enrol_roster(loaded: LoadedClass) -> tuple[list[Enrolled], list[str]]:
+    """Encodings of the roster's enrolment photos (cached by sha256), and who has no photo.
+    Without any photo there is nothing to identify, and the visibility check is skipped."""
+    trainees = loaded.manifest.roster
+    if not any(t.photo for t in trainees):
+        return [], []
+    cache = EncodingCache(Settings().cache_dir)
+    roster = [enrol(t.id, t.name, loaded.base_dir / t.photo, cache, loaded.policy.enrolment_min_face_px)
+              for t in trainees if t.photo]
+    return roster, [t.id for t in trainees if not t.photo]
 
 
 def _segments(pf: PlacedFile, policy: Policy) -> list[iv.Interval]:

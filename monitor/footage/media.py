@@ -249,3 +249,20 @@ def decode_span(path: Path, start_s: float, end_s: float) -> Iterator[tuple[floa
         yield from reader.span(start_s, end_s)
     finally:
         reader.close()
+
+
+def frame_rgb(path: Path, media_s: float) -> np.ndarray | None:
+    """The full picture (RGB, contiguous: dlib refuses strided arrays) of the first frame at or
+    after media_s, for the face checks."""
+    container, stream = _open_video(path)
+    try:
+        target = int(max(media_s, 0.0) / float(stream.time_base))
+        container.seek(target, stream=stream, backward=True, any_frame=False)
+        for frame in container.decode(stream):
+            if frame.time is not None and float(frame.time) >= media_s - 1e-6:
+                return np.ascontiguousarray(frame.to_ndarray(format="rgb24"))
+    except (av.FFmpegError, OSError):
+        return None
+    finally:
+        container.close()
+    return None

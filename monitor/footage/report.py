@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from monitor.findings import Finding, Verdict
+from monitor.footage.visibility import Visibility
 
 
 class FileReport(BaseModel):
@@ -40,6 +41,7 @@ class HourReport(BaseModel):
     coverage: float
     runs: list[Run]
     findings: list[Finding]
+    visibility: Visibility | None = None  # when the roster has enrolment photos
 
 
 class ClassReport(BaseModel):

@@ -1,0 +1,92 @@
+"""Who is in the picture (POLICY A3, A4): at check moments every `check_interval_s` of each class
+hour, on valid footage only, faces are found and matched to the roster's enrolment photos.
+
+Per hour: who was seen and how often, who never was, unknown faces per moment, and the headcount
+series whose mean is the subsidisable headcount (培训人数以实地检查在位平均人数为准).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+from pydantic import BaseModel
+
+from monitor.faces.detect import faces_in
+from monitor.faces.enrol import Enrolled
+from monitor.findings import Finding, Severity, finding
+from monitor.footage.media import frame_rgb
+from monitor.footage.placed import PlacedFile
+from monitor.policy import Policy
+
+
+class Moment(BaseModel):
+    at: datetime
+    present: list[str]  # trainee ids identified
+    unknown: int  # faces matching nobody on the roster
+
+
+class Visibility(BaseModel):
+    moments: list[Moment]
+    seen: dict[str, int]  # trainee id -> moments seen
+    missing: list[str]  # trainee ids seen fewer than min_sightings_per_hour times
+    without_photo: list[str]  # trainee ids that cannot be identified (no enrolment photo)
+    headcount_mean: float | None
+    roster_size: int
+
+
+def identify(encodings: list[np.ndarray], roster: list[Enrolled], tolerance: float) -> tuple[list[str], int]:
+    """Assign faces to trainees, closest pairs first, each trainee and face at most once."""
+    if not encodings or not roster:
+        return [], len(encodings)
+    known = np.stack([r.encoding for r in roster])
+    distances = np.linalg.norm(np.stack(encodings)[:, None, :] - known[None, :, :], axis=2)
+    pairs = sorted((d, f, t) for (f, t), d in np.ndenumerate(distances) if d <= tolerance)
+    faces_used, present = set(), []
+    for _, face, trainee in pairs:
+        if face in faces_used or roster[trainee].person in present:
+            continue
+        faces_used.add(face)
+        present.append(roster[trainee].person)
+    return sorted(present), len(encodings) - len(faces_used)
+
+
+def check_hour(start: datetime, end: datetime, runs: list[tuple[float, float]], files: list[PlacedFile],
+               roster: list[Enrolled], without_photo: list[str], names: dict[str, str], policy: Policy,
+               ) -> tuple[Visibility, list[Finding]]:
+    """Visibility of one class hour; `runs` are its valid footage (wall epoch seconds)."""
+    step = policy.check_interval_s
+    h0, h1 = start.timestamp(), end.timestamp()
+    moments: list[Moment] = []
+    t = h0 + step / 2
+    while t < h1:
+        source = next((pf for pf in files if pf.wall_begin <= t < pf.wall_end), None)
+        if source is not None and any(a <= t < b for a, b in runs):
+            picture = frame_rgb(source.path, source.media(t))
+            if picture is not None:
+                faces = faces_in(picture)
+                present, unknown = identify([f.encoding for f in faces], roster, policy.face_match_tolerance)
+                moments.append(Moment(at=datetime.fromtimestamp(t, start.tzinfo), present=present, unknown=unknown))
+        t += step
+    seen = {r.person: sum(r.person in m.present for m in moments) for r in roster}
+    missing = sorted(p for p, n in seen.items() if n < policy.min_sightings_per_hour)
+    mean = float(np.mean([len(m.present) for m in moments])) if moments else None
+    size = len(roster) + len(without_photo)
+    visibility = Visibility(moments=moments, seen=seen, missing=missing, without_photo=without_photo,
+                            headcount_mean=None if mean is None else round(mean, 3), roster_size=size)
+    found = []
+    if missing or without_photo:
+        severity = Severity.INVALIDATES if policy.all_trainees_visible and missing else Severity.REVIEW
+        never = ", ".join(f"{p} {names.get(p, '')}".strip() for p in missing) or "nobody"
+        no_photo = f"; no enrolment photo: {', '.join(without_photo)}" if without_photo else ""
+        found.append(finding(
+            "visibility.trainee_missing", severity=severity, start=start, end=end, measured=len(missing),
+            threshold=policy.min_sightings_per_hour, detail=f"never seen: {never}{no_photo}",
+            evidence={"missing": [{"id": p, "name": names.get(p, "")} for p in missing], "without_photo": without_photo,
+                      "moments": len(moments)}))
+    if mean is not None and mean < size:
+        found.append(finding(
+            "visibility.headcount", start=start, end=end, measured=round(mean, 3), threshold=size,
+            detail=f"on average {mean:.1f} of {size} trainees present at {len(moments)} checks",
+            evidence={"series": [len(m.present) for m in moments]}))
+    return visibility, found

@@ -1,0 +1,85 @@
+"""Who is in the classroom (A3, A4), on a clip made of real faces: a still scene with camera noise
+and slow drift, one trainee leaving half-way, one never there."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from monitor.findings import Severity, Verdict
+from monitor.footage.analyze import analyze_class
+from monitor.manifest import load_class
+from sample_videos.writer import write_video
+from tests.conftest import at, write_manifest
+
+pytestmark = pytest.mark.shared_data
+FPS, SIZE, LENGTH_S = 5, (960, 540), 80
+
+
+def _portrait(path, height=230):
+    image = Image.open(path).convert("RGB")
+    return np.asarray(image.resize((int(image.width * height / image.height), height)))[:, :, ::-1]  # BGR
+
+
+@pytest.fixture
+def classroom(shared_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path / "cache"))
+    faces = shared_data / "faces"
+    people = {"T-1": faces / "obama" / "4.jpg", "T-2": faces / "biden" / "2.jpg", "T-3": faces / "kit_harington" / "2.jpg"}
+    portraits = {k: _portrait(v) for k, v in people.items()}
+    rng = np.random.default_rng(3)
+
+    def frame(k: int) -> np.ndarray:
+        t = k / FPS
+        image = np.full((SIZE[1], SIZE[0], 3), 120, np.uint8)
+        drift = int(t / 8)  # the camera creeps a few pixels over the clip
+        for n, (trainee, portrait) in enumerate(portraits.items()):
+            if trainee == "T-3" and t >= 40:
+                continue  # Kit leaves half-way
+            y, x = 150 + drift, 40 + n * 310 + drift
+            h, w = portrait.shape[:2]
+            image[y:y + h, x:x + min(w, SIZE[0] - x)] = portrait[:, : SIZE[0] - x]
+        noise = rng.normal(0, 3, image.shape)
+        return np.clip(image + noise, 0, 255).astype(np.uint8)
+
+    write_video(tmp_path / "class.mp4", ((k, frame(k)) for k in range(LENGTH_S * FPS)), FPS, SIZE, gop=2 * FPS)
+    roster = []
+    for trainee, name, photo in (("T-1", "奥巴马", faces / "obama" / "1.jpg"), ("T-2", "拜登", faces / "biden" / "1.jpg"),
+                                 ("T-3", "哈林顿", faces / "kit_harington" / "1.jpg"),
+                                 ("T-4", "拉卡莫尔", faces / "alex_lacamoire" / "1.jpg")):
+        shutil.copy(photo, tmp_path / f"{trainee}.jpg")
+        roster.append({"id": trainee, "name": name, "photo": f"{trainee}.jpg"})
+    return write_manifest(tmp_path, [{"path": "class.mp4", "start": at(0)}], [("practical", 0, LENGTH_S)],
+                          roster=roster, policy_overrides={"practical_min_continuous_s": 30, "check_interval_s": 10})
+
+
+def test_who_was_seen_who_never_was_and_the_headcount(classroom):
+    report = analyze_class(load_class(classroom))
+    hour = report.hours[0]
+    v = hour.visibility
+    assert len(v.moments) == 8
+    assert v.missing == ["T-4"]
+    assert v.seen["T-1"] == 8 and v.seen["T-2"] == 8 and v.seen["T-3"] == 4
+    assert [len(m.present) for m in v.moments] == [3, 3, 3, 3, 2, 2, 2, 2]
+    assert v.headcount_mean == pytest.approx(2.5, abs=0.5)
+    assert all(m.unknown == 0 for m in v.moments)
+    missing = next(f for f in hour.findings if f.rule == "visibility.trainee_missing")
+    assert missing.severity is Severity.INVALIDATES and missing.evidence["missing"] == [{"id": "T-4", "name": "拉卡莫尔"}]
+    headcount = next(f for f in hour.findings if f.rule == "visibility.headcount")
+    assert headcount.measured == pytest.approx(2.5, abs=0.5) and headcount.threshold == 4
+    assert hour.verdict is Verdict.INVALID
+
+
+def test_a_missing_trainee_is_for_review_where_the_profile_does_not_require_everyone(classroom):
+    import json
+
+    data = json.loads(classroom.read_text())
+    data["policy"] = "sanmenxia-2021"  # all_trainees_visible: not stated
+    data["policy_overrides"]["practical_share_min"] = 0
+    classroom.write_text(json.dumps(data, ensure_ascii=False))
+    hour = analyze_class(load_class(classroom)).hours[0]
+    missing = next(f for f in hour.findings if f.rule == "visibility.trainee_missing")
+    assert missing.severity is Severity.REVIEW and hour.verdict is Verdict.REVIEW
