@@ -45,6 +45,7 @@ class _Clock:
 def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent) -> ClassReport:
     manifest, policy = loaded.manifest, loaded.policy
     clock = _Clock(manifest.schedule[0].start.tzinfo)
+    roster, without_photo = _enrol_roster(loaded)  # a bad roster photo is an error before any decoding
     class_findings: list[Finding] = []
     file_reports: dict[str, FileReport] = {}  # by manifest path; listed in manifest order at the end
 
@@ -117,7 +118,6 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent) -> Class
 
     invalid = [(a, b) for a, b, _ in event_findings]
     hours = [_judge_hour(hour, coverage, invalid, located, policy, clock) for hour in manifest.schedule]
-    roster, without_photo = _enrol_roster(loaded)
     if roster:
         names = {t.id: t.name for t in manifest.roster}
         for n, (hour, report) in enumerate(zip(manifest.schedule, hours)):

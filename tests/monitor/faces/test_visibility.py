@@ -83,3 +83,16 @@ def test_a_missing_trainee_is_for_review_where_the_profile_does_not_require_ever
     hour = analyze_class(load_class(classroom)).hours[0]
     missing = next(f for f in hour.findings if f.rule == "visibility.trainee_missing")
     assert missing.severity is Severity.REVIEW and hour.verdict is Verdict.REVIEW
+
+
+def test_a_roster_photo_without_a_face_is_a_clear_error_before_any_analysis(classroom):
+    import json
+
+    from monitor.faces.enrol import EnrolmentError
+
+    data = json.loads(classroom.read_text())
+    Image.new("RGB", (400, 400), (90, 90, 90)).save(classroom.parent / "wall.jpg")
+    data["roster"][1]["photo"] = "wall.jpg"
+    classroom.write_text(json.dumps(data, ensure_ascii=False))
+    with pytest.raises(EnrolmentError, match=r"T-2 \(拜登\): no face found in .*wall.jpg"):
+        analyze_class(load_class(classroom))
