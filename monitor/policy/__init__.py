@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -58,6 +58,8 @@ class Policy(BaseModel):
     capture_min_face_px: int
     face_replay_max_bits: int
     face_start_window_s: float
+    liveness_min_motion: float
+    face_liveness: Literal["burst", "still"]
     # B
     popup_max_gap_s: float
     online_theory_share_max: float | None
