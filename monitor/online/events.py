@@ -62,6 +62,9 @@ class LearningEvent(msgspec.Struct, dict=True, forbid_unknown_fields=False):
     to_s: Seconds | None = None
     popup: Text | None = None
     image: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+    # A face_capture may be a burst: 3-5 frames over about 2 s while the learner follows a prompt.
+    images: Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=500)]],
+                      msgspec.Meta(min_length=1, max_length=10)] | None = None
 
     def __post_init__(self) -> None:
         missing = [name for name in _NEEDS.get(self.type, ()) if getattr(self, name) is None]

@@ -15,6 +15,7 @@ from monitor.errors import MonitorError, read_user_file
 from monitor.faces.captures import ReplayIndex, judge_faces
 from monitor.faces.detect import Face, faces_in
 from monitor.faces.enrol import EncodingCache, Enrolled, enrol, load_rgb
+from monitor.faces.liveness import burst_liveness
 from monitor.findings import Finding, Severity
 from monitor.online.events import LearningEvent
 from monitor.online.rules import session_finding
@@ -38,8 +39,8 @@ class FaceChecks:
         """Findings per session key, for every session of every learner."""
         p = self._policy
         out: dict[tuple[str, str], list[Finding]] = {t.key: [] for t in tracks}
-        captures = sorted(((e, t) for t in tracks for e in t.events if e.type in CAPTURE_TYPES and e.image),
-                          key=lambda x: x[0].order_key)
+        captures = sorted(((e, t) for t in tracks for e in t.events
+                           if e.type in CAPTURE_TYPES and (e.image or e.images)), key=lambda x: x[0].order_key)
         index = ReplayIndex()
         for enrolled in self._enrolled.values():
             index.add_hex(enrolled.face_hash, f"enrolment photo of {enrolled.person}")
@@ -50,8 +51,17 @@ class FaceChecks:
                     track, "online.face_missing", e.epoch_s, e.epoch_s, events=[e.id], severity=Severity.REVIEW,
                     detail=f"no enrolment photo for learner {e.learner}: the capture cannot be compared"))
                 continue
-            judgement = judge_faces(e.image, self._faces_of(e), enrolled, index, tolerance=p.face_match_tolerance,
-                                    min_face_px=p.capture_min_face_px, replay_max_bits=p.face_replay_max_bits)
+            frames = e.images or [e.image]
+            judgement = judge_faces(frames[0], self._faces_of(frames[0], e), enrolled, index,
+                                    tolerance=p.face_match_tolerance, min_face_px=p.capture_min_face_px,
+                                    replay_max_bits=p.face_replay_max_bits)
+            if judgement.passed and e.type == "face_capture":
+                liveness = self._liveness(e, frames)
+                if liveness is not None:
+                    out[track.key].append(session_finding(
+                        track, "online.face_not_live", e.epoch_s, e.epoch_s, events=[e.id],
+                        measured=liveness[0], threshold=p.liveness_min_motion, detail=f"face_capture: {liveness[1]}",
+                        evidence={"images": frames}))
             if not judgement.passed:
                 out[track.key].append(session_finding(
                     track, judgement.rule, e.epoch_s, e.epoch_s, events=[e.id], severity=judgement.severity,
@@ -69,15 +79,28 @@ class FaceChecks:
                     detail="no face capture at the start of the session"))
         return out
 
-    def _faces_of(self, e: LearningEvent) -> list[Face]:
+    def _faces_of(self, image: str, e: LearningEvent) -> list[Face]:
         """The faces of an event's image, found once per image file; an unreadable image has none."""
-        path = (self._images_dir / e.image).resolve()
+        path = (self._images_dir / image).resolve()
         if path not in self._faces:
             try:
                 self._faces[path] = faces_in(load_rgb(path, f"image of event {e.id}"))
             except MonitorError:
                 self._faces[path] = []
         return self._faces[path]
+
+    def _liveness(self, e: LearningEvent, frames: list[str]) -> tuple[float | None, str] | None:
+        """Why a capture does not show a live face ((motion, reason)), or None when it does. A still
+        alone cannot show it: under `face_liveness = "burst"` it fails; under "still" it is accepted."""
+        p = self._policy
+        if len(frames) < 2:
+            return None if p.face_liveness == "still" else (None, "a still alone cannot prove a live face")
+        try:
+            pictures = [load_rgb((self._images_dir / f).resolve(), f"image of event {e.id}") for f in frames]
+        except MonitorError as exc:
+            return None, str(exc)
+        result = burst_liveness(pictures, min_motion=p.liveness_min_motion, tolerance=p.face_match_tolerance)
+        return None if result.live else (round(result.motion, 4), result.detail)
 
 
 def load_enrolment(path: Path) -> dict[str, Path]:

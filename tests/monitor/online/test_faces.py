@@ -20,7 +20,8 @@ from monitor.policy import load_policy
 from tests.monitor.online.builders import clean_session
 
 pytestmark = pytest.mark.shared_data
-POLICY = load_policy("zhengzhou-2022")
+POLICY = load_policy("zhengzhou-2022", {"face_liveness": "still"})  # stills: match and anti-replay only
+BURST_POLICY = load_policy("zhengzhou-2022")  # the default: a capture must be a live burst
 
 
 @pytest.fixture
@@ -45,10 +46,10 @@ def _session(session, learner, start_s, capture=None, kept="c2.jpg"):
     return s.events
 
 
-def _judge(folder, events):
-    checks = FaceChecks(POLICY, {"L1": folder / "enrol-obama.jpg", "L2": folder / "enrol-biden.jpg"}, folder,
-                        EncodingCache(folder / "cache"))
-    engine = OnlineEngine(POLICY, Catalogue(), checks)
+def _judge(folder, events, policy=POLICY, enrolment=None):
+    enrolment = enrolment or {"L1": folder / "enrol-obama.jpg", "L2": folder / "enrol-biden.jpg"}
+    checks = FaceChecks(policy, enrolment, folder, EncodingCache(folder / "cache"))
+    engine = OnlineEngine(policy, Catalogue(), checks)
     engine.add(collect(parse_record(e, 1) for e in events).events)
     reports = {r.session: r for r in engine.sessions()}
     return {s: sorted(f.rule for f in r.findings) for s, r in reports.items()}, reports
@@ -72,7 +73,8 @@ def test_captures_are_matched_replays_refused_and_missing_captures_found(folder)
 def test_cli_turns_face_checks_on_and_refuses_a_bad_enrolment_photo(folder, shared_data):
     path = folder / "events.jsonl"
     path.write_text("\n".join(json.dumps(e) for e in _session("S1", "L1", 0, capture="c1.jpg")))
-    run = [sys.executable, "-m", "monitor", "online", str(path), "--enrolment", str(folder / "enrol.json"), "--json"]
+    run = [sys.executable, "-m", "monitor", "online", str(path), "--enrolment", str(folder / "enrol.json"), "--json",
+           "--set", "face_liveness=still"]
     result = subprocess.run(run, capture_output=True, text=True, timeout=300, env={"MONITOR_CACHE_DIR": str(folder / "c"),
                                                                                     "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
@@ -82,3 +84,39 @@ def test_cli_turns_face_checks_on_and_refuses_a_bad_enrolment_photo(folder, shar
                                                                                  "PATH": "/usr/bin:/bin"})
     assert bad.returncode == 2
     assert bad.stderr.startswith("error: enrolment photo of L1 (L1): 2 faces in") and "Traceback" not in bad.stderr
+
+
+def _frames(shared_data, start_s, end_s):
+    import av
+    import numpy as np
+
+    with av.open(str(shared_data / "videos" / "short_hamilton_clip.mp4")) as container:
+        return [np.ascontiguousarray(f.to_ndarray(format="rgb24")) for f in container.decode(video=0)
+                if start_s <= float(f.time) <= end_s]
+
+
+def test_under_the_default_a_capture_must_be_a_live_burst(shared_data, folder):
+    import cv2
+
+    shot = _frames(shared_data, 3.9, 5.9)  # one shot of a speaking face
+    live = shot[::12][:5]
+    Image.fromarray(_frames(shared_data, 6.3, 6.4)[0]).save(folder / "enrol-lin.jpg")  # the enrolment photo
+    for n, frame in enumerate(live):
+        Image.fromarray(frame).save(folder / f"live-{n}.jpg")
+    still = shot[6]  # a frame no other capture uses (a reused one would be a replay first)
+    for n in range(4):  # one picture moved about in front of the camera
+        turn = cv2.getRotationMatrix2D((320, 180), 1.5 * (n - 1.5), 1 + 0.01 * n)
+        Image.fromarray(cv2.warpAffine(still, turn, (640, 360))).save(folder / f"moved-{n}.jpg")
+    events = []
+    for session, capture in (("B1", {"images": [f"live-{n}.jpg" for n in range(5)]}),
+                             ("B2", {"images": [f"moved-{n}.jpg" for n in range(4)]}),
+                             ("B3", {"image": "live-1.jpg"})):
+        s = clean_session(session=session, learner="LM", start_s=3600 * len(events))
+        s.events = [e for e in s.events if e["type"] not in ("face_capture", "photo_kept")]
+        s.add("face_capture", 5, **capture)
+        events += s.events
+    found, reports = _judge(folder, events, BURST_POLICY, {"LM": folder / "enrol-lin.jpg"})
+    assert "online.face_not_live" not in found["B1"]
+    not_live = {k: [f for f in reports[k].findings if f.rule == "online.face_not_live"] for k in ("B2", "B3")}
+    assert "as a whole" in not_live["B2"][0].detail
+    assert "a still alone" in not_live["B3"][0].detail
