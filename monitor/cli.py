@@ -53,7 +53,7 @@ def _guarded(work: Callable[[], None]) -> None:
         _fail(f"internal error ({type(exc).__name__}: {exc}); please report it with the input that caused it")
 
 
-def _analyze_with_progress(manifest: Path) -> ClassReport:
+def _analyze_with_progress(manifest: Path, evidence: Path | None = None) -> ClassReport:
     loaded = load_class(manifest)
     with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as progress:
@@ -64,7 +64,7 @@ def _analyze_with_progress(manifest: Path) -> ClassReport:
                 tasks[stage] = progress.add_task(stage, total=total)
             progress.update(tasks[stage], completed=done, total=total)
 
-        return analyze_class(loaded, on_progress=update)
+        return analyze_class(loaded, on_progress=update, evidence=evidence)
 
 
 def _clock(value) -> str:
@@ -109,11 +109,12 @@ def print_report(report: ClassReport) -> None:
 def analyze(
     manifest: Annotated[Path, typer.Argument(help="The class manifest (JSON); paths in it are relative to it.")],
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
+    evidence: Annotated[Path | None, typer.Option(help="Keep a few frames per hour (faces boxed and named) in this folder.")] = None,
 ) -> None:
-    """Judge every class hour of a recorded class (POLICY A1, A2)."""
+    """Judge every class hour of a recorded class (POLICY A1, A2; A3, A4 when the roster has photos)."""
 
     def work() -> None:
-        report = _analyze_with_progress(manifest)
+        report = _analyze_with_progress(manifest, evidence)
         if json:
             sys.stdout.write(report.model_dump_json(indent=2) + "\n")
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -42,7 +43,8 @@ class _Clock:
         return datetime.fromtimestamp(wall_s, self.tz)
 
 
-def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent) -> ClassReport:
+def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent, evidence: Path | None = None) -> ClassReport:
+    """`evidence`: a folder for the frames that show who was there (faces boxed and named)."""
     manifest, policy = loaded.manifest, loaded.policy
     clock = _Clock(manifest.schedule[0].start.tzinfo)
     roster, without_photo = _enrol_roster(loaded)  # a bad roster photo is an error before any decoding
@@ -123,7 +125,8 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent) -> Class
         for n, (hour, report) in enumerate(zip(manifest.schedule, hours)):
             on_progress("checking faces", n, len(hours))
             runs = iv.clip(iv.subtract(coverage, invalid), hour.start.timestamp(), hour.end.timestamp())
-            visibility, found = check_hour(hour.start, hour.end, runs, placed, roster, without_photo, names, policy)
+            visibility, found = check_hour(hour.start, hour.end, runs, placed, roster, without_photo, names, policy,
+                                           evidence, hour.index)
             findings = report.findings + found
             hours[n] = report.model_copy(update={"visibility": visibility, "findings": findings,
                                                  "verdict": verdict_of(findings)})

@@ -8,7 +8,9 @@ series whose mean is the subsidisable headcount (培训人数以实地检查在�
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
+import cv2
 import numpy as np
 from pydantic import BaseModel
 
@@ -24,6 +26,7 @@ class Moment(BaseModel):
     at: datetime
     present: list[str]  # trainee ids identified
     unknown: int  # faces matching nobody on the roster
+    evidence: str | None = None  # JPEG (faces boxed and named) in the evidence folder, for a few moments
 
 
 class Visibility(BaseModel):
@@ -35,29 +38,40 @@ class Visibility(BaseModel):
     roster_size: int
 
 
-def identify(encodings: list[np.ndarray], roster: list[Enrolled], tolerance: float) -> tuple[list[str], int]:
-    """Assign faces to trainees, closest pairs first, each trainee and face at most once."""
+def identify(encodings: list[np.ndarray], roster: list[Enrolled], tolerance: float) -> list[str | None]:
+    """The trainee each face is (None: nobody on the roster), closest pairs first, each trainee
+    and face at most once."""
+    labels: list[str | None] = [None] * len(encodings)
     if not encodings or not roster:
-        return [], len(encodings)
+        return labels
     known = np.stack([r.encoding for r in roster])
     distances = np.linalg.norm(np.stack(encodings)[:, None, :] - known[None, :, :], axis=2)
-    pairs = sorted((d, f, t) for (f, t), d in np.ndenumerate(distances) if d <= tolerance)
-    faces_used, present = set(), []
-    for _, face, trainee in pairs:
-        if face in faces_used or roster[trainee].person in present:
-            continue
-        faces_used.add(face)
-        present.append(roster[trainee].person)
-    return sorted(present), len(encodings) - len(faces_used)
+    for _, face, trainee in sorted((d, f, t) for (f, t), d in np.ndenumerate(distances) if d <= tolerance):
+        if labels[face] is None and roster[trainee].person not in labels:
+            labels[face] = roster[trainee].person
+    return labels
+
+
+def _evidence_picture(picture: np.ndarray, boxes: list[tuple[int, int, int, int]], labels: list[str | None]) -> np.ndarray:
+    """The frame with every face boxed: green and the trainee id when identified, red and ? when not."""
+    image = cv2.cvtColor(picture, cv2.COLOR_RGB2BGR)
+    for (top, right, bottom, left), label in zip(boxes, labels):
+        colour = (0, 200, 0) if label else (0, 0, 230)
+        cv2.rectangle(image, (left, top), (right, bottom), colour, 2)
+        cv2.putText(image, label or "?", (left, max(12, top - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
+    return image
 
 
 def check_hour(start: datetime, end: datetime, runs: list[tuple[float, float]], files: list[PlacedFile],
                roster: list[Enrolled], without_photo: list[str], names: dict[str, str], policy: Policy,
-               ) -> tuple[Visibility, list[Finding]]:
-    """Visibility of one class hour; `runs` are its valid footage (wall epoch seconds)."""
+               evidence: Path | None = None, hour_index: int = 0) -> tuple[Visibility, list[Finding]]:
+    """Visibility of one class hour; `runs` are its valid footage (wall epoch seconds). With an
+    `evidence` folder, the frames of a few moments are kept there as JPEG: the first, the one
+    with the fewest trainees and the one with the most unknown faces."""
     step = policy.check_interval_s
     h0, h1 = start.timestamp(), end.timestamp()
     moments: list[Moment] = []
+    pictures: dict[int, np.ndarray] = {}  # moment index -> boxed frame, only the few kept
     t = h0 + step / 2
     while t < h1:
         source = next((pf for pf in files if pf.wall_begin <= t < pf.wall_end), None)
@@ -65,9 +79,19 @@ def check_hour(start: datetime, end: datetime, runs: list[tuple[float, float]], 
             picture = frame_rgb(source.path, source.media(t))
             if picture is not None:
                 faces = faces_in(picture)
-                present, unknown = identify([f.encoding for f in faces], roster, policy.face_match_tolerance)
-                moments.append(Moment(at=datetime.fromtimestamp(t, start.tzinfo), present=present, unknown=unknown))
+                labels = identify([f.encoding for f in faces], roster, policy.face_match_tolerance)
+                moments.append(Moment(at=datetime.fromtimestamp(t, start.tzinfo),
+                                      present=sorted(x for x in labels if x), unknown=labels.count(None)))
+                if evidence is not None:
+                    pictures[len(moments) - 1] = _evidence_picture(picture, [f.box for f in faces], labels)
+                    keep = _evidence_moments(moments)
+                    pictures = {k: v for k, v in pictures.items() if k in keep}
         t += step
+    for k, picture in pictures.items():
+        name = f"hour{hour_index:02d}-{moments[k].at:%H%M%S}.jpg"
+        evidence.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(evidence / name), picture, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        moments[k] = moments[k].model_copy(update={"evidence": name})
     seen = {r.person: sum(r.person in m.present for m in moments) for r in roster}
     missing = sorted(p for p, n in seen.items() if n < policy.min_sightings_per_hour)
     mean = float(np.mean([len(m.present) for m in moments])) if moments else None
@@ -90,3 +114,10 @@ def check_hour(start: datetime, end: datetime, runs: list[tuple[float, float]], 
             detail=f"on average {mean:.1f} of {size} trainees present at {len(moments)} checks",
             evidence={"series": [len(m.present) for m in moments]}))
     return visibility, found
+
+
+def _evidence_moments(moments: list[Moment]) -> set[int]:
+    """Which moments' frames an inspector most needs: the first, the emptiest, the most unknown."""
+    emptiest = min(range(len(moments)), key=lambda k: (len(moments[k].present), k))
+    strangest = max(range(len(moments)), key=lambda k: (moments[k].unknown, -k))
+    return {0, emptiest, strangest}

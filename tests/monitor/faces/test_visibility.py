@@ -96,3 +96,17 @@ def test_a_roster_photo_without_a_face_is_a_clear_error_before_any_analysis(clas
     classroom.write_text(json.dumps(data, ensure_ascii=False))
     with pytest.raises(EnrolmentError, match=r"T-2 \(拜登\): no face found in .*wall.jpg"):
         analyze_class(load_class(classroom))
+
+
+def test_evidence_frames_show_who_was_there(classroom, tmp_path):
+    import cv2
+
+    folder = tmp_path / "evidence"
+    hour = analyze_class(load_class(classroom), evidence=folder).hours[0]
+    kept = [m for m in hour.visibility.moments if m.evidence]
+    assert 1 <= len(kept) <= 3
+    assert kept[0] is hour.visibility.moments[0] or kept[0].at == hour.visibility.moments[0].at
+    assert any(len(m.present) == 2 for m in kept)  # the emptiest moment: after Kit left
+    for m in kept:
+        picture = cv2.imread(str(folder / m.evidence))
+        assert picture is not None and picture.shape[:2] == (540, 960)
