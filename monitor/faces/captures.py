@@ -17,7 +17,7 @@ from pathlib import Path
 import imagehash
 import numpy as np
 
-from monitor.faces.detect import Face, faces_in
+from monitor.faces.detect import PORTRAIT_DETECT_SIDE, Face, faces_in
 from monitor.errors import MonitorError
 from monitor.faces.enrol import Enrolled, load_rgb
 from monitor.findings import Severity
@@ -64,7 +64,7 @@ def judge_capture(capture: Path, enrolled: Enrolled, index: ReplayIndex, *, tole
                   replay_max_bits: int) -> CaptureJudgement:
     """Judge one capture against the learner's enrolment, then remember it for later replays."""
     try:
-        faces = faces_in(load_rgb(capture, f"capture of {enrolled.person}"))
+        faces = faces_in(load_rgb(capture, f"capture of {enrolled.person}"), detect_max_side=PORTRAIT_DETECT_SIDE)
     except MonitorError as exc:
         return CaptureJudgement(str(capture), "online.face_missing", Severity.INVALIDATES, str(exc))
     return judge_faces(str(capture), faces, enrolled, index, tolerance=tolerance, min_face_px=min_face_px,

@@ -17,6 +17,8 @@ import numpy as np
 from PIL import Image
 
 _CHIP_PX, _CHIP_PADDING = 128, 0.2
+# Portraits and captures are searched for faces at most this large (see faces_in).
+PORTRAIT_DETECT_SIDE = 800
 
 
 @dataclass(frozen=True)
@@ -38,13 +40,26 @@ def _pose_predictor():
     return dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location())
 
 
-def faces_in(image: np.ndarray) -> list[Face]:
-    """Every face dlib's HOG detector finds (upsampled once), with its encoding and hash."""
+def faces_in(image: np.ndarray, detect_max_side: int | None = None) -> list[Face]:
+    """Every face dlib's HOG detector finds (upsampled once), with its encoding and hash.
+
+    `detect_max_side`: look for faces on a copy shrunk to at most this many pixels a side (then
+    encode on the full picture). For portraits and webcam captures, whose faces are large, this
+    costs no face and most of the time; classroom footage, whose faces are small, passes None."""
+    import cv2
     import dlib
     import face_recognition  # heavy (dlib): imported where faces are used, not by every command
 
     image = np.ascontiguousarray(image)
-    boxes = face_recognition.face_locations(image, number_of_times_to_upsample=1)
+    scale = 1.0
+    if detect_max_side is not None and max(image.shape[:2]) > detect_max_side:
+        scale = detect_max_side / max(image.shape[:2])
+        small = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
+                           interpolation=cv2.INTER_AREA)
+        boxes = [tuple(round(v / scale) for v in box)
+                 for box in face_recognition.face_locations(small, number_of_times_to_upsample=1)]
+    else:
+        boxes = face_recognition.face_locations(image, number_of_times_to_upsample=1)
     if not boxes:
         return []
     encodings = face_recognition.face_encodings(image, boxes)

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from monitor.errors import MonitorError
-from monitor.faces.detect import faces_in
+from monitor.faces.detect import PORTRAIT_DETECT_SIDE, faces_in
 
 # A photo larger than this (pixels) is refused before it is decoded: a decompression bomb.
 MAX_PHOTO_PIXELS = 40_000_000
@@ -87,7 +87,7 @@ def enrol(person: str, name: str, photo: Path, cache: EncodingCache, min_face_px
     hit = cache.get(digest)
     if hit is not None:
         return Enrolled(person, name, str(photo), digest, *hit, cached=True)
-    faces = faces_in(load_rgb(photo, what))
+    faces = faces_in(load_rgb(photo, what), detect_max_side=PORTRAIT_DETECT_SIDE)
     if not faces:
         raise EnrolmentError(f"{what}: no face found in {photo}")
     if len(faces) > 1:

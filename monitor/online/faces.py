@@ -13,7 +13,7 @@ from pathlib import Path
 
 from monitor.errors import MonitorError, read_user_file
 from monitor.faces.captures import ReplayIndex, judge_faces
-from monitor.faces.detect import Face, faces_in
+from monitor.faces.detect import PORTRAIT_DETECT_SIDE, Face, faces_in
 from monitor.faces.enrol import EncodingCache, Enrolled, enrol, load_rgb
 from monitor.faces.liveness import burst_liveness
 from monitor.findings import Finding, Severity
@@ -84,7 +84,8 @@ class FaceChecks:
         path = (self._images_dir / image).resolve()
         if path not in self._faces:
             try:
-                self._faces[path] = faces_in(load_rgb(path, f"image of event {e.id}"))
+                picture = load_rgb(path, f"image of event {e.id}")
+                self._faces[path] = faces_in(picture, detect_max_side=PORTRAIT_DETECT_SIDE)
             except MonitorError:
                 self._faces[path] = []
         return self._faces[path]
