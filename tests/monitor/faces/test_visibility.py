@@ -104,7 +104,7 @@ def test_evidence_frames_show_who_was_there(classroom, tmp_path):
     folder = tmp_path / "evidence"
     hour = analyze_class(load_class(classroom), evidence=folder).hours[0]
     kept = [m for m in hour.visibility.moments if m.evidence]
-    assert 1 <= len(kept) <= 3
+    assert len(kept) in (1, 2, 3)
     assert kept[0] is hour.visibility.moments[0] or kept[0].at == hour.visibility.moments[0].at
     assert any(len(m.present) == 2 for m in kept)  # the emptiest moment: after Kit left
     for m in kept:
