@@ -103,8 +103,8 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent, evidence
     black, freeze, splice = (BlackDetector.from_policy(policy), FreezeDetector.from_policy(policy),
                              SpliceDetector.from_policy(policy))
     for n, pf in enumerate(placed):
-        blank = np.array([black.blank(t) for t in pf.samples.thumbs], dtype=bool)
-        found = black.detect(pf.timeline, pf.samples)
+        blank = black.blank_flags(pf.samples)
+        found = black.detect(pf.timeline, pf.samples, blank)
         found += freeze.detect(pf.timeline, pf.samples, skip=blank)
         found += splice.detect(pf.timeline, pf.samples, skip=blank)
         events.extend((pf, e) for e in found)

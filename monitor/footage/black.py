@@ -29,8 +29,12 @@ class BlackDetector:
     def blank(self, thumb: np.ndarray) -> bool:
         return is_blank(thumb, self.luma_max, self.contrast_max)
 
-    def detect(self, timeline: PacketTimeline, samples: Samples) -> list[FootageEvent]:
-        flags = np.array([self.blank(t) for t in samples.thumbs])
+    def blank_flags(self, samples: Samples) -> np.ndarray:
+        """Which samples are blank: computed once per file, also used to keep freeze and splice
+        detection away from pictures this detector explains."""
+        return np.array([self.blank(t) for t in samples.thumbs], dtype=bool)
+
+    def detect(self, timeline: PacketTimeline, samples: Samples, flags: np.ndarray) -> list[FootageEvent]:
         events = []
         times = samples.times_s
         for first, last in true_runs(flags):

@@ -210,6 +210,15 @@ def sample(
     )
 
 
+def _frames_from(container: av.container.InputContainer, stream: av.video.stream.VideoStream,
+                 start_s: float) -> Iterator[tuple[float, av.VideoFrame]]:
+    """Seek to the keyframe before start_s and decode on, yielding frames from start_s on."""
+    container.seek(int(max(start_s, 0.0) / float(stream.time_base)), stream=stream, backward=True, any_frame=False)
+    for frame in container.decode(stream):
+        if frame.time is not None and float(frame.time) >= start_s - 1e-6:
+            yield float(frame.time), frame
+
+
 class SpanReader:
     """An open recording for decoding short spans, one after another: opening a container costs
     several milliseconds, which adds up over the hundreds of spans the loop search decodes."""
@@ -224,14 +233,7 @@ class SpanReader:
         if self._broken:
             return
         try:
-            target = int(max(start_s, 0.0) / float(self._stream.time_base))
-            self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
-            for frame in self._container.decode(self._stream):
-                if frame.time is None:
-                    continue
-                t = float(frame.time)
-                if t < start_s - 1e-6:
-                    continue
+            for t, frame in _frames_from(self._container, self._stream, start_s):
                 if t > end_s + 1e-6:
                     break
                 yield t, thumbnail(frame)
@@ -256,11 +258,8 @@ def frame_rgb(path: Path, media_s: float) -> np.ndarray | None:
     after media_s, for the face checks."""
     container, stream = _open_video(path)
     try:
-        target = int(max(media_s, 0.0) / float(stream.time_base))
-        container.seek(target, stream=stream, backward=True, any_frame=False)
-        for frame in container.decode(stream):
-            if frame.time is not None and float(frame.time) >= media_s - 1e-6:
-                return np.ascontiguousarray(frame.to_ndarray(format="rgb24"))
+        for _, frame in _frames_from(container, stream, media_s):
+            return np.ascontiguousarray(frame.to_ndarray(format="rgb24"))
     except (av.FFmpegError, OSError):
         return None
     finally:

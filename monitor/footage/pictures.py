@@ -27,26 +27,28 @@ def _edges(thumb: np.ndarray) -> np.ndarray:
     return cv2.magnitude(gx, gy)
 
 
-def _standardise(x: np.ndarray) -> np.ndarray:
-    """Edge maps of one thumbnail (h, w) or a stack (n, h, w), as zero-mean unit vectors."""
-    stack = x if x.ndim == 3 else x[None]
-    v = np.stack([_edges(t) for t in stack]).reshape(stack.shape[0], -1)
+def edge_vectors(thumbs: np.ndarray) -> np.ndarray:
+    """Edge maps of a stack of thumbnails (n, h, w) as zero-mean unit vectors (n, h*w); a uniform
+    picture has no edges and gives a zero vector. Computed once per file, compared many times."""
+    v = np.stack([_edges(t) for t in thumbs]).reshape(len(thumbs), -1)
     v = v - v.mean(axis=1, keepdims=True)
     norms = np.linalg.norm(v, axis=1, keepdims=True)
     return np.divide(v, norms, out=np.zeros_like(v), where=norms > 1e-6)
 
 
+def correlate(vectors: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Similarity of each edge vector (row) to `ref` in [-1, 1]; two uniform pictures count as the
+    same scene."""
+    out = (vectors @ ref).astype(np.float64)
+    if not ref.any():
+        out[~vectors.any(axis=1)] = 1.0
+    return out
+
+
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Correlation of two thumbnails' edges in [-1, 1]; two uniform pictures count as the same scene."""
-    va, vb = _standardise(a)[0], _standardise(b)[0]
-    if not va.any() and not vb.any():
-        return 1.0
-    return float(va @ vb)
-
-
-def similarity_many(ref: np.ndarray, thumbs: np.ndarray) -> np.ndarray:
-    """similarity(ref, t) for every thumbnail t of a stack, vectorised."""
-    return (_standardise(thumbs) @ _standardise(ref)[0]).astype(np.float64)
+    """Correlation of two thumbnails' edges (see the module docstring)."""
+    va, vb = edge_vectors(np.stack([a, b]))
+    return float(correlate(va[None], vb)[0])
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:

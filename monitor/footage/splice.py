@@ -13,7 +13,7 @@ import numpy as np
 
 from monitor.footage.events import FootageEvent
 from monitor.footage.media import PacketTimeline, Samples
-from monitor.footage.pictures import similarity, similarity_many
+from monitor.footage.pictures import correlate, edge_vectors, similarity
 from monitor.footage.refine import edge
 from monitor.policy import Policy
 
@@ -31,16 +31,21 @@ class SpliceDetector:
         """`skip` marks samples another detector explains: a cut to black is the black detector's."""
         thumbs, times = samples.thumbs, samples.times_s
         skip = np.zeros(len(samples), dtype=bool) if skip is None else skip
+        vectors = edge_vectors(thumbs)
+        # steps[k]: similarity of sample k to sample k-1 (a cut where it is low)
+        steps = np.ones(len(samples))
+        for k in range(1, len(samples)):
+            steps[k] = correlate(vectors[k][None], vectors[k - 1])[0]
         events = []
         k = 1
         while k < len(samples):
             before = thumbs[k - 1]
-            if skip[k] or skip[k - 1] or similarity(before, thumbs[k]) >= self.cut_similarity_max:
+            if skip[k] or skip[k - 1] or steps[k] >= self.cut_similarity_max:
                 k += 1
                 continue
-            later = similarity_many(before, thumbs[k:])
+            later = correlate(vectors[k:], vectors[k - 1])
             back = [i for i, s in enumerate(later) if i > 0 and s >= self.return_similarity_min
-                    and similarity(thumbs[k + i - 1], thumbs[k + i]) < self.cut_similarity_max]
+                    and steps[k + i] < self.cut_similarity_max]
             if not back:
                 k += 1  # a cut with no return: edited footage, or the camera moved for good
                 continue
@@ -56,14 +61,14 @@ class SpliceDetector:
             end = edge(timeline.path, times[m - 1], times[m], home)
             events.append(FootageEvent(
                 rule="footage.splice", path=timeline.path, start_s=start, end_s=end,
-                measured=round(similarity(before, thumbs[k]), 3),
+                measured=round(float(steps[k]), 3),
                 threshold=self.cut_similarity_max,
                 detail=f"{end - start:.1f} s of other footage inserted, then the scene returns",
                 evidence={
                     "before_s": round(float(times[k - 1]), 3),
                     "inserted_s": round(float(times[k]), 3),
                     "after_s": round(float(times[m]), 3),
-                    "similarity_at_cut": round(similarity(before, thumbs[k]), 3),
+                    "similarity_at_cut": round(float(steps[k]), 3),
                     "similarity_on_return": round(float(later[m - k]), 3),
                 },
             ))

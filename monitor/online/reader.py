@@ -77,11 +77,7 @@ def _native_fast(text: str, line: int) -> LearningEvent | BadRecord:
     except msgspec.DecodeError as exc:
         if not isinstance(exc, msgspec.ValidationError):
             return BadRecord(line, None, "line", "not valid JSON")
-        try:
-            event_id = json.loads(text).get("id")
-        except (ValueError, AttributeError):
-            event_id = None
-        return _bad_from_validation(line, event_id, exc)
+        return _bad_from_validation(line, _id_of(text), exc)
     except MissingForType as exc:
         return BadRecord(line, _id_of(text), exc.fields, str(exc))
 
