@@ -1,1 +1,2 @@
-"""HTTP service (FastAPI) over monitor/ and models/: built in the service issue (#5)."""
+"""The service: FastAPI routes per role, authentication, the job runner (in-process or Celery).
+Calls `monitor` for every decision and stores through `models`."""

@@ -1,1 +1,5 @@
-"""Storage (SQLModel tables, engine, Alembic migrations): built in the service issue (#5)."""
+"""Storage: SQLModel tables, the engine factory and the Alembic migrations that make the schema.
+
+Imports nothing from `api` or `monitor`: reports and findings are stored as the JSON the
+analysis core produced, plus the few columns the queue filters and sorts on.
+"""

@@ -60,6 +60,11 @@ class OnlineEngine:
         self._dirty: set[str] = set()
         self.duplicates = 0
 
+    def know_units(self, course: str, units: Iterable[str]) -> None:
+        """Units other learners were seen in (the fallback unit order of B5), when only some
+        learners' events are loaded, as the server does when it judges the learners that changed."""
+        self._units[course].update(units)
+
     def add(self, events: Iterable[LearningEvent]) -> int:
         """Take events; an id already taken is a re-sent event and counted once. Returns how many were new."""
         new = 0

@@ -99,7 +99,7 @@ def collect(parsed: Iterable[LearningEvent | BadRecord | None], result: ReadResu
     return result
 
 
-def parse_lines(lines: Iterable[str], default_platform: str | None = None) -> ReadResult:
+def parse_lines(lines: Iterable[str], default_platform: str | None = None, only_platform: str | None = None) -> ReadResult:
     def records():
         for number, text in enumerate(lines, start=1):
             text = text.strip()
@@ -107,29 +107,47 @@ def parse_lines(lines: Iterable[str], default_platform: str | None = None) -> Re
                 continue
             if '"verb"' in text:  # an xAPI statement (or something pretending): the general path
                 try:
-                    yield parse_record(json.loads(text), number, default_platform)
+                    yield _vet(parse_record(json.loads(text), number, default_platform), number, only_platform)
                 except ValueError:
                     yield BadRecord(number, None, "line", "not valid JSON")
+                except RecursionError:
+                    yield BadRecord(number, None, "line", "nested too deeply")
             else:
-                yield _native_fast(text, number)
+                yield _vet(_native_fast(text, number), number, only_platform)
 
     return collect(records())
 
 
-def read_events(path: Path, default_platform: str | None = None) -> ReadResult:
-    """Read an events file; a file that cannot be read at all is a MonitorError."""
-    text = read_user_file(path, "events file")
+def _vet(item: LearningEvent | BadRecord | None, line: int, only_platform: str | None) -> LearningEvent | BadRecord | None:
+    """A platform reports its own learners' events only (B0): another platform's name is refused."""
+    if only_platform is not None and isinstance(item, LearningEvent) and item.platform != only_platform:
+        return BadRecord(line, item.id, "platform",
+                         f"event of platform {item.platform!r} sent with the key of platform {only_platform!r}")
+    return item
+
+
+def parse_text(text: str, default_platform: str | None = None, only_platform: str | None = None) -> ReadResult:
+    """JSON lines, a JSON array or an LRS export ({"statements": [...]}), told apart by content."""
     if text.lstrip()[:1] in ("[", "{"):
         try:
             data = json.loads(text)  # a JSON-lines file fails here at once, after its first line
         except ValueError:
             data = None
+        except RecursionError:
+            return ReadResult(bad=[BadRecord(1, None, "body", "nested too deeply")])
         if isinstance(data, dict) and isinstance(data.get("statements"), list):
             data = data["statements"]  # an LRS export
+        if isinstance(data, dict) and ("verb" in data or "type" in data):
+            data = [data]  # a single statement or event
         if isinstance(data, list):
-            return collect(parse_record(item, n, default_platform) for n, item in enumerate(data, start=1))
-    return parse_lines(text.splitlines(), default_platform)
+            return collect(_vet(parse_record(item, n, default_platform), n, only_platform)
+                           for n, item in enumerate(data, start=1))
+    return parse_lines(text.splitlines(), default_platform, only_platform)
 
+
+def read_events(path: Path, default_platform: str | None = None) -> ReadResult:
+    """Read an events file; a file that cannot be read at all is a MonitorError."""
+    return parse_text(read_user_file(path, "events file"), default_platform)
 
 
 def _id_of(text: str) -> str | None:

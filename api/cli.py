@@ -1,0 +1,162 @@
+"""`monitor`: the analysis commands of `monitor.cli`, plus the service's: serve, db, admin, worker.
+
+The service's commands live here, not in `monitor/`, so that the analysis core never imports the
+service (`monitor` stays a library and a CLI without a database)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from monitor.cli import _guarded, app, err, out
+
+db_app = typer.Typer(no_args_is_help=True, help="The database schema (Alembic migrations).")
+admin_app = typer.Typer(no_args_is_help=True, help="Organisations and API keys.")
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from api.settings import ServiceSettings
+
+    return ServiceSettings()
+
+
+def _friendly_database_errors(work):  # type: ignore[no-untyped-def]
+    """A database that cannot be reached is one clear line, not a driver's traceback."""
+
+    def run() -> None:
+        from sqlalchemy.exc import OperationalError
+
+        from api.problems import Problem
+        from monitor.errors import MonitorError
+
+        try:
+            work()
+        except OperationalError as exc:
+            raise MonitorError(f"the database cannot be used: {str(exc.orig).splitlines()[0] if exc.orig else exc}") from None
+        except Problem as exc:
+            raise MonitorError(exc.detail) from None
+
+    return run
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Make or bring the schema up to date (SQLite file by default; DATABASE_URL for PostgreSQL)."""
+
+    def work() -> None:
+        from models.migrate import upgrade
+
+        settings = _settings()
+        upgrade(settings.db_url, revision)
+        err.print(f"database at {revision}: {_safe_url(settings.db_url)}")
+
+    _guarded(_friendly_database_errors(work))
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision (base: empty).")]) -> None:
+    """Step the schema back to a revision."""
+
+    def work() -> None:
+        from models.migrate import downgrade
+
+        downgrade(_settings().db_url, revision)
+
+    _guarded(_friendly_database_errors(work))
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@admin_app.command("create-org")
+def create_org(name: str, kind: Annotated[str, typer.Option(help="institution, platform, inspectorate or admin")]) -> None:
+    """Register an organisation (a platform must be registered before it can report, B0)."""
+
+    def work() -> None:
+        from api.admin import create_organisation
+        from api.service import Service
+
+        service = Service.from_settings(_settings())
+        with service.session() as db:
+            organisation = create_organisation(db, name, kind, by="cli")
+        out.print(organisation.id, markup=False, highlight=False)
+
+    _guarded(_friendly_database_errors(work))
+
+
+@admin_app.command("create-key")
+def create_key_command(organisation: Annotated[str, typer.Argument(help="Organisation id or name.")],
+                       person: Annotated[str, typer.Option(help="Whose key: decisions and uploads are recorded under this name.")]) -> None:
+    """Make an API key; it is printed this once (only its hash is kept)."""
+
+    def work() -> None:
+        from api.admin import create_key, find_organisation
+        from api.service import Service
+        from monitor.errors import MonitorError
+
+        service = Service.from_settings(_settings())
+        with service.session() as db:
+            found = find_organisation(db, organisation)
+            if found is None:
+                raise MonitorError(f"no organisation {organisation!r}")
+            key, secret = create_key(db, found, person, by="cli")
+        err.print(f"key {key.id} for {person} ({key.role} of {found.name}); shown once:")
+        out.print(secret, markup=False, highlight=False)
+
+    _guarded(_friendly_database_errors(work))
+
+
+@admin_app.command("list")
+def list_orgs() -> None:
+    """Organisations and their keys (ids only)."""
+
+    def work() -> None:
+        from sqlmodel import select
+
+        from api.service import Service
+        from models.tables import ApiKey, Organisation
+
+        service = Service.from_settings(_settings())
+        with service.session() as db:
+            for o in db.exec(select(Organisation).order_by(Organisation.name)).all():
+                keys = db.exec(select(ApiKey).where(ApiKey.organisation_id == o.id)).all()
+                out.print(f"{o.id}  {o.kind:<12} {o.name}  keys: "
+                          + (", ".join(f"{k.id} ({k.person}{', revoked' if k.revoked_at else ''})" for k in keys) or "—"),
+                          markup=False, highlight=False)
+
+    _guarded(_friendly_database_errors(work))
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port.")] = 8000) -> None:
+    """Run the service (migrating the database first); the in-process worker runs inside it
+    unless MONITOR_QUEUE=celery."""
+
+    def work() -> None:
+        import uvicorn
+
+        from api.main import create_app
+        from models.migrate import upgrade
+
+        settings = _settings()
+        upgrade(settings.db_url)
+        err.print(f"serving on http://{host}:{port} (docs at /docs); data in {settings.data_dir}")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", timeout_keep_alive=30)
+
+    _guarded(_friendly_database_errors(work))
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Claiming and running jobs. The database is the source of truth: a claim is a compare-and-set
+on the job row with a lease; progress renews the lease; a worker that dies simply stops renewing,
+and after the lease any worker may claim the job again. Each job's results are written in the
+same transaction that marks it done, replacing what an earlier, interrupted attempt may have
+written, so nothing is counted twice."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from datetime import timedelta
+from typing import Callable
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, select
+
+from api.service import Service
+from models.tables import Job
+from models.types import utcnow
+from monitor.errors import MonitorError
+
+log = logging.getLogger("monitor.jobs")
+MAX_ATTEMPTS = 3
+
+
+class LostLease(Exception):
+    """Another worker took the job over (this one was too slow to renew): stop, write nothing."""
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def enqueue(db: Session, kind: str, organisation_id: str | None, subject_id: str | None = None) -> Job:
+    """Add a job row (the caller commits, then calls service.notify_job)."""
+    job = Job(kind=kind, organisation_id=organisation_id, subject_id=subject_id)
+    db.add(job)
+    return job
+
+
+def _claimable(now):  # type: ignore[no-untyped-def]
+    return or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < now))
+
+
+def claim(service: Service, worker: str, job_id: str | None = None) -> Job | None:
+    """Take one job (a given one, or the oldest claimable); None if there is none to take."""
+    with service.session() as db:
+        now = utcnow()
+        if job_id is None:
+            candidates = db.exec(select(Job.id).where(_claimable(now)).order_by(Job.created_at).limit(5)).all()
+        else:
+            candidates = [job_id]
+        for candidate in candidates:
+            taken = db.exec(update(Job).where(Job.id == candidate, _claimable(now)).values(  # type: ignore[call-overload]
+                status="running", worker=worker, attempts=Job.attempts + 1,
+                lease_until=now + timedelta(seconds=service.settings.job_lease_s), started_at=now))
+            db.commit()
+            if taken.rowcount == 1:
+                return db.get(Job, candidate)
+    return None
+
+
+def renew(service: Service, job: Job, stage: str, progress: float) -> None:
+    with service.session() as db:
+        result = db.exec(update(Job).where(Job.id == job.id, Job.worker == job.worker, Job.status == "running").values(  # type: ignore[call-overload]
+            stage=stage[:100], progress=round(max(0.0, min(1.0, progress)), 4),
+            lease_until=utcnow() + timedelta(seconds=service.settings.job_lease_s)))
+        db.commit()
+        if result.rowcount != 1:
+            raise LostLease(job.id)
+
+
+def finish(db: Session, job: Job) -> None:
+    """Mark done inside the caller's transaction (the one that writes the results), only if this
+    worker still holds the job."""
+    result = db.exec(update(Job).where(Job.id == job.id, Job.worker == job.worker, Job.status == "running").values(  # type: ignore[call-overload]
+        status="done", stage="done", progress=1.0, finished_at=utcnow(), error=None))
+    if result.rowcount != 1:
+        raise LostLease(job.id)
+
+
+def _fail(service: Service, job: Job, message: str) -> None:
+    with service.session() as db:
+        db.exec(update(Job).where(Job.id == job.id, Job.worker == job.worker).values(  # type: ignore[call-overload]
+            status="failed", error=message[:2000], finished_at=utcnow()))
+        db.commit()
+
+
+Handler = Callable[[Service, Job, Callable[[str, float], None]], None]
+
+
+def handlers() -> dict[str, Handler]:
+    from api.jobs.analysis import run_analysis
+    from api.jobs.judging import run_judging
+
+    return {"analyze_class": run_analysis, "judge_learners": run_judging}
+
+
+def run(service: Service, job: Job) -> None:
+    """Run a claimed job to done or failed. Bad input fails the job with its clear message; an
+    unexpected error fails it with a short note (the trace goes to the worker's log only)."""
+    if job.attempts > MAX_ATTEMPTS:
+        _fail(service, job, f"given up after {MAX_ATTEMPTS} attempts (each one's worker stopped before the end)")
+        return
+    handler = handlers().get(job.kind)
+    if handler is None:
+        _fail(service, job, f"unknown job kind {job.kind}")
+        return
+    last = [0.0]
+
+    def progress(stage: str, fraction: float) -> None:
+        if time.monotonic() - last[0] >= 1.0 or fraction >= 1.0:
+            last[0] = time.monotonic()
+            renew(service, job, stage, fraction)
+
+    try:
+        handler(service, job, progress)
+    except LostLease:
+        log.warning("job %s was taken over by another worker; this attempt stops", job.id)
+    except MonitorError as exc:
+        _fail(service, job, " ".join(str(exc).split()))
+    except Exception as exc:
+        log.exception("job %s failed", job.id)
+        _fail(service, job, f"internal error ({type(exc).__name__}); see the worker's log")
+
+
+def run_one(service: Service, worker: str, job_id: str | None = None) -> bool:
+    job = claim(service, worker, job_id)
+    if job is None:
+        return False
+    run(service, job)
+    return True
+
+
+def stale_jobs(service: Service) -> list[str]:
+    """Jobs a worker should (re)start: queued ones and running ones whose lease ran out."""
+    with service.session() as db:
+        return list(db.exec(select(Job.id).where(_claimable(utcnow())).order_by(Job.created_at)).all())
+
+
+def still_held(service: Service, job_id: str) -> bool:
+    """A job running under another worker's live lease (it may yet die and need taking over)."""
+    with service.session() as db:
+        job = db.get(Job, job_id)
+        return job is not None and job.status == "running"

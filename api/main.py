@@ -1,0 +1,65 @@
+"""The FastAPI application. `create_app()` is what `monitor serve` runs; tests make their own
+with their own settings (dependencies, not patches)."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+from api import problems
+from api.routes import admin, classes, online, review, uploads
+from api.service import Service
+from api.settings import ServiceSettings
+
+# Bodies that are streamed and limited by their own routes; every other body is small JSON.
+_STREAMED = ("/recordings", "/photo", "/events", "/xapi/statements", "/uploads/")
+
+
+def create_app(settings: ServiceSettings | None = None, start_worker: bool = True) -> FastAPI:
+    settings = settings or ServiceSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = Service.from_settings(settings)
+        app.state.service = service
+        worker = None
+        if settings.queue == "celery":
+            from api.jobs.celery_app import send_job
+
+            service.notify_job = send_job
+        elif start_worker:
+            from api.jobs.inprocess import InProcessWorker
+
+            worker = InProcessWorker(service)
+            service.notify_job = worker.notify
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            service.engine.dispose()
+
+    app = FastAPI(title="Training monitor", version="0.1.0", lifespan=lifespan,
+                  description="Decides, from evidence, whether government-subsidised vocational training really "
+                              "happened. Every route but /health and the docs needs an API key "
+                              "(Authorization: Bearer tm_…). Errors are RFC 9457 problem details.")
+    problems.install(app)
+
+    @app.middleware("http")
+    async def limit_json_bodies(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if (length and length.isdigit() and int(length) > settings.max_json_bytes
+                and not any(part in request.url.path for part in _STREAMED)):
+            return problems.problem_response(413, f"the body is larger than the limit of {settings.max_json_bytes:,} bytes")
+        return await call_next(request)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for module in (classes, uploads, online, review, admin):
+        app.include_router(module.router)
+    return app

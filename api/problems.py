@@ -1,0 +1,82 @@
+"""RFC 9457 problem details for every error, and nothing else: no stack trace reaches a client.
+
+`type` is a relative URI naming the kind of problem (`/problems/class-shape`), or `about:blank`
+where the HTTP status says it all; `errors` lists field problems where there are several."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from monitor.errors import ClassShapeError, MonitorError
+
+log = logging.getLogger("monitor.api")
+MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(Exception):
+    def __init__(self, status: int, detail: str, kind: str | None = None, title: str | None = None,
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.kind = status, detail, kind
+        self.title = title or HTTPStatus(status).phrase
+        self.headers = headers
+        self.extra = extra
+
+
+def not_found(what: str) -> Problem:
+    """The same answer whether the object does not exist or belongs to another tenant."""
+    return Problem(404, f"{what} not found")
+
+
+def problem_response(status: int, detail: str, kind: str | None = None, title: str | None = None,
+                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body = {"type": f"/problems/{kind}" if kind else "about:blank",
+            "title": title or HTTPStatus(status).phrase, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    out = []
+    for e in exc.errors():
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        out.append({"field": ".".join(loc) or "body", "message": str(e.get("msg", "invalid"))})
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc.status, exc.detail, exc.kind, exc.title, exc.headers, **exc.extra)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
+        return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        first = errors[0] if errors else {"field": "body", "message": "invalid"}
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return problem_response(422, f"{first['field']}: {first['message']}{more}", "validation", errors=errors)
+
+    @app.exception_handler(ClassShapeError)
+    async def _shape(_: Request, exc: ClassShapeError) -> JSONResponse:
+        return problem_response(422, str(exc), "class-shape", "Class breaks the class-shape rules (A5)",
+                                rule=exc.rule, clause=exc.clause)
+
+    @app.exception_handler(MonitorError)
+    async def _monitor(_: Request, exc: MonitorError) -> JSONResponse:
+        return problem_response(422, " ".join(str(exc).split()), "bad-input", "Input cannot be used")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return problem_response(500, "the server met an unexpected error; it has been logged")

@@ -1,0 +1,67 @@
+"""Admins: organisations (institutions, platforms, inspectorates) and their keys; the audit log,
+readable by admins and inspectors and writable by no route."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlmodel import select
+
+from api.admin import create_key, create_organisation
+from api.deps import DB, Admin, AnyCaller
+from api.problems import Problem, not_found
+from models.tables import ApiKey, ApiKeyPublic, AuditEntry, Organisation, OrganisationCreate, OrganisationPublic
+
+router = APIRouter(tags=["admin"])
+
+
+@router.post("/admin/organisations", status_code=201, response_model=OrganisationPublic)
+def new_organisation(body: OrganisationCreate, db: DB, caller: Admin) -> Organisation:
+    return create_organisation(db, body.name, body.kind, by=caller.key.person)
+
+
+@router.get("/admin/organisations", response_model=list[OrganisationPublic])
+def organisations(db: DB, caller: Admin) -> list[Organisation]:
+    return list(db.exec(select(Organisation).order_by(Organisation.name)).all())
+
+
+class KeyCreate(BaseModel):
+    person: str = Field(min_length=1, max_length=200)
+
+
+class KeyMade(ApiKeyPublic):
+    key: str = Field(description="shown this once; only its hash is kept")
+
+
+@router.post("/admin/organisations/{organisation_id}/keys", status_code=201, response_model=KeyMade)
+def new_key(organisation_id: str, body: KeyCreate, db: DB, caller: Admin) -> KeyMade:
+    organisation = db.get(Organisation, organisation_id)
+    if organisation is None:
+        raise not_found(f"organisation {organisation_id}")
+    key, secret = create_key(db, organisation, body.person, by=caller.key.person)
+    return KeyMade(**ApiKeyPublic.model_validate(key).model_dump(), key=secret)
+
+
+@router.get("/admin/keys", response_model=list[ApiKeyPublic])
+def keys(db: DB, caller: Admin) -> list[ApiKey]:
+    return list(db.exec(select(ApiKey).order_by(ApiKey.created_at)).all())
+
+
+@router.get("/audit", response_model=list[dict[str, Any]])
+def audit_log(db: DB, caller: AnyCaller, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+              before: Annotated[int | None, Query(ge=1, description="cursor: entries with a smaller id")] = None) -> list[dict[str, Any]]:
+    """Newest first. Admins and inspectors read every entry; nobody can change one."""
+    if caller.role not in ("admin", "inspector"):
+        raise Problem(403, f"this needs the role admin or inspector; the key has the role {caller.role}")
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
+    if before:
+        query = query.where(AuditEntry.id < before)  # type: ignore[operator]
+    return [e.model_dump(mode="json") for e in db.exec(query.limit(limit)).all()]
+
+
+@router.get("/me")
+def who_am_i(caller: AnyCaller) -> dict[str, str]:
+    return {"key": caller.key.id, "person": caller.key.person, "role": caller.role,
+            "organisation": caller.org_id, "organisation_name": caller.organisation.name}

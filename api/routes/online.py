@@ -1,0 +1,149 @@
+"""Platforms: events (native or xAPI, JSON array or NDJSON, gzip accepted), the xAPI statements
+endpoint, the course catalogue and learners' assessments; session verdicts to read back.
+A platform sees only its own learners' sessions; inspectors see all."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
+
+from api.bodies import json_body, read_limited
+from api.deps import DB, Platform, PlatformOrInspector, Svc, audit
+from api.ingest import insert_ignoring_conflicts, mark_dirty, store_events
+from api.problems import Problem, not_found
+from models.tables import Assessment, Course, Event, LearnerSession, LearnerSessionPublic
+from models.types import utcnow
+from monitor.online.catalogue import Course as CourseSpec
+from monitor.online.reader import ReadResult, parse_text
+
+router = APIRouter(tags=["online"])
+
+
+class RejectedEvent(BaseModel):
+    line: int = Field(description="1-based line of NDJSON, or item of a JSON array")
+    event_id: str | None
+    field: str
+    message: str
+
+
+class BatchResult(BaseModel):
+    accepted: int = Field(description="new events stored")
+    duplicates: int = Field(description="events stored before (same id), counted once")
+    ignored: int = Field(description="xAPI statements that say nothing the rules use")
+    rejected: list[RejectedEvent]
+
+
+async def _ingest(request: Request, db: DB, caller: Platform, svc: Svc) -> tuple[ReadResult, BatchResult, list[str]]:
+    raw = await read_limited(request, svc.settings.max_batch_bytes, "the batch")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Problem(400, "the batch is not UTF-8 text", "bad-batch") from None
+    read = await run_in_threadpool(parse_text, text, caller.organisation.name, caller.organisation.name)
+    total = len(read.events) + len(read.bad) + read.duplicates + read.ignored
+    if total > svc.settings.max_batch_events:
+        raise Problem(413, f"the batch holds {total} records, at most {svc.settings.max_batch_events} allowed")
+    stored, queued = await run_in_threadpool(store_events, db, caller.org_id, read.events)
+    audit(db, caller, "events.batch", caller.org_id, accepted=stored.new, duplicates=stored.duplicates + read.duplicates,
+          rejected=len(read.bad))
+    db.commit()
+    if queued is not None:
+        svc.notify_job(queued.id)
+    result = BatchResult(accepted=stored.new, duplicates=stored.duplicates + read.duplicates, ignored=read.ignored,
+                         rejected=[RejectedEvent(line=b.line, event_id=b.event_id, field=b.field, message=b.message)
+                                   for b in read.bad])
+    return read, result, stored.ids
+
+
+@router.post("/events", response_model=BatchResult)
+async def post_events(request: Request, db: DB, caller: Platform, svc: Svc) -> BatchResult:
+    """A batch of learning events: a JSON array or NDJSON, native events and xAPI statements alike
+    (gzip with Content-Encoding: gzip). Valid events are stored even when others are rejected;
+    each rejected one is listed with its line, id, field and reason. Re-sending is harmless."""
+    return (await _ingest(request, db, caller, svc))[1]
+
+
+@router.post("/xapi/statements", response_model=list[str])
+async def post_statements(request: Request, db: DB, caller: Platform, svc: Svc,
+                          x_experience_api_version: Annotated[str | None, Header()] = None) -> list[str]:
+    """An LRS statements resource for the xAPI Video Profile: one statement or an array; answers
+    the ids of the statements given, as an LRS does. The statement id makes it idempotent."""
+    if not x_experience_api_version or not x_experience_api_version.startswith("1.0"):
+        raise Problem(400, "X-Experience-API-Version: 1.0.x is required", "xapi-version")
+    read, result, _ = await _ingest(request, db, caller, svc)
+    if result.rejected:
+        raise Problem(400, f"{len(result.rejected)} statements rejected (the others were stored)", "bad-statements",
+                      rejected=[r.model_dump() for r in result.rejected], accepted=result.accepted)
+    return [e.id for e in read.events]
+
+
+@router.put("/courses/{course_ref}", response_model=dict[str, Any])
+async def put_course(course_ref: str, request: Request, db: DB, caller: Platform, svc: Svc) -> dict[str, Any]:
+    """A course of the catalogue: unit order, total and online hours, occupation (B5, B7)."""
+    spec = CourseSpec.model_validate(await json_body(request, svc.settings.max_json_bytes, "the course"))
+    body = spec.model_dump(mode="json")
+    insert_ignoring_conflicts(db, Course.__table__, [{"organisation_id": caller.org_id, "course_ref": course_ref,  # type: ignore[arg-type]
+                                                      "body": body, "updated_at": utcnow()}],
+                              ["organisation_id", "course_ref"], update={"body": body, "updated_at": utcnow()})
+    learners = db.exec(select(Event.learner).where(Event.course == course_ref).distinct()).all()
+    queued = mark_dirty(db, learners)
+    audit(db, caller, "course.put", course_ref)
+    db.commit()
+    if queued is not None:
+        svc.notify_job(queued.id)
+    return {"course": course_ref, **body}
+
+
+class AssessmentIn(BaseModel):
+    learner: str = Field(min_length=1, max_length=200)
+    course: str = Field(min_length=1, max_length=200)
+    assessed_at: AwareDatetime | None = None
+
+
+@router.post("/assessments", response_model=dict[str, int])
+def post_assessments(items: Annotated[list[AssessmentIn], Field(max_length=10_000)], db: DB, caller: Platform, svc: Svc) -> dict[str, int]:
+    """Learners' earlier subsidised courses and their assessment dates (B8)."""
+    rows = [{"organisation_id": caller.org_id, **a.model_dump()} for a in items]
+    for row in rows:
+        insert_ignoring_conflicts(db, Assessment.__table__, [row], ["organisation_id", "learner", "course"],  # type: ignore[arg-type]
+                                  update={"assessed_at": row["assessed_at"]})
+    queued = mark_dirty(db, (a.learner for a in items))
+    audit(db, caller, "assessments.post", caller.org_id, count=len(items))
+    db.commit()
+    if queued is not None:
+        svc.notify_job(queued.id)
+    return {"stored": len(items)}
+
+
+@router.get("/sessions", response_model=list[LearnerSessionPublic])
+def list_sessions(db: DB, caller: PlatformOrInspector,
+                  learner: str | None = None, verdict: str | None = None,
+                  since: datetime | None = None,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                  after: Annotated[str | None, Query(description="cursor: the last id of the previous page")] = None,
+                  ) -> list[LearnerSession]:
+    query = select(LearnerSession).order_by(LearnerSession.id)
+    if caller.role == "platform":
+        query = query.where(LearnerSession.organisation_id == caller.org_id)
+    if learner:
+        query = query.where(LearnerSession.learner == learner)
+    if verdict:
+        query = query.where(LearnerSession.verdict == verdict)
+    if since:
+        query = query.where(LearnerSession.start >= since)
+    if after:
+        query = query.where(LearnerSession.id > after)
+    return list(db.exec(query.limit(limit)).all())
+
+
+@router.get("/sessions/{session_id}", response_model=LearnerSessionPublic)
+def read_session(session_id: str, db: DB, caller: PlatformOrInspector) -> LearnerSession:
+    row = db.get(LearnerSession, session_id)
+    if row is None or (caller.role == "platform" and row.organisation_id != caller.org_id):
+        raise not_found(f"session {session_id}")
+    return row

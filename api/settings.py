@@ -1,0 +1,42 @@
+"""Service settings from the environment (prefix MONITOR_, and DATABASE_URL as is customary).
+
+The defaults are the embedded deployment: a SQLite file and a storage folder under one data
+folder, and the in-process worker; nothing to install or start."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MONITOR_", extra="ignore")
+
+    data_dir: Path = Path.home() / ".local" / "share" / "training-monitor"
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "MONITOR_DATABASE_URL"))
+    storage_dir: Path | None = None  # uploaded media and photos; default <data_dir>/storage
+    cache_dir: Path = Path.home() / ".cache" / "training-monitor"  # face encodings by photo sha256
+
+    queue: Literal["inprocess", "celery"] = "inprocess"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # The city's policy for online learning (a platform serves learners under the city's rules).
+    online_policy: str = "zhengzhou-2022"
+
+    max_upload_bytes: int = 8 * 1024**3  # one recording
+    max_photo_bytes: int = 20 * 1024**2
+    max_batch_bytes: int = 32 * 1024**2  # one events batch, after gunzip
+    max_batch_events: int = 10_000
+    max_json_bytes: int = 2 * 1024**2  # any other JSON body (manifests, courses, decisions)
+    job_lease_s: float = 120.0  # a job not renewed for this long is taken by another worker
+
+    @cached_property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'monitor.db'}"
+
+    @cached_property
+    def storage(self) -> Path:
+        return self.storage_dir or self.data_dir / "storage"
