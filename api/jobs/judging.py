@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 import msgspec
-from sqlalchemy import delete, distinct
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from api.jobs.flags import raise_or_clear
@@ -38,7 +38,7 @@ def judge_learners(db: Session, policy_name: str, learners: list[str]) -> Online
     bodies = db.exec(select(Event.body).where(Event.learner.in_(learners))).all()  # type: ignore[attr-defined]
     events = [_DECODE.decode(body) for body in bodies]
     for course in {e.course for e in events}:
-        units = db.exec(select(distinct(Event.unit)).where(Event.course == course, Event.unit.is_not(None))).all()  # type: ignore[union-attr]
+        units = db.exec(select(Event.unit).where(Event.course == course, Event.unit.is_not(None)).distinct()).all()  # type: ignore[union-attr]
         engine.know_units(course, [u for u in units if u])
     engine.add(events)
     return engine

@@ -1,0 +1,155 @@
+"""Platforms through the API: batches stored once, rejects listed while the rest is stored, xAPI
+statements, tenant isolation, and the verdicts the CLI gives for the same events."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from typing import Any
+
+from sqlmodel import func, select
+
+from models.tables import Event
+from monitor.online.catalogue import Catalogue
+from monitor.online.engine import OnlineEngine
+from monitor.online.reader import collect, parse_record
+from monitor.policy import load_policy
+from sample_videos.online_day import make_day
+from tests.api.conftest import World
+from tests.monitor.online.builders import clean_session
+from tests.monitor.online.test_xapi import statement
+
+
+def _ndjson(events: list[dict[str, Any]]) -> bytes:
+    return "\n".join(json.dumps(e, ensure_ascii=False) for e in events).encode()
+
+
+def _post(w: World, who: str, events: list[dict[str, Any]], gzip_it: bool = False) -> dict[str, Any]:
+    body, headers = _ndjson(events), {**w.h(who), "Content-Type": "application/x-ndjson"}
+    if gzip_it:
+        body, headers = gzip.compress(body), {**headers, "Content-Encoding": "gzip"}
+    r = w.client.post("/events", content=body, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _platform(w: World, name: str) -> str:
+    """A platform registered through the admin routes, and its key."""
+    r = w.client.post("/admin/organisations", json={"name": name, "kind": "platform"}, headers=w.h("admin"))
+    assert r.status_code == 201, r.text
+    r = w.client.post(f"/admin/organisations/{r.json()['id']}/keys", json={"person": f"{name} feed"}, headers=w.h("admin"))
+    assert r.status_code == 201, r.text
+    w.keys[name] = r.json()["key"]
+    return name
+
+
+def _stored_events(w: World) -> int:
+    with w.service.session() as db:
+        return db.exec(select(func.count()).select_from(Event)).one()
+
+
+def _all_sessions(w: World) -> list[dict[str, Any]]:
+    out, after = [], None
+    while True:
+        r = w.client.get("/sessions", params={"limit": 200, **({"after": after} if after else {})}, headers=w.h("inspector"))
+        assert r.status_code == 200, r.text
+        page = r.json()
+        out += page
+        if len(page) < 200:
+            return out
+        after = page[-1]["id"]
+
+
+def _summary(sessions) -> set[tuple]:  # type: ignore[no-untyped-def]
+    return {(s["learner"], s["platform"], s["session"], s["verdict"], round(s["credited_s"], 3),
+             tuple(sorted((f["rule"], f.get("start")) for f in s["findings"]))) for s in sessions}
+
+
+def test_a_platform_day_through_the_api_gets_the_cli_verdicts(world: World) -> None:
+    day = make_day(learners=40, seed=5)
+    for name in ("edu-a", "edu-b", "edu-c"):
+        _platform(world, name)
+    for course, spec in day["courses"].items():
+        assert world.client.put(f"/courses/{course}", json=spec, headers=world.h("edu-a")).status_code == 200
+    assessments = [{"learner": learner, **earlier} for learner, items in day["history"].items() for earlier in items]
+    assert world.client.post("/assessments", json=assessments, headers=world.h("edu-a")).status_code == 200
+    by_platform: dict[str, list[dict[str, Any]]] = {}
+    for e in day["events"]:
+        by_platform.setdefault(e["platform"], []).append(e)
+    for n, (platform, events) in enumerate(sorted(by_platform.items())):
+        for start in range(0, len(events), 1000):
+            _post(world, platform, events[start:start + 1000], gzip_it=n % 2 == 1)
+    world.wait_jobs()
+
+    read = collect(parse_record(e, n) for n, e in enumerate(day["events"], start=1))
+    engine = OnlineEngine(load_policy("zhengzhou-2022"),
+                          Catalogue.model_validate({"courses": day["courses"], "history": day["history"]}))
+    engine.add(read.events)
+    expected = [s.model_dump(mode="json") for s in engine.sessions()]
+    served = _all_sessions(world)
+    assert len(served) == len(expected)
+    assert _summary(served) == _summary(expected)
+    assert {s["verdict"] for s in served} == {"valid", "invalid"}
+
+    # A platform sees its own sessions only; another's is a 404 as if it did not exist.
+    mine = world.client.get("/sessions", params={"limit": 1000}, headers=world.h("edu-b")).json()
+    assert mine and {s["platform"] for s in mine} == {"edu-b"}
+    other = next(s for s in served if s["platform"] == "edu-a")
+    assert world.client.get(f"/sessions/{other['id']}", headers=world.h("edu-b")).status_code == 404
+    assert world.client.get(f"/sessions/{other['id']}", headers=world.h("edu-a")).status_code == 200
+
+    # Flagged sessions are in the inspectors' queue.
+    flags = world.client.get("/flags", params={"kind": "session", "limit": 200}, headers=world.h("inspector")).json()
+    assert len(flags["items"]) == sum(1 for s in served if s["verdict"] != "valid")
+
+
+def test_a_retried_batch_is_stored_once(world: World) -> None:
+    events = clean_session(platform="learn.example").events
+    first = _post(world, "plat_p", events)
+    again = _post(world, "plat_p", events, gzip_it=True)
+    assert (first["accepted"], first["duplicates"]) == (len(events), 0)
+    assert (again["accepted"], again["duplicates"]) == (0, len(events))
+    assert _stored_events(world) == len(events)
+    world.wait_jobs()
+    sessions = world.client.get("/sessions", headers=world.h("plat_p")).json()
+    assert [(s["session"], s["verdict"], s["events"]) for s in sessions] == [("S1", "valid", len(events))]
+
+
+def test_malformed_events_are_listed_and_the_rest_is_stored(world: World) -> None:
+    good = clean_session(platform="learn.example").events[:3]
+    lines = [json.dumps(good[0]), "{not json", json.dumps({**good[1], "id": "bad-1", "position_s": -5}),
+             json.dumps(good[1]), json.dumps({**good[2], "id": "other-1", "platform": "study.example"}), json.dumps(good[2])]
+    r = world.client.post("/events", content="\n".join(lines).encode(), headers=world.h("plat_p"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["accepted"] == 3
+    assert [(x["line"], x["event_id"], x["field"]) for x in body["rejected"]] == [
+        (2, None, "line"), (3, "bad-1", "position_s"), (5, "other-1", "platform")]
+    assert _stored_events(world) == 3
+
+
+def test_xapi_statements_endpoint(world: World) -> None:
+    events = [e for e in clean_session(platform="learn.example").events if e["type"] in ("session_start", "play", "pause")]
+    statements = [statement(e) for e in events]
+    for s in statements:
+        del s["context"]["platform"]  # the key says which platform this is
+    headers = {**world.h("plat_p"), "X-Experience-API-Version": "1.0.3"}
+    r = world.client.post("/xapi/statements", json=statements, headers=world.h("plat_p"))
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    r = world.client.post("/xapi/statements", json=statements, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json() == [s["id"] for s in statements]
+    assert world.client.post("/xapi/statements", json=statements, headers=headers).status_code == 200
+    assert _stored_events(world) == len(statements)
+
+
+def test_batches_over_the_limit_are_refused_whole(sqlite_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.api.conftest import make_world
+
+    for w in make_world(sqlite_url, tmp_path / "data", max_batch_bytes=10_000):
+        events = clean_session(length_s=3000, platform="learn.example").events
+        body = gzip.compress(_ndjson(events))
+        assert len(body) < 10_000 < len(_ndjson(events))  # small on the wire, too big unpacked
+        r = w.client.post("/events", content=body, headers={**w.h("plat_p"), "Content-Encoding": "gzip"})
+        assert r.status_code == 413 and r.json()["status"] == 413
+        assert _stored_events(w) == 0
