@@ -26,9 +26,9 @@ def create_app(settings: ServiceSettings | None = None, start_worker: bool = Tru
         app.state.service = service
         worker = None
         if settings.queue == "celery":
-            from api.jobs.celery_app import send_job
+            from api.jobs.celery_app import sender
 
-            service.notify_job = send_job
+            service.notify_job = sender(settings)
         elif start_worker:
             from api.jobs.inprocess import InProcessWorker
 

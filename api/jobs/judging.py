@@ -12,9 +12,10 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from api.jobs.flags import raise_or_clear
+from api.ingest import insert_ignoring_conflicts
 from api.jobs.runner import finish
 from api.service import Service
-from models.tables import Assessment, Course, DirtyLearner, Event, Job, LearnerSession, Organisation
+from models.tables import Assessment, Course, DirtyLearner, Event, Job, LearnerSession, Organisation, new_id
 from models.types import utcnow
 from monitor.online.catalogue import Catalogue
 from monitor.online.engine import OnlineEngine
@@ -63,20 +64,17 @@ def run_judging(service: Service, job: Job, progress: Callable[[str, float], Non
 
 
 def _store(db: Session, report, org_of: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    row = db.exec(select(LearnerSession).where(LearnerSession.learner == report.learner,
-                                               LearnerSession.platform == report.platform,
-                                               LearnerSession.session == report.session)).first()
+    """Upsert the session's row (safe even if two judges ever met on one learner), then its flag."""
     fields = dict(organisation_id=org_of.get(report.platform, ""), course=report.course, verdict=report.verdict.value,
                   credited_s=report.credited_s, start=_instant(report.start), end=_instant(report.end),
                   events=report.events, findings=[f.model_dump(mode="json") for f in report.findings],
                   updated_at=utcnow())
-    if row is None:
-        row = LearnerSession(learner=report.learner, platform=report.platform, session=report.session, **fields)
-    else:
-        for name, value in fields.items():
-            setattr(row, name, value)
-    db.add(row)
-    db.flush()
+    key = dict(learner=report.learner, platform=report.platform, session=report.session)
+    insert_ignoring_conflicts(db, LearnerSession.__table__, [{"id": new_id(), **key, **fields}],  # type: ignore[arg-type]
+                              list(key), update=fields)
+    row = db.exec(select(LearnerSession).where(LearnerSession.learner == report.learner,
+                                               LearnerSession.platform == report.platform,
+                                               LearnerSession.session == report.session)).one()
     raise_or_clear(db, "session", row.id, row.id, row.organisation_id, row.verdict,
                    [f.rule for f in report.findings], row.start)
 

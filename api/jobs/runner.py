@@ -13,7 +13,8 @@ import time
 from datetime import timedelta
 from typing import Callable
 
-from sqlalchemy import or_, update
+from sqlalchemy import exists, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from api.service import Service
@@ -40,8 +41,19 @@ def enqueue(db: Session, kind: str, organisation_id: str | None, subject_id: str
     return job
 
 
+# Kinds of which one job at a time may run: judging works on the shared set of dirty learners.
+EXCLUSIVE_KINDS = ("judge_learners",)
+
+
 def _claimable(now):  # type: ignore[no-untyped-def]
     return or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < now))
+
+
+def _no_other_running(now):  # type: ignore[no-untyped-def]
+    other = aliased(Job)
+    busy = exists().where(other.kind.in_(EXCLUSIVE_KINDS), other.status == "running",  # type: ignore[attr-defined]
+                          other.lease_until >= now, other.id != Job.id)
+    return or_(Job.kind.not_in(EXCLUSIVE_KINDS), ~busy)  # type: ignore[attr-defined]
 
 
 def claim(service: Service, worker: str, job_id: str | None = None) -> Job | None:
@@ -53,7 +65,7 @@ def claim(service: Service, worker: str, job_id: str | None = None) -> Job | Non
         else:
             candidates = [job_id]
         for candidate in candidates:
-            taken = db.exec(update(Job).where(Job.id == candidate, _claimable(now)).values(  # type: ignore[call-overload]
+            taken = db.exec(update(Job).where(Job.id == candidate, _claimable(now), _no_other_running(now)).values(  # type: ignore[call-overload]
                 status="running", worker=worker, attempts=Job.attempts + 1,
                 lease_until=now + timedelta(seconds=service.settings.job_lease_s), started_at=now))
             db.commit()
@@ -140,8 +152,9 @@ def stale_jobs(service: Service) -> list[str]:
         return list(db.exec(select(Job.id).where(_claimable(utcnow())).order_by(Job.created_at)).all())
 
 
-def still_held(service: Service, job_id: str) -> bool:
-    """A job running under another worker's live lease (it may yet die and need taking over)."""
+def unfinished(service: Service, job_id: str) -> bool:
+    """A job not claimable now but not finished either: under another worker's live lease (which
+    may yet die), or waiting for the one job of its kind that may run at a time."""
     with service.session() as db:
         job = db.get(Job, job_id)
-        return job is not None and job.status == "running"
+        return job is not None and job.status in ("queued", "running")
