@@ -6,11 +6,17 @@ service (`monitor` stays a library and a CLI without a database)."""
 from __future__ import annotations
 
 import sys
+import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from monitor.cli import _guarded, app, err, out
+from monitor.cli import _guarded, app, err, out, print_report
+from monitor.cli import demo as offline_demo
+
+# `monitor demo` becomes the service demo; the library-only one stays as `monitor demo --offline`.
+app.registered_commands[:] = [c for c in app.registered_commands if c.callback is not offline_demo]
 
 db_app = typer.Typer(no_args_is_help=True, help="The database schema (Alembic migrations).")
 admin_app = typer.Typer(no_args_is_help=True, help="Organisations and API keys.")
@@ -150,6 +156,51 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
         upgrade(settings.db_url)
         err.print(f"serving on http://{host}:{port} (docs at /docs); data in {settings.data_dir}")
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", timeout_keep_alive=30)
+
+    _guarded(_friendly_database_errors(work))
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where the sample class, the sample day and the service's data go.")] = Path("sample_videos/out"),
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    offline: Annotated[bool, typer.Option("--offline", help="Judge the samples with the library only: no server, no database.")] = False,
+    keep_serving: Annotated[bool, typer.Option("--serve/--no-serve", help="Keep serving after loading (Ctrl+C stops).")] = True,
+) -> None:
+    """Start the service on the embedded default (SQLite, in-process worker, local files), load the
+    sample class (one tampered hour) and a platform's sample day through the HTTP API, print the
+    verdicts and where to look."""
+    if offline:
+        offline_demo(out_dir)
+        return
+
+    def work() -> None:
+        from rich.progress import Progress
+
+        from api.demo import BackgroundServer, load_demo, prepare
+        from monitor.footage.report import ClassReport
+
+        settings = prepare(out_dir.resolve() / "service")
+        server = BackgroundServer(settings, "127.0.0.1", port)
+        server.start()
+        try:
+            with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+                task = progress.add_task("loading", total=1.0)
+                result = load_demo(server, out_dir.resolve(),
+                                   lambda stage, done: progress.update(task, description=stage, completed=done))
+            print_report(ClassReport.model_validate(result.report))
+            sessions = ", ".join(f"{n} {verdict}" for verdict, n in sorted(result.sessions.items()))
+            out.print(f"\nlearner sessions of the sample day: {sum(result.sessions.values())} ({sessions})", markup=False)
+            out.print(f"flags waiting for an inspector: {result.flags}", markup=False)
+            out.print(f"\nservice: {result.url}   API docs: {result.url}/docs   data: {settings.data_dir}", markup=False)
+            out.print(f"inspector key (shown once): {result.keys['inspector']}", markup=False, highlight=False)
+            out.print(f"institution key (shown once): {result.keys['institution']}", markup=False, highlight=False)
+            if keep_serving:
+                err.print("serving; Ctrl+C stops")
+                while True:
+                    time.sleep(3600)
+        finally:
+            server.stop()
 
     _guarded(_friendly_database_errors(work))
 

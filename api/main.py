@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from api import problems
 from api.routes import admin, classes, online, review, uploads
 from api.service import Service
+from api.storage import Storage
 from api.settings import ServiceSettings
 
 # Bodies that are streamed and limited by their own routes; every other body is small JSON.
@@ -24,6 +25,8 @@ def create_app(settings: ServiceSettings | None = None, start_worker: bool = Tru
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = Service.from_settings(settings)
         app.state.service = service
+        # One-shot uploads a killed server left half-written (resumable ones stay resumable).
+        Storage(service.storage).sweep_parts(older_than_s=24 * 3600)
         worker = None
         if settings.queue == "celery":
             from api.jobs.celery_app import sender

@@ -50,3 +50,20 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     unreachable = _run(["db", "upgrade"], tmp_path, DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
     assert unreachable.returncode == 2 and "database cannot be used" in unreachable.stderr
     assert len(unreachable.stderr.strip().splitlines()) == 1
+
+
+def test_the_demo_loads_the_samples_through_the_api(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    done = subprocess.run([MONITOR, "demo", "--out", str(tmp_path), "--no-serve", "--port", str(port)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert f"http://127.0.0.1:{port}" in done.stdout
+    assert "footage.loop" in done.stdout and "invalid" in done.stdout
+    assert "flags waiting for an inspector: " in done.stdout
+    flags = int(done.stdout.split("flags waiting for an inspector: ")[1].split()[0])
+    assert flags > 1  # the tampered hour and the planted online violations
+    assert (tmp_path / "service" / "monitor.db").is_file()
