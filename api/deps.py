@@ -58,6 +58,9 @@ def get_caller(request: Request, db: Annotated[Session, Depends(get_db)]) -> Cal
         raise Problem(401, "the API key is not valid", headers=unauthorised)
     organisation = db.get(Organisation, key.organisation_id)
     assert organisation is not None  # a foreign key
+    # End the read transaction: a route that writes then starts afresh (on SQLite a read
+    # transaction that later writes can find its snapshot stale under concurrent writers).
+    db.commit()
     return Caller(key, organisation)
 
 

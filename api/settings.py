@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
     max_batch_bytes: int = 32 * 1024**2  # one events batch, after gunzip
     max_batch_events: int = 10_000
     max_json_bytes: int = 2 * 1024**2  # any other JSON body (manifests, courses, decisions)
+    # Judging waits this long after the first new events, so that a stream of batches is judged
+    # together rather than once per batch (verdicts lag the events by about this much).
+    judge_delay_s: float = 2.0
     job_lease_s: float = 120.0  # a job not renewed for this long is taken by another worker
 
     @cached_property

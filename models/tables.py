@@ -186,6 +186,7 @@ class Job(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     worker: str | None = Field(default=None, max_length=100)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    run_after: datetime | None = Field(default=None, sa_type=UTCDateTime)  # not to be claimed before
     created_at: datetime = _when()
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -276,12 +277,17 @@ class Event(SQLModel, table=True):
 
 
 class DirtyLearner(SQLModel, table=True):
-    """Learners whose sessions must be judged again because events arrived."""
+    """Learners whose sessions must be judged again because events arrived.
+
+    Ingest inserts a learner once and leaves an existing row alone (no hot-row updates between
+    concurrent batches), unless a judging job has taken it (`job_id` set): then it hands it back
+    (`job_id` NULL), so the events that came during judging are judged in the next round."""
 
     __tablename__ = "dirty_learner"
 
     learner: str = Field(primary_key=True, max_length=200)
     since: datetime = _when()
+    job_id: str | None = Field(default=None, max_length=32, index=True)
 
 
 class LearnerSession(SQLModel, table=True):

@@ -14,6 +14,7 @@ from api.jobs.flags import raise_or_clear
 from api.jobs.runner import finish
 from api.service import Service
 from api.storage import Storage
+from models.retry import write_unit
 from models.tables import ClassReportRecord, HourResult, Job, Recording, RosterPhoto, TrainingClass
 from monitor.footage.analyze import analyze_class
 from monitor.footage.report import ClassReport
@@ -64,23 +65,27 @@ def run_analysis(service: Service, job: Job, progress: Callable[[str, float], No
     report = analyze_class(loaded, on_progress=lambda stage, done, total: progress(stage, done / total if total else 0.0),
                            evidence=evidence)
     body = with_original_names(report, names)
-    with service.session() as db:
-        _replace_earlier_attempt(db, job.id)
-        record = ClassReportRecord(class_id=klass.id, job_id=job.id, body=body)
-        db.add(record)
-        db.flush()
-        for hour in report.hours:
-            row = HourResult(report_id=record.id, class_id=klass.id, organisation_id=klass.organisation_id,
-                             index=hour.index, kind=hour.kind, start=hour.start, end=hour.end,
-                             verdict=hour.verdict.value,
-                             headcount_mean=hour.visibility.headcount_mean if hour.visibility else None,
-                             body=next(h for h in body["hours"] if h["index"] == hour.index))
-            db.add(row)
+
+    def write() -> None:
+        with service.session() as db:
+            finish(db, job)  # a write first: the transaction holds the write lock from its start
+            _replace_earlier_attempt(db, job.id)
+            record = ClassReportRecord(class_id=klass.id, job_id=job.id, body=body)
+            db.add(record)
             db.flush()
-            raise_or_clear(db, "hour", f"{klass.id}#{hour.index}", row.id, klass.organisation_id, hour.verdict.value,
-                           [f.rule for f in hour.findings], hour.start)
-        finish(db, job)
-        db.commit()
+            for hour in report.hours:
+                row = HourResult(report_id=record.id, class_id=klass.id, organisation_id=klass.organisation_id,
+                                 index=hour.index, kind=hour.kind, start=hour.start, end=hour.end,
+                                 verdict=hour.verdict.value,
+                                 headcount_mean=hour.visibility.headcount_mean if hour.visibility else None,
+                                 body=next(h for h in body["hours"] if h["index"] == hour.index))
+                db.add(row)
+                db.flush()
+                raise_or_clear(db, "hour", f"{klass.id}#{hour.index}", row.id, klass.organisation_id,
+                               hour.verdict.value, [f.rule for f in hour.findings], hour.start)
+            db.commit()
+
+    write_unit(write)
 
 
 def _replace_earlier_attempt(db: Session, job_id: str) -> None:

@@ -15,7 +15,7 @@ from typing import Callable
 from celery import Celery
 from celery.signals import worker_ready
 
-from api.jobs.runner import run_one, stale_jobs, unfinished, worker_name
+from api.jobs.runner import run_one, stale_jobs, retry_in, worker_name
 from api.service import Service
 from api.settings import ServiceSettings
 
@@ -64,8 +64,9 @@ def service() -> Service:
 def run_job(self, job_id: str) -> bool:  # type: ignore[no-untyped-def]
     if run_one(service(), worker_name(), job_id):
         return True
-    if unfinished(service(), job_id):
-        raise self.retry(countdown=max(1.0, settings.job_lease_s / 2))
+    wait_s = retry_in(service(), job_id)
+    if wait_s is not None:
+        raise self.retry(countdown=wait_s)
     return False
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 from typing import Callable
 
 import msgspec
-from sqlalchemy import delete
+from sqlalchemy import delete, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from api.jobs.flags import raise_or_clear
-from api.ingest import insert_ignoring_conflicts
+from api.jobs.flags import SubjectState, raise_or_clear_all
 from api.jobs.runner import finish
 from api.service import Service
+from models.retry import write_unit
 from models.tables import Assessment, Course, DirtyLearner, Event, Job, LearnerSession, Organisation, new_id
 from models.types import utcnow
 from monitor.online.catalogue import Catalogue
@@ -45,38 +46,85 @@ def judge_learners(db: Session, policy_name: str, learners: list[str]) -> Online
     return engine
 
 
+def _take_learners(db: Session, job: Job) -> list[str]:
+    """Up to a batch of dirty learners, taken by this job (or taken before by an attempt of it
+    that died)."""
+    free = (select(DirtyLearner.learner).where(or_(DirtyLearner.job_id.is_(None), DirtyLearner.job_id == job.id))  # type: ignore[union-attr]
+            .order_by(DirtyLearner.since).limit(BATCH_LEARNERS))
+    db.exec(update(DirtyLearner).where(DirtyLearner.learner.in_(free.scalar_subquery())).values(job_id=job.id))  # type: ignore[attr-defined,call-overload]
+    return list(db.exec(select(DirtyLearner.learner).where(DirtyLearner.job_id == job.id)).all())
+
+
 def run_judging(service: Service, job: Job, progress: Callable[[str, float], None]) -> None:
+    """Batches of dirty learners: take them (a write), read and judge, then store the sessions and
+    drop the marks in one write unit; until none is left. Learners whose events came in while
+    they were judged were handed back by ingest and are judged in the next round."""
     while True:
+        learners = write_unit(lambda: _taken(service, job))
+        if not learners:
+            def done() -> None:
+                with service.session() as db:
+                    finish(db, job)
+                    db.commit()
+
+            write_unit(done)
+            return
+        progress(f"judging {len(learners)} learners", 0.5)
         with service.session() as db:
-            dirty = db.exec(select(DirtyLearner).order_by(DirtyLearner.since).limit(BATCH_LEARNERS)).all()
-            if not dirty:
-                finish(db, job)
-                db.commit()
-                return
-            progress(f"judging {len(dirty)} learners", 0.5)
-            engine = judge_learners(db, service.settings.online_policy, [d.learner for d in dirty])
+            engine = judge_learners(db, service.settings.online_policy, learners)
             org_of = {o.name: o.id for o in db.exec(select(Organisation).where(Organisation.kind == "platform")).all()}
-            for report in engine.sessions():
-                _store(db, report, org_of)
-            for d in dirty:  # only if no event came in meanwhile (it would have moved `since`)
-                db.exec(delete(DirtyLearner).where(DirtyLearner.learner == d.learner, DirtyLearner.since == d.since))  # type: ignore[call-overload]
             db.commit()
+        reports = engine.sessions()
+
+        def write() -> None:
+            with service.session() as db:
+                _store_all(db, reports, org_of)
+                db.exec(delete(DirtyLearner).where(DirtyLearner.job_id == job.id))  # type: ignore[call-overload]
+                db.commit()
+
+        write_unit(write)
 
 
-def _store(db: Session, report, org_of: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    """Upsert the session's row (safe even if two judges ever met on one learner), then its flag."""
-    fields = dict(organisation_id=org_of.get(report.platform, ""), course=report.course, verdict=report.verdict.value,
-                  credited_s=report.credited_s, start=_instant(report.start), end=_instant(report.end),
-                  events=report.events, findings=[f.model_dump(mode="json") for f in report.findings],
-                  updated_at=utcnow())
-    key = dict(learner=report.learner, platform=report.platform, session=report.session)
-    insert_ignoring_conflicts(db, LearnerSession.__table__, [{"id": new_id(), **key, **fields}],  # type: ignore[arg-type]
-                              list(key), update=fields)
-    row = db.exec(select(LearnerSession).where(LearnerSession.learner == report.learner,
-                                               LearnerSession.platform == report.platform,
-                                               LearnerSession.session == report.session)).one()
-    raise_or_clear(db, "session", row.id, row.id, row.organisation_id, row.verdict,
-                   [f.rule for f in report.findings], row.start)
+def _taken(service: Service, job: Job) -> list[str]:
+    with service.session() as db:
+        learners = _take_learners(db, job)
+        db.commit()
+        return learners
+
+
+def _store_all(db: Session, reports: list, org_of: dict[str, str]) -> None:  # type: ignore[type-arg]
+    """Upsert the sessions' rows in one statement (safe even if two judges ever met on one
+    learner), then raise or clear their flags in bulk: the write lock is held briefly."""
+    if not reports:
+        return
+    now = utcnow()
+    rows = [dict(id=new_id(), learner=r.learner, platform=r.platform, session=r.session,
+                 organisation_id=org_of.get(r.platform, ""), course=r.course, verdict=r.verdict.value,
+                 credited_s=r.credited_s, start=_instant(r.start), end=_instant(r.end), events=r.events,
+                 findings=[f.model_dump(mode="json") for f in r.findings], updated_at=now) for r in reports]
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    table = LearnerSession.__table__  # type: ignore[attr-defined]
+    statement = dialect.insert(table)
+    changing = [c for c in rows[0] if c not in ("id", "learner", "platform", "session")]
+    statement = statement.on_conflict_do_update(index_elements=["learner", "platform", "session"],
+                                                set_={c: statement.excluded[c] for c in changing})
+    db.connection().execute(statement, rows)
+    keys = {(r["learner"], r["platform"], r["session"]) for r in rows}
+    ids: dict[tuple[str, str, str], str] = {}
+    for learner_chunk in _chunks(sorted({k[0] for k in keys})):
+        for row_id, learner, platform, session in db.exec(
+                select(LearnerSession.id, LearnerSession.learner, LearnerSession.platform, LearnerSession.session)
+                .where(LearnerSession.learner.in_(learner_chunk))).all():  # type: ignore[attr-defined]
+            ids[(learner, platform, session)] = row_id
+    subjects = [SubjectState("session", ids[(r["learner"], r["platform"], r["session"])],
+                             ids[(r["learner"], r["platform"], r["session"])], r["organisation_id"], r["verdict"],
+                             [f["rule"] for f in r["findings"]], r["start"]) for r in rows]
+    raise_or_clear_all(db, subjects)
+
+
+def _chunks(items: list[str], size: int = 500):  # type: ignore[no-untyped-def]
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _instant(text: str):  # type: ignore[no-untyped-def]

@@ -34,9 +34,11 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def enqueue(db: Session, kind: str, organisation_id: str | None, subject_id: str | None = None) -> Job:
+def enqueue(db: Session, kind: str, organisation_id: str | None, subject_id: str | None = None,
+            delay_s: float = 0.0) -> Job:
     """Add a job row (the caller commits, then calls service.notify_job)."""
-    job = Job(kind=kind, organisation_id=organisation_id, subject_id=subject_id)
+    job = Job(kind=kind, organisation_id=organisation_id, subject_id=subject_id,
+              run_after=utcnow() + timedelta(seconds=delay_s) if delay_s else None)
     db.add(job)
     return job
 
@@ -46,7 +48,8 @@ EXCLUSIVE_KINDS = ("judge_learners",)
 
 
 def _claimable(now):  # type: ignore[no-untyped-def]
-    return or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < now))
+    due = or_(Job.run_after.is_(None), Job.run_after <= now)  # type: ignore[union-attr,operator]
+    return or_((Job.status == "queued") & due, (Job.status == "running") & (Job.lease_until < now))
 
 
 def _no_other_running(now):  # type: ignore[no-untyped-def]
@@ -64,6 +67,7 @@ def claim(service: Service, worker: str, job_id: str | None = None) -> Job | Non
             candidates = db.exec(select(Job.id).where(_claimable(now)).order_by(Job.created_at).limit(5)).all()
         else:
             candidates = [job_id]
+        db.commit()  # each claim below is its own write transaction, not a read turned into one
         for candidate in candidates:
             taken = db.exec(update(Job).where(Job.id == candidate, _claimable(now), _no_other_running(now)).values(  # type: ignore[call-overload]
                 status="running", worker=worker, attempts=Job.attempts + 1,
@@ -152,9 +156,17 @@ def stale_jobs(service: Service) -> list[str]:
         return list(db.exec(select(Job.id).where(_claimable(utcnow())).order_by(Job.created_at)).all())
 
 
-def unfinished(service: Service, job_id: str) -> bool:
-    """A job not claimable now but not finished either: under another worker's live lease (which
-    may yet die), or waiting for the one job of its kind that may run at a time."""
+def retry_in(service: Service, job_id: str) -> float | None:
+    """For a job that could not be claimed: None if it is finished (nothing to do), else when to
+    look again: when it is due, when another worker's lease runs out (that worker may have
+    died), or soon (waiting for the one job of its kind that may run at a time)."""
     with service.session() as db:
         job = db.get(Job, job_id)
-        return job is not None and job.status in ("queued", "running")
+    if job is None or job.status not in ("queued", "running"):
+        return None
+    now = utcnow()
+    if job.status == "queued" and job.run_after is not None and job.run_after > now:
+        return (job.run_after - now).total_seconds() + 0.05
+    if job.status == "running" and job.lease_until is not None:
+        return max(0.5, (job.lease_until - now).total_seconds() + 0.5)
+    return 1.0

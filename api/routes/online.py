@@ -14,9 +14,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.bodies import json_body, read_limited
 from api.deps import DB, Platform, PlatformOrInspector, Svc, audit
-from api.ingest import insert_ignoring_conflicts, mark_dirty, store_events
+from api.ingest import Stored, insert_ignoring_conflicts, mark_dirty, store_events
 from api.problems import Problem, not_found
-from models.tables import Assessment, Course, Event, LearnerSession, LearnerSessionPublic
+from models.retry import write_unit
+from models.tables import Assessment, Course, Event, Job, LearnerSession, LearnerSessionPublic
 from models.types import utcnow
 from monitor.online.catalogue import Course as CourseSpec
 from monitor.online.reader import ReadResult, parse_text
@@ -48,10 +49,19 @@ async def _ingest(request: Request, db: DB, caller: Platform, svc: Svc) -> tuple
     total = len(read.events) + len(read.bad) + read.duplicates + read.ignored
     if total > svc.settings.max_batch_events:
         raise Problem(413, f"the batch holds {total} records, at most {svc.settings.max_batch_events} allowed")
-    stored, queued = await run_in_threadpool(store_events, db, caller.org_id, read.events)
-    audit(db, caller, "events.batch", caller.org_id, accepted=stored.new, duplicates=stored.duplicates + read.duplicates,
-          rejected=len(read.bad))
-    db.commit()
+
+    def store() -> tuple[Stored, Job | None]:
+        try:
+            stored, queued = store_events(db, caller.org_id, read.events, svc.settings.judge_delay_s)
+            audit(db, caller, "events.batch", caller.org_id, accepted=stored.new,
+                  duplicates=stored.duplicates + read.duplicates, rejected=len(read.bad))
+            db.commit()
+            return stored, queued
+        except Exception:
+            db.rollback()
+            raise
+
+    stored, queued = await run_in_threadpool(write_unit, store)
     if queued is not None:
         svc.notify_job(queued.id)
     result = BatchResult(accepted=stored.new, duplicates=stored.duplicates + read.duplicates, ignored=read.ignored,
@@ -89,7 +99,7 @@ async def put_course(course_ref: str, request: Request, db: DB, caller: Platform
     body = spec.model_dump(mode="json")
     insert_ignoring_conflicts(db, Course.__table__, [{"organisation_id": caller.org_id, "course_ref": course_ref,  # type: ignore[arg-type]
                                                       "body": body, "updated_at": utcnow()}],
-                              ["organisation_id", "course_ref"], update={"body": body, "updated_at": utcnow()})
+                              ["organisation_id", "course_ref"], update=["body", "updated_at"])
     learners = db.exec(select(Event.learner).where(Event.course == course_ref).distinct()).all()
     queued = mark_dirty(db, learners)
     audit(db, caller, "course.put", course_ref)
@@ -111,7 +121,7 @@ def post_assessments(items: Annotated[list[AssessmentIn], Field(max_length=10_00
     rows = [{"organisation_id": caller.org_id, **a.model_dump()} for a in items]
     for row in rows:
         insert_ignoring_conflicts(db, Assessment.__table__, [row], ["organisation_id", "learner", "course"],  # type: ignore[arg-type]
-                                  update={"assessed_at": row["assessed_at"]})
+                                  update=["assessed_at"])
     queued = mark_dirty(db, (a.learner for a in items))
     audit(db, caller, "assessments.post", caller.org_id, count=len(items))
     db.commit()

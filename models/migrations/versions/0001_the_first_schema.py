@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 08:24:21.922076
+Create Date: 2026-11-24 09:01:56.167729
 """
 
 from __future__ import annotations
@@ -37,8 +37,12 @@ def upgrade() -> None:
     op.create_table('dirty_learner',
     sa.Column('learner', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('since', models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('job_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.PrimaryKeyConstraint('learner')
     )
+    with op.batch_alter_table('dirty_learner', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dirty_learner_job_id'), ['job_id'], unique=False)
+
     op.create_table('organisation',
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -140,6 +144,7 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('worker', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('lease_until', models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('run_after', models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('started_at', models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('finished_at', models.types.UTCDateTime(timezone=True), nullable=True),
@@ -359,6 +364,9 @@ def downgrade() -> None:
 
     op.drop_table('api_key')
     op.drop_table('organisation')
+    with op.batch_alter_table('dirty_learner', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dirty_learner_job_id'))
+
     op.drop_table('dirty_learner')
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entry_at'))
