@@ -22,6 +22,8 @@ class ServiceSettings(BaseSettings):
     cache_dir: Path = Path.home() / ".cache" / "training-monitor"  # face encodings by photo sha256
 
     queue: Literal["inprocess", "celery"] = "inprocess"
+    # The in-process worker runs jobs in a child process of the server (see api/jobs/inprocess.py).
+    worker_process: bool = True
     redis_url: str = "redis://127.0.0.1:6379/0"
     # The city's policy for online learning (a platform serves learners under the city's rules).
     online_policy: str = "zhengzhou-2022"

@@ -153,3 +153,14 @@ def test_batches_over_the_limit_are_refused_whole(sqlite_url: str, tmp_path) -> 
         r = w.client.post("/events", content=body, headers={**w.h("plat_p"), "Content-Encoding": "gzip"})
         assert r.status_code == 413 and r.json()["status"] == 413
         assert _stored_events(w) == 0
+
+
+def test_the_same_batch_sent_at_once_by_two_clients_counts_once(world: World) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    events = clean_session(length_s=3000, platform="learn.example").events
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: _post(world, "plat_p", events), range(4)))
+    assert sum(a["accepted"] for a in answers) == len(events)
+    assert sum(a["duplicates"] for a in answers) == 3 * len(events)
+    assert _stored_events(world) == len(events)
