@@ -9,13 +9,13 @@ from typing import AsyncIterator, Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from api import problems
-from api.routes import admin, classes, online, review, uploads
+from api.routes import admin, classes, faces, online, review, uploads
 from api.service import Service
 from api.storage import Storage
 from api.settings import ServiceSettings
 
 # Bodies that are streamed and limited by their own routes; every other body is small JSON.
-_STREAMED = ("/recordings", "/photo", "/events", "/xapi/statements", "/uploads/")
+_STREAMED = ("/recordings", "/photo", "/events", "/xapi/statements", "/uploads/", "/captures")
 
 
 def create_app(settings: ServiceSettings | None = None, start_worker: bool = True) -> FastAPI:
@@ -63,6 +63,6 @@ def create_app(settings: ServiceSettings | None = None, start_worker: bool = Tru
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for module in (classes, uploads, online, review, admin):
+    for module in (classes, uploads, online, faces, review, admin):
         app.include_router(module.router)
     return app

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +27,10 @@ class ServiceSettings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     # The city's policy for online learning (a platform serves learners under the city's rules).
     online_policy: str = "zhengzhou-2022"
+    online_policy_overrides: dict[str, Any] = {}
+    # Judge face captures (B4, B6) against enrolment photos the platforms give (PUT
+    # /learners/{id}/photo); on, a session without a matching capture at its start is invalid.
+    online_face_checks: bool = False
 
     max_upload_bytes: int = 8 * 1024**3  # one recording
     max_photo_bytes: int = 20 * 1024**2

@@ -276,6 +276,43 @@ class Event(SQLModel, table=True):
     received_at: datetime = _when()
 
 
+class LearnerPhoto(SQLModel, table=True):
+    """A learner's enrolment photo (B4), as a platform gave it; the latest one counts."""
+
+    __tablename__ = "learner_photo"
+
+    learner: str = Field(primary_key=True, max_length=200)
+    organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=32)
+    stored_name: str = Field(max_length=100)
+    sha256: str = Field(max_length=64)
+    created_at: datetime = _when()
+
+
+class Capture(SQLModel, table=True):
+    """A face capture or kept photo a platform uploaded; events name it by `id` in `image`."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=32)
+    sha256: str = Field(max_length=64)
+    size_bytes: int
+    created_at: datetime = _when()
+
+
+class ChallengeRecord(SQLModel, table=True):
+    """A face-check challenge handed out: when to capture, what to do, the nonce to carry back."""
+
+    __tablename__ = "challenge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=32)
+    learner: str = Field(max_length=200)
+    session: str = Field(max_length=200)
+    at: datetime = Field(sa_type=UTCDateTime)
+    prompt: str = Field(max_length=30)
+    nonce: str = Field(max_length=64, unique=True)
+    created_at: datetime = _when()
+
+
 class DirtyLearner(SQLModel, table=True):
     """Learners whose sessions must be judged again because events arrived.
 

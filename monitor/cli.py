@@ -182,12 +182,13 @@ def online(
         policy = load_policy(policy_name, _parse_settings(settings or []))
         faces = None
         if enrolment is not None:
+            from monitor.faces.cache import FacesCache
             from monitor.faces.enrol import EncodingCache
             from monitor.online.faces import FaceChecks, load_enrolment
             from monitor.settings import Settings
 
             faces = FaceChecks(policy, load_enrolment(enrolment), events.resolve().parent,
-                               EncodingCache(Settings().cache_dir))
+                               EncodingCache(Settings().cache_dir), FacesCache(Settings().cache_dir))
         report = judge_file(events, policy, load_catalogue(courses, history), platform, faces)
         if json:
             sys.stdout.write(report.model_dump_json(indent=2) + "\n")

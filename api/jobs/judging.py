@@ -15,13 +15,17 @@ from sqlmodel import Session, select
 from api.jobs.flags import SubjectState, raise_or_clear_all
 from api.jobs.runner import finish
 from api.service import Service
+from api.settings import ServiceSettings
 from models.retry import write_unit
-from models.tables import Assessment, Course, DirtyLearner, Event, Job, LearnerSession, Organisation, new_id
+from models.tables import Assessment, Course, DirtyLearner, Event, Job, LearnerPhoto, LearnerSession, Organisation, new_id
 from models.types import utcnow
 from monitor.online.catalogue import Catalogue
 from monitor.online.engine import OnlineEngine
 from monitor.online.events import LearningEvent
-from monitor.policy import load_policy
+from monitor.faces.cache import FacesCache
+from monitor.faces.enrol import EncodingCache
+from monitor.online.faces import FaceChecks
+from monitor.policy import Policy, load_policy
 
 BATCH_LEARNERS = 500
 _DECODE = msgspec.json.Decoder(LearningEvent)
@@ -35,8 +39,22 @@ def catalogue_for(db: Session, learners: list[str]) -> Catalogue:
     return Catalogue.model_validate({"courses": courses, "history": history})
 
 
-def judge_learners(db: Session, policy_name: str, learners: list[str]) -> OnlineEngine:
-    engine = OnlineEngine(load_policy(policy_name), catalogue_for(db, learners))
+def face_checks_for(db: Session, settings: ServiceSettings, learners: list[str]) -> FaceChecks:
+    """Captures are files named by their ids under storage/captures; enrolment photos are the
+    platforms' latest, under storage/learner-photos."""
+    storage = settings.storage
+    photos = db.exec(select(LearnerPhoto).where(LearnerPhoto.learner.in_(learners))).all()  # type: ignore[attr-defined]
+    return FaceChecks(policy_of(settings), {p.learner: storage / p.stored_name for p in photos}, storage / "captures",
+                      EncodingCache(settings.cache_dir), FacesCache(settings.cache_dir))
+
+
+def policy_of(settings: ServiceSettings) -> Policy:
+    return load_policy(settings.online_policy, settings.online_policy_overrides)
+
+
+def judge_learners(db: Session, settings: ServiceSettings, learners: list[str]) -> OnlineEngine:
+    faces = face_checks_for(db, settings, learners) if settings.online_face_checks else None
+    engine = OnlineEngine(policy_of(settings), catalogue_for(db, learners), faces)
     bodies = db.exec(select(Event.body).where(Event.learner.in_(learners))).all()  # type: ignore[attr-defined]
     events = [_DECODE.decode(body) for body in bodies]
     for course in {e.course for e in events}:
@@ -71,7 +89,7 @@ def run_judging(service: Service, job: Job, progress: Callable[[str, float], Non
             return
         progress(f"judging {len(learners)} learners", 0.5)
         with service.session() as db:
-            engine = judge_learners(db, service.settings.online_policy, learners)
+            engine = judge_learners(db, service.settings, learners)
             org_of = {o.name: o.id for o in db.exec(select(Organisation).where(Organisation.kind == "platform")).all()}
             db.commit()
         reports = engine.sessions()

@@ -14,12 +14,11 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, Caller, Institution, InstitutionOrInspector, Svc, audit
 from api.jobs.runner import enqueue
+from api.photos import accept_enrolment_photo
 from api.problems import Problem, not_found
 from api.storage import Storage, receive
 from models.tables import (ClassReportRecord, Job, JobPublic, Recording, RecordingPublic, RosterPhoto, TrainingClass,
                            TrainingClassPublic, new_id)
-from monitor.errors import MonitorError
-from monitor.faces.enrol import EncodingCache, enrol
 from monitor.footage.media import UnreadableMedia, probe
 from monitor.manifest import ClassManifest, check_class_shape
 from monitor.policy import load_policy
@@ -75,26 +74,15 @@ async def put_roster_photo(class_id: str, trainee_id: str, request: Request, db:
     trainee = next((t for t in klass.manifest.get("roster", []) if t["id"] == trainee_id), None)
     if trainee is None:
         raise not_found(f"trainee {trainee_id} of class {class_id}")
-    storage = Storage(svc.storage)
-    photo_id = new_id()
-    part = storage.part(f"photo-{photo_id}")
-    try:
-        received = await receive(request.stream(), part, svc.settings.max_photo_bytes, "the photo")
-        policy = load_policy(klass.policy, klass.manifest.get("policy_overrides", {}))
-        try:
-            await run_in_threadpool(enrol, trainee_id, trainee["name"], part, EncodingCache(svc.settings.cache_dir),
-                                    policy.enrolment_min_face_px)
-        except MonitorError as exc:  # the message names the trainee; the server's file name is no one's business
-            raise Problem(422, str(exc).replace(str(part), "the uploaded photo"), "bad-photo",
-                          "Enrolment photo cannot be used") from None
-        storage.commit(part, storage.photo(photo_id))
-    finally:
-        part.unlink(missing_ok=True)
+    policy = load_policy(klass.policy, klass.manifest.get("policy_overrides", {}))
+    relative, received = await accept_enrolment_photo(request, svc, "photos", trainee_id, trainee["name"],
+                                                       policy.enrolment_min_face_px)
+    photo_id = relative.rsplit("/", 1)[1]
     old = db.exec(select(RosterPhoto).where(RosterPhoto.class_id == class_id, RosterPhoto.trainee_id == trainee_id)).first()
     if old is not None:
         db.delete(old)
         db.flush()
-    db.add(RosterPhoto(id=photo_id, class_id=class_id, trainee_id=trainee_id, stored_name=storage.photo(photo_id),
+    db.add(RosterPhoto(id=photo_id, class_id=class_id, trainee_id=trainee_id, stored_name=relative,
                        sha256=received.sha256))
     audit(db, caller, "class.roster_photo", class_id, trainee=trainee_id, sha256=received.sha256)
     db.commit()

@@ -4,6 +4,7 @@ A platform sees only its own learners' sessions; inspectors see all."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,6 +17,7 @@ from api.bodies import json_body, read_limited
 from api.deps import DB, Platform, PlatformOrInspector, Svc, audit
 from api.ingest import Stored, insert_ignoring_conflicts, mark_dirty, store_events
 from api.problems import Problem, not_found
+from api.routes.faces import own_captures
 from models.retry import write_unit
 from models.tables import Assessment, Course, Event, Job, LearnerSession, LearnerSessionPublic
 from models.types import utcnow
@@ -23,6 +25,12 @@ from monitor.online.catalogue import Course as CourseSpec
 from monitor.online.reader import ReadResult, parse_text
 
 router = APIRouter(tags=["online"])
+_NAME_PART = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+
+
+def _plain_name(image: str) -> bool:
+    """A relative name without a way out: parts of letters, digits, `._-`, none `.` or `..`."""
+    return len(image) <= 200 and all(_NAME_PART.fullmatch(part) for part in image.split("/"))
 
 
 class RejectedEvent(BaseModel):
@@ -45,7 +53,19 @@ async def _ingest(request: Request, db: DB, caller: Platform, svc: Svc) -> tuple
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise Problem(400, "the batch is not UTF-8 text", "bad-batch") from None
-    read = await run_in_threadpool(parse_text, text, caller.organisation.name, caller.organisation.name)
+    name = caller.organisation.name
+    read = await run_in_threadpool(parse_text, text, name, name)
+    named = {i for e in read.events for i in ([e.image] if e.image else []) + (e.images or [])}
+    if named:  # an image is named by the id POST /captures gave: never a path into the server's files
+        unknown = {i for i in named if not _plain_name(i)}
+        if svc.settings.online_face_checks:  # the images are opened: each must be this platform's capture
+            unknown |= named - await run_in_threadpool(own_captures, db, caller.org_id, named - unknown)
+        if unknown:
+            def check(e):  # type: ignore[no-untyped-def]
+                bad = [i for i in ([e.image] if e.image else []) + (e.images or []) if i in unknown]
+                return ("image", f"{bad[0]!r} is not a capture this platform uploaded (POST /captures)") if bad else None
+
+            read = await run_in_threadpool(parse_text, text, name, name, check)
     total = len(read.events) + len(read.bad) + read.duplicates + read.ignored
     if total > svc.settings.max_batch_events:
         raise Problem(413, f"the batch holds {total} records, at most {svc.settings.max_batch_events} allowed")
@@ -136,7 +156,7 @@ def list_sessions(db: DB, caller: PlatformOrInspector,
                   since: datetime | None = None,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                   after: Annotated[str | None, Query(description="cursor: the last id of the previous page")] = None,
-                  ) -> list[LearnerSession]:
+                  ) -> list[LearnerSessionPublic]:
     query = select(LearnerSession).order_by(LearnerSession.id)
     if caller.role == "platform":
         query = query.where(LearnerSession.organisation_id == caller.org_id)
@@ -148,12 +168,26 @@ def list_sessions(db: DB, caller: PlatformOrInspector,
         query = query.where(LearnerSession.start >= since)
     if after:
         query = query.where(LearnerSession.id > after)
-    return list(db.exec(query.limit(limit)).all())
+    rows = list(db.exec(query.limit(limit)).all())
+    return [for_caller(r, caller.role) for r in rows]
 
 
 @router.get("/sessions/{session_id}", response_model=LearnerSessionPublic)
-def read_session(session_id: str, db: DB, caller: PlatformOrInspector) -> LearnerSession:
+def read_session(session_id: str, db: DB, caller: PlatformOrInspector) -> LearnerSessionPublic:
     row = db.get(LearnerSession, session_id)
     if row is None or (caller.role == "platform" and row.organisation_id != caller.org_id):
         raise not_found(f"session {session_id}")
-    return row
+    return for_caller(row, caller.role)
+
+
+_SCORES = ("measured", "threshold", "evidence")
+
+
+def for_caller(row: LearnerSession, role: str) -> LearnerSessionPublic:
+    """A platform learns whether a face check passed, never its score or what it was compared
+    with (GB/T 38671-2020 6.1.6.6): those fields of face findings are left out for it."""
+    public = LearnerSessionPublic.model_validate(row)
+    if role == "platform":
+        public.findings = [{k: v for k, v in f.items() if k not in _SCORES} if str(f.get("rule", "")).startswith("online.face_")
+                           else f for f in public.findings]
+    return public

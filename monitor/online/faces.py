@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from monitor.errors import MonitorError, read_user_file
+from monitor.faces.cache import FacesCache
 from monitor.faces.captures import ReplayIndex, judge_faces
 from monitor.faces.detect import PORTRAIT_DETECT_SIDE, Face, faces_in
 from monitor.faces.enrol import EncodingCache, Enrolled, enrol, load_rgb
@@ -26,8 +27,10 @@ CAPTURE_TYPES = ("face_capture", "photo_kept")
 
 
 class FaceChecks:
-    def __init__(self, policy: Policy, enrolment: dict[str, Path], images_dir: Path, cache: EncodingCache) -> None:
+    def __init__(self, policy: Policy, enrolment: dict[str, Path], images_dir: Path, cache: EncodingCache,
+                 faces_cache: FacesCache | None = None) -> None:
         self._policy = policy
+        self._faces_cache = faces_cache
         self._images_dir = images_dir
         self._enrolled: dict[str, Enrolled] = {
             learner: enrol(learner, learner, photo, cache, policy.enrolment_min_face_px)
@@ -83,11 +86,17 @@ class FaceChecks:
         """The faces of an event's image, found once per image file; an unreadable image has none."""
         path = (self._images_dir / image).resolve()
         if path not in self._faces:
-            try:
-                picture = load_rgb(path, f"image of event {e.id}")
-                self._faces[path] = faces_in(picture, detect_max_side=PORTRAIT_DETECT_SIDE)
-            except MonitorError:
-                self._faces[path] = []
+            key = self._faces_cache.key_of(path) if self._faces_cache and path.is_file() else None
+            found = self._faces_cache.get(key) if self._faces_cache and key else None
+            if found is None:
+                try:
+                    picture = load_rgb(path, f"image of event {e.id}")
+                    found = faces_in(picture, detect_max_side=PORTRAIT_DETECT_SIDE)
+                except MonitorError:
+                    found = []
+                if self._faces_cache and key:
+                    self._faces_cache.put(key, found)
+            self._faces[path] = found
         return self._faces[path]
 
     def _liveness(self, e: LearningEvent, frames: list[str]) -> tuple[float | None, str] | None:

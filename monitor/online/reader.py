@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import msgspec
 
@@ -99,7 +99,11 @@ def collect(parsed: Iterable[LearningEvent | BadRecord | None], result: ReadResu
     return result
 
 
-def parse_lines(lines: Iterable[str], default_platform: str | None = None, only_platform: str | None = None) -> ReadResult:
+Check = Callable[[LearningEvent], "tuple[str, str] | None"]  # an event -> (field, why refused), or None
+
+
+def parse_lines(lines: Iterable[str], default_platform: str | None = None, only_platform: str | None = None,
+                check: Check | None = None) -> ReadResult:
     def records():
         for number, text in enumerate(lines, start=1):
             text = text.strip()
@@ -107,26 +111,32 @@ def parse_lines(lines: Iterable[str], default_platform: str | None = None, only_
                 continue
             if '"verb"' in text:  # an xAPI statement (or something pretending): the general path
                 try:
-                    yield _vet(parse_record(json.loads(text), number, default_platform), number, only_platform)
+                    yield _vet(parse_record(json.loads(text), number, default_platform), number, only_platform, check)
                 except ValueError:
                     yield BadRecord(number, None, "line", "not valid JSON")
                 except RecursionError:
                     yield BadRecord(number, None, "line", "nested too deeply")
             else:
-                yield _vet(_native_fast(text, number), number, only_platform)
+                yield _vet(_native_fast(text, number), number, only_platform, check)
 
     return collect(records())
 
 
-def _vet(item: LearningEvent | BadRecord | None, line: int, only_platform: str | None) -> LearningEvent | BadRecord | None:
-    """A platform reports its own learners' events only (B0): another platform's name is refused."""
-    if only_platform is not None and isinstance(item, LearningEvent) and item.platform != only_platform:
+def _vet(item: LearningEvent | BadRecord | None, line: int, only_platform: str | None,
+         check: Check | None = None) -> LearningEvent | BadRecord | None:
+    """A platform reports its own learners' events only (B0): another platform's name is refused;
+    `check` refuses what else the caller cannot accept (the server: images it was not given)."""
+    if not isinstance(item, LearningEvent):
+        return item
+    if only_platform is not None and item.platform != only_platform:
         return BadRecord(line, item.id, "platform",
                          f"event of platform {item.platform!r} sent with the key of platform {only_platform!r}")
-    return item
+    refused = check(item) if check is not None else None
+    return BadRecord(line, item.id, refused[0], refused[1]) if refused else item
 
 
-def parse_text(text: str, default_platform: str | None = None, only_platform: str | None = None) -> ReadResult:
+def parse_text(text: str, default_platform: str | None = None, only_platform: str | None = None,
+               check: Check | None = None) -> ReadResult:
     """JSON lines, a JSON array or an LRS export ({"statements": [...]}), told apart by content."""
     if text.lstrip()[:1] in ("[", "{"):
         try:
@@ -140,9 +150,9 @@ def parse_text(text: str, default_platform: str | None = None, only_platform: st
         if isinstance(data, dict) and ("verb" in data or "type" in data):
             data = [data]  # a single statement or event
         if isinstance(data, list):
-            return collect(_vet(parse_record(item, n, default_platform), n, only_platform)
+            return collect(_vet(parse_record(item, n, default_platform), n, only_platform, check)
                            for n, item in enumerate(data, start=1))
-    return parse_lines(text.splitlines(), default_platform, only_platform)
+    return parse_lines(text.splitlines(), default_platform, only_platform, check)
 
 
 def read_events(path: Path, default_platform: str | None = None) -> ReadResult:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 09:01:56.167729
+Create Date: 2026-11-24 09:13:18.185517
 """
 
 from __future__ import annotations
@@ -79,6 +79,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_assessment_learner'), ['learner'], unique=False)
         batch_op.create_index(batch_op.f('ix_assessment_organisation_id'), ['organisation_id'], unique=False)
 
+    op.create_table('capture',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('organisation_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('size_bytes', sa.Integer(), nullable=False),
+    sa.Column('created_at', models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('capture', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_capture_organisation_id'), ['organisation_id'], unique=False)
+
+    op.create_table('challenge',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('learner', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('session', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('at', models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('prompt', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('nonce', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('nonce')
+    )
+    with op.batch_alter_table('challenge', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_challenge_organisation_id'), ['organisation_id'], unique=False)
+
     op.create_table('course',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organisation_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -154,6 +182,18 @@ def upgrade() -> None:
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_job_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_job_status'), ['status'], unique=False)
+
+    op.create_table('learner_photo',
+    sa.Column('learner', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('organisation_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('stored_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('learner')
+    )
+    with op.batch_alter_table('learner_photo', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_learner_photo_organisation_id'), ['organisation_id'], unique=False)
 
     op.create_table('learner_session',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -335,6 +375,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_learner_session_org_learner')
 
     op.drop_table('learner_session')
+    with op.batch_alter_table('learner_photo', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_learner_photo_organisation_id'))
+
+    op.drop_table('learner_photo')
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_job_status'))
         batch_op.drop_index(batch_op.f('ix_job_organisation_id'))
@@ -354,6 +398,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_course_organisation_id'))
 
     op.drop_table('course')
+    with op.batch_alter_table('challenge', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_challenge_organisation_id'))
+
+    op.drop_table('challenge')
+    with op.batch_alter_table('capture', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_capture_organisation_id'))
+
+    op.drop_table('capture')
     with op.batch_alter_table('assessment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_assessment_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_assessment_learner'))
