@@ -43,7 +43,8 @@ def face_checks_for(db: Session, settings: ServiceSettings, learners: list[str])
     """Captures are files named by their ids under storage/captures; enrolment photos are the
     platforms' latest, under storage/learner-photos."""
     storage = settings.storage
-    photos = db.exec(select(LearnerPhoto).where(LearnerPhoto.learner.in_(learners))).all()  # type: ignore[attr-defined]
+    # Every enrolment photo: a capture that copies anyone's enrolment photo is a replay.
+    photos = db.exec(select(LearnerPhoto)).all()
     return FaceChecks(policy_of(settings), {p.learner: storage / p.stored_name for p in photos}, storage / "captures",
                       EncodingCache(settings.cache_dir), FacesCache(settings.cache_dir))
 
@@ -60,6 +61,10 @@ def judge_learners(db: Session, settings: ServiceSettings, learners: list[str]) 
     for course in {e.course for e in events}:
         units = db.exec(select(Event.unit).where(Event.course == course, Event.unit.is_not(None)).distinct()).all()  # type: ignore[union-attr]
         engine.know_units(course, [u for u in units if u])
+    if faces is not None:  # other learners' captures, for replays across learners (judged in other batches)
+        others = db.exec(select(Event.body).where(Event.type.in_(["face_capture", "photo_kept"]),  # type: ignore[attr-defined]
+                                                  Event.learner.not_in(learners))).all()  # type: ignore[attr-defined]
+        engine.know_captures(_DECODE.decode(body) for body in others)
     engine.add(events)
     return engine
 

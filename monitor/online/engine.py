@@ -58,7 +58,12 @@ class OnlineEngine:
         self._learners_of: dict[str, set[str]] = defaultdict(set)
         self._reports: dict[str, list[SessionReport]] = {}
         self._dirty: set[str] = set()
+        self._other_captures: list[LearningEvent] = []
         self.duplicates = 0
+
+    def know_captures(self, events: Iterable[LearningEvent]) -> None:
+        """Captures of learners not loaded here, for the replay check of the face checks."""
+        self._other_captures.extend(events)
 
     def know_units(self, course: str, units: Iterable[str]) -> None:
         """Units other learners were seen in (the fallback unit order of B5), when only some
@@ -91,7 +96,7 @@ class OnlineEngine:
         if self._faces is not None and changed:
             # A capture can be a replay of any earlier one, of any learner: judged over everything.
             every = [t for tracks in self._tracks.values() for t in tracks]
-            faces = self._faces.judge(every)
+            faces = self._faces.judge(every, self._other_captures)
             self._reports = {learner: [self._report(t, self._found[learner][t.key] + faces[t.key]) for t in tracks]
                              for learner, tracks in self._tracks.items()}
         return sorted((r for reports in self._reports.values() for r in reports),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Sequence
 
 from monitor.errors import MonitorError, read_user_file
 from monitor.faces.cache import FacesCache
@@ -38,16 +39,27 @@ class FaceChecks:
         }
         self._faces: dict[Path, list[Face]] = {}
 
-    def judge(self, tracks: list[Track]) -> dict[tuple[str, str], list[Finding]]:
-        """Findings per session key, for every session of every learner."""
+    def judge(self, tracks: list[Track], others: Sequence[LearningEvent] = ()) -> dict[tuple[str, str], list[Finding]]:
+        """Findings per session key, for every session of every learner in `tracks`.
+
+        `others`: capture events of learners judged elsewhere (the server judges a few learners at
+        a time); they are not judged here, but a capture here that copies an earlier one of theirs
+        is a replay all the same."""
         p = self._policy
         out: dict[tuple[str, str], list[Finding]] = {t.key: [] for t in tracks}
-        captures = sorted(((e, t) for t in tracks for e in t.events
-                           if e.type in CAPTURE_TYPES and (e.image or e.images)), key=lambda x: x[0].order_key)
+        captures = sorted([(e, t) for t in tracks for e in t.events if e.type in CAPTURE_TYPES and (e.image or e.images)]
+                          + [(e, None) for e in others if e.type in CAPTURE_TYPES and (e.image or e.images)],
+                          key=lambda x: x[0].order_key)
         index = ReplayIndex()
         for enrolled in self._enrolled.values():
             index.add_hex(enrolled.face_hash, f"enrolment photo of {enrolled.person}")
         for e, track in captures:
+            if track is None:  # another learner's capture: only remembered
+                first = (e.images or [e.image])[0]
+                usable = [f for f in self._faces_of(first, e) if f.height_px >= p.capture_min_face_px]
+                if len(usable) == 1:
+                    index.add(usable[0].face_hash, first)
+                continue
             enrolled = self._enrolled.get(e.learner)
             if enrolled is None:
                 out[track.key].append(session_finding(

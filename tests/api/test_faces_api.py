@@ -120,3 +120,23 @@ def test_challenges_are_handed_out_and_kept(sqlite_world: World) -> None:
 
     with w.service.session() as db:
         assert {c.nonce for c in db.exec(select(ChallengeRecord)).all()} == {c["nonce"] for c in made}
+
+
+def test_a_replay_of_another_learners_earlier_capture_is_found_in_a_later_round(faces_world: World, shared_data: Path) -> None:
+    w, faces = faces_world, shared_data / "faces"
+    for learner, photo in (("L1", faces / "obama" / "1.jpg"), ("L2", faces / "obama" / "3.jpg")):
+        assert w.client.put(f"/learners/{learner}/photo", content=photo.read_bytes(), headers=w.h("plat_p")).status_code == 201
+    genuine = w.client.post("/captures", content=(faces / "obama" / "2.jpg").read_bytes(), headers=w.h("plat_p")).json()["id"]
+    kept = w.client.post("/captures", content=(faces / "obama" / "4.jpg").read_bytes(), headers=w.h("plat_p")).json()["id"]
+    w.client.post("/events", json=_session("S1", "L1", 0, genuine, kept), headers=w.h("plat_p"))
+    w.wait_jobs()  # L1 judged alone
+    again = io.BytesIO()
+    original = Image.open(faces / "obama" / "2.jpg").convert("RGB")
+    original.resize((original.width * 3 // 4, original.height * 3 // 4)).save(again, "JPEG", quality=50)
+    copy = w.client.post("/captures", content=again.getvalue(), headers=w.h("plat_p")).json()["id"]
+    kept2 = w.client.post("/captures", content=(faces / "obama" / "5-240p.jpg").read_bytes(), headers=w.h("plat_p")).json()["id"]
+    w.client.post("/events", json=_session("S2", "L2", 3600, copy, kept2), headers=w.h("plat_p"))
+    w.wait_jobs()  # L2 judged alone, later
+    sessions = {s["session"]: s for s in w.client.get("/sessions", headers=w.h("inspector")).json()}
+    replay = [f for f in sessions["S2"]["findings"] if f["rule"] == "online.face_replay"]
+    assert any(f["evidence"]["replay_of"] == genuine for f in replay), [(f["detail"], f["evidence"]) for f in replay]
