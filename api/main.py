@@ -3,6 +3,7 @@ with their own settings (dependencies, not patches)."""
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Awaitable, Callable
 
@@ -50,6 +51,25 @@ def create_app(settings: ServiceSettings | None = None, start_worker: bool = Tru
                               "happened. Every route but /health and the docs needs an API key "
                               "(Authorization: Bearer tm_…). Errors are RFC 9457 problem details.")
     problems.install(app)
+
+    @app.middleware("http")
+    async def time_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Small requests get an answer in time or a 503 (uploads and batches stream, unlimited)."""
+        if any(part in request.url.path for part in _STREAMED):
+            return await call_next(request)
+        try:
+            return await asyncio.wait_for(call_next(request), settings.request_timeout_s)
+        except asyncio.TimeoutError:
+            return problems.problem_response(503, f"the request took longer than {settings.request_timeout_s:g} s; "
+                                                  "try again", headers={"Retry-After": "5"})
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
 
     @app.middleware("http")
     async def limit_json_bodies(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -40,7 +40,8 @@ class ServiceSettings(BaseSettings):
     # Judging waits this long after the first new events, so that a stream of batches is judged
     # together rather than once per batch (verdicts lag the events by about this much).
     judge_delay_s: float = 2.0
-    job_lease_s: float = 120.0  # a job not renewed for this long is taken by another worker
+    job_lease_s: float = 120.0
+    request_timeout_s: float = 60.0  # every request but uploads and event batches  # a job not renewed for this long is taken by another worker
 
     @cached_property
     def db_url(self) -> str:
