@@ -5,9 +5,18 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test bench clean
+.PHONY: setup browser demo test bench clean
 
 setup: $(VENV)/.installed
+
+# Debian's Chromium and CJK fonts for the browser tests of the pages (Playwright drives it; no
+# browser is downloaded). Needs root and Debian's package index, as on this project's machines.
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+browser:
+	@command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/opentype/noto ] || \
+	  apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null || \
+	  (apt-get update -q >/dev/null && apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null) || \
+	  echo "could not install $(BROWSER_PACKAGES): the browser tests will skip (and fail in CI)"
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -20,7 +29,7 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(BIN)/monitor demo --out sample_videos/out
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -192,8 +192,8 @@ def demo(
             sessions = ", ".join(f"{n} {verdict}" for verdict, n in sorted(result.sessions.items()))
             out.print(f"\nlearner sessions of the sample day: {sum(result.sessions.values())} ({sessions})", markup=False)
             out.print(f"flags waiting for an inspector: {result.flags}", markup=False)
-            out.print(f"\nservice: {result.url}   API docs: {result.url}/docs   data: {settings.data_dir}", markup=False)
-            out.print(f"inspector key (shown once): {result.keys['inspector']}", markup=False, highlight=False)
+            out.print(f"\npages: {result.url}/ui/   API docs: {result.url}/docs   data: {settings.data_dir}", markup=False)
+            out.print(f"inspector key (shown once; sign in with it): {result.keys['inspector']}", markup=False, highlight=False)
             out.print(f"institution key (shown once): {result.keys['institution']}", markup=False, highlight=False)
             if keep_serving:
                 err.print("serving; Ctrl+C stops")

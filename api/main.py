@@ -85,4 +85,12 @@ def create_app(settings: ServiceSettings | None = None, start_worker: bool = Tru
 
     for module in (classes, uploads, online, faces, review, admin):
         app.include_router(module.router)
+    from starlette.middleware.sessions import SessionMiddleware
+
+    from api.pages import routes as pages
+
+    pages.install(app)
+    # The pages' session: signed, HttpOnly, SameSite=Strict (a cross-site form post carries no cookie).
+    app.add_middleware(SessionMiddleware, secret_key=settings.session_secret_value(), session_cookie="monitor_session",
+                       max_age=8 * 3600, same_site="strict", https_only=settings.secure_cookies)
     return app

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from monitor.errors import ClassShapeError, MonitorError
@@ -50,15 +50,25 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return out
 
 
+def _page(request: Request, status: int, detail: str) -> Response | None:
+    """Under /ui/ a person is reading: the error is a page in their language, not JSON."""
+    render = getattr(request.app.state, "render_error", None)
+    if render is not None and request.url.path.startswith("/ui/"):
+        return render(request, status, detail)
+    return None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
-    async def _problem(_: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc.status, exc.detail, exc.kind, exc.title, exc.headers, **exc.extra)
+    async def _problem(request: Request, exc: Problem) -> Response:
+        page = _page(request, exc.status, exc.detail)
+        return page or problem_response(exc.status, exc.detail, exc.kind, exc.title, exc.headers, **exc.extra)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
-        return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+        page = _page(request, exc.status_code, detail)
+        return page or problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

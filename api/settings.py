@@ -43,6 +43,22 @@ class ServiceSettings(BaseSettings):
     job_lease_s: float = 120.0
     request_timeout_s: float = 60.0  # every request but uploads and event batches  # a job not renewed for this long is taken by another worker
 
+    # Signs the pages' session cookie; by default a random secret kept in <data_dir>/session.key.
+    session_secret: str | None = None
+    secure_cookies: bool = False  # set true behind HTTPS
+
+    def session_secret_value(self) -> str:
+        if self.session_secret:
+            return self.session_secret
+        path = self.data_dir / "session.key"
+        if not path.is_file():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
     @cached_property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'monitor.db'}"

@@ -1,0 +1,76 @@
+"""Charts as server-side SVG: the class-hour timeline. Readable without colour: every band has a
+text label and its own fill pattern, and every mark a <title> for screen readers and hovering."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+from xml.sax.saxutils import escape
+
+# Each kind of event: fill colour and pattern (so that colour is not the only difference).
+STYLES: dict[str, tuple[str, str]] = {
+    "valid": ("#2e7d32", "solid"), "footage.gap": ("#9e9e9e", "dots"), "footage.freeze": ("#1565c0", "hatch"),
+    "footage.black": ("#212121", "solid"), "footage.loop": ("#c62828", "cross"), "footage.splice": ("#ef6c00", "hatch2"),
+    "footage.overlap": ("#6a1b9a", "dots"),
+}
+_PATTERNS = """<defs>
+<pattern id="p-dots" width="6" height="6" patternUnits="userSpaceOnUse"><circle cx="3" cy="3" r="1.3" fill="#fff"/></pattern>
+<pattern id="p-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2"/></pattern>
+<pattern id="p-hatch2" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2"/></pattern>
+<pattern id="p-cross" width="8" height="8" patternUnits="userSpaceOnUse"><path d="M0 0L8 8M8 0L0 8" stroke="#fff" stroke-width="1.5"/></pattern>
+</defs>"""
+
+
+def _t(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def hour_timeline(hour: dict[str, Any], required_s: float | None, label: Callable[[str], str],
+                  clock: Callable[[datetime], str], title: str) -> str:
+    """The scheduled hour as an axis; a band of valid runs, one band per kind of finding; the
+    longest run outlined, with the continuous length the policy asks for drawn beside it."""
+    start, end = _t(hour["start"]), _t(hour["end"])
+    span = max((end - start).total_seconds(), 1.0)
+    left, width, band, gap = 150, 720, 22, 8
+    kinds = ["valid"] + sorted({f["rule"] for f in hour["findings"] if f["rule"] in STYLES and f.get("start")})
+    height = 40 + len(kinds) * (band + gap) + 40
+
+    def x(instant: datetime) -> float:
+        return left + width * min(max((instant - start).total_seconds() / span, 0.0), 1.0)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + width + 45} {height}" role="img" '
+             f'aria-labelledby="tl-title" class="timeline"><title id="tl-title">{escape(title)}</title>', _PATTERNS]
+    y = 30
+    longest = max(hour["runs"], key=lambda r: r["duration_s"], default=None)
+    for kind in kinds:
+        colour, pattern = STYLES[kind]
+        parts.append(f'<text x="{left - 8}" y="{y + band * 0.7}" text-anchor="end" class="band-label">{escape(label(kind))}</text>')
+        parts.append(f'<rect x="{left}" y="{y}" width="{width}" height="{band}" fill="#f5f5f5" stroke="#ccc"/>')
+        spans = ([(r["start"], r["end"], r is longest) for r in hour["runs"]] if kind == "valid" else
+                 [(f["start"], f["end"], False) for f in hour["findings"] if f["rule"] == kind and f.get("start")])
+        for a, b, is_longest in spans:
+            x0, x1 = x(_t(a)), x(_t(b or a))
+            tip = f"{label(kind)}: {clock(_t(a))} – {clock(_t(b or a))}"
+            outline = ' stroke="#000" stroke-width="2"' if is_longest else ""
+            parts.append(f'<g data-kind="{kind}" data-start="{escape(a)}" data-end="{escape(b or a)}"><title>{escape(tip)}</title>'
+                         f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 2):.1f}" height="{band}" fill="{colour}"'
+                         f'{outline}/>'
+                         + (f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 2):.1f}" height="{band}" fill="url(#p-{pattern})"/>'
+                            if pattern != "solid" else "") + "</g>")
+        y += band + gap
+    if required_s and hour.get("kind") == "practical":
+        x0 = left
+        x1 = left + width * min(required_s / span, 1.0)
+        parts.append(f'<g class="required"><title>{escape(label("required"))}</title>'
+                     f'<line x1="{x0}" y1="{y + 4}" x2="{x1:.1f}" y2="{y + 4}" stroke="#000" stroke-width="2" stroke-dasharray="6 3"/>'
+                     f'<text x="{x1 + 6:.1f}" y="{y + 8}" class="axis">{escape(label("required"))}</text></g>')
+        y += 14
+    ticks = 6
+    for k in range(ticks + 1):
+        instant = start + (end - start) * (k / ticks)
+        tx = left + width * k / ticks
+        parts.append(f'<line x1="{tx:.1f}" y1="{y}" x2="{tx:.1f}" y2="{y + 5}" stroke="#555"/>'
+                     f'<text x="{tx:.1f}" y="{y + 18}" text-anchor="middle" class="axis">{escape(clock(instant))}</text>')
+    parts.append(f'<text x="{left + width / 2}" y="{y + 34}" text-anchor="middle" class="axis-title">{escape(label("axis"))}</text>')
+    parts.append("</svg>")
+    return "".join(parts).replace(f'viewBox="0 0 {left + width + 45} {height}"', f'viewBox="0 0 {left + width + 45} {y + 44}"')

@@ -1,0 +1,59 @@
+"""Translations: the catalogues are .po files (msgids in English); they are compiled in memory
+when first used, so no generated .mo file is kept in the repository. Dates and numbers are
+formatted per locale by Babel."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+LOCALES = ("zh_CN", "en")
+DEFAULT = "zh_CN"
+_FOLDER = Path(__file__).resolve().parent / "translations"
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    po = _FOLDER / locale / "LC_MESSAGES" / "messages.po"
+    if not po.is_file():
+        return NullTranslations()  # English: the msgids themselves
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def pick(requested: str | None) -> str:
+    return requested if requested in LOCALES else DEFAULT
+
+
+def when(value: datetime | str | None, locale: str, tz: str = "Asia/Shanghai") -> str:
+    """A wall-clock instant in the city's time zone, in the locale's medium format."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return format_datetime(value, "medium", tzinfo=_zone(tz), locale=Locale.parse(locale))
+
+
+def number(value: float | int | None, locale: str, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(round(value, digits), locale=Locale.parse(locale))
+
+
+def _zone(name: str):  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)

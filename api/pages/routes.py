@@ -1,0 +1,220 @@
+"""The pages. Sign-in takes a person's API key once and keeps only its id in a signed, HttpOnly,
+SameSite=Strict session cookie; every form carries the session's CSRF token. What a page shows
+comes from the same functions as the API's routes, with the same roles and tenant isolation."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlmodel import Session, select
+
+from api.deps import DB, Caller, get_db
+from api.pages import i18n
+from api.pages.charts import STYLES, hour_timeline
+from api.problems import Problem
+from api.routes.classes import owned_class
+from api.routes.review import DecisionIn, decide, queue, read_flag
+from models.tables import ApiKey, ClassReportRecord, Organisation, TrainingClass
+from monitor.findings import RULES
+from monitor.policy import load_policy
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+_HERE = Path(__file__).resolve().parent
+_ENV = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=select_autoescape(["html"]))
+
+
+class SignInNeeded(Exception):
+    """No or stale session: the page handler answers with a redirect to the sign-in page."""
+
+
+def locale_of(request: Request) -> str:
+    return i18n.pick(request.cookies.get("lang"))
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(24)
+    return token
+
+
+def check_csrf(request: Request, sent: str | None) -> None:
+    expected = request.session.get("csrf") or ""
+    if not sent or not expected or not hmac.compare_digest(sent, expected):
+        raise Problem(403, "the form is missing its CSRF token or the token is stale; reload the page", "csrf")
+
+
+def page_caller(request: Request, db: Annotated[Session, Depends(get_db)]) -> Caller:
+    key_id = request.session.get("key")
+    key = db.get(ApiKey, key_id) if key_id else None
+    if key is None or key.revoked_at is not None:
+        request.session.pop("key", None)
+        raise SignInNeeded()
+    organisation = db.get(Organisation, key.organisation_id)
+    assert organisation is not None
+    return Caller(key, organisation)
+
+
+PageCaller = Annotated[Caller, Depends(page_caller)]
+
+
+def render(request: Request, template: str, status: int = 200, caller: Caller | None = None, **context: Any) -> HTMLResponse:
+    locale = locale_of(request)
+    trans = i18n.translations(locale)
+
+    def rule_title(code: str) -> str:
+        rule = RULES.get(code)
+        if rule is None:
+            return code
+        return rule.title_zh if locale.startswith("zh") else rule.title_en
+
+    html = _ENV.get_template(template).render(
+        _=trans.gettext, locale=locale, html_lang="zh-Hans" if locale.startswith("zh") else "en",
+        csrf=csrf_token(request), caller=caller, path=request.url.path, query=request.url.query,
+        when=lambda v: i18n.when(v, locale), number=lambda v, d=1: i18n.number(v, locale, d),
+        rule_title=rule_title, rules=RULES,
+        rule_titles=lambda codes: ("、" if locale.startswith("zh") else ", ").join(dict.fromkeys(rule_title(c) for c in codes)),
+        **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def need(caller: Caller, *roles: str) -> None:
+    if caller.role not in roles:
+        raise Problem(403, f"this page is for the role {' or '.join(roles)}")
+
+
+@router.get("", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse)
+def home(caller: PageCaller) -> Response:
+    return RedirectResponse("/ui/queue" if caller.role == "inspector" else "/ui/classes", status_code=303)
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+def sign_in_page(request: Request) -> HTMLResponse:
+    return render(request, "sign_in.html")
+
+
+@router.post("/sign-in")
+def sign_in(request: Request, db: DB, key: Annotated[str, Form()], csrf: Annotated[str | None, Form()] = None) -> Response:
+    from api.security import find_key
+
+    check_csrf(request, csrf)
+    found = find_key(db, key.strip())
+    if found is None or found.role not in ("inspector", "institution"):
+        return render(request, "sign_in.html", status=401, error=True)
+    request.session.clear()
+    request.session["key"] = found.id
+    request.session["csrf"] = secrets.token_urlsafe(24)  # a new token with the new session
+    return RedirectResponse("/ui/", status_code=303)
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, csrf: Annotated[str | None, Form()] = None) -> Response:
+    check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/ui/sign-in", status_code=303)
+
+
+@router.get("/lang/{locale}")
+def switch_language(locale: str, next: str = "/ui/") -> Response:
+    target = next if next.startswith("/ui") else "/ui/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie("lang", i18n.pick(locale), max_age=365 * 86400, httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue_page(request: Request, db: DB, caller: PageCaller, status: str | None = None, kind: str | None = None,
+               rule: str | None = None, cursor: str | None = None) -> HTMLResponse:
+    need(caller, "inspector")
+    page = queue(db, caller, status=status or None, kind=kind or None, organisation=None,  # type: ignore[arg-type]
+                 rule=rule or None, since=None, until=None, include_cleared=False, limit=25, cursor=cursor or None)
+    names = {o.id: o.name for o in db.exec(select(Organisation)).all()}
+    return render(request, "queue.html", caller=caller, page=page, names=names,
+                  filters={"status": status or "", "kind": kind or "", "rule": rule or ""})
+
+
+def _required_s(db: Session, class_id: str) -> float | None:
+    klass = db.get(TrainingClass, class_id)
+    if klass is None:
+        return None
+    return load_policy(klass.policy, klass.manifest.get("policy_overrides", {})).practical_min_continuous_s
+
+
+@router.get("/flags/{flag_id}", response_class=HTMLResponse)
+def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTMLResponse:
+    need(caller, "inspector")
+    data = read_flag(flag_id, db, caller)
+    locale = locale_of(request)
+    trans = i18n.translations(locale)
+    timeline = None
+    subject = data["subject"] or {}
+    if data["flag"]["subject_kind"] == "hour" and subject:
+        labels = {"valid": trans.gettext("Valid footage"), "required": trans.gettext("Continuous footage required"),
+                  "axis": trans.gettext("Time of day")}
+
+        def label(kind: str) -> str:
+            if kind in labels:
+                return labels[kind]
+            rule = RULES.get(kind)
+            return (rule.title_zh if locale.startswith("zh") else rule.title_en) if rule else kind
+
+        timeline = hour_timeline(subject, _required_s(db, subject["class_id"]), label,
+                                 lambda t: i18n.when(t, locale).rsplit(" ", 1)[-1],
+                                 trans.gettext("Timeline of the class hour"))
+    klass = db.get(TrainingClass, subject["class_id"]) if subject.get("class_id") else None
+    return render(request, "flag.html", caller=caller, data=data, subject=subject, timeline=timeline, klass=klass,
+                  styles=STYLES)
+
+
+@router.post("/flags/{flag_id}/decide")
+def decide_page(flag_id: str, request: Request, db: DB, caller: PageCaller, outcome: Annotated[str, Form()],
+                note: Annotated[str, Form()] = "", csrf: Annotated[str | None, Form()] = None) -> Response:
+    need(caller, "inspector")
+    check_csrf(request, csrf)
+    if outcome not in ("confirmed", "dismissed"):
+        raise Problem(422, "outcome: confirmed or dismissed")
+    decide(flag_id, DecisionIn(outcome=outcome, note=note[:4000]), db, caller)  # type: ignore[arg-type]
+    return RedirectResponse(f"/ui/flags/{flag_id}#decisions", status_code=303)
+
+
+@router.get("/classes", response_class=HTMLResponse)
+def classes_page(request: Request, db: DB, caller: PageCaller) -> HTMLResponse:
+    need(caller, "institution", "inspector")
+    query = select(TrainingClass).order_by(TrainingClass.created_at.desc())  # type: ignore[attr-defined]
+    if caller.role != "inspector":
+        query = query.where(TrainingClass.organisation_id == caller.org_id)
+    classes = db.exec(query.limit(200)).all()
+    return render(request, "classes.html", caller=caller, classes=classes)
+
+
+@router.get("/classes/{class_id}", response_class=HTMLResponse)
+def class_page(class_id: str, request: Request, db: DB, caller: PageCaller) -> HTMLResponse:
+    need(caller, "institution", "inspector")
+    klass = owned_class(db, caller, class_id)
+    record = db.exec(select(ClassReportRecord).where(ClassReportRecord.class_id == class_id)
+                     .order_by(ClassReportRecord.created_at.desc())).first()  # type: ignore[attr-defined]
+    return render(request, "class.html", caller=caller, klass=klass, report=record.body if record else None)
+
+
+def install(app: Any) -> None:
+    """The pages' router, its static files, and HTML answers (not JSON) for errors under /ui."""
+    from fastapi.staticfiles import StaticFiles
+
+    app.include_router(router)
+    app.mount("/ui/static", StaticFiles(directory=_HERE / "static"), name="static")
+
+    @app.exception_handler(SignInNeeded)
+    async def _sign_in(request: Request, exc: SignInNeeded) -> Response:
+        return RedirectResponse("/ui/sign-in", status_code=303)
+
+    app.state.render_error = lambda request, status, detail: render(request, "error.html", status=status,
+                                                                      status_code=status, detail=detail)
+
+

@@ -1,0 +1,101 @@
+"""A running service with the sample class analysed, and Debian's Chromium driven by Playwright.
+Without /usr/bin/chromium the browser tests skip with the reason; in CI they fail instead."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import _in_ci
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+# As the machine notes say: without these, Chromium keeps reaching for the network it cannot have.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@dataclass
+class Site:
+    url: str
+    keys: dict[str, str]
+    classes: dict[str, str]  # who -> class id
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    if not CHROMIUM.is_file():
+        message = f"Debian's Chromium is not installed at {CHROMIUM} (make setup installs it: apt-get install chromium)"
+        if _in_ci():
+            pytest.fail(message + "; CI must run the browser tests")
+        pytest.skip(message)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    from api.admin import create_key, create_organisation
+    from api.demo import BackgroundServer
+    from api.settings import ServiceSettings
+    from models.migrate import upgrade
+    from sample_videos.make_sample import make_sample_class
+
+    folder = tmp_path_factory.mktemp("site")
+    sample = make_sample_class(folder / "sample")
+    settings = ServiceSettings(data_dir=folder / "data", cache_dir=folder / "cache")
+    upgrade(settings.db_url)
+    server = BackgroundServer(settings, "127.0.0.1", _port())
+    server.start()
+    try:
+        service = server.app.state.service
+        keys: dict[str, str] = {}
+        with service.session() as db:
+            for who, name, kind, person in (("inspector", "郑州市人社局稽查", "inspectorate", "稽查员 李明"),
+                                            ("inst_a", "郑州焊接学校", "institution", "教务 王老师"),
+                                            ("inst_b", "洛阳烹饪学校", "institution", "教务 张老师")):
+                keys[who] = create_key(db, create_organisation(db, name, kind), person)[1]
+        manifest: dict[str, Any] = json.loads(sample.read_text(encoding="utf-8"))
+        classes = {}
+        with httpx.Client(base_url=server.url, timeout=120) as http:
+            a = {"Authorization": f"Bearer {keys['inst_a']}"}
+            classes["inst_a"] = http.post("/classes", json=manifest, headers=a).json()["id"]
+            for ref in manifest["recordings"]:
+                http.post(f"/classes/{classes['inst_a']}/recordings",
+                          params={"name": ref["path"], **({"start": ref["start"]} if ref.get("start") else {})},
+                          content=(sample.parent / ref["path"]).read_bytes(), headers=a).raise_for_status()
+            job = http.post(f"/classes/{classes['inst_a']}/analyses", headers=a).json()["id"]
+            b = {"Authorization": f"Bearer {keys['inst_b']}"}
+            classes["inst_b"] = http.post("/classes", json={**manifest, "class_id": "LUOYANG-1"}, headers=b).json()["id"]
+            deadline = time.monotonic() + 180
+            while http.get(f"/jobs/{job}", headers=a).json()["status"] != "done":
+                assert time.monotonic() < deadline, "the analysis did not finish"
+                time.sleep(0.3)
+        yield Site(server.url, keys, classes)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def browser(chromium_path: Path) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -1,0 +1,82 @@
+"""The pages in a real browser (Debian's Chromium through Playwright): an inspector signs in,
+works through the queue, sees the tampered interval on the timeline, confirms it with a note and
+sees the decision; the language switches; an institution sees only its own classes; a form
+without its CSRF token is refused. Screenshots go to tests/artifacts/ (not committed)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from tests.pages.conftest import ARTIFACTS, Site
+
+
+
+def _sign_in(page: Any, site: Site, who: str) -> None:
+    page.goto(site.url + "/ui/")
+    assert page.url.endswith("/ui/sign-in")
+    page.fill("#key", site.keys[who])
+    page.click("button[type=submit]")
+
+
+def test_an_inspector_reviews_the_tampered_hour(site: Site, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    _sign_in(page, site, "inspector")
+    assert page.url.endswith("/ui/queue")
+    assert page.locator("h1").inner_text() == "核查队列"
+    page.screenshot(path=str(ARTIFACTS / "queue-zh.png"), full_page=True)
+    rows = page.locator("tr.flag[data-kind=hour]")
+    assert rows.count() == 1
+    rows.first.locator("a").click()
+
+    loop = page.locator('svg.timeline g[data-kind="footage.loop"]')
+    assert loop.count() == 1
+    start = datetime.fromisoformat(loop.get_attribute("data-start"))
+    end = datetime.fromisoformat(loop.get_attribute("data-end"))
+    day = datetime(2026, 11, 20, 8, 0, tzinfo=timezone(timedelta(hours=8)))
+    assert abs((start - day).total_seconds() - 65) <= 1 and abs((end - day).total_seconds() - 90) <= 1
+    assert page.locator('svg.timeline g[data-kind="footage.freeze"]').count() == 1
+    assert page.locator("table.findings tr[data-rule='footage.loop']").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "class-hour-zh.png"), full_page=True)
+
+    page.check("input[name=outcome][value=confirmed]")
+    page.fill("#note", "08:01:05 起画面重复，确认循环播放")
+    page.click("form[action$=decide] button[type=submit]")
+    decisions = page.locator("ol.decisions li")
+    assert decisions.count() == 1
+    text = decisions.first.inner_text()
+    assert "确认违规" in text and "稽查员 李明" in text and "确认循环播放" in text
+    assert page.locator("#flag-status").inner_text() == "确认违规"
+    page.screenshot(path=str(ARTIFACTS / "decided-zh.png"), full_page=True)
+
+    page.click("#lang-switch")
+    assert page.locator("#decisions-h").inner_text() == "Decisions"
+    assert "confirmed" in page.locator("ol.decisions li").first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "class-hour-en.png"), full_page=True)
+    page.click("#lang-switch")
+    assert page.locator("#decisions-h").inner_text() == "处理记录"
+
+    # A form sent without the session's CSRF token is refused, and nothing is recorded.
+    flag_url = page.url.split("#")[0]
+    refused = page.request.post(flag_url + "/decide", form={"outcome": "dismissed", "note": "forged"})
+    assert refused.status == 403
+    page.goto(flag_url)
+    assert page.locator("ol.decisions li").count() == 1
+
+
+def test_an_institution_sees_only_its_own_classes(site: Site, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _sign_in(page, site, "inst_a")
+    assert page.url.endswith("/ui/classes")
+    rows = page.locator("tr.class-row")
+    assert rows.count() == 1 and "SAMPLE-2026-1120" in rows.first.inner_text()
+    rows.first.locator("a").click()
+    assert page.locator("tr.hour-row").count() == 3
+    assert "无效" in page.locator("tr.hour-row").nth(1).inner_text()
+    page.screenshot(path=str(ARTIFACTS / "institution-class-zh.png"), full_page=True)
+    other = page.goto(f"{site.url}/ui/classes/{site.classes['inst_b']}")
+    assert other is not None and other.status == 404
+    queue = page.goto(f"{site.url}/ui/queue")
+    assert queue is not None and queue.status == 403
