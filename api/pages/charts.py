@@ -74,3 +74,78 @@ def hour_timeline(hour: dict[str, Any], required_s: float | None, label: Callabl
     parts.append(f'<text x="{left + width / 2}" y="{y + 34}" text-anchor="middle" class="axis-title">{escape(label("axis"))}</text>')
     parts.append("</svg>")
     return "".join(parts).replace(f'viewBox="0 0 {left + width + 45} {height}"', f'viewBox="0 0 {left + width + 45} {y + 44}"')
+
+
+def session_plot(events: list[dict[str, Any]], label: Callable[[str], str], clock: Callable[[datetime], str],
+                 title: str) -> str:
+    """Playback position against wall-clock time: a slope steeper than the dashed 1× guide is
+    fast-forwarding, a vertical jump a seek. Pop-ups are marked above the plot (shown ▲,
+    answered ●, timed out ✕), hidden-window spans shaded."""
+    events = sorted(events, key=lambda e: e["at"])
+    if not events:
+        return ""
+    t0, t1 = _t(events[0]["at"]), _t(events[-1]["at"])
+    span = max((t1 - t0).total_seconds(), 1.0)
+    positions = [e.get("position_s") or e.get("to_s") or 0.0 for e in events if e.get("position_s") is not None or e.get("to_s") is not None]
+    top = max(max(positions, default=1.0), span) or 1.0
+    left, width, plot_top, height = 70, 760, 40, 260
+
+    def x(instant: datetime) -> float:
+        return left + width * (instant - t0).total_seconds() / span
+
+    def y(position: float) -> float:
+        return plot_top + height - height * position / top
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + width + 60} {plot_top + height + 60}" '
+             f'role="img" aria-labelledby="sp-title" class="timeline session-plot"><title id="sp-title">{escape(title)}</title>',
+             _PATTERNS, f'<rect x="{left}" y="{plot_top}" width="{width}" height="{height}" fill="#fafafa" stroke="#ccc"/>']
+    hidden_from: datetime | None = None
+    for e in events:
+        if e["type"] == "hidden":
+            hidden_from = _t(e["at"])
+        elif e["type"] == "visible" and hidden_from is not None:
+            a, b = x(hidden_from), x(_t(e["at"]))
+            parts.append(f'<g data-kind="hidden"><title>{escape(label("hidden"))}</title><rect x="{a:.1f}" y="{plot_top}" '
+                         f'width="{max(b - a, 1):.1f}" height="{height}" fill="#bdbdbd" opacity=".5"/>'
+                         f'<rect x="{a:.1f}" y="{plot_top}" width="{max(b - a, 1):.1f}" height="{height}" fill="url(#p-dots)"/></g>')
+            hidden_from = None
+    first = next((e for e in events if e.get("position_s") is not None), None)
+    if first is not None:
+        a = _t(first["at"])
+        guide_end = min(span - (a - t0).total_seconds(), top - first["position_s"])
+        parts.append(f'<g data-kind="guide"><title>1×</title><line x1="{x(a):.1f}" y1="{y(first["position_s"]):.1f}" '
+                     f'x2="{x(a + (t1 - t0) * (guide_end / span)):.1f}" y2="{y(first["position_s"] + guide_end):.1f}" '
+                     f'stroke="#555" stroke-dasharray="6 4"/><text x="{x(a) + 6:.1f}" y="{plot_top + 14}" class="axis">'
+                     f'{escape(label("guide"))}</text></g>')
+    points: list[str] = []
+    unit = None
+    for e in events:
+        if e.get("unit") != unit and points:
+            parts.append(f'<polyline data-kind="position" points="{" ".join(points)}" fill="none" stroke="#0d47a1" stroke-width="2"/>')
+            points = []
+        unit = e.get("unit")
+        at = _t(e["at"])
+        if e["type"] == "seek":
+            points.append(f"{x(at):.1f},{y(e['from_s']):.1f}")
+            points.append(f"{x(at):.1f},{y(e['to_s']):.1f}")
+        elif e.get("position_s") is not None and e["type"] in ("play", "heartbeat", "pause", "unit_complete"):
+            points.append(f"{x(at):.1f},{y(e['position_s']):.1f}")
+    if points:
+        parts.append(f'<polyline data-kind="position" points="{" ".join(points)}" fill="none" stroke="#0d47a1" stroke-width="2"/>')
+    marks = {"popup_shown": "▲", "popup_answered": "●", "popup_timeout": "✕"}
+    for e in events:
+        if e["type"] in marks:
+            at = _t(e["at"])
+            parts.append(f'<text data-kind="{e["type"]}" x="{x(at):.1f}" y="{plot_top - 8 - (12 if e["type"] == "popup_answered" else 0)}" '
+                         f'text-anchor="middle" class="mark"><title>{escape(label(e["type"]))}: {escape(clock(at))}</title>'
+                         f'{marks[e["type"]]}</text>')
+    for k in range(7):
+        instant = t0 + (t1 - t0) * (k / 6)
+        tx = left + width * k / 6
+        parts.append(f'<text x="{tx:.1f}" y="{plot_top + height + 18}" text-anchor="middle" class="axis">{escape(clock(instant))}</text>')
+        position = top * k / 6
+        parts.append(f'<text x="{left - 6}" y="{y(position) + 4:.1f}" text-anchor="end" class="axis">{round(position / 60, 1):g}</text>')
+    parts.append(f'<text x="{left + width / 2}" y="{plot_top + height + 40}" text-anchor="middle" class="axis-title">{escape(label("axis"))}</text>')
+    parts.append(f'<text x="16" y="{plot_top + height / 2}" transform="rotate(-90 16 {plot_top + height / 2})" '
+                 f'text-anchor="middle" class="axis-title">{escape(label("position"))}</text></svg>')
+    return "".join(parts)

@@ -5,6 +5,7 @@ comes from the same functions as the API's routes, with the same roles and tenan
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,11 +17,11 @@ from sqlmodel import Session, select
 
 from api.deps import DB, Caller, get_db
 from api.pages import i18n
-from api.pages.charts import STYLES, hour_timeline
+from api.pages.charts import STYLES, hour_timeline, session_plot
 from api.problems import Problem
 from api.routes.classes import owned_class
 from api.routes.review import DecisionIn, decide, queue, read_flag
-from models.tables import ApiKey, ClassReportRecord, Organisation, TrainingClass
+from models.tables import ApiKey, ClassReportRecord, Event, Organisation, TrainingClass
 from monitor.findings import RULES
 from monitor.policy import load_policy
 
@@ -168,8 +169,18 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
         timeline = hour_timeline(subject, _required_s(db, subject["class_id"]), label,
                                  lambda t: i18n.when(t, locale).rsplit(" ", 1)[-1],
                                  trans.gettext("Timeline of the class hour"))
+    plot = None
+    if data["flag"]["subject_kind"] == "session" and subject:
+        labels = {"hidden": trans.gettext("Window hidden"), "guide": trans.gettext("1× playback"),
+                  "axis": trans.gettext("Time of day"), "position": trans.gettext("Position in the video (min)"),
+                  "popup_shown": trans.gettext("Pop-up shown"), "popup_answered": trans.gettext("Pop-up answered"),
+                  "popup_timeout": trans.gettext("Pop-up timed out")}
+        bodies = db.exec(select(Event.body).where(Event.learner == subject["learner"], Event.session == subject["session"])).all()
+        events = [e for e in (json.loads(b) for b in bodies) if e.get("platform") == subject["platform"]]
+        plot = session_plot(events, lambda k: labels.get(k, k), lambda t: i18n.when(t, locale).rsplit(" ", 1)[-1],
+                            trans.gettext("Playback position against time"))
     klass = db.get(TrainingClass, subject["class_id"]) if subject.get("class_id") else None
-    return render(request, "flag.html", caller=caller, data=data, subject=subject, timeline=timeline, klass=klass,
+    return render(request, "flag.html", caller=caller, data=data, subject=subject, timeline=timeline, plot=plot, klass=klass,
                   styles=STYLES)
 
 

@@ -80,3 +80,20 @@ def test_an_institution_sees_only_its_own_classes(site: Site, browser: Any) -> N
     assert other is not None and other.status == 404
     queue = page.goto(f"{site.url}/ui/queue")
     assert queue is not None and queue.status == 403
+
+
+def test_a_flagged_session_shows_its_playback(site: Site, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _sign_in(page, site, "inspector")
+    page.select_option("#f-kind", "session")
+    page.click("form.filters button[type=submit]")
+    rows = page.locator("tr.flag[data-kind=session]")
+    assert rows.count() == 1 and "快进播放" in rows.first.inner_text()
+    rows.first.locator("a").click()
+    plot = page.locator("svg.session-plot")
+    assert plot.count() == 1
+    assert plot.locator("polyline[data-kind=position]").count() >= 1
+    assert plot.locator("text[data-kind=popup_shown]").count() >= 2
+    assert plot.locator("g[data-kind=hidden]").count() == 1
+    assert page.locator("table.findings tr[data-rule='online.fast_forward']").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "session-zh.png"), full_page=True)
