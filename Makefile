@@ -17,6 +17,8 @@ browser:
 	  apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null || \
 	  (apt-get update -q >/dev/null && apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null) || \
 	  echo "could not install $(BROWSER_PACKAGES): the browser tests will skip (and fail in CI)"
+	@[ -f node_modules/axe-core/axe.min.js ] || npm install --no-audit --no-fund --silent || \
+	  echo "could not install axe-core from npm: the accessibility checks will skip (and fail in CI)"
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -36,4 +38,4 @@ bench: setup
 	$(BIN)/python bench/footage.py
 
 clean:
-	rm -rf $(VENV) sample_videos/out bench/out .pytest_cache
+	rm -rf $(VENV) sample_videos/out bench/out .pytest_cache node_modules tests/artifacts

@@ -109,3 +109,24 @@ def browser(chromium_path: Path) -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    if not AXE.is_file():
+        message = f"axe-core is not installed at {AXE} (make test runs npm install)"
+        if _in_ci():
+            pytest.fail(message + "; CI must run the accessibility checks")
+        pytest.skip(message)
+    return AXE
+
+
+def serious_violations(page: Any, axe: Path) -> list[str]:
+    """axe-core's serious and critical violations of the page as it is now: rule id and where."""
+    page.add_script_tag(path=str(axe))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]
+            if v.get("impact") in ("serious", "critical")]

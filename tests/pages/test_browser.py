@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.pages.conftest import ARTIFACTS, Site
+from tests.pages.conftest import ARTIFACTS, Site, serious_violations
 
 
 
@@ -97,3 +97,21 @@ def test_a_flagged_session_shows_its_playback(site: Site, browser: Any) -> None:
     assert plot.locator("g[data-kind=hidden]").count() == 1
     assert page.locator("table.findings tr[data-rule='online.fast_forward']").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "session-zh.png"), full_page=True)
+
+
+def test_the_pages_pass_an_accessibility_check(site: Site, browser: Any, axe_script) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(site.url + "/ui/sign-in")
+    found = {"sign-in": serious_violations(page, axe_script)}
+    _sign_in(page, site, "inspector")
+    found["queue"] = serious_violations(page, axe_script)
+    for kind in ("hour", "session"):
+        page.goto(site.url + f"/ui/queue?kind={kind}")
+        page.locator("tr.flag a").first.click()
+        found[kind] = serious_violations(page, axe_script)
+    page.goto(site.url + f"/ui/classes/{site.classes['inst_a']}")
+    found["class"] = serious_violations(page, axe_script)
+    assert found == {name: [] for name in found}
+    # The checker itself sees what it should: an image without a text alternative is critical.
+    page.set_content('<html lang="en"><head><title>t</title></head><body><main><img src="x.png"></main></body></html>')
+    assert any(v.startswith("image-alt") for v in serious_violations(page, axe_script))
