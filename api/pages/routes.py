@@ -7,6 +7,10 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
+import shutil
+import subprocess
+import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +18,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, Caller, get_db
 from api.pages import i18n
@@ -21,7 +26,7 @@ from api.pages.charts import STYLES, hour_timeline, session_plot
 from api.problems import Problem
 from api.routes.classes import owned_class
 from api.routes.review import DecisionIn, decide, queue, read_flag
-from models.tables import ApiKey, ClassReportRecord, Event, Organisation, TrainingClass
+from models.tables import ApiKey, ClassReportRecord, Decision, Event, Flag, Organisation, TrainingClass
 from monitor.findings import RULES
 from monitor.policy import load_policy
 
@@ -212,6 +217,56 @@ def class_page(class_id: str, request: Request, db: DB, caller: PageCaller) -> H
     record = db.exec(select(ClassReportRecord).where(ClassReportRecord.class_id == class_id)
                      .order_by(ClassReportRecord.created_at.desc())).first()  # type: ignore[attr-defined]
     return render(request, "class.html", caller=caller, klass=klass, report=record.body if record else None)
+
+
+def _record(request: Request, db: Session, caller: Caller, class_id: str, inline_css: bool) -> HTMLResponse:
+    """The inspection record of a class (004 annex 2): per hour the verdict and findings, the mean
+    attendance, the decisions taken on its flags, and the inspector, with a line to sign."""
+    need(caller, "inspector")
+    klass = owned_class(db, caller, class_id)
+    record = db.exec(select(ClassReportRecord).where(ClassReportRecord.class_id == class_id)
+                     .order_by(ClassReportRecord.created_at.desc())).first()  # type: ignore[attr-defined]
+    flags = {f.subject_key: f for f in db.exec(select(Flag).where(Flag.subject_kind == "hour",
+                                                                  Flag.subject_key.startswith(f"{class_id}#"))).all()}  # type: ignore[attr-defined]
+    decisions = {key: db.exec(select(Decision).where(Decision.flag_id == flag.id).order_by(Decision.id)).all()
+                 for key, flag in flags.items()}
+    hours = record.body["hours"] if record else []
+    means = [h["visibility"]["headcount_mean"] for h in hours if h.get("visibility") and h["visibility"].get("headcount_mean") is not None]
+    css = (_HERE / "static" / "style.css").read_text(encoding="utf-8") if inline_css else None
+    institution = db.get(Organisation, klass.organisation_id)
+    return render(request, "record.html", caller=caller, klass=klass, hours=hours, decisions=decisions,
+                  institution=institution, mean_attendance=sum(means) / len(means) if means else None,
+                  printed_at=datetime.now(timezone.utc), inline_css=css, roster=len(klass.manifest.get("roster", [])))
+
+
+@router.get("/classes/{class_id}/record", response_class=HTMLResponse)
+def record_page(class_id: str, request: Request, db: DB, caller: PageCaller) -> HTMLResponse:
+    return _record(request, db, caller, class_id, inline_css=False)
+
+
+@router.get("/classes/{class_id}/record.pdf")
+async def record_pdf(class_id: str, request: Request, db: DB, caller: PageCaller) -> Response:
+    """The same record as PDF, printed by headless Chromium (installed with the pages' set-up)."""
+    html = _record(request, db, caller, class_id, inline_css=True).body
+    pdf = await run_in_threadpool(print_pdf, bytes(html))
+    name = f"inspection-record-{class_id}.pdf"
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def print_pdf(html: bytes) -> bytes:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise Problem(503, "PDF export needs Chromium on the server; the printable page works without it")
+    with tempfile.TemporaryDirectory(prefix="monitor-pdf-") as folder:
+        source, target = Path(folder) / "record.html", Path(folder) / "record.pdf"
+        source.write_bytes(html)
+        done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                               "--disable-component-update", "--disable-sync", "--no-first-run", "--no-pdf-header-footer",
+                               f"--user-data-dir={folder}/profile", f"--print-to-pdf={target}", source.as_uri()],
+                              capture_output=True, timeout=120)
+        if done.returncode != 0 or not target.is_file():
+            raise Problem(503, "the PDF could not be printed; the printable page works")
+        return target.read_bytes()
 
 
 def install(app: Any) -> None:

@@ -58,8 +58,20 @@ def test_an_inspector_reviews_the_tampered_hour(site: Site, browser: Any) -> Non
     page.click("#lang-switch")
     assert page.locator("#decisions-h").inner_text() == "处理记录"
 
+    # The inspection record shows the decision; it prints as PDF.
+    page.goto(f"{site.url}/ui/classes/{site.classes['inst_a']}")
+    page.click("#record-link")
+    assert "08:01:05 起画面重复" in page.locator("table.record-hours").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "inspection-record-zh.png"), full_page=True)
+    pdf = page.request.get(page.url + ".pdf")
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body()[:5] == b"%PDF-"
+    (ARTIFACTS / "inspection-record.pdf").write_bytes(pdf.body())
+
     # A form sent without the session's CSRF token is refused, and nothing is recorded.
+    page.go_back()
+    page.go_back()
     flag_url = page.url.split("#")[0]
+    assert "/ui/flags/" in flag_url
     refused = page.request.post(flag_url + "/decide", form={"outcome": "dismissed", "note": "forged"})
     assert refused.status == 403
     page.goto(flag_url)
