@@ -26,7 +26,8 @@ from api.pages.charts import STYLES, hour_timeline, session_plot
 from api.problems import Problem
 from api.routes.classes import owned_class
 from api.routes.review import DecisionIn, decide, queue, read_flag
-from models.tables import ApiKey, ClassReportRecord, Decision, Event, Flag, Organisation, TrainingClass
+from models.tables import (ApiKey, ClassReportRecord, Decision, Event, Flag, Job, Organisation, Recording, TrainingClass,
+                           Upload)
 from monitor.findings import RULES
 from monitor.policy import load_policy
 
@@ -237,6 +238,21 @@ def _record(request: Request, db: Session, caller: Caller, class_id: str, inline
     return render(request, "record.html", caller=caller, klass=klass, hours=hours, decisions=decisions,
                   institution=institution, mean_attendance=sum(means) / len(means) if means else None,
                   printed_at=datetime.now(timezone.utc), inline_css=css, roster=len(klass.manifest.get("roster", [])))
+
+
+@router.get("/classes/{class_id}/progress")
+def class_progress(class_id: str, db: DB, caller: PageCaller) -> dict[str, Any]:
+    """The latest analysis of the class and the recordings so far, for the page to follow live."""
+    need(caller, "institution", "inspector")
+    owned_class(db, caller, class_id)
+    job = db.exec(select(Job).where(Job.subject_id == class_id, Job.kind == "analyze_class")
+                  .order_by(Job.created_at.desc())).first()  # type: ignore[attr-defined]
+    recordings = db.exec(select(Recording).where(Recording.class_id == class_id)).all()
+    uploads = db.exec(select(Upload).where(Upload.class_id == class_id, Upload.recording_id.is_(None))).all()  # type: ignore[union-attr]
+    return {"job": None if job is None else {"status": job.status, "stage": job.stage, "progress": job.progress,
+                                             "error": job.error},
+            "recordings": len(recordings), "uploads_in_progress": [{"name": u.original_name, "received_bytes": u.received_bytes}
+                                                                  for u in uploads]}
 
 
 @router.get("/classes/{class_id}/record", response_class=HTMLResponse)

@@ -87,6 +87,17 @@ def test_an_institution_sees_only_its_own_classes(site: Site, browser: Any) -> N
     rows.first.locator("a").click()
     assert page.locator("tr.hour-row").count() == 3
     assert "无效" in page.locator("tr.hour-row").nth(1).inner_text()
+    page.wait_for_function("document.getElementById('job-status').dataset.status === 'done'", timeout=10_000)
+    assert page.locator("#job-status").inner_text() == "已完成" and page.locator("#recordings").inner_text() == "2"
+    # A new analysis, followed on the page without reloading it.
+    import httpx
+
+    started = httpx.post(f"{site.url}/classes/{site.classes['inst_a']}/analyses",
+                         headers={"Authorization": f"Bearer {site.keys['inst_a']}"})
+    assert started.status_code == 202
+    page.wait_for_function("['queued', 'running'].includes(document.getElementById('job-status').dataset.status)",
+                           timeout=10_000)
+    page.wait_for_function("document.getElementById('job-status').dataset.status === 'done'", timeout=120_000)
     page.screenshot(path=str(ARTIFACTS / "institution-class-zh.png"), full_page=True)
     other = page.goto(f"{site.url}/ui/classes/{site.classes['inst_b']}")
     assert other is not None and other.status == 404
