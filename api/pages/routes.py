@@ -20,15 +20,16 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import DB, Caller, get_db
+from api.deps import DB, Caller, Svc, get_db
 from api.pages import i18n
 from api.pages.charts import STYLES, hour_timeline, session_plot
 from api.problems import Problem
 from api.routes.classes import owned_class
 from api.routes.review import DecisionIn, decide, queue, read_flag
-from models.tables import (ApiKey, ClassReportRecord, Decision, Event, Flag, Job, Organisation, Recording, TrainingClass,
+from models.tables import (ApiKey, ClassReportRecord, Decision, Event, Flag, HourResult, Job, Organisation, Recording, TrainingClass,
                            Upload)
 from monitor.findings import RULES
+from monitor.footage.media import frame_rgb
 from monitor.policy import load_policy
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -188,6 +189,40 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
     klass = db.get(TrainingClass, subject["class_id"]) if subject.get("class_id") else None
     return render(request, "flag.html", caller=caller, data=data, subject=subject, timeline=timeline, plot=plot, klass=klass,
                   styles=STYLES)
+
+
+@router.get("/flags/{flag_id}/frames/{finding}/{frame}.jpg")
+async def evidence_frame(flag_id: str, finding: int, frame: int, db: DB, caller: PageCaller, svc: Svc) -> Response:
+    """A frame a footage finding points at (both places of a loop, the edges of a freeze or a
+    splice), decoded from the stored recording when an inspector looks."""
+    need(caller, "inspector")
+    flag = db.get(Flag, flag_id)
+    hour = db.get(HourResult, flag.subject_id) if flag is not None and flag.subject_kind == "hour" else None
+    findings = hour.body.get("findings", []) if hour else []
+    frames = (findings[finding].get("evidence") or {}).get("frames", []) if 0 <= finding < len(findings) else []
+    if hour is None or not 0 <= frame < len(frames):
+        raise Problem(404, "no such evidence frame")
+    ref = frames[frame]
+    recording = db.exec(select(Recording).where(Recording.class_id == hour.class_id,
+                                                Recording.original_name == ref["file"])).first()
+    if recording is None:
+        raise Problem(404, "the recording of this frame is not stored")
+    picture = await run_in_threadpool(_frame_at_or_before, svc.storage / recording.stored_name, float(ref["media_s"]))
+    if picture is None:
+        raise Problem(404, "the frame cannot be decoded")
+    import cv2
+
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return Response(jpeg.tobytes(), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+def _frame_at_or_before(path: Path, media_s: float):  # type: ignore[no-untyped-def]
+    """The frame at `media_s`, or the last one before it when it is the (exclusive) end of the file."""
+    for back in (0.0, 0.1, 0.25, 0.5, 1.0):
+        picture = frame_rgb(path, max(0.0, media_s - back))
+        if picture is not None:
+            return picture
+    return None
 
 
 @router.post("/flags/{flag_id}/decide")

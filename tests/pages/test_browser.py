@@ -39,6 +39,13 @@ def test_an_inspector_reviews_the_tampered_hour(site: Site, browser: Any) -> Non
     assert abs((start - day).total_seconds() - 65) <= 1 and abs((end - day).total_seconds() - 90) <= 1
     assert page.locator('svg.timeline g[data-kind="footage.freeze"]').count() == 1
     assert page.locator("table.findings tr[data-rule='footage.loop']").count() == 1
+    frames = page.locator('figure.evidence[data-rule="footage.loop"] img')
+    assert frames.count() == 4  # the repeat's start and end, and the original's
+    for k in range(4):
+        frames.nth(k).scroll_into_view_if_needed()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=frames.nth(k).element_handle(),
+                               timeout=15_000)
+        assert frames.nth(k).evaluate("img => img.naturalWidth") == 640
     page.screenshot(path=str(ARTIFACTS / "class-hour-zh.png"), full_page=True)
 
     page.check("input[name=outcome][value=confirmed]")
