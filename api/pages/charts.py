@@ -31,7 +31,7 @@ def hour_timeline(hour: dict[str, Any], required_s: float | None, label: Callabl
     longest run outlined, with the continuous length the policy asks for drawn beside it."""
     start, end = _t(hour["start"]), _t(hour["end"])
     span = max((end - start).total_seconds(), 1.0)
-    left, width, band, gap = 150, 720, 22, 8
+    left, width, band, gap = 215, 700, 22, 8
     kinds = ["valid"] + sorted({f["rule"] for f in hour["findings"] if f["rule"] in STYLES and f.get("start")})
     height = 40 + len(kinds) * (band + gap) + 40
 
