@@ -10,7 +10,9 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -139,13 +141,29 @@ def switch_language(locale: str, next: str = "/ui/") -> Response:
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue_page(request: Request, db: DB, caller: PageCaller, status: str | None = None, kind: str | None = None,
-               rule: str | None = None, cursor: str | None = None) -> HTMLResponse:
+               rule: str | None = None, organisation: str | None = None, since: str | None = None,
+               until: str | None = None, cursor: str | None = None) -> HTMLResponse:
     need(caller, "inspector")
-    page = queue(db, caller, status=status or None, kind=kind or None, organisation=None,  # type: ignore[arg-type]
-                 rule=rule or None, since=None, until=None, include_cleared=False, limit=25, cursor=cursor or None)
-    names = {o.id: o.name for o in db.exec(select(Organisation)).all()}
-    return render(request, "queue.html", caller=caller, page=page, names=names,
-                  filters={"status": status or "", "kind": kind or "", "rule": rule or ""})
+    page = queue(db, caller, status=status or None, kind=kind or None, organisation=organisation or None,  # type: ignore[arg-type]
+                 rule=rule or None, since=_day(since), until=_day(until, end=True), include_cleared=False, limit=25,
+                 cursor=cursor or None)
+    organisations = db.exec(select(Organisation).where(Organisation.kind.in_(["institution", "platform"]))  # type: ignore[attr-defined]
+                            .order_by(Organisation.name)).all()
+    filters = {"status": status or "", "kind": kind or "", "rule": rule or "", "organisation": organisation or "",
+               "since": since or "", "until": until or ""}
+    return render(request, "queue.html", caller=caller, page=page, names={o.id: o.name for o in organisations},
+                  filters=filters, filter_query=urlencode({k: v for k, v in filters.items() if v}))
+
+
+def _day(value: str | None, end: bool = False) -> datetime | None:
+    """A date of the form (YYYY-MM-DD) as the start of that day in China, or of the next day for `until`."""
+    if not value:
+        return None
+    try:
+        day = datetime.fromisoformat(value).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    except ValueError:
+        raise Problem(422, "dates are YYYY-MM-DD") from None
+    return day + timedelta(days=1) if end else day
 
 
 def _required_s(db: Session, class_id: str) -> float | None:
@@ -284,7 +302,7 @@ def class_progress(class_id: str, db: DB, caller: PageCaller) -> dict[str, Any]:
                   .order_by(Job.created_at.desc())).first()  # type: ignore[attr-defined]
     recordings = db.exec(select(Recording).where(Recording.class_id == class_id)).all()
     uploads = db.exec(select(Upload).where(Upload.class_id == class_id, Upload.recording_id.is_(None))).all()  # type: ignore[union-attr]
-    return {"job": None if job is None else {"status": job.status, "stage": job.stage, "progress": job.progress,
+    return {"job": None if job is None else {"id": job.id, "status": job.status, "stage": job.stage, "progress": job.progress,
                                              "error": job.error},
             "recordings": len(recordings), "uploads_in_progress": [{"name": u.original_name, "received_bytes": u.received_bytes}
                                                                   for u in uploads]}

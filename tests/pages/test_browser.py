@@ -27,8 +27,15 @@ def test_an_inspector_reviews_the_tampered_hour(site: Site, browser: Any) -> Non
     assert page.url.endswith("/ui/queue")
     assert page.locator("h1").inner_text() == "核查队列"
     page.screenshot(path=str(ARTIFACTS / "queue-zh.png"), full_page=True)
+    page.fill("#f-since", "2026-11-21")  # the day after the class: nothing
+    page.click("form.filters button[type=submit]")
+    assert page.locator("tr.flag").count() == 0
+    page.fill("#f-since", "2026-11-20")
+    page.fill("#f-until", "2026-11-20")
+    page.select_option("#f-org", label="郑州焊接学校")
+    page.click("form.filters button[type=submit]")
     rows = page.locator("tr.flag[data-kind=hour]")
-    assert rows.count() == 1
+    assert rows.count() == 1 and page.locator("tr.flag").count() == 1
     rows.first.locator("a").click()
 
     loop = page.locator('svg.timeline g[data-kind="footage.loop"]')
@@ -102,8 +109,8 @@ def test_an_institution_sees_only_its_own_classes(site: Site, browser: Any) -> N
     started = httpx.post(f"{site.url}/classes/{site.classes['inst_a']}/analyses",
                          headers={"Authorization": f"Bearer {site.keys['inst_a']}"})
     assert started.status_code == 202
-    page.wait_for_function("['queued', 'running'].includes(document.getElementById('job-status').dataset.status)",
-                           timeout=10_000)
+    job = started.json()["id"]
+    page.wait_for_function("job => document.getElementById('job-status').dataset.job === job", arg=job, timeout=10_000)
     page.wait_for_function("document.getElementById('job-status').dataset.status === 'done'", timeout=120_000)
     page.screenshot(path=str(ARTIFACTS / "institution-class-zh.png"), full_page=True)
     other = page.goto(f"{site.url}/ui/classes/{site.classes['inst_b']}")
