@@ -5,6 +5,7 @@ comes from the same functions as the API's routes, with the same roles and tenan
 from __future__ import annotations
 
 import hmac
+import io
 import json
 import secrets
 import shutil
@@ -28,8 +29,8 @@ from api.pages.charts import STYLES, hour_timeline, session_plot
 from api.problems import Problem
 from api.routes.classes import owned_class
 from api.routes.review import DecisionIn, decide, queue, read_flag
-from models.tables import (ApiKey, ClassReportRecord, Decision, Event, Flag, HourResult, Job, Organisation, Recording, TrainingClass,
-                           Upload)
+from models.tables import (ApiKey, Capture, ClassReportRecord, Decision, Event, Flag, HourResult, Job, LearnerPhoto,
+                           LearnerSession, Organisation, Recording, TrainingClass, Upload)
 from monitor.findings import RULES
 from monitor.footage.media import frame_rgb
 from monitor.policy import load_policy
@@ -195,6 +196,7 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
                                  lambda t: i18n.when(t, locale).rsplit(" ", 1)[-1],
                                  trans.gettext("Timeline of the class hour"))
     plot = None
+    events: list[dict[str, Any]] = []
     if data["flag"]["subject_kind"] == "session" and subject:
         labels = {"hidden": trans.gettext("Window hidden"), "guide": trans.gettext("1× playback"),
                   "axis": trans.gettext("Time of day"), "position": trans.gettext("Position in the video (min)"),
@@ -204,8 +206,11 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
         events = [e for e in (json.loads(b) for b in bodies) if e.get("platform") == subject["platform"]]
         plot = session_plot(events, lambda k: labels.get(k, k), lambda t: i18n.when(t, locale).rsplit(" ", 1)[-1],
                             trans.gettext("Playback position against time"))
+    overlapping, captures, enrolment = [], [], None
+    if data["flag"]["subject_kind"] == "session" and subject:
+        overlapping, captures, enrolment = _session_context(db, subject, events)
     klass = db.get(TrainingClass, subject["class_id"]) if subject.get("class_id") else None
-    return render(request, "flag.html", caller=caller, data=data, subject=subject, timeline=timeline, plot=plot, klass=klass,
+    return render(request, "flag.html", overlapping=overlapping, captures=captures, enrolment=enrolment, caller=caller, data=data, subject=subject, timeline=timeline, plot=plot, klass=klass,
                   styles=STYLES)
 
 
@@ -241,6 +246,56 @@ def _frame_at_or_before(path: Path, media_s: float):  # type: ignore[no-untyped-
         if picture is not None:
             return picture
     return None
+
+
+def _session_context(db: Session, subject: dict[str, Any], events: list[dict[str, Any]]) -> tuple[list[Any], list[dict[str, Any]], bool]:
+    """The learner's other sessions that overlap this one (any platform), and this session's face
+    captures with what the checks said of each."""
+    start, end = datetime.fromisoformat(subject["start"]), datetime.fromisoformat(subject["end"])
+    others = db.exec(select(LearnerSession).where(LearnerSession.learner == subject["learner"],
+                                                  LearnerSession.id != subject["id"],
+                                                  LearnerSession.start < end, LearnerSession.end > start)).all()
+    verdict_of_event: dict[str, str] = {}
+    for f in subject["findings"]:
+        if f["rule"].startswith("online.face_"):
+            for event_id in (f.get("evidence") or {}).get("events", []):
+                verdict_of_event[event_id] = f["rule"]
+    known = set(db.exec(select(Capture.id).where(Capture.id.in_([i for e in events for i in (e.get("images") or [e.get("image")]) if i]))).all())  # type: ignore[attr-defined]
+    captures = [{"id": e["id"], "type": e["type"], "at": e["at"], "rule": verdict_of_event.get(e["id"]),
+                 "images": [i for i in (e.get("images") or [e.get("image")]) if i in known]}
+                for e in sorted(events, key=lambda e: e["at"]) if e["type"] in ("face_capture", "photo_kept")]
+    return list(others), captures, db.get(LearnerPhoto, subject["learner"]) is not None
+
+
+@router.get("/captures/{capture_id}.jpg")
+def capture_image(capture_id: str, db: DB, caller: PageCaller, svc: Svc) -> Response:
+    need(caller, "inspector")
+    if db.get(Capture, capture_id) is None:
+        raise Problem(404, "no such capture")
+    return _image(svc.storage / "captures" / capture_id)
+
+
+@router.get("/learners/{learner}/photo.jpg")
+def learner_photo(learner: str, db: DB, caller: PageCaller, svc: Svc) -> Response:
+    need(caller, "inspector")
+    photo = db.get(LearnerPhoto, learner)
+    if photo is None:
+        raise Problem(404, "no enrolment photo")
+    return _image(svc.storage / photo.stored_name)
+
+
+def _image(path: Path) -> Response:
+    """A stored picture, re-encoded as JPEG (whatever was uploaded, the browser gets an image)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as picture:
+            picture.thumbnail((480, 480))
+            out = io.BytesIO()
+            picture.convert("RGB").save(out, "JPEG", quality=85)
+    except (OSError, ValueError):
+        raise Problem(404, "the picture cannot be read") from None
+    return Response(out.getvalue(), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.post("/flags/{flag_id}/decide")

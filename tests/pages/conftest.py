@@ -66,7 +66,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             for who, name, kind, person in (("inspector", "郑州市人社局稽查", "inspectorate", "稽查员 李明"),
                                             ("inst_a", "郑州焊接学校", "institution", "教务 王老师"),
                                             ("inst_b", "洛阳烹饪学校", "institution", "教务 张老师"),
-                                            ("platform", "learn.example", "platform", "feed")):
+                                            ("platform", "learn.example", "platform", "feed"),
+                                            ("platform2", "study.example", "platform", "feed")):
                 keys[who] = create_key(db, create_organisation(db, name, kind), person)[1]
         manifest: dict[str, Any] = json.loads(sample.read_text(encoding="utf-8"))
         classes = {}
@@ -82,15 +83,26 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             classes["inst_b"] = http.post("/classes", json={**manifest, "class_id": "LUOYANG-1"}, headers=b).json()["id"]
             from tests.monitor.online.builders import clean_session
 
+            import io
+
+            from PIL import Image
+
+            p = {"Authorization": f"Bearer {keys['platform']}"}
+            picture = io.BytesIO()
+            Image.new("RGB", (320, 240), (200, 160, 120)).save(picture, "PNG")
+            capture = http.post("/captures", content=picture.getvalue(), headers=p).json()["id"]
             fast = clean_session(length_s=900, session="S-FAST", learner="L-0042", platform="learn.example")
+            fast.events = [{**e, "image": capture} if e["type"] == "face_capture" else e for e in fast.events]
             fast.add("hidden", 300).add("visible", 340).add("seek", 500, from_s=500, to_s=800)
-            http.post("/events", json=fast.events, headers={"Authorization": f"Bearer {keys['platform']}"}).raise_for_status()
+            http.post("/events", json=fast.events, headers=p).raise_for_status()
+            other = clean_session(length_s=600, session="S-OTHER", learner="L-0042", platform="study.example", start_s=120)
+            http.post("/events", json=other.events, headers={"Authorization": f"Bearer {keys['platform2']}"}).raise_for_status()
             deadline = time.monotonic() + 180
             while http.get(f"/jobs/{job}", headers=a).json()["status"] != "done":
                 assert time.monotonic() < deadline, "the analysis did not finish"
                 time.sleep(0.3)
             i = {"Authorization": f"Bearer {keys['inspector']}"}
-            while not http.get("/sessions", headers=i).json():
+            while len(http.get("/sessions", headers=i).json()) < 2:
                 assert time.monotonic() < deadline, "the session was not judged"
                 time.sleep(0.3)
         yield Site(server.url, keys, classes)

@@ -9,7 +9,8 @@ from api.pages.i18n import translations
 
 PAGES = Path(__file__).resolve().parents[2] / "api" / "pages"
 # Values shown through _() from data rather than written in a template.
-FROM_DATA = {"valid", "invalid", "review", "open", "confirmed", "dismissed", "theory", "practical"}
+FROM_DATA = {"valid", "invalid", "review", "open", "confirmed", "dismissed", "theory", "practical", "face_capture",
+             "photo_kept"}
 
 
 def _msgids() -> set[str]:
