@@ -149,3 +149,40 @@ def session_plot(events: list[dict[str, Any]], label: Callable[[str], str], cloc
     parts.append(f'<text x="16" y="{plot_top + height / 2}" transform="rotate(-90 16 {plot_top + height / 2})" '
                  f'text-anchor="middle" class="axis-title">{escape(label("position"))}</text></svg>')
     return "".join(parts)
+
+
+def headcount_chart(moments: list[dict[str, Any]], roster_size: int, mean: float | None, label: Callable[[str], str],
+                    clock: Callable[[datetime], str], title: str) -> str:
+    """Trainees identified at each check moment (bars), against the roster (solid line) and the
+    mean (dashed line), each line labelled in words."""
+    if not moments:
+        return ""
+    left, width, top, height = 60, 700, 20, 160
+    most = max(roster_size, max(len(m["present"]) for m in moments), 1)
+    step = width / len(moments)
+
+    def y(count: float) -> float:
+        return top + height - height * count / most
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + width + 140} {top + height + 50}" role="img" '
+             f'aria-labelledby="hc-title" class="timeline headcount"><title id="hc-title">{escape(title)}</title>']
+    for k, m in enumerate(moments):
+        count = len(m["present"])
+        x0 = left + k * step + step * 0.15
+        parts.append(f'<g data-kind="moment"><title>{escape(clock(_t(m["at"])))}: {count}</title>'
+                     f'<rect x="{x0:.1f}" y="{y(count):.1f}" width="{step * 0.7:.1f}" height="{top + height - y(count):.1f}" '
+                     f'fill="#546e7a"/></g>')
+    parts.append(f'<line x1="{left}" y1="{y(roster_size):.1f}" x2="{left + width}" y2="{y(roster_size):.1f}" stroke="#000"/>'
+                 f'<text x="{left + width + 6}" y="{y(roster_size) + 4:.1f}" class="axis">{escape(label("roster"))} {roster_size}</text>')
+    if mean is not None:
+        parts.append(f'<line data-kind="mean" x1="{left}" y1="{y(mean):.1f}" x2="{left + width}" y2="{y(mean):.1f}" '
+                     f'stroke="#b00020" stroke-dasharray="6 3" stroke-width="2"/><text x="{left + width + 6}" '
+                     f'y="{y(mean) + 16:.1f}" class="axis">{escape(label("mean"))} {mean:.1f}</text>')
+    for k in range(0, most + 1, max(1, most // 5)):
+        parts.append(f'<text x="{left - 6}" y="{y(k) + 4:.1f}" text-anchor="end" class="axis">{k}</text>')
+    for k in (0, len(moments) - 1):
+        parts.append(f'<text x="{left + k * step + step / 2:.1f}" y="{top + height + 16}" text-anchor="middle" '
+                     f'class="axis">{escape(clock(_t(moments[k]["at"])))}</text>')
+    parts.append(f'<text x="{left + width / 2}" y="{top + height + 40}" text-anchor="middle" class="axis-title">'
+                 f'{escape(label("axis"))}</text></svg>')
+    return "".join(parts)

@@ -25,12 +25,12 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, Caller, Svc, get_db
 from api.pages import i18n
-from api.pages.charts import STYLES, hour_timeline, session_plot
+from api.pages.charts import STYLES, headcount_chart, hour_timeline, session_plot
 from api.problems import Problem
 from api.routes.classes import owned_class
 from api.routes.review import DecisionIn, decide, queue, read_flag
 from models.tables import (ApiKey, Capture, ClassReportRecord, Decision, Event, Flag, HourResult, Job, LearnerPhoto,
-                           LearnerSession, Organisation, Recording, TrainingClass, Upload)
+                           LearnerSession, Organisation, Recording, RosterPhoto, TrainingClass, Upload)
 from monitor.findings import RULES
 from monitor.footage.media import frame_rgb
 from monitor.policy import load_policy
@@ -180,7 +180,8 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
     data = read_flag(flag_id, db, caller)
     locale = locale_of(request)
     trans = i18n.translations(locale)
-    timeline = None
+    timeline = headcount = None
+    roster: list[dict[str, Any]] = []
     subject = data["subject"] or {}
     if data["flag"]["subject_kind"] == "hour" and subject:
         labels = {"valid": trans.gettext("Valid footage"), "required": trans.gettext("Continuous footage required"),
@@ -195,6 +196,17 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
         timeline = hour_timeline(subject, _required_s(db, subject["class_id"]), label,
                                  lambda t: i18n.when(t, locale).rsplit(" ", 1)[-1],
                                  trans.gettext("Timeline of the class hour"))
+        seen = subject.get("visibility")
+        if seen:
+            words = {"roster": trans.gettext("Enrolled"), "mean": trans.gettext("Mean"), "axis": trans.gettext("Check moments")}
+            headcount = headcount_chart(seen["moments"], seen["roster_size"], seen.get("headcount_mean"),
+                                        lambda k: words.get(k, k), lambda t: i18n.when(t, locale).rsplit(" ", 1)[-1],
+                                        trans.gettext("Trainees identified at each check"))
+            photos = {p.trainee_id for p in db.exec(select(RosterPhoto).where(RosterPhoto.class_id == subject["class_id"])).all()}
+            klass_row = db.get(TrainingClass, subject["class_id"])
+            roster = [{"id": t["id"], "name": t["name"], "photo": t["id"] in photos, "seen": seen["seen"].get(t["id"], 0),
+                       "missing": t["id"] in seen["missing"], "no_photo": t["id"] in seen["without_photo"]}
+                      for t in (klass_row.manifest.get("roster", []) if klass_row else [])]
     plot = None
     events: list[dict[str, Any]] = []
     if data["flag"]["subject_kind"] == "session" and subject:
@@ -210,7 +222,7 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
     if data["flag"]["subject_kind"] == "session" and subject:
         overlapping, captures, enrolment = _session_context(db, subject, events)
     klass = db.get(TrainingClass, subject["class_id"]) if subject.get("class_id") else None
-    return render(request, "flag.html", overlapping=overlapping, captures=captures, enrolment=enrolment, caller=caller, data=data, subject=subject, timeline=timeline, plot=plot, klass=klass,
+    return render(request, "flag.html", headcount=headcount, roster=roster, overlapping=overlapping, captures=captures, enrolment=enrolment, caller=caller, data=data, subject=subject, timeline=timeline, plot=plot, klass=klass,
                   styles=STYLES)
 
 
@@ -265,6 +277,16 @@ def _session_context(db: Session, subject: dict[str, Any], events: list[dict[str
                  "images": [i for i in (e.get("images") or [e.get("image")]) if i in known]}
                 for e in sorted(events, key=lambda e: e["at"]) if e["type"] in ("face_capture", "photo_kept")]
     return list(others), captures, db.get(LearnerPhoto, subject["learner"]) is not None
+
+
+@router.get("/classes/{class_id}/roster/{trainee}/photo.jpg")
+def roster_photo(class_id: str, trainee: str, db: DB, caller: PageCaller, svc: Svc) -> Response:
+    need(caller, "institution", "inspector")
+    owned_class(db, caller, class_id)
+    photo = db.exec(select(RosterPhoto).where(RosterPhoto.class_id == class_id, RosterPhoto.trainee_id == trainee)).first()
+    if photo is None:
+        raise Problem(404, "no enrolment photo")
+    return _image(svc.storage / photo.stored_name)
 
 
 @router.get("/captures/{capture_id}.jpg")

@@ -45,30 +45,36 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def start_server(folder: Path, people: tuple[tuple[str, str, str, str], ...]) -> tuple[Any, dict[str, str]]:
+    """A migrated service on a free port in this process, and a key for each (who, organisation, kind, person)."""
     from api.admin import create_key, create_organisation
     from api.demo import BackgroundServer
     from api.settings import ServiceSettings
     from models.migrate import upgrade
-    from sample_videos.make_sample import make_sample_class
 
-    folder = tmp_path_factory.mktemp("site")
-    sample = make_sample_class(folder / "sample")
     settings = ServiceSettings(data_dir=folder / "data", cache_dir=folder / "cache")
     upgrade(settings.db_url)
     server = BackgroundServer(settings, "127.0.0.1", _port())
     server.start()
+    keys: dict[str, str] = {}
+    with server.app.state.service.session() as db:
+        for who, name, kind, person in people:
+            keys[who] = create_key(db, create_organisation(db, name, kind), person)[1]
+    return server, keys
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    from sample_videos.make_sample import make_sample_class
+
+    folder = tmp_path_factory.mktemp("site")
+    sample = make_sample_class(folder / "sample")
+    server, keys = start_server(folder, (("inspector", "郑州市人社局稽查", "inspectorate", "稽查员 李明"),
+                                         ("inst_a", "郑州焊接学校", "institution", "教务 王老师"),
+                                         ("inst_b", "洛阳烹饪学校", "institution", "教务 张老师"),
+                                         ("platform", "learn.example", "platform", "feed"),
+                                         ("platform2", "study.example", "platform", "feed")))
     try:
-        service = server.app.state.service
-        keys: dict[str, str] = {}
-        with service.session() as db:
-            for who, name, kind, person in (("inspector", "郑州市人社局稽查", "inspectorate", "稽查员 李明"),
-                                            ("inst_a", "郑州焊接学校", "institution", "教务 王老师"),
-                                            ("inst_b", "洛阳烹饪学校", "institution", "教务 张老师"),
-                                            ("platform", "learn.example", "platform", "feed"),
-                                            ("platform2", "study.example", "platform", "feed")):
-                keys[who] = create_key(db, create_organisation(db, name, kind), person)[1]
         manifest: dict[str, Any] = json.loads(sample.read_text(encoding="utf-8"))
         classes = {}
         with httpx.Client(base_url=server.url, timeout=120) as http:
