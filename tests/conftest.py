@@ -19,15 +19,19 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 
 
+def missing(message: str) -> None:
+    """Something a test needs is absent: skip with the reason, or fail in CI, where it must run."""
+    if _in_ci():
+        pytest.fail(message + "; CI must run these tests")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """../shared/data, the real media. Absent on a bare clone: skip with the reason; absent in CI:
     fail, because there the real-data tests must run."""
     if not (SHARED_DATA / "videos").is_dir():
-        message = f"real test media not found at {SHARED_DATA} (../shared/data beside the checkout)"
-        if _in_ci():
-            pytest.fail(message + "; CI must run these tests")
-        pytest.skip(message)
+        missing(f"real test media not found at {SHARED_DATA} (../shared/data beside the checkout)")
     return SHARED_DATA
 
 
