@@ -40,6 +40,15 @@ _HERE = Path(__file__).resolve().parent
 _ENV = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=select_autoescape(["html"]))
 
 
+# What each evidence frame of a footage finding shows, in the order the analysis lists them.
+FRAME_LABELS = {
+    "footage.loop": ("Repeat starts", "Repeat ends", "First shown: start", "First shown: end"),
+    "footage.splice": ("Before", "Inserted footage", "After"),
+    "footage.freeze": ("Frozen from", "Frozen until"),
+    "footage.black": ("Dark from", "Dark until"),
+}
+
+
 class SignInNeeded(Exception):
     """No or stale session: the page handler answers with a redirect to the sign-in page."""
 
@@ -222,7 +231,7 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
     if data["flag"]["subject_kind"] == "session" and subject:
         overlapping, captures, enrolment = _session_context(db, subject, events)
     klass = db.get(TrainingClass, subject["class_id"]) if subject.get("class_id") else None
-    return render(request, "flag.html", headcount=headcount, roster=roster, overlapping=overlapping, captures=captures, enrolment=enrolment, caller=caller, data=data, subject=subject, timeline=timeline, plot=plot, klass=klass,
+    return render(request, "flag.html", frame_labels=FRAME_LABELS, headcount=headcount, roster=roster, overlapping=overlapping, captures=captures, enrolment=enrolment, caller=caller, data=data, subject=subject, timeline=timeline, plot=plot, klass=klass,
                   styles=STYLES)
 
 

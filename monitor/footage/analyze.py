@@ -167,6 +167,9 @@ def _frame_ref(pf: PlacedFile, media_s: float) -> dict[str, Any]:
 
 def _event_finding(pf: PlacedFile, e: FootageEvent, clock: _Clock) -> Finding:
     frames = [_frame_ref(pf, e.start_s), _frame_ref(pf, e.end_s)]
+    if e.rule == "footage.splice":  # the scene before, the other footage, the scene it returns to
+        frames = [_frame_ref(pf, e.evidence["before_s"]), _frame_ref(pf, e.evidence["inserted_s"]),
+                  _frame_ref(pf, e.evidence["after_s"])]
     if e.rule == "footage.loop":
         frames += [{"file": e.evidence["original_file"], "media_s": e.evidence["original_start_s"]},
                    {"file": e.evidence["original_file"], "media_s": e.evidence["original_end_s"]}]

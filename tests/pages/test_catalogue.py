@@ -6,11 +6,12 @@ import re
 from pathlib import Path
 
 from api.pages.i18n import translations
+from api.pages.routes import FRAME_LABELS
 
 PAGES = Path(__file__).resolve().parents[2] / "api" / "pages"
 # Values shown through _() from data rather than written in a template.
 FROM_DATA = {"valid", "invalid", "review", "open", "confirmed", "dismissed", "theory", "practical", "face_capture",
-             "photo_kept"}
+             "photo_kept"} | {label for labels in FRAME_LABELS.values() for label in labels}
 
 
 def _msgids() -> set[str]:

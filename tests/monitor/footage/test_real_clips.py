@@ -116,6 +116,8 @@ def test_splice_of_other_footage_is_found_and_located(tampered, vtest, hamilton)
     splice = _only(report, "footage.splice")
     _located(splice, 30.0, 40.0)
     assert {"before_s", "inserted_s", "after_s"} <= set(splice.evidence)
+    before, inserted, after = (f["media_s"] for f in splice.evidence["frames"])  # the pictures an inspector is shown
+    assert before < 30.0 <= inserted < 40.0 <= after
     assert report.hours[0].verdict is Verdict.INVALID
 
 
