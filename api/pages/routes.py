@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, Caller, Svc, get_db
 from api.pages import i18n
+from api.pages.details import detail_zh
 from api.pages.charts import STYLES, headcount_chart, hour_timeline, session_plot
 from api.problems import Problem
 from api.routes.classes import owned_class
@@ -98,7 +99,7 @@ def render(request: Request, template: str, status: int = 200, caller: Caller | 
         _=trans.gettext, locale=locale, html_lang="zh-Hans" if locale.startswith("zh") else "en",
         csrf=csrf_token(request), caller=caller, path=request.url.path, query=request.url.query,
         when=lambda v: i18n.when(v, locale), number=lambda v, d=1: i18n.number(v, locale, d),
-        rule_title=rule_title, rules=RULES,
+        rule_title=rule_title, rules=RULES, detail_zh=detail_zh,
         rule_titles=lambda codes: ("、" if locale.startswith("zh") else ", ").join(dict.fromkeys(rule_title(c) for c in codes)),
         **context)
     return HTMLResponse(html, status_code=status)
