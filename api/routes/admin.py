@@ -51,7 +51,7 @@ def keys(db: DB, caller: Admin) -> list[ApiKey]:
 
 @router.get("/audit", response_model=list[dict[str, Any]])
 def audit_log(db: DB, caller: AnyCaller, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-              before: Annotated[int | None, Query(ge=1, description="cursor: entries with a smaller id")] = None) -> list[dict[str, Any]]:
+              before: Annotated[int | None, Query(ge=1, le=2**62, description="cursor: entries with a smaller id")] = None) -> list[dict[str, Any]]:
     """Newest first. Admins and inspectors read every entry; nobody can change one."""
     if caller.role not in ("admin", "inspector"):
         raise Problem(403, f"this needs the role admin or inspector; the key has the role {caller.role}")

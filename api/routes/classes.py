@@ -54,7 +54,7 @@ def register_class(manifest: ClassManifest, db: DB, caller: Institution) -> Trai
 @router.get("/classes", response_model=list[TrainingClassPublic])
 def list_classes(db: DB, caller: InstitutionOrInspector,
                  limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                 offset: Annotated[int, Query(ge=0)] = 0) -> list[TrainingClass]:
+                 offset: Annotated[int, Query(ge=0, le=2**31)] = 0) -> list[TrainingClass]:
     query = select(TrainingClass).order_by(TrainingClass.created_at.desc(), TrainingClass.id)  # type: ignore[attr-defined]
     if caller.role != "inspector":
         query = query.where(TrainingClass.organisation_id == caller.org_id)
