@@ -84,7 +84,8 @@ def create_app(settings: ServiceSettings | None = None, start_worker: bool = Tru
         return {"status": "ok"}
 
     for module in (classes, uploads, online, faces, review, admin):
-        app.include_router(module.router)
+        # Every route may answer these as problem details (auth, role, tenant, size, validation).
+        app.include_router(module.router, responses=problems.documented(400, 401, 403, 404, 409, 413, 422, 503))
     from starlette.middleware.sessions import SessionMiddleware
 
     from api.pages import routes as pages

@@ -12,12 +12,30 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from monitor.errors import ClassShapeError, MonitorError
 
 log = logging.getLogger("monitor.api")
 MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemBody(BaseModel):
+    """RFC 9457 problem details, as every error of this API answers."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = None
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries: these statuses answer problem details."""
+    return {status: {"model": ProblemBody, "description": HTTPStatus(status).phrase,
+                     "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemBody"}}}}
+            for status in statuses}
 
 
 class Problem(Exception):
