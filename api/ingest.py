@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from api.jobs.runner import enqueue
-from models.tables import DirtyLearner, Event, Job
+from models.tables import DirtyLearner, Job
 from models.types import utcnow
 from monitor.online.events import LearningEvent
 

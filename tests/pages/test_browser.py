@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import pytest
 
 from tests.pages.conftest import ARTIFACTS, Site, serious_violations
 

@@ -11,7 +11,7 @@ import pytest
 
 from monitor.findings import Verdict
 from tests.conftest import offset_of
-from tests.monitor.footage.conftest import VTEST_FPS, analyze_clip
+from tests.monitor.footage.conftest import analyze_clip
 
 pytestmark = pytest.mark.shared_data
 
