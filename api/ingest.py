@@ -23,16 +23,16 @@ _ENCODE = msgspec.json.Encoder()
 
 
 def insert_ignoring_conflicts(db: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str],
-                              update: Sequence[str] = ()) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING (or DO UPDATE the `update` columns from the new row), on
-    SQLite and PostgreSQL, as one executemany of a statement compiled once (a VALUES list of a
-    thousand rows costs more to compile than to run)."""
+                              update: Sequence[str] = (), where: Any = None) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING (or DO UPDATE the `update` columns from the new row, for
+    existing rows matching `where`), on SQLite and PostgreSQL, as one executemany of a statement
+    compiled once (a VALUES list of a thousand rows costs more to compile than to run)."""
     if not rows:
         return
     dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table)
     if update:
-        statement = statement.on_conflict_do_update(index_elements=keys,
+        statement = statement.on_conflict_do_update(index_elements=keys, where=where,
                                                     set_={name: statement.excluded[name] for name in update})
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
@@ -52,13 +52,9 @@ def mark_dirty(db: Session, learners: Iterable[str], delay_s: float = 0.0) -> Jo
     rows = [{"learner": learner, "since": utcnow(), "job_id": None} for learner in sorted(set(learners))]
     if not rows:
         return None
-    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
     table = DirtyLearner.__table__  # type: ignore[attr-defined]
-    statement = dialect.insert(table)
-    statement = statement.on_conflict_do_update(index_elements=["learner"],
-                                                set_={"job_id": None, "since": statement.excluded.since},
-                                                where=table.c.job_id.is_not(None))
-    db.connection().execute(statement, rows)
+    # A new learner is inserted; an existing one is left alone unless a judge holds it: then handed back.
+    insert_ignoring_conflicts(db, table, rows, ["learner"], update=["job_id", "since"], where=table.c.job_id.is_not(None))
     waiting = db.exec(select(Job.id).where(Job.kind == "judge_learners", Job.status == "queued").limit(1)).first()
     return enqueue(db, "judge_learners", None, delay_s=delay_s) if waiting is None else None
 

@@ -9,9 +9,9 @@ from typing import Callable
 
 import msgspec
 from sqlalchemy import delete, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from api.ingest import insert_ignoring_conflicts
 from api.jobs.flags import SubjectState, raise_or_clear_all
 from api.jobs.runner import finish
 from api.service import Service
@@ -125,13 +125,9 @@ def _store_all(db: Session, reports: list, org_of: dict[str, str]) -> None:  # t
                  organisation_id=org_of.get(r.platform, ""), course=r.course, verdict=r.verdict.value,
                  credited_s=r.credited_s, start=_instant(r.start), end=_instant(r.end), events=r.events,
                  findings=[f.model_dump(mode="json") for f in r.findings], updated_at=now) for r in reports]
-    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    table = LearnerSession.__table__  # type: ignore[attr-defined]
-    statement = dialect.insert(table)
-    changing = [c for c in rows[0] if c not in ("id", "learner", "platform", "session")]
-    statement = statement.on_conflict_do_update(index_elements=["learner", "platform", "session"],
-                                                set_={c: statement.excluded[c] for c in changing})
-    db.connection().execute(statement, rows)
+    key = ["learner", "platform", "session"]
+    insert_ignoring_conflicts(db, LearnerSession.__table__, rows, key,  # type: ignore[arg-type]
+                              update=[c for c in rows[0] if c not in ("id", *key)])
     keys = {(r["learner"], r["platform"], r["session"]) for r in rows}
     ids: dict[tuple[str, str, str], str] = {}
     for learner_chunk in _chunks(sorted({k[0] for k in keys})):

@@ -47,6 +47,11 @@ def when(value: datetime | str | None, locale: str, tz: str = "Asia/Shanghai") -
     return format_datetime(value, "medium", tzinfo=_zone(tz), locale=Locale.parse(locale))
 
 
+def clock(value: datetime, locale: str) -> str:
+    """The time of day alone (axis ticks): the last part of the locale's medium format."""
+    return when(value, locale).rsplit(" ", 1)[-1]
+
+
 def number(value: float | int | None, locale: str, digits: int = 1) -> str:
     if value is None:
         return "—"

@@ -28,9 +28,9 @@ from api.pages import i18n
 from api.pages.details import detail_zh
 from api.pages.charts import STYLES, headcount_chart, hour_timeline, session_plot
 from api.problems import Problem
-from api.routes.classes import owned_class
+from api.routes.classes import latest_report, owned_class
 from api.routes.review import DecisionIn, decide, queue, read_flag
-from models.tables import (ApiKey, Capture, ClassReportRecord, Decision, Event, Flag, HourResult, Job, LearnerPhoto,
+from models.tables import (ApiKey, Capture, Decision, Event, Flag, HourResult, Job, LearnerPhoto,
                            LearnerSession, Organisation, Recording, RosterPhoto, TrainingClass, Upload)
 from monitor.findings import RULES
 from monitor.footage.media import frame_rgb
@@ -204,13 +204,13 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
             return (rule.title_zh if locale.startswith("zh") else rule.title_en) if rule else kind
 
         timeline = hour_timeline(subject, _required_s(db, subject["class_id"]), label,
-                                 lambda t: i18n.when(t, locale).rsplit(" ", 1)[-1],
+                                 lambda t: i18n.clock(t, locale),
                                  trans.gettext("Timeline of the class hour"))
         seen = subject.get("visibility")
         if seen:
             words = {"roster": trans.gettext("Enrolled"), "mean": trans.gettext("Mean"), "axis": trans.gettext("Check moments")}
             headcount = headcount_chart(seen["moments"], seen["roster_size"], seen.get("headcount_mean"),
-                                        lambda k: words.get(k, k), lambda t: i18n.when(t, locale).rsplit(" ", 1)[-1],
+                                        lambda k: words.get(k, k), lambda t: i18n.clock(t, locale),
                                         trans.gettext("Trainees identified at each check"))
             photos = {p.trainee_id for p in db.exec(select(RosterPhoto).where(RosterPhoto.class_id == subject["class_id"])).all()}
             klass_row = db.get(TrainingClass, subject["class_id"])
@@ -226,7 +226,7 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
                   "popup_timeout": trans.gettext("Pop-up timed out")}
         bodies = db.exec(select(Event.body).where(Event.learner == subject["learner"], Event.session == subject["session"])).all()
         events = [e for e in (json.loads(b) for b in bodies) if e.get("platform") == subject["platform"]]
-        plot = session_plot(events, lambda k: labels.get(k, k), lambda t: i18n.when(t, locale).rsplit(" ", 1)[-1],
+        plot = session_plot(events, lambda k: labels.get(k, k), lambda t: i18n.clock(t, locale),
                             trans.gettext("Playback position against time"))
     overlapping, captures, enrolment = [], [], None
     if data["flag"]["subject_kind"] == "session" and subject:
@@ -355,8 +355,7 @@ def classes_page(request: Request, db: DB, caller: PageCaller) -> HTMLResponse:
 def class_page(class_id: str, request: Request, db: DB, caller: PageCaller) -> HTMLResponse:
     need(caller, "institution", "inspector")
     klass = owned_class(db, caller, class_id)
-    record = db.exec(select(ClassReportRecord).where(ClassReportRecord.class_id == class_id)
-                     .order_by(ClassReportRecord.created_at.desc())).first()  # type: ignore[attr-defined]
+    record = latest_report(db, class_id)
     return render(request, "class.html", caller=caller, klass=klass, report=record.body if record else None)
 
 
@@ -365,8 +364,7 @@ def _record(request: Request, db: Session, caller: Caller, class_id: str, inline
     attendance, the decisions taken on its flags, and the inspector, with a line to sign."""
     need(caller, "inspector")
     klass = owned_class(db, caller, class_id)
-    record = db.exec(select(ClassReportRecord).where(ClassReportRecord.class_id == class_id)
-                     .order_by(ClassReportRecord.created_at.desc())).first()  # type: ignore[attr-defined]
+    record = latest_report(db, class_id)
     flags = {f.subject_key: f for f in db.exec(select(Flag).where(Flag.subject_kind == "hour",
                                                                   Flag.subject_key.startswith(f"{class_id}#"))).all()}  # type: ignore[attr-defined]
     decisions = {key: db.exec(select(Decision).where(Decision.flag_id == flag.id).order_by(Decision.id)).all()

@@ -66,6 +66,11 @@ def read_class(class_id: str, db: DB, caller: InstitutionOrInspector) -> Trainin
     return owned_class(db, caller, class_id)
 
 
+def latest_report(db: Session, class_id: str) -> ClassReportRecord | None:
+    return db.exec(select(ClassReportRecord).where(ClassReportRecord.class_id == class_id)
+                   .order_by(ClassReportRecord.created_at.desc())).first()  # type: ignore[attr-defined]
+
+
 @router.put("/classes/{class_id}/roster/{trainee_id}/photo", status_code=201)
 async def put_roster_photo(class_id: str, trainee_id: str, request: Request, db: DB, caller: Institution, svc: Svc) -> dict[str, Any]:
     """The trainee's enrolment photo (the image bytes as the body). A photo with no face, several
@@ -155,8 +160,7 @@ def start_analysis(class_id: str, db: DB, caller: Institution, svc: Svc) -> Job:
 def read_report(class_id: str, db: DB, caller: InstitutionOrInspector) -> dict[str, Any]:
     """The latest finished analysis: the report `monitor analyze --json` prints."""
     owned_class(db, caller, class_id)
-    record = db.exec(select(ClassReportRecord).where(ClassReportRecord.class_id == class_id)
-                     .order_by(ClassReportRecord.created_at.desc())).first()  # type: ignore[attr-defined]
+    record = latest_report(db, class_id)
     if record is None:
         raise not_found(f"a report of class {class_id} (no analysis has finished yet)")
     return record.body
