@@ -34,11 +34,19 @@ class ClassShapeError(ManifestError):
 
 def read_user_file(path: Path, what: str, error: type[MonitorError] = MonitorError) -> str:
     """A user's text file, or one clear error saying which file and why it cannot be read."""
+    data = read_user_bytes(path, what, error)
     try:
-        return path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"cannot read {what} {path}: {exc}") from None
+
+
+def read_user_bytes(path: Path, what: str, error: type[MonitorError] = MonitorError) -> bytes:
+    try:
+        return path.read_bytes()
     except FileNotFoundError:
         raise error(f"{what} not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise error(f"cannot read {what} {path}: {exc}") from None
 
 

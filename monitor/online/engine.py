@@ -9,28 +9,35 @@ which is why shuffled or duplicated arrival gives the same report.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable
 
+import numpy as np
 from pydantic import BaseModel
 
 from monitor.findings import Finding, verdict_of, Verdict
 from monitor.online.catalogue import Catalogue
-from monitor.online.events import LearningEvent
+from monitor.online.events import EventFields, LearningEvent, as_learning_event
 from monitor.online.rules import Context
 from monitor.online.rules.cooldown import cooldown
 from monitor.online.rules.course import course_shape
 from monitor.online.rules.fast_forward import fast_forward
 from monitor.online.rules.multi_window import multi_window
-from monitor.online.rules.order import out_of_order
+from monitor.online.rules.order import out_of_order, unit_before
 from monitor.online.rules.photos import no_photo
 from monitor.online.rules.popups import popup_gap, popup_unanswered
+from monitor.online.screen import Screened, screen
+from monitor.online.table import EventTable, Interners, gc_paused
 from monitor.online.track import Track, build_track
 from monitor.policy import Policy
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from monitor.online.faces import FaceChecks
 
-SESSION_RULES = (popup_gap, popup_unanswered, no_photo, course_shape, cooldown)
+CATALOGUE_RULES = (course_shape, cooldown)  # need no events: run on every session, screened or not
+SESSION_RULES = (popup_gap, popup_unanswered, no_photo, *CATALOGUE_RULES)
 
 
 class SessionReport(BaseModel):
@@ -47,19 +54,26 @@ class SessionReport(BaseModel):
 
 
 class OnlineEngine:
-    def __init__(self, policy: Policy, catalogue: Catalogue | None = None, faces: "FaceChecks | None" = None) -> None:
+    def __init__(self, policy: Policy, catalogue: Catalogue | None = None, faces: "FaceChecks | None" = None,
+                 screened: bool = True) -> None:
+        """`screened=False` sends every learner through the rules event by event (the screen's
+        oracle in the tests); face checks do so too, as every capture is compared with every other."""
         self._ctx = Context(policy, catalogue or Catalogue())
         self._faces = faces
+        self._screened = screened and faces is None
+        self._names = Interners.new()
+        self._chunks: list[EventTable] = []
         self._tracks: dict[str, list[Track]] = {}
         self._found: dict[str, dict[tuple[str, str], list[Finding]]] = {}
-        self._events: dict[str, dict[tuple[str, str], list[LearningEvent]]] = defaultdict(lambda: defaultdict(list))
-        self._ids: set[str] = set()
+        self._ids: set[str] | None = set()  # None: not made yet (see add_arrow)
         self._units: dict[str, set[str]] = defaultdict(set)
         self._learners_of: dict[str, set[str]] = defaultdict(set)
         self._reports: dict[str, list[SessionReport]] = {}
         self._dirty: set[str] = set()
         self._other_captures: list[LearningEvent] = []
         self.duplicates = 0
+        self._course_finds: dict[str, bool] = {}
+        self.fully_read_learners = 0  # learners the screen sent to the rules, event by event
 
     def know_captures(self, events: Iterable[LearningEvent]) -> None:
         """Captures of learners not loaded here, for the replay check of the face checks."""
@@ -70,40 +84,145 @@ class OnlineEngine:
         learners' events are loaded, as the server does when it judges the learners that changed."""
         self._units[course].update(units)
 
-    def add(self, events: Iterable[LearningEvent]) -> int:
+    def add(self, events: Iterable[EventFields]) -> int:
         """Take events; an id already taken is a re-sent event and counted once. Returns how many were new."""
-        new = 0
-        for e in events:
+        with gc_paused():
+            rows = self._new_only(events if isinstance(events, list) else list(events))
+            if rows:
+                self._take(EventTable.build(rows, self._names))
+            return len(rows)
+
+    def add_arrow(self, table: "pa.Table") -> int:
+        """Take the events of a clean file read into columns (columnar.read_clean: each id once)."""
+        from monitor.online.columnar import to_event_table
+
+        with gc_paused():
+            if self._chunks:  # ids of earlier batches: the slower way, by objects
+                return self.add(to_event_table(table, self._names).rows.events(range(table.num_rows)))
+            self._ids = None  # made from the table if another batch comes
+            self._take(to_event_table(table, self._names))
+            return table.num_rows
+
+    def _take(self, table: EventTable) -> None:
+        self._chunks.append(table)
+        names = self._names
+        learners = {names.learner.name(c) for c in np.unique(table.learner).tolist()}
+        self._dirty |= learners
+        for course, learner in _pairs(table.course, table.learner):
+            self._learners_of[names.course.name(course)].add(names.learner.name(learner))
+        for course, unit in _pairs(table.course, table.unit):
+            course_name = names.course.name(course)
+            known = self._units[course_name]
+            if unit >= 0 and names.unit.name(unit) not in known:
+                known.add(names.unit.name(unit))
+                self._dirty |= self._learners_of[course_name]  # the fallback unit order changed
+
+    def _new_only(self, rows: list[EventFields]) -> list[EventFields]:
+        if self._ids is None:
+            self._ids = {i for t in self._chunks for i in t.rows.ids()}
+        ids = [e.id for e in rows]
+        distinct = dict.fromkeys(ids)
+        if len(distinct) == len(rows) and self._ids.isdisjoint(distinct):
+            self._ids.update(distinct)
+            return rows
+        fresh = []
+        for e in rows:
             if e.id in self._ids:
                 self.duplicates += 1
                 continue
             self._ids.add(e.id)
-            new += 1
-            self._events[e.learner][(e.platform, e.session)].append(e)
-            self._dirty.add(e.learner)
-            self._learners_of[e.course].add(e.learner)
-            if e.unit is not None and e.unit not in self._units[e.course]:
-                self._units[e.course].add(e.unit)
-                self._dirty |= self._learners_of[e.course]
-        return new
+            fresh.append(e)
+        return fresh
 
     def sessions(self) -> list[SessionReport]:
-        for learner in self._dirty:
-            self._tracks[learner], self._found[learner] = self._judge_learner(learner)
-            self._reports[learner] = [self._report(t, self._found[learner][t.key]) for t in self._tracks[learner]]
-        changed = bool(self._dirty)
+        if self._dirty:
+            with gc_paused():
+                self._judge_dirty()
+        return sorted((r for reports in self._reports.values() for r in reports),
+                      key=lambda r: (r.start, r.learner, r.platform, r.session))
+
+    def _judge_dirty(self) -> None:
+        table = EventTable.concat(self._chunks)
+        self._chunks = [table]
+        codes = self._names.learner.codes
+        dirty = np.array([codes[name] for name in self._dirty], dtype=np.int64)
         self._dirty.clear()
-        if self._faces is not None and changed:
+        part = table if dirty.size == len(self._names.learner.codes) - 1 else table.take(
+            np.flatnonzero(np.isin(table.learner, dirty)))
+        found = screen(part, self._ctx.policy, self._unit_before, self._names.unit.codes)
+        if not self._screened:
+            found.flagged[:] = True
+        rows, first, last = found.rows, found.first, found.last
+        reports = self._clean_reports(part, found)
+        flagged_rows = rows[np.repeat(found.flagged, last - first + 1)]
+        judged = self._judge_flagged(part.rows.events(flagged_rows.tolist()))
+        self.fully_read_learners += len(judged)
+        for learner in set(reports) | set(judged):
+            self._reports[learner] = reports.get(learner, []) + judged.get(learner, [])
+        if self._faces is not None and judged:
             # A capture can be a replay of any earlier one, of any learner: judged over everything.
             every = [t for tracks in self._tracks.values() for t in tracks]
             faces = self._faces.judge(every, self._other_captures)
             self._reports = {learner: [self._report(t, self._found[learner][t.key] + faces[t.key]) for t in tracks]
                              for learner, tracks in self._tracks.items()}
-        return sorted((r for reports in self._reports.values() for r in reports),
-                      key=lambda r: (r.start, r.learner, r.platform, r.session))
 
-    def _judge_learner(self, learner: str) -> tuple[list[Track], dict[tuple[str, str], list[Finding]]]:
-        tracks = [build_track(events) for events in self._events[learner].values()]
+    def _unit_before(self, course: int, unit: int) -> str | None:
+        names = self._names
+        return unit_before(names.course.name(course), names.unit.name(unit), self._ctx, self._units)
+
+    def _clean_reports(self, part: EventTable, found: Screened) -> dict[str, list[SessionReport]]:
+        """The sessions the screen cleared, from their first and last rows' fields: only the
+        catalogue rules, which need no events, can find anything in them (they get the session's
+        first and last events)."""
+        clean = np.flatnonzero(~found.flagged)
+        heads, tails = found.rows[found.first[clean]], found.rows[found.last[clean]]
+        head = part.rows.fields(("learner", "session", "platform", "course", "at"), heads.tolist())
+        tail_at = part.rows.fields(("at",), tails.tolist())["at"]
+        counts = (found.last - found.first + 1)[clean].tolist()
+        credited = found.credited_s[clean].tolist()
+        history = self._ctx.catalogue.history
+        shaped = self._courses_against_rules(set(head["course"]))
+        ruled = [k for k, (learner, course) in enumerate(zip(head["learner"], head["course"]))
+                 if learner in history or course in shaped]
+        ends = part.rows.events(np.stack([heads[ruled], tails[ruled]], axis=1).ravel().tolist())
+        ends_of = {k: (ends[2 * j], ends[2 * j + 1]) for j, k in enumerate(ruled)}
+        reports: dict[str, list[SessionReport]] = defaultdict(list)
+        for k, (learner, session, platform, course) in enumerate(
+                zip(head["learner"], head["session"], head["platform"], head["course"])):
+            if k in ends_of:
+                track = Track(learner, session, platform, course, [as_learning_event(e) for e in ends_of[k]])
+                findings = [f for rule in CATALOGUE_RULES for f in rule(track, self._ctx)]
+                reports[learner].append(self._report(track, findings, credited[k], counts[k]))
+                continue
+            reports[learner].append(SessionReport.model_construct(
+                session=session, learner=learner, platform=platform, course=course, verdict=Verdict.VALID,
+                credited_s=round(credited[k], 3), start=_iso(head["at"][k]), end=_iso(tail_at[k]),
+                events=counts[k], findings=[]))
+        return reports
+
+    def _courses_against_rules(self, courses: set[str]) -> set[str]:
+        """The courses whose shape breaks a rule (course_shape looks at the course alone; it is
+        asked on a stand-in session)."""
+        stand_in = LearningEvent("-", "session_start", datetime.fromtimestamp(0, timezone.utc), "-", "-", "-", "-")
+        for course in courses - self._course_finds.keys():
+            self._course_finds[course] = course in self._ctx.catalogue.courses and bool(
+                course_shape(Track("-", "-", "-", course, [stand_in]), self._ctx))
+        return {course for course in courses if self._course_finds[course]}
+
+    def _judge_flagged(self, rows: list[EventFields]) -> dict[str, list[SessionReport]]:
+        by_learner: dict[str, dict[tuple[str, str], list[LearningEvent]]] = defaultdict(lambda: defaultdict(list))
+        for row in rows:
+            e = as_learning_event(row)
+            by_learner[e.learner][(e.platform, e.session)].append(e)
+        out = {}
+        for learner, sessions in by_learner.items():
+            tracks, found = self._judge_learner(list(sessions.values()))
+            self._tracks[learner], self._found[learner] = tracks, found
+            out[learner] = [self._report(t, found[t.key]) for t in tracks]
+        return out
+
+    def _judge_learner(self, sessions: list[list[LearningEvent]]) -> tuple[list[Track], dict[tuple[str, str], list[Finding]]]:
+        tracks = sorted((build_track(events) for events in sessions), key=lambda t: (t.start_s, t.key))
         found: dict[tuple[str, str], list[Finding]] = {t.key: [] for t in tracks}
         for per_learner in (fast_forward(tracks, self._ctx), multi_window(tracks, self._ctx),
                             out_of_order(tracks, self._ctx, self._units)):
@@ -115,14 +234,27 @@ class OnlineEngine:
         return tracks, found
 
     @staticmethod
-    def _report(track: Track, findings: list[Finding]) -> SessionReport:
+    def _report(track: Track, findings: list[Finding], credited_s: float | None = None,
+                count: int | None = None) -> SessionReport:
         findings = sorted(findings, key=lambda f: (f.start or track.start, f.rule))
         return SessionReport(
             session=track.session, learner=track.learner, platform=track.platform, course=track.course,
-            verdict=verdict_of(findings), credited_s=round(track.credited_s, 3),
+            verdict=verdict_of(findings), credited_s=round(track.credited_s if credited_s is None else credited_s, 3),
             start=track.events[0].at.isoformat(), end=track.events[-1].at.isoformat(),
-            events=len(track.events), findings=findings,
+            events=len(track.events) if count is None else count, findings=findings,
         )
+
+
+def _iso(at: "datetime | str") -> str:
+    """A reported time as the reports write it (Python's ISO form: 'Z' becomes +00:00)."""
+    return (at if isinstance(at, datetime) else datetime.fromisoformat(at)).isoformat()
+
+
+def _pairs(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
+    """The distinct (a, b) pairs of two code columns."""
+    width = int(b.max()) + 2 if b.size else 1
+    both = np.unique(a * width + (b + 1))
+    return list(zip((both // width).tolist(), (both % width - 1).tolist()))
 
 
 class Rejected(BaseModel):
@@ -144,9 +276,12 @@ def judge_file(path, policy: Policy, catalogue: Catalogue | None = None,
     """Read an events file and judge every session in it (what `monitor online` prints)."""
     from monitor.online.reader import read_events
 
-    read = read_events(path, default_platform)
+    read = read_events(path, default_platform, columnar=faces is None)
     engine = OnlineEngine(policy, catalogue, faces)
-    engine.add(read.events)
+    if read.columns is not None:
+        engine.add_arrow(read.columns)
+    else:
+        engine.add(read.events)
     return OnlineReport(
         sessions=engine.sessions(),
         rejected=[Rejected(line=b.line, event_id=b.event_id, field=b.field, message=b.message) for b in read.bad],

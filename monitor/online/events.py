@@ -28,7 +28,7 @@ TYPE_ORDER: dict[str, int] = {name: n for n, name in enumerate([
     "popup_timeout", "face_capture", "photo_kept", "unit_complete", "hidden", "pause", "session_end",
 ])}
 
-_NEEDS: dict[str, tuple[str, ...]] = {
+TYPE_NEEDS: dict[str, tuple[str, ...]] = {
     "play": ("position_s",), "pause": ("position_s",), "heartbeat": ("position_s",),
     "seek": ("from_s", "to_s"), "ratechange": ("rate",),
     "popup_shown": ("popup",), "popup_answered": ("popup",), "popup_timeout": ("popup",),
@@ -47,7 +47,11 @@ class MissingForType(ValueError):
         self.fields = ", ".join(fields)
 
 
-class LearningEvent(msgspec.Struct, dict=True, forbid_unknown_fields=False):
+class EventFields(msgspec.Struct, dict=True, forbid_unknown_fields=False):
+    """An event's fields as sent, checked one by one but not yet against each other. The file
+    reader decodes whole files into these (a call into Python per event costs more than the
+    decoding itself) and checks what each type needs column-wise (`missing_for_type`)."""
+
     id: Text
     type: EventType
     at: Annotated[datetime, msgspec.Meta(tz=True)]
@@ -66,11 +70,28 @@ class LearningEvent(msgspec.Struct, dict=True, forbid_unknown_fields=False):
     images: Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=500)]],
                       msgspec.Meta(min_length=1, max_length=10)] | None = None
 
+
+class LearningEvent(EventFields):
+    """An event whose fields are checked against its type, with what every rule reads computed once."""
+
     def __post_init__(self) -> None:
-        missing = [name for name in _NEEDS.get(self.type, ()) if getattr(self, name) is None]
+        missing = missing_for_type(self)
         if missing:
             raise MissingForType(self.type, missing)
         # Read many times by every rule, so computed once here (datetime.timestamp() is slow, and
         # functools.cached_property takes a lock on every read in Python 3.11: measured 3x slower).
         self.epoch_s: float = self.at.timestamp()
         self.order_key: tuple[float, int, str] = (self.epoch_s, TYPE_ORDER[self.type], self.id)
+
+
+def missing_for_type(event: EventFields) -> list[str]:
+    """The fields this event's type needs and it lacks."""
+    return [name for name in TYPE_NEEDS.get(event.type, ()) if getattr(event, name) is None]
+
+
+def as_learning_event(event: EventFields) -> LearningEvent:
+    """An event read by the file reader (fields checked, type needs checked column-wise) as the
+    rules' event; the type's needs are checked again, which costs little for the few it is done for."""
+    if isinstance(event, LearningEvent):
+        return event
+    return LearningEvent(*msgspec.structs.astuple(event))

@@ -8,12 +8,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import msgspec
 
-from monitor.errors import read_user_file
-from monitor.online.events import LearningEvent, MissingForType
+from monitor.errors import read_user_bytes, read_user_file
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+from monitor.online.events import EventFields, LearningEvent, MissingForType, missing_for_type
+from monitor.online.table import gc_paused
 from monitor.online.xapi import Ignored, XapiError, is_statement, to_native
 
 
@@ -31,7 +35,8 @@ class BadRecord:
 
 @dataclass
 class ReadResult:
-    events: list[LearningEvent] = field(default_factory=list)
+    events: list[EventFields] = field(default_factory=list)  # LearningEvent where read one by one
+    columns: "pa.Table | None" = None  # a clean file read into columns (read_events(columnar=True))
     bad: list[BadRecord] = field(default_factory=list)
     duplicates: int = 0
     ignored: int = 0  # xAPI statements that say nothing the rules use
@@ -99,34 +104,100 @@ def collect(parsed: Iterable[LearningEvent | BadRecord | None], result: ReadResu
     return result
 
 
-Check = Callable[[LearningEvent], "tuple[str, str] | None"]  # an event -> (field, why refused), or None
+Check = Callable[[EventFields], "tuple[str, str] | None"]  # an event -> (field, why refused), or None
 
 
-def parse_lines(lines: Iterable[str], default_platform: str | None = None, only_platform: str | None = None,
+def parse_lines(lines: Sequence[str], default_platform: str | None = None, only_platform: str | None = None,
                 check: Check | None = None) -> ReadResult:
-    def records():
-        for number, text in enumerate(lines, start=1):
-            text = text.strip()
-            if not text:
-                continue
-            if '"verb"' in text:  # an xAPI statement (or something pretending): the general path
-                try:
-                    yield _vet(parse_record(json.loads(text), number, default_platform), number, only_platform, check)
-                except ValueError:
-                    yield BadRecord(number, None, "line", "not valid JSON")
-                except RecursionError:
-                    yield BadRecord(number, None, "line", "nested too deeply")
+    """JSON lines. Native events are decoded a block of lines at a time, as one JSON array (one
+    call into msgspec per block instead of per line, and no Python per event: the fields are
+    checked by msgspec, what each type needs in one pass after); a block that does not decode
+    that way (a malformed line, an xAPI statement, a blank line) is read line by line."""
+    with gc_paused():
+        return _parse_lines(lines, default_platform, only_platform, check)
+
+
+def _parse_lines(lines: Sequence[str], default_platform: str | None, only_platform: str | None,
+                 check: Check | None) -> ReadResult:
+    events: list[EventFields] = []
+    numbers: list[int] = []  # the line of each event
+    bad: list[BadRecord] = []
+    ignored = 0
+    for start in range(0, len(lines), _BLOCK):
+        block = lines[start:start + _BLOCK]
+        rows = _decode_block(block)
+        if rows is not None:
+            events.extend(rows)
+            numbers.extend(range(start + 1, start + 1 + len(rows)))
+            continue
+        for offset, item in enumerate(_records(block, start, default_platform)):
+            if item is None:
+                ignored += 1
+            elif isinstance(item, BadRecord):
+                bad.append(item)
             else:
-                yield _vet(_native_fast(text, number), number, only_platform, check)
+                events.append(item[1])
+                numbers.append(item[0])
+    kept: list[EventFields] = []
+    for line, e in zip(numbers, events):
+        missing = missing_for_type(e) if not isinstance(e, LearningEvent) else None
+        item = BadRecord(line, e.id, ", ".join(missing), str(MissingForType(e.type, missing))) if missing else e
+        item = _vet(item, line, only_platform, check) if (only_platform or check) and not missing else item
+        if isinstance(item, BadRecord):
+            bad.append(item)
+        else:
+            kept.append(item)
+    bad.sort(key=lambda b: b.line)
+    kept, duplicates = _first_of_each_id(kept)
+    return ReadResult(events=kept, bad=bad, duplicates=duplicates, ignored=ignored)
 
-    return collect(records())
+
+_BLOCK = 20_000
+_BLOCK_DECODER = msgspec.json.Decoder(list[EventFields])
 
 
-def _vet(item: LearningEvent | BadRecord | None, line: int, only_platform: str | None,
-         check: Check | None = None) -> LearningEvent | BadRecord | None:
+def _decode_block(block: Sequence[str]) -> list[EventFields] | None:
+    """A block of native event lines as events, or None when some line needs a closer look."""
+    try:
+        rows = _BLOCK_DECODER.decode("[" + ",".join(block) + "]")
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    # a line holding two objects ("{...},{...}") would shift every line number after it
+    return rows if len(rows) == len(block) else None
+
+
+def _records(block: Sequence[str], start: int, default_platform: str | None):
+    """Line by line: (line, event), a BadRecord, or None for an ignored statement."""
+    for number, text in enumerate(block, start=start + 1):
+        text = text.strip()
+        if not text:
+            continue
+        if '"verb"' in text:  # an xAPI statement (or something pretending): the general path
+            try:
+                item = parse_record(json.loads(text), number, default_platform)
+            except ValueError:
+                item = BadRecord(number, None, "line", "not valid JSON")
+            except RecursionError:
+                item = BadRecord(number, None, "line", "nested too deeply")
+        else:
+            item = _native_fast(text, number)
+        yield (number, item) if isinstance(item, LearningEvent) else item
+
+
+def _first_of_each_id(events: list[EventFields]) -> tuple[list[EventFields], int]:
+    """Re-sent events (an id seen on an earlier line) counted once: the first is kept."""
+    if len({e.id for e in events}) == len(events):
+        return events, 0
+    seen: set[str] = set()
+    kept = [e for e in events if not (e.id in seen or seen.add(e.id))]
+    return kept, len(events) - len(kept)
+
+
+def _vet(item: EventFields | BadRecord | None, line: int, only_platform: str | None,
+         check: Check | None = None) -> EventFields | BadRecord | None:
     """A platform reports its own learners' events only (B0): another platform's name is refused;
     `check` refuses what else the caller cannot accept (the server: images it was not given)."""
-    if not isinstance(item, LearningEvent):
+    if not isinstance(item, EventFields):
         return item
     if only_platform is not None and item.platform != only_platform:
         return BadRecord(line, item.id, "platform",
@@ -155,8 +226,15 @@ def parse_text(text: str, default_platform: str | None = None, only_platform: st
     return parse_lines(text.splitlines(), default_platform, only_platform, check)
 
 
-def read_events(path: Path, default_platform: str | None = None) -> ReadResult:
-    """Read an events file; a file that cannot be read at all is a MonitorError."""
+def read_events(path: Path, default_platform: str | None = None, columnar: bool = False) -> ReadResult:
+    """Read an events file; a file that cannot be read at all is a MonitorError. `columnar`: a
+    clean JSON-lines file is read straight into `columns` (columnar.py), `events` stays empty."""
+    if columnar:
+        from monitor.online.columnar import read_clean
+
+        clean = read_clean(read_user_bytes(path, "events file"))
+        if clean is not None:
+            return ReadResult(columns=clean[0], duplicates=clean[1])
     return parse_text(read_user_file(path, "events file"), default_platform)
 
 

@@ -35,7 +35,7 @@ def out_of_order(tracks: list[Track], ctx: Context, seen_units: dict[str, set[st
         if e.type not in _LEARNING or (e.course, e.unit) in started:
             continue
         started.add((e.course, e.unit))
-        before = _unit_before(e.course, e.unit, ctx, seen_units)
+        before = unit_before(e.course, e.unit, ctx, seen_units)
         if before is not None and (e.course, before) not in completed:
             out[track.key].append(session_finding(
                 track, "online.out_of_order", e.epoch_s, e.epoch_s, events=[e.id], measured=e.unit, threshold=before,
@@ -43,7 +43,7 @@ def out_of_order(tracks: list[Track], ctx: Context, seen_units: dict[str, set[st
     return out
 
 
-def _unit_before(course_id: str, unit: str, ctx: Context, seen_units: dict[str, set[str]]) -> str | None:
+def unit_before(course_id: str, unit: str, ctx: Context, seen_units: dict[str, set[str]]) -> str | None:
     course = ctx.catalogue.courses.get(course_id)
     if course and course.units:
         if unit not in course.units:
