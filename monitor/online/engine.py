@@ -1,15 +1,18 @@
 """The online engine: events in (any order, late, re-sent), session verdicts out.
 
-Events are kept per learner; adding events marks only their learners (and, when a course shows a
-unit not seen before, the course's learners, whose fallback unit order changed) for recomputation,
-so a late event changes only what it touches. Every rule sees events in the same fixed order,
-which is why shuffled or duplicated arrival gives the same report.
+Events are kept as columns (table.py); adding events marks only their learners (and, when a
+course shows a unit not seen before, the course's learners, whose fallback unit order changed) for
+recomputation, so a late event changes only what it touches. The learners to recompute go through
+the screen (screen.py), a few array operations over all of them; those it flags, and only those,
+are read event by event by the rules (rules/), which write the findings. Every rule sees events in
+the same fixed order, which is why shuffled or duplicated arrival gives the same report.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timezone
+from operator import attrgetter
 from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
@@ -51,6 +54,9 @@ class SessionReport(BaseModel):
     end: str
     events: int
     findings: list[Finding]
+
+
+_REPORT_ORDER = attrgetter("start", "learner", "platform", "session")
 
 
 class OnlineEngine:
@@ -138,8 +144,7 @@ class OnlineEngine:
         if self._dirty:
             with gc_paused():
                 self._judge_dirty()
-        return sorted((r for reports in self._reports.values() for r in reports),
-                      key=lambda r: (r.start, r.learner, r.platform, r.session))
+        return sorted((r for reports in self._reports.values() for r in reports), key=_REPORT_ORDER)
 
     def _judge_dirty(self) -> None:
         table = EventTable.concat(self._chunks)
