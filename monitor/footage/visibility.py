@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel
 
-from monitor.faces.detect import faces_in
+from monitor.faces.tracking import FaceTracker
 from monitor.faces.enrol import Enrolled
 from monitor.findings import Finding, Severity, finding
 from monitor.footage.media import frame_rgb
@@ -72,13 +72,14 @@ def check_hour(start: datetime, end: datetime, runs: list[tuple[float, float]], 
     h0, h1 = start.timestamp(), end.timestamp()
     moments: list[Moment] = []
     pictures: dict[int, np.ndarray] = {}  # moment index -> boxed frame, only the few kept
+    tracker = FaceTracker()  # one camera: faces found once are followed from moment to moment
     t = h0 + step / 2
     while t < h1:
         source = next((pf for pf in files if pf.wall_begin <= t < pf.wall_end), None)
         if source is not None and any(a <= t < b for a, b in runs):
             picture = frame_rgb(source.path, source.media(t))
             if picture is not None:
-                faces = faces_in(picture)
+                faces = tracker.faces(picture)
                 labels = identify([f.encoding for f in faces], roster, policy.face_match_tolerance)
                 moments.append(Moment(at=datetime.fromtimestamp(t, start.tzinfo),
                                       present=sorted(x for x in labels if x), unknown=labels.count(None)))

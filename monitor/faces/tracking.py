@@ -1,0 +1,176 @@
+"""Faces across the check moments of one fixed camera: find and encode a face once, then follow it.
+
+A classroom camera does not move and trainees sit still; between two check moments a minute
+apart almost every face is where it was. Searching the whole 720p frame for faces (dlib's HOG,
+upsampled once, to see small faces) costs seconds a moment; checking that a face is still there
+costs a template match in a small window. So at each moment after the first:
+
+- the camera's own shift since the last moment is measured (phase correlation), so slow drift
+  or a bumped camera does not read as change everywhere;
+- each face seen last time is looked for near its place (normalised cross-correlation of its
+  patch); found, it is the same face, with the same encoding (no detection, no encoding);
+- faces are searched for only where the picture changed and no followed face explains it (a
+  trainee who sat down, turned, or came back), on a crop around the change;
+- and every `full_every` moments the whole frame is searched again, so nothing drifts away.
+
+A face whose patch no longer matches (the trainee left, turned away, someone else sat there) is
+dropped; if a face is still there it is found again in the changed region. bench/faces.py measures
+the speed against searching every frame in full and the recall of both on the same footage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from monitor.faces.detect import Face, faces_in
+
+_SCALE = 4  # change and shift are measured on a picture this many times smaller
+_CHANGE_LEVEL = 18  # grey levels (after a light blur): more than sensor noise, less than a face moving
+_SEARCH_PX = 12  # how far a face may move between two moments, beyond the camera's shift
+_PAD_PX = 48  # around a changed region, so that the detector sees the whole face and some margin
+
+
+@dataclass
+class _Followed:
+    face: Face
+    patch: np.ndarray  # grey picture of the face box when it was last seen
+
+
+class FaceTracker:
+    def __init__(self, full_every: int = 10, min_similarity: float = 0.8) -> None:
+        self.full_every = full_every
+        self.min_similarity = min_similarity
+        self._followed: list[_Followed] = []
+        self._previous: np.ndarray | None = None
+        self._moments = 0
+        self.searched_px = 0  # pixels handed to the face detector, for the bench
+        self.full_searches = 0
+
+    def faces(self, picture: np.ndarray) -> list[Face]:
+        picture = np.ascontiguousarray(picture)
+        grey = cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY)
+        full = self._previous is None or self._moments % self.full_every == 0 or grey.shape != self._previous.shape
+        self._moments += 1
+        if full:
+            faces = self._search(picture, (0, 0, picture.shape[1], picture.shape[0]))
+            self.full_searches += 1
+        else:
+            faces = self._follow(picture, grey)
+        self._followed = [_Followed(f, _patch(grey, f.box)) for f in faces]
+        self._previous = grey
+        return faces
+
+    def _follow(self, picture: np.ndarray, grey: np.ndarray) -> list[Face]:
+        assert self._previous is not None
+        dx, dy = _camera_shift(self._previous, grey)
+        kept: list[Face] = []
+        for followed in self._followed:
+            moved = _find_patch(grey, followed.patch, followed.face.box, dx, dy, self.min_similarity)
+            if moved is not None:
+                kept.append(replace(followed.face, box=moved))
+        found = list(kept)
+        for region in _changed_regions(self._previous, grey, dx, dy, [f.box for f in kept]):
+            for face in self._search(picture, region):
+                if not any(_overlap(face.box, other.box) > 0.3 for other in found):
+                    found.append(face)
+        return found
+
+    def _search(self, picture: np.ndarray, region: tuple[int, int, int, int]) -> list[Face]:
+        """Faces in a region (x0, y0, x1, y1) of the picture, with boxes in the picture's pixels."""
+        x0, y0, x1, y1 = region
+        self.searched_px += (x1 - x0) * (y1 - y0)
+        crop = picture[y0:y1, x0:x1]
+        return [replace(f, box=(f.box[0] + y0, f.box[1] + x0, f.box[2] + y0, f.box[3] + x0)) for f in faces_in(crop)]
+
+
+def _patch(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    top, right, bottom, left = box
+    return grey[max(top, 0):bottom, max(left, 0):right].copy()
+
+
+def _camera_shift(before: np.ndarray, after: np.ndarray) -> tuple[int, int]:
+    """How far the whole picture moved (pixels, x and y), by phase correlation of small copies."""
+    small = [cv2.resize(g, (g.shape[1] // _SCALE, g.shape[0] // _SCALE), interpolation=cv2.INTER_AREA).astype(np.float32)
+             for g in (before, after)]
+    (sx, sy), response = cv2.phaseCorrelate(small[0], small[1])
+    if response < 0.1:  # no clear shift (the picture changed a lot): take none
+        return 0, 0
+    return int(round(sx * _SCALE)), int(round(sy * _SCALE))
+
+
+def _find_patch(grey: np.ndarray, patch: np.ndarray, box: tuple[int, int, int, int], dx: int, dy: int,
+                min_similarity: float) -> tuple[int, int, int, int] | None:
+    """The face's new box if its patch is found near where it was (shifted with the camera)."""
+    top, right, bottom, left = box
+    h, w = patch.shape
+    if h < 8 or w < 8:
+        return None
+    y0, x0 = max(top + dy - _SEARCH_PX, 0), max(left + dx - _SEARCH_PX, 0)
+    y1, x1 = min(bottom + dy + _SEARCH_PX, grey.shape[0]), min(right + dx + _SEARCH_PX, grey.shape[1])
+    window = grey[y0:y1, x0:x1]
+    if window.shape[0] < h or window.shape[1] < w:
+        return None
+    scores = cv2.matchTemplate(window, patch, cv2.TM_CCOEFF_NORMED)
+    _, best, _, (bx, by) = cv2.minMaxLoc(scores)
+    if best < min_similarity:
+        return None
+    new_top, new_left = y0 + by, x0 + bx
+    return (new_top, new_left + w, new_top + h, new_left)
+
+
+def _changed_regions(before: np.ndarray, after: np.ndarray, dx: int, dy: int,
+                     explained: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1) around what changed between two moments once the camera's shift is
+    undone, leaving out what the followed faces explain, padded for the detector."""
+    h, w = after.shape
+    shifted = cv2.warpAffine(before, np.float32([[1, 0, dx], [0, 1, dy]]), (w, h), borderMode=cv2.BORDER_REPLICATE)
+    small = [cv2.resize(g, (w // _SCALE, h // _SCALE), interpolation=cv2.INTER_AREA) for g in (shifted, after)]
+    difference = cv2.absdiff(cv2.GaussianBlur(small[0], (3, 3), 0), cv2.GaussianBlur(small[1], (3, 3), 0))
+    changed = (difference > _CHANGE_LEVEL).astype(np.uint8)
+    # the edges the shift brought in (copied border pixels) are not change
+    rows, cols = abs(dy) // _SCALE + 1, abs(dx) // _SCALE + 1
+    changed[:rows, :] = changed[-rows:, :] = 0
+    changed[:, :cols] = changed[:, -cols:] = 0
+    for top, right, bottom, left in explained:
+        changed[max(top // _SCALE - 1, 0):bottom // _SCALE + 2, max(left // _SCALE - 1, 0):right // _SCALE + 2] = 0
+    changed = cv2.dilate(changed, np.ones((3, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(changed)
+    regions = []
+    for x, y, bw, bh, area in stats[1:count]:
+        if area < 4:  # a few small pixels: noise
+            continue
+        regions.append((max(x * _SCALE - _PAD_PX, 0), max(y * _SCALE - _PAD_PX, 0),
+                        min((x + bw) * _SCALE + _PAD_PX, w), min((y + bh) * _SCALE + _PAD_PX, h)))
+    return _merge(regions)
+
+
+def _merge(regions: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Overlapping boxes as one, so no face is searched for twice or cut in two."""
+    merged = True
+    while merged:
+        merged = False
+        out: list[tuple[int, int, int, int]] = []
+        for r in regions:
+            for k, o in enumerate(out):
+                if r[0] < o[2] and o[0] < r[2] and r[1] < o[3] and o[1] < r[3]:
+                    out[k] = (min(r[0], o[0]), min(r[1], o[1]), max(r[2], o[2]), max(r[3], o[3]))
+                    merged = True
+                    break
+            else:
+                out.append(r)
+        regions = out
+    return regions
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (top, right, bottom, left) boxes."""
+    top, bottom = max(a[0], b[0]), min(a[2], b[2])
+    left, right = max(a[3], b[3]), min(a[1], b[1])
+    if bottom <= top or right <= left:
+        return 0.0
+    inter = (bottom - top) * (right - left)
+    area = lambda x: (x[2] - x[0]) * (x[1] - x[3])  # noqa: E731
+    return inter / (area(a) + area(b) - inter)
