@@ -1,0 +1,66 @@
+"""Following faces from one check moment to the next (monitor/faces/tracking.py) on real faces:
+a face that stays is followed without a new search, a camera that creeps does not lose it, a
+person who takes another's seat is found as themselves, one who leaves is gone, one who comes
+back is found again."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from monitor.faces.detect import faces_in
+from monitor.faces.tracking import FaceTracker
+
+pytestmark = pytest.mark.shared_data
+
+
+def _portrait(path, height=200) -> np.ndarray:
+    image = Image.open(path).convert("RGB")
+    return np.asarray(image.resize((int(image.width * height / image.height), height)))
+
+
+def _scene(seated: dict[int, np.ndarray], shift: int = 0, seed: int = 0) -> np.ndarray:
+    """A grey 1280x540 room with a portrait on each seat (seat n at x = 40 + 420 n), sensor noise."""
+    image = np.full((540, 1280, 3), 120, np.uint8)
+    for seat, portrait in seated.items():
+        y, x = 150 + shift, 40 + 420 * seat + shift
+        h, w = portrait.shape[:2]
+        image[y:y + h, x:x + w] = portrait
+    noise = np.random.default_rng(seed).integers(-3, 4, image.shape)
+    return np.clip(image.astype(int) + noise, 0, 255).astype(np.uint8)
+
+
+def _who(faces, known: dict[str, np.ndarray]) -> list[str]:
+    return sorted(min(known, key=lambda k: np.linalg.norm(known[k] - f.encoding)) for f in faces)
+
+
+@pytest.fixture
+def people(shared_data):
+    faces = shared_data / "faces"
+    portraits = {"obama": _portrait(faces / "obama" / "4.jpg"), "biden": _portrait(faces / "biden" / "2.jpg"),
+                 "kit": _portrait(faces / "kit_harington" / "2.jpg")}
+    known = {name: faces_in(p)[0].encoding for name, p in portraits.items()}
+    return portraits, known
+
+
+def test_faces_are_followed_swapped_lost_and_found_again(people):
+    portraits, known = people
+    tracker = FaceTracker(full_every=100)  # no full search after the first: following alone
+    first = tracker.faces(_scene({0: portraits["obama"], 1: portraits["biden"]}))
+    assert _who(first, known) == ["biden", "obama"]
+    searched = tracker.searched_px
+
+    still = tracker.faces(_scene({0: portraits["obama"], 1: portraits["biden"]}, shift=3, seed=1))
+    assert _who(still, known) == ["biden", "obama"]
+    assert tracker.searched_px == searched  # nothing changed but the camera: no search at all
+
+    swapped = tracker.faces(_scene({0: portraits["kit"], 1: portraits["biden"]}, shift=3, seed=2))
+    assert _who(swapped, known) == ["biden", "kit"]  # Kit in Obama's seat is Kit
+    assert tracker.searched_px - searched < 1280 * 540 / 2  # only around the seat that changed
+
+    gone = tracker.faces(_scene({1: portraits["biden"]}, shift=4, seed=3))
+    assert _who(gone, known) == ["biden"]
+
+    back = tracker.faces(_scene({1: portraits["biden"], 2: portraits["obama"]}, shift=4, seed=4))
+    assert _who(back, known) == ["biden", "obama"]
