@@ -174,6 +174,7 @@ def online(
     settings: Annotated[list[str] | None, typer.Option("--set", help="Override a policy parameter: NAME=VALUE (repeatable).")] = None,
     platform: Annotated[str | None, typer.Option(help="Platform of xAPI statements that do not name one.")] = None,
     enrolment: Annotated[Path | None, typer.Option(help="Learners' enrolment photos (JSON: learner id -> photo path): turns on the face checks.")] = None,
+    challenges: Annotated[Path | None, typer.Option(help="Face-check challenges handed out (JSON list of learner, session, at, prompt, nonce): captures must answer them.")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
 ) -> None:
     """Judge every learner session of a platform's event stream (POLICY B1-B8)."""
@@ -183,12 +184,16 @@ def online(
         faces = None
         if enrolment is not None:
             from monitor.faces.cache import FacesCache
+            from monitor.faces.challenge import load_challenges
             from monitor.faces.enrol import EncodingCache
             from monitor.online.faces import FaceChecks, load_enrolment
             from monitor.settings import Settings
 
             faces = FaceChecks(policy, load_enrolment(enrolment), events.resolve().parent,
-                               EncodingCache(Settings().cache_dir), FacesCache(Settings().cache_dir))
+                               EncodingCache(Settings().cache_dir), FacesCache(Settings().cache_dir),
+                               load_challenges(challenges) if challenges is not None else ())
+        elif challenges is not None:
+            raise MonitorError("--challenges needs --enrolment: challenges are answered by face captures")
         report = judge_file(events, policy, load_catalogue(courses, history), platform, faces)
         if json:
             sys.stdout.write(report.model_dump_json(indent=2) + "\n")

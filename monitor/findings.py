@@ -88,6 +88,8 @@ _RULES = [
          title_en="Capture reused", title_zh="重复使用的人脸照片"),
     Rule(code="online.face_not_live", clause="003 §20(3)", severity=Severity.INVALIDATES,
          title_en="No live face", title_zh="人脸活体检测不通过"),
+    Rule(code="online.face_attempts", clause="GB/T 38671-2020 6.1.6.8", severity=Severity.REVIEW,
+         title_en="Face checks failed again and again", title_zh="人脸比对连续多次失败"),
     Rule(code="online.cooldown", clause="003 §20(3)", severity=Severity.INVALIDATES,
          title_en="New course too soon after the last assessment", title_zh="上一培训考核结束不足一个月"),
     # Class shape (A5): refused when the class is registered, never a silent flag.

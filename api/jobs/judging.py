@@ -17,12 +17,13 @@ from api.jobs.runner import finish
 from api.service import Service
 from api.settings import ServiceSettings
 from models.retry import write_unit
-from models.tables import Assessment, Course, DirtyLearner, Event, Job, LearnerPhoto, LearnerSession, Organisation, new_id
+from models.tables import Assessment, ChallengeRecord, Course, DirtyLearner, Event, Job, LearnerPhoto, LearnerSession, Organisation, new_id
 from models.types import utcnow
 from monitor.online.catalogue import Catalogue
 from monitor.online.engine import OnlineEngine
 from monitor.online.events import LearningEvent
 from monitor.faces.cache import FacesCache
+from monitor.faces.challenge import Challenge
 from monitor.faces.enrol import EncodingCache
 from monitor.online.faces import FaceChecks
 from monitor.policy import Policy, load_policy
@@ -45,8 +46,12 @@ def face_checks_for(db: Session, settings: ServiceSettings, learners: list[str])
     storage = settings.storage
     # Every enrolment photo: a capture that copies anyone's enrolment photo is a replay.
     photos = db.exec(select(LearnerPhoto)).all()
+    # The challenges handed out for these learners: their captures must answer them (a nonce of
+    # anyone else's reads as answering no challenge of theirs: a replay all the same).
+    handed_out = db.exec(select(ChallengeRecord).where(ChallengeRecord.learner.in_(learners))).all()  # type: ignore[attr-defined]
+    challenges = [Challenge(c.learner, c.session, c.at, c.prompt, c.nonce) for c in handed_out]
     return FaceChecks(policy_of(settings), {p.learner: storage / p.stored_name for p in photos}, storage / "captures",
-                      EncodingCache(settings.cache_dir), FacesCache(settings.cache_dir))
+                      EncodingCache(settings.cache_dir), FacesCache(settings.cache_dir), challenges)
 
 
 def policy_of(settings: ServiceSettings) -> Policy:

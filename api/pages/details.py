@@ -35,6 +35,15 @@ _RULES: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern), text) for pat
     (r"^course (\S+): (.+)$", "课程 {0}：{1}"),
     (r"^no face capture at the start of the session$", "学习开始时没有人脸抓拍"),
     (r"^no enrolment photo for learner (\S+): the capture cannot be compared$", "学员 {0} 无报名照片，无法比对抓拍"),
+    (r"^(face_capture|photo_kept) refused: (\d+) failed face checks in a row before it$",
+     "{0} 未受理：此前已连续 {1} 次人脸比对失败"),
+    (r"^(\d+) failed face checks in a row: further captures refused$", "连续 {0} 次人脸比对失败：此后的抓拍不再受理"),
+    (r"^the random check at (\S+) was not answered$", "{0} 的随机抽查未响应"),
+    (r"^(face_capture|photo_kept): its nonce answers no challenge handed out$", "{0}：随机码不对应任何已下发的抽查"),
+    (r"^(face_capture|photo_kept): its nonce is of a challenge for session (\S+) of learner (\S+)$",
+     "{0}：随机码属于学员 {2} 学习记录 {1} 的抽查（跨学习记录重放）"),
+    (r"^(face_capture|photo_kept): its challenge was already answered by event (\S+)$", "{0}：该抽查已由事件 {1} 响应"),
+    (r"^(face_capture|photo_kept): taken (\d+) s from the moment of its challenge$", "{0}：拍摄时间距抽查时刻 {1} 秒"),
     (r"^(face_capture|photo_kept): (.+)$", "{0}：{1}"),
 ]]
 

@@ -8,10 +8,12 @@ or learner who knew the generator's state could otherwise prepare captures in ad
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from monitor.policy import Policy
 
@@ -40,3 +42,30 @@ def challenges_for(learner: str, session: str, start: datetime, planned_s: float
         begin += hour
     return [Challenge(learner, session, start + timedelta(seconds=offset), rng.choice(PROMPTS),
                       secrets.token_urlsafe(16)) for offset in moments]
+
+
+def load_challenges(path: Path) -> list[Challenge]:
+    """CHALLENGES.json: the challenges handed out, [{"learner", "session", "at", "prompt", "nonce"}]."""
+    from pydantic import AwareDatetime, BaseModel, ValidationError
+
+    from monitor.errors import MonitorError, first_problem, read_user_file
+
+    class Given(BaseModel):
+        learner: str
+        session: str
+        at: AwareDatetime
+        prompt: str
+        nonce: str
+
+    text = read_user_file(path, "challenges file")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise MonitorError(f"challenges file {path} is not JSON: {exc}") from None
+    if not isinstance(data, list):
+        raise MonitorError(f"challenges file {path} must be a list of challenges")
+    try:
+        return [Challenge(**Given.model_validate(item).model_dump()) for item in data]
+    except ValidationError as exc:
+        where, what = first_problem(exc)
+        raise MonitorError(f"challenges file {path}: {where}: {what}") from None

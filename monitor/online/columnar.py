@@ -25,12 +25,12 @@ import pyarrow.json as pj
 from monitor.online.events import TYPE_NEEDS, EventFields, EventType, LearningEvent
 from monitor.online.table import KIND, EventTable, Interner, Interners
 
-_TEXT = ("id", "learner", "session", "platform", "course", "unit", "popup")
+_TEXT = ("id", "learner", "session", "platform", "course", "unit", "popup", "nonce")
 _REQUIRED = ("id", "type", "at", "learner", "session", "platform", "course")
 SCHEMA = pa.schema(
     [(name, pa.string()) for name in ("id", "type", "at", "learner", "session", "platform", "course", "unit")]
     + [(name, pa.float64()) for name in ("position_s", "rate", "from_s", "to_s")]
-    + [("popup", pa.string()), ("image", pa.string()), ("images", pa.list_(pa.string()))]
+    + [("popup", pa.string()), ("image", pa.string()), ("images", pa.list_(pa.string())), ("nonce", pa.string())]
 )
 # RFC 3339 with an offset, as msgspec reads it (a naive time is refused by both)
 _AT = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$"

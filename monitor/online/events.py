@@ -69,6 +69,8 @@ class EventFields(msgspec.Struct, dict=True, forbid_unknown_fields=False):
     # A face_capture may be a burst: 3-5 frames over about 2 s while the learner follows a prompt.
     images: Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=500)]],
                       msgspec.Meta(min_length=1, max_length=10)] | None = None
+    # A capture answering a challenge (monitor.faces.challenge) carries the challenge's nonce.
+    nonce: Text | None = None
 
 
 class LearningEvent(EventFields):

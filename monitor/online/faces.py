@@ -15,6 +15,7 @@ from typing import Sequence
 from monitor.errors import MonitorError, read_user_file
 from monitor.faces.cache import FacesCache
 from monitor.faces.captures import ReplayIndex, judge_faces
+from monitor.faces.challenge import Challenge
 from monitor.faces.detect import PORTRAIT_DETECT_SIDE, Face, faces_in
 from monitor.faces.enrol import EncodingCache, Enrolled, enrol, load_rgb
 from monitor.faces.liveness import burst_liveness
@@ -29,8 +30,15 @@ CAPTURE_TYPES = ("face_capture", "photo_kept")
 
 class FaceChecks:
     def __init__(self, policy: Policy, enrolment: dict[str, Path], images_dir: Path, cache: EncodingCache,
-                 faces_cache: FacesCache | None = None) -> None:
+                 faces_cache: FacesCache | None = None, challenges: Sequence[Challenge] = ()) -> None:
+        """`challenges`: those handed out (monitor.faces.challenge); a capture carrying a nonce must
+        answer one of them, of its own session, near its moment, once; each of a session's
+        challenges must be answered."""
         self._policy = policy
+        self._challenge_of = {c.nonce: c for c in challenges}
+        self._challenges_of: dict[tuple[str, str], list[Challenge]] = {}
+        for c in challenges:
+            self._challenges_of.setdefault((c.learner, c.session), []).append(c)
         self._faces_cache = faces_cache
         self._images_dir = images_dir
         self._enrolled: dict[str, Enrolled] = {
@@ -53,37 +61,35 @@ class FaceChecks:
         index = ReplayIndex()
         for enrolled in self._enrolled.values():
             index.add_hex(enrolled.face_hash, f"enrolment photo of {enrolled.person}")
+        answered: dict[str, str] = {}  # nonce -> id of the capture that answered it first
+        failures: dict[tuple[str, str], list[str]] = {}  # session -> ids of its failed checks in a row
         for e, track in captures:
             if track is None:  # another learner's capture: only remembered
                 first = (e.images or [e.image])[0]
                 usable = [f for f in self._faces_of(first, e) if f.height_px >= p.capture_min_face_px]
                 if len(usable) == 1:
                     index.add(usable[0].face_hash, first)
+                if e.nonce:
+                    answered.setdefault(e.nonce, e.id)
                 continue
-            enrolled = self._enrolled.get(e.learner)
-            if enrolled is None:
+            run = failures.setdefault(track.key, [])
+            if len(run) >= p.face_max_failures_in_row:
                 out[track.key].append(session_finding(
-                    track, "online.face_missing", e.epoch_s, e.epoch_s, events=[e.id], severity=Severity.REVIEW,
-                    detail=f"no enrolment photo for learner {e.learner}: the capture cannot be compared"))
+                    track, "online.face_missing", e.epoch_s, e.epoch_s, events=[e.id], measured=len(run),
+                    threshold=p.face_max_failures_in_row,
+                    detail=f"{e.type} refused: {len(run)} failed face checks in a row before it"))
                 continue
-            frames = e.images or [e.image]
-            judgement = judge_faces(frames[0], self._faces_of(frames[0], e), enrolled, index,
-                                    tolerance=p.face_match_tolerance, min_face_px=p.capture_min_face_px,
-                                    replay_max_bits=p.face_replay_max_bits)
-            if judgement.passed and e.type == "face_capture":
-                liveness = self._liveness(e, frames)
-                if liveness is not None:
+            found = self._challenge_findings(e, track, answered) + self._capture_findings(e, track, index)
+            out[track.key].extend(found)
+            if any(f.severity == Severity.INVALIDATES for f in found):
+                run.append(e.id)
+                if len(run) == p.face_max_failures_in_row:
                     out[track.key].append(session_finding(
-                        track, "online.face_not_live", e.epoch_s, e.epoch_s, events=[e.id],
-                        measured=liveness[0], threshold=p.liveness_min_motion, detail=f"face_capture: {liveness[1]}",
-                        evidence={"images": frames}))
-            if not judgement.passed:
-                out[track.key].append(session_finding(
-                    track, judgement.rule, e.epoch_s, e.epoch_s, events=[e.id], severity=judgement.severity,
-                    measured=None if judgement.distance is None else round(judgement.distance, 4),
-                    threshold=p.face_match_tolerance, detail=f"{e.type}: {judgement.detail}",
-                    evidence={"image": e.image, "replay_of": judgement.replay_of,
-                              "hash_distance": judgement.hash_distance}))
+                        track, "online.face_attempts", e.epoch_s, e.epoch_s, events=list(run), measured=len(run),
+                        threshold=p.face_max_failures_in_row,
+                        detail=f"{len(run)} failed face checks in a row: further captures refused"))
+            else:
+                run.clear()
         for track in tracks:
             starts = [e for e in track.events if e.type == "face_capture"
                       and e.epoch_s - track.start_s <= p.face_start_window_s]
@@ -92,7 +98,65 @@ class FaceChecks:
                     track, "online.face_missing", track.start_s, track.start_s + p.face_start_window_s,
                     events=[track.events[0].id], threshold=p.face_start_window_s,
                     detail="no face capture at the start of the session"))
+            nonces = {e.nonce for e in track.events if e.type in CAPTURE_TYPES and e.nonce}
+            for c in self._challenges_of.get((track.learner, track.session), []):
+                moment = c.at.timestamp()
+                if c.nonce not in nonces and moment <= track.end_s + p.challenge_window_s:
+                    out[track.key].append(session_finding(
+                        track, "online.face_missing", moment, moment, events=[], threshold=p.challenge_window_s,
+                        detail=f"the random check at {c.at.astimezone(track.start.tzinfo):%H:%M:%S} was not answered"))
         return out
+
+    def _challenge_findings(self, e: LearningEvent, track: Track, answered: dict[str, str]) -> list[Finding]:
+        """A capture carrying a nonce answers a challenge handed out for its own session, near the
+        challenge's moment, and is the first to answer it."""
+        if not e.nonce:
+            return []
+        p = self._policy
+        c = self._challenge_of.get(e.nonce)
+        first = answered.setdefault(e.nonce, e.id)
+        why, rule = None, "online.face_replay"
+        if c is None:
+            why = "its nonce answers no challenge handed out"
+        elif (c.learner, c.session) != (e.learner, e.session):
+            why = f"its nonce is of a challenge for session {c.session} of learner {c.learner}"
+        elif first != e.id:
+            why = f"its challenge was already answered by event {first}"
+        elif abs(e.epoch_s - c.at.timestamp()) > p.challenge_window_s:
+            rule = "online.face_missing"
+            why = f"taken {abs(e.epoch_s - c.at.timestamp()):.0f} s from the moment of its challenge"
+        if why is None:
+            return []
+        return [session_finding(track, rule, e.epoch_s, e.epoch_s, events=[e.id], threshold=p.challenge_window_s,
+                                detail=f"{e.type}: {why}", evidence={"nonce": e.nonce})]
+
+    def _capture_findings(self, e: LearningEvent, track: Track, index: ReplayIndex) -> list[Finding]:
+        """The capture itself: the learner's own live face, not a copy."""
+        p = self._policy
+        enrolled = self._enrolled.get(e.learner)
+        if enrolled is None:
+            return [session_finding(
+                track, "online.face_missing", e.epoch_s, e.epoch_s, events=[e.id], severity=Severity.REVIEW,
+                detail=f"no enrolment photo for learner {e.learner}: the capture cannot be compared")]
+        frames = e.images or [e.image]
+        judgement = judge_faces(frames[0], self._faces_of(frames[0], e), enrolled, index,
+                                tolerance=p.face_match_tolerance, min_face_px=p.capture_min_face_px,
+                                replay_max_bits=p.face_replay_max_bits)
+        if not judgement.passed:
+            return [session_finding(
+                track, judgement.rule, e.epoch_s, e.epoch_s, events=[e.id], severity=judgement.severity,
+                measured=None if judgement.distance is None else round(judgement.distance, 4),
+                threshold=p.face_match_tolerance, detail=f"{e.type}: {judgement.detail}",
+                evidence={"image": e.image, "replay_of": judgement.replay_of,
+                          "hash_distance": judgement.hash_distance})]
+        if e.type == "face_capture":
+            liveness = self._liveness(e, frames)
+            if liveness is not None:
+                return [session_finding(
+                    track, "online.face_not_live", e.epoch_s, e.epoch_s, events=[e.id],
+                    measured=liveness[0], threshold=p.liveness_min_motion, detail=f"face_capture: {liveness[1]}",
+                    evidence={"images": frames})]
+        return []
 
     def _faces_of(self, image: str, e: LearningEvent) -> list[Face]:
         """The faces of an event's image, found once per image file; an unreadable image has none."""

@@ -60,6 +60,8 @@ class Policy(BaseModel):
     face_start_window_s: float
     liveness_min_motion: float
     face_liveness: Literal["burst", "still"]
+    challenge_window_s: float
+    face_max_failures_in_row: int
     # B
     popup_max_gap_s: float
     online_theory_share_max: float | None

@@ -140,3 +140,39 @@ def test_a_replay_of_another_learners_earlier_capture_is_found_in_a_later_round(
     sessions = {s["session"]: s for s in w.client.get("/sessions", headers=w.h("inspector")).json()}
     replay = [f for f in sessions["S2"]["findings"] if f["rule"] == "online.face_replay"]
     assert any(f["evidence"]["replay_of"] == genuine for f in replay), [(f["detail"], f["evidence"]) for f in replay]
+
+
+def test_captures_must_answer_the_challenges_handed_out(faces_world: World, shared_data: Path) -> None:
+    w, faces = faces_world, shared_data / "faces"
+    assert w.client.put("/learners/L1/photo", content=(faces / "obama" / "1.jpg").read_bytes(),
+                        headers=w.h("plat_p")).status_code == 201
+    ids = [w.client.post("/captures", content=(faces / "obama" / n).read_bytes(), headers=w.h("plat_p")).json()["id"]
+           for n in ("2.jpg", "3.jpg", "4.jpg")]
+    first = w.client.post("/challenges", json={"learner": "L1", "session": "S1", "start": "2026-11-20T09:00:00+08:00",
+                                               "planned_s": 600}, headers=w.h("plat_p")).json()
+    w.client.post("/challenges", json={"learner": "L1", "session": "S2", "start": "2026-11-20T10:00:00+08:00",
+                                       "planned_s": 600}, headers=w.h("plat_p"))
+    # S1 answers its first challenge with its start capture; S2 sends S1's nonce instead of its own
+    s1 = _session("S1", "L1", 0, ids[0], ids[1])
+    s2 = _session("S2", "L1", 3600, ids[2], ids[1])
+    from datetime import datetime
+
+    at = datetime.fromisoformat(first[0]["at"])
+    for events in (s1, s2):
+        capture = next(e for e in events if e["type"] == "face_capture")
+        capture["nonce"] = first[0]["nonce"]
+        if events is s1:
+            capture["at"] = at.isoformat()
+    s2 = [e for e in s2 if e["type"] != "photo_kept"] + [{**next(e for e in s1 if e["type"] == "photo_kept"),
+                                                           "id": "kept-again", "session": "S2", "at": "2026-11-20T10:03:00+08:00"}]
+    r = w.client.post("/events", json=s1 + s2, headers=w.h("plat_p"))
+    assert r.status_code == 200 and not r.json()["rejected"], r.text
+    w.wait_jobs()
+    sessions = {s["session"]: s for s in w.client.get("/sessions", headers=w.h("inspector")).json()}
+    s2_notes = {f["detail"] for f in sessions["S2"]["findings"]}
+    assert "face_capture: its nonce is of a challenge for session S1 of learner L1" in s2_notes  # replayed
+    replayed = next(f for f in sessions["S2"]["findings"] if f["detail"].startswith("face_capture: its nonce"))
+    assert replayed["rule"] == "online.face_replay"
+    assert any(n.startswith("the random check at ") for n in s2_notes)  # its own challenges went unanswered
+    unanswered_s1 = [f for f in sessions["S1"]["findings"] if f["detail"].startswith("the random check")]
+    assert len(unanswered_s1) == len(first) - 1  # the one answered is not among them

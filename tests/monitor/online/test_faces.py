@@ -120,3 +120,77 @@ def test_under_the_default_a_capture_must_be_a_live_burst(shared_data, folder):
     not_live = {k: [f for f in reports[k].findings if f.rule == "online.face_not_live"] for k in ("B2", "B3")}
     assert "as a whole" in not_live["B2"][0].detail
     assert "a still alone" in not_live["B3"][0].detail
+
+
+def _challenges(**moments):
+    """One challenge per session name given, at that many seconds after T0, with a fixed nonce."""
+    from datetime import timedelta
+
+    from monitor.faces.challenge import Challenge
+    from tests.monitor.online.builders import T0
+
+    owner = {"S1": "L1", "S2": "L1", "S3": "L2"}
+    return [Challenge(owner[s], s, T0 + timedelta(seconds=at), "blink", f"nonce-{s}") for s, at in moments.items()]
+
+
+def _judge_with(folder, events, challenges, policy=POLICY):
+    checks = FaceChecks(policy, {"L1": folder / "enrol-obama.jpg", "L2": folder / "enrol-biden.jpg"}, folder,
+                        EncodingCache(folder / "cache"), challenges=challenges)
+    engine = OnlineEngine(policy, Catalogue(), checks)
+    engine.add(collect(parse_record(e, 1) for e in events).events)
+    return {r.session: r for r in engine.sessions()}
+
+
+def _with_nonce(events, image, nonce, at_s=None):
+    for e in events:
+        if e["type"] == "photo_kept" and e["image"] == image:
+            e["nonce"] = nonce
+    return events
+
+
+def test_captures_answer_their_own_sessions_challenges_once_and_in_time(folder):
+    challenges = _challenges(S1=200, S2=3800, S3=100)
+    events = (_with_nonce(_session("S1", "L1", 0, capture="c1.jpg"), "c2.jpg", "nonce-S1")        # answered at 200 s
+              + _with_nonce(_session("S2", "L1", 3600, capture="c3.jpg", kept="c4x.jpg"), "c4x.jpg", "nonce-S1")
+              + _session("S3", "L2", 0))                                                          # S3's check unanswered
+    shutil.copy(folder / "c3.jpg", folder / "c4x.jpg")
+    for e in events:
+        if e["session"] == "S3" and e["type"] == "photo_kept":
+            e["image"] = "enrol-biden.jpg"
+    reports = _judge_with(folder, events, challenges)
+    assert reports["S1"].findings == []
+    s2 = {f.detail for f in reports["S2"].findings}
+    assert "photo_kept: its nonce is of a challenge for session S1 of learner L1" in s2  # replayed across sessions
+    assert "the random check at 10:03:20 was not answered" in s2  # and S2's own was never answered
+    s3 = {f.detail for f in reports["S3"].findings}
+    assert "the random check at 09:01:40 was not answered" in s3
+    late = _judge_with(folder, _with_nonce(_session("S1", "L1", 0, capture="c1.jpg"), "c2.jpg", "nonce-S1"),
+                       _challenges(S1=50))
+    assert [f.rule for f in late["S1"].findings] == ["online.face_missing"]
+    assert late["S1"].findings[0].detail == "photo_kept: taken 150 s from the moment of its challenge"
+
+
+def test_failed_face_checks_in_a_row_are_flagged_and_further_captures_refused(folder):
+    policy = load_policy("zhengzhou-2022", {"face_liveness": "still", "face_max_failures_in_row": 3})
+    s = clean_session(session="S1", learner="L1")
+    s.events = [e for e in s.events if e["type"] not in ("face_capture", "photo_kept")]
+    for k, at in enumerate((5, 20, 40, 60, 80)):  # Alex, Alex, Alex: three failures; then Obama twice
+        s.add("face_capture", at, image="alex.jpg" if k < 3 else f"c{k - 2}.jpg")
+    s.add("photo_kept", 200, image="c3.jpg")
+    found, reports = _judge(folder, s.events, policy=policy)
+    findings = reports["S1"].findings
+    attempts = [f for f in findings if f.rule == "online.face_attempts"]
+    assert len(attempts) == 1 and attempts[0].severity.value == "review" and len(attempts[0].evidence["events"]) == 3
+    refused = [f for f in findings if f.detail.startswith("face_capture refused")]
+    assert len(refused) == 2  # the genuine captures after the limit are not judged
+    assert reports["S1"].verdict.value == "invalid"
+
+
+def test_a_challenge_is_answered_once(folder):
+    events = _session("S1", "L1", 0, capture="c1.jpg")
+    for e in events:
+        if e["type"] in ("face_capture", "photo_kept"):
+            e["nonce"] = "nonce-S1"
+    reports = _judge_with(folder, events, _challenges(S1=30))  # the capture at 5 s answers it in time
+    capture = next(e["id"] for e in events if e["type"] == "face_capture")
+    assert [f.detail for f in reports["S1"].findings] == [f"photo_kept: its challenge was already answered by event {capture}"]
