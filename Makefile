@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup browser demo test bench clean
+.PHONY: setup browser demo test bench audit clean
 
 setup: $(VENV)/.installed
 
@@ -36,6 +36,13 @@ test: setup browser
 
 bench: setup
 	$(BIN)/python bench/footage.py
+
+# Known vulnerabilities of the installed dependencies. --strict: a package that could not be
+# checked is a failure, not a pass (on this project's machines PyPI's per-version JSON, which
+# pip-audit reads, answers 404 through the registry proxy, and OSV is unreachable).
+audit: setup
+	$(BIN)/pip install -q pip-audit
+	$(BIN)/pip-audit --strict --progress-spinner off
 
 clean:
 	rm -rf $(VENV) sample_videos/out bench/out .pytest_cache node_modules tests/artifacts

@@ -80,7 +80,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> Response:
         page = _page(request, exc.status, exc.detail)
-        return page or problem_response(exc.status, exc.detail, exc.kind, exc.title, exc.headers, **exc.extra)
+        if page is not None:
+            page.headers.update(exc.headers or {})  # Retry-After on a page too
+            return page
+        return problem_response(exc.status, exc.detail, exc.kind, exc.title, exc.headers, **exc.extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

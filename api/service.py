@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.settings import ServiceSettings
 from models.db import make_engine
+
+if TYPE_CHECKING:
+    from api.limits import RateLimits
 
 
 @dataclass
@@ -20,10 +23,13 @@ class Service:
     engine: Engine
     # Called after a job row is committed; the in-process worker wakes, Celery gets a message.
     notify_job: Callable[[str], None] = field(default=lambda job_id: None)
+    limits: "RateLimits" = field(default=None)  # type: ignore[assignment]  # made in from_settings
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> "Service":
-        service = cls(settings=settings, engine=make_engine(settings.db_url))
+        from api.limits import RateLimits
+
+        service = cls(settings=settings, engine=make_engine(settings.db_url), limits=RateLimits(settings))
         service.storage.mkdir(parents=True, exist_ok=True)
         return service
 

@@ -39,6 +39,10 @@ class ServiceSettings(BaseSettings):
     max_json_bytes: int = 2 * 1024**2  # any other JSON body (manifests, courses, decisions)
     # Judging waits this long after the first new events, so that a stream of batches is judged
     # together rather than once per batch (verdicts lag the events by about this much).
+    # Rate limits (api/limits.py): "N/second|minute|hour"; storage memory:// or redis://host:port
+    ingest_rate_limit: str = "50/second"  # per API key: event batches, captures, uploads
+    sign_in_rate_limit: str = "10/minute"  # failed sign-ins per client address
+    rate_limit_storage: str = "memory://"
     judge_delay_s: float = 2.0
     job_lease_s: float = 120.0
     request_timeout_s: float = 60.0  # every request but uploads and event batches  # a job not renewed for this long is taken by another worker

@@ -98,6 +98,7 @@ def render(request: Request, template: str, status: int = 200, caller: Caller | 
     html = _ENV.get_template(template).render(
         _=trans.gettext, locale=locale, html_lang="zh-Hans" if locale.startswith("zh") else "en",
         csrf=csrf_token(request), caller=caller, path=request.url.path, query=request.url.query,
+        csp_nonce=getattr(request.state, "csp_nonce", ""),
         when=lambda v: i18n.when(v, locale), number=lambda v, d=1: i18n.number(v, locale, d),
         rule_title=rule_title, rules=RULES, detail_zh=detail_zh,
         rule_titles=lambda codes: ("、" if locale.startswith("zh") else ", ").join(dict.fromkeys(rule_title(c) for c in codes)),
@@ -122,12 +123,18 @@ def sign_in_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/sign-in")
-def sign_in(request: Request, db: DB, key: Annotated[str, Form()], csrf: Annotated[str | None, Form()] = None) -> Response:
+def sign_in(request: Request, db: DB, svc: Svc, key: Annotated[str, Form()],
+            csrf: Annotated[str | None, Form()] = None) -> Response:
+    from api.limits import client_address
     from api.security import find_key
 
     check_csrf(request, csrf)
+    limits, address = svc.limits, client_address(request)
+    if not limits.allows(limits.sign_in, "sign-in", address):  # someone guessing keys: wait
+        raise limits.refusal(limits.sign_in, "sign-in", address)
     found = find_key(db, key.strip())
     if found is None or found.role not in ("inspector", "institution"):
+        limits.spend(limits.sign_in, "sign-in", address)
         return render(request, "sign_in.html", status=401, error=True)
     request.session.clear()
     request.session["key"] = found.id

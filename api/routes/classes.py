@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import DB, Caller, Institution, InstitutionOrInspector, Svc, audit
 from api.jobs.runner import enqueue
 from api.photos import accept_enrolment_photo
-from api.problems import Problem, not_found
+from api.limits import ingest_limit
+from api.problems import Problem, documented, not_found
 from api.storage import Storage, receive
 from models.tables import (ClassReportRecord, Job, JobPublic, Recording, RecordingPublic, RosterPhoto, TrainingClass,
                            TrainingClassPublic, new_id)
@@ -118,7 +119,8 @@ def store_recording(db: Session, storage: Storage, caller: Caller, klass: Traini
     return recording
 
 
-@router.post("/classes/{class_id}/recordings", status_code=201, response_model=RecordingPublic)
+@router.post("/classes/{class_id}/recordings", status_code=201, response_model=RecordingPublic,
+             dependencies=[Depends(ingest_limit)], responses=documented(429))
 async def upload_recording(class_id: str, request: Request, db: DB, caller: Institution, svc: Svc,
                            name: Annotated[str, Query(min_length=1, max_length=255)],
                            start: Annotated[datetime | None, Query(description="Wall-clock start (ISO-8601 with offset); else the container's creation_time")] = None) -> Recording:

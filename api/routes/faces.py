@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlmodel import select
 
 from api.deps import DB, Platform, Svc, audit
+from api.limits import ingest_limit
+from api.problems import documented
 from api.ingest import mark_dirty
 from api.photos import accept_capture, accept_enrolment_photo
 from models.tables import Capture, ChallengeRecord, LearnerPhoto, new_id
@@ -48,7 +50,8 @@ class CaptureMade(BaseModel):
     size_bytes: int
 
 
-@router.post("/captures", status_code=201, response_model=CaptureMade)
+@router.post("/captures", status_code=201, response_model=CaptureMade,
+             dependencies=[Depends(ingest_limit)], responses=documented(429))
 async def post_capture(request: Request, db: DB, caller: Platform, svc: Svc) -> CaptureMade:
     """A face capture or kept photo (the image bytes as the body), before the event naming it."""
     capture_id = new_id()

@@ -8,7 +8,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
@@ -16,7 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from api.bodies import json_body, read_limited
 from api.deps import DB, Platform, PlatformOrInspector, Svc, audit
 from api.ingest import Stored, insert_ignoring_conflicts, mark_dirty, store_events
-from api.problems import Problem, not_found
+from api.limits import ingest_limit
+from api.problems import Problem, documented, not_found
 from api.routes.faces import own_captures
 from models.retry import write_unit
 from models.tables import Assessment, Course, Event, Job, LearnerSession, LearnerSessionPublic
@@ -90,7 +91,8 @@ async def _ingest(request: Request, db: DB, caller: Platform, svc: Svc) -> tuple
     return read, result, stored.ids
 
 
-@router.post("/events", response_model=BatchResult)
+@router.post("/events", response_model=BatchResult,
+             dependencies=[Depends(ingest_limit)], responses=documented(429))
 async def post_events(request: Request, db: DB, caller: Platform, svc: Svc) -> BatchResult:
     """A batch of learning events: a JSON array or NDJSON, native events and xAPI statements alike
     (gzip with Content-Encoding: gzip). Valid events are stored even when others are rejected;
@@ -98,7 +100,8 @@ async def post_events(request: Request, db: DB, caller: Platform, svc: Svc) -> B
     return (await _ingest(request, db, caller, svc))[1]
 
 
-@router.post("/xapi/statements", response_model=list[str])
+@router.post("/xapi/statements", response_model=list[str],
+             dependencies=[Depends(ingest_limit)], responses=documented(429))
 async def post_statements(request: Request, db: DB, caller: Platform, svc: Svc,
                           x_experience_api_version: Annotated[str | None, Header()] = None) -> list[str]:
     """An LRS statements resource for the xAPI Video Profile: one statement or an array; answers

@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, Caller, Institution, Svc, audit
-from api.problems import Problem, not_found
+from api.limits import ingest_limit
+from api.problems import Problem, documented, not_found
 from api.routes.classes import owned_class, probe_upload, store_recording
 from api.storage import Storage, receive, sha256_of
 from models.tables import Recording, RecordingPublic, Upload, UploadPublic
@@ -33,7 +34,8 @@ def _owned(db: Session, caller: Caller, upload_id: str) -> Upload:
     return upload
 
 
-@router.post("/classes/{class_id}/uploads", status_code=201, response_model=UploadPublic)
+@router.post("/classes/{class_id}/uploads", status_code=201, response_model=UploadPublic,
+             dependencies=[Depends(ingest_limit)], responses=documented(429))
 def create_upload(class_id: str, body: UploadCreate, db: DB, caller: Institution, svc: Svc) -> Upload:
     if body.start is not None and body.start.tzinfo is None:
         raise Problem(422, "start: give an offset (e.g. +08:00)", "validation")
@@ -53,7 +55,8 @@ def read_upload(upload_id: str, db: DB, caller: Institution, response: Response)
     return upload
 
 
-@router.patch("/uploads/{upload_id}", response_model=UploadPublic)
+@router.patch("/uploads/{upload_id}", response_model=UploadPublic,
+             dependencies=[Depends(ingest_limit)], responses=documented(429))
 async def append_chunk(upload_id: str, request: Request, db: DB, caller: Institution, svc: Svc,
                        upload_offset: Annotated[int, Header(ge=0)], response: Response) -> Upload:
     """Append the body at `Upload-Offset`, which must be what the server holds (else 409 with the

@@ -1,0 +1,58 @@
+"""Rate limits (issue #7): per API key on ingest (event batches, captures, uploads), per client
+address on failed sign-ins. A platform in a loop, or someone guessing keys, is slowed before
+the database feels it.
+
+The counting is the `limits` library's moving window; its storage is memory by default (each
+API process counts alone) or Redis (`MONITOR_RATE_LIMIT_STORAGE=redis://...`, shared by every
+API process of a deployment).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+from limits import RateLimitItem, parse, storage, strategies
+
+from api.deps import Caller, Svc, get_caller
+from api.problems import Problem
+from api.settings import ServiceSettings
+
+
+class RateLimits:
+    def __init__(self, settings: ServiceSettings) -> None:
+        self._limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(settings.rate_limit_storage))
+        self.ingest = parse(settings.ingest_rate_limit)
+        self.sign_in = parse(settings.sign_in_rate_limit)
+
+    def hit(self, item: RateLimitItem, *identifiers: str) -> None:
+        """Count one; over the limit, a 429 saying when to come back."""
+        if not self._limiter.hit(item, *identifiers):
+            raise self._refusal(item, *identifiers)
+
+    def allows(self, item: RateLimitItem, *identifiers: str) -> bool:
+        return self._limiter.test(item, *identifiers)
+
+    def spend(self, item: RateLimitItem, *identifiers: str) -> None:
+        """Count one without refusing this one (a failed sign-in is answered as such)."""
+        self._limiter.hit(item, *identifiers)
+
+    def _refusal(self, item: RateLimitItem, *identifiers: str) -> Problem:
+        reset = self._limiter.get_window_stats(item, *identifiers).reset_time
+        wait = max(1, math.ceil(reset - time.time()))
+        return Problem(429, f"too many requests: at most {item}; try again in {wait} s", "rate-limited",
+                       headers={"Retry-After": str(wait)})
+
+    def refusal(self, item: RateLimitItem, *identifiers: str) -> Problem:
+        return self._refusal(item, *identifiers)
+
+
+def ingest_limit(caller: Annotated[Caller, Depends(get_caller)], svc: Svc) -> None:
+    """Each key's ingest requests, counted together."""
+    svc.limits.hit(svc.limits.ingest, "ingest", caller.key.id)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
