@@ -5,6 +5,8 @@ folder, and the in-process worker; nothing to install or start."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +45,8 @@ class ServiceSettings(BaseSettings):
     ingest_rate_limit: str = "50/second"  # per API key: event batches, captures, uploads
     sign_in_rate_limit: str = "10/minute"  # failed sign-ins per client address
     rate_limit_storage: str = "memory://"
+    max_event_future_s: float = 86_400.0  # events later than this ahead of the server's clock are refused
+    events_not_before: date = date(2000, 1, 1)  # and events before this day
     judge_delay_s: float = 2.0
     job_lease_s: float = 120.0
     request_timeout_s: float = 60.0  # every request but uploads and event batches  # a job not renewed for this long is taken by another worker

@@ -5,8 +5,8 @@ A platform sees only its own learners' sessions; inspectors see all."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, Callable
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
@@ -19,10 +19,12 @@ from api.ingest import Stored, insert_ignoring_conflicts, mark_dirty, store_even
 from api.limits import ingest_limit
 from api.problems import Problem, documented, not_found
 from api.routes.faces import own_captures
+from api.settings import ServiceSettings
 from models.retry import write_unit
 from models.tables import Assessment, Course, Event, Job, LearnerSession, LearnerSessionPublic
 from models.types import utcnow
 from monitor.online.catalogue import Course as CourseSpec
+from monitor.online.events import EventFields
 from monitor.online.reader import ReadResult, parse_text
 
 router = APIRouter(tags=["online"])
@@ -48,6 +50,22 @@ class BatchResult(BaseModel):
     rejected: list[RejectedEvent]
 
 
+def _in_time(settings: ServiceSettings) -> Callable[[EventFields], tuple[str, str] | None]:
+    """An event from before `events_not_before` or more than `max_event_future_s` ahead of the
+    server's clock is refused: a platform's clock gone wrong, or events made up in advance."""
+    latest = utcnow() + timedelta(seconds=settings.max_event_future_s)
+    earliest = datetime.combine(settings.events_not_before, datetime.min.time(), timezone.utc)
+
+    def check(e: EventFields) -> tuple[str, str] | None:
+        if e.at > latest:
+            return "at", f"{e.at.isoformat()} is later than the server's clock allows ({latest.isoformat(timespec='seconds')})"
+        if e.at < earliest:
+            return "at", f"{e.at.isoformat()} is earlier than {settings.events_not_before.isoformat()}"
+        return None
+
+    return check
+
+
 async def _ingest(request: Request, db: DB, caller: Platform, svc: Svc) -> tuple[ReadResult, BatchResult, list[str]]:
     raw = await read_limited(request, svc.settings.max_batch_bytes, "the batch")
     try:
@@ -55,7 +73,8 @@ async def _ingest(request: Request, db: DB, caller: Platform, svc: Svc) -> tuple
     except UnicodeDecodeError:
         raise Problem(400, "the batch is not UTF-8 text", "bad-batch") from None
     name = caller.organisation.name
-    read = await run_in_threadpool(parse_text, text, name, name)
+    in_time = _in_time(svc.settings)
+    read = await run_in_threadpool(parse_text, text, name, name, in_time)
     named = {i for e in read.events for i in ([e.image] if e.image else []) + (e.images or [])}
     if named:  # an image is named by the id POST /captures gave: never a path into the server's files
         unknown = {i for i in named if not _plain_name(i)}
@@ -64,7 +83,9 @@ async def _ingest(request: Request, db: DB, caller: Platform, svc: Svc) -> tuple
         if unknown:
             def check(e):  # type: ignore[no-untyped-def]
                 bad = [i for i in ([e.image] if e.image else []) + (e.images or []) if i in unknown]
-                return ("image", f"{bad[0]!r} is not a capture this platform uploaded (POST /captures)") if bad else None
+                if bad:
+                    return "image", f"{bad[0]!r} is not a capture this platform uploaded (POST /captures)"
+                return in_time(e)
 
             read = await run_in_threadpool(parse_text, text, name, name, check)
     total = len(read.events) + len(read.bad) + read.duplicates + read.ignored

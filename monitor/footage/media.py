@@ -52,6 +52,10 @@ class PacketTimeline:
         return self.times_s[self.keyframes]
 
 
+# What a classroom camera records; outside it a file is refused before anything is decoded.
+MIN_SIDE_PX, MAX_SIDE_PX, MAX_FPS = 16, 8192, 240
+
+
 def _open_video(path: Path) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
     try:
         container = av.open(str(path), metadata_errors="ignore")
@@ -64,6 +68,11 @@ def _open_video(path: Path) -> tuple[av.container.InputContainer, av.video.strea
     if stream.codec_context is None or not stream.codec_context.width:
         container.close()
         raise UnreadableMedia("video stream has no decodable picture size")
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if not (MIN_SIDE_PX <= width <= MAX_SIDE_PX and MIN_SIDE_PX <= height <= MAX_SIDE_PX):
+        container.close()  # a crafted size would make every decoded picture huge
+        raise UnreadableMedia(f"picture size {width}x{height} is outside what a camera records "
+                              f"({MIN_SIDE_PX}-{MAX_SIDE_PX} px a side)")
     return container, stream
 
 
@@ -115,6 +124,8 @@ def probe(path: Path) -> PacketTimeline:
     times_s = np.asarray(times, dtype=np.float64)[order]
     steps = np.diff(times_s)
     typical = float(np.median(steps)) if steps.size else (1.0 / float(rate) if rate else 0.04)
+    if 0 < typical < 1 / MAX_FPS:
+        raise UnreadableMedia(f"{1 / typical:,.0f} frames a second is more than a camera records (at most {MAX_FPS})")
     return PacketTimeline(
         path=path,
         times_s=times_s,
