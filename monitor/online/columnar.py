@@ -45,8 +45,8 @@ def read_clean(data: bytes) -> tuple[pa.Table, int] | None:
     an earlier line) were dropped; None when the file needs the line-by-line reader."""
     if data[:1] != b"{" or b'"verb"' in data:
         return None
-    blank = _BLANK_LINE.search(data)
-    if blank is not None and blank.end() < len(data):  # a blank line, not just the final newline
+    end = len(data) - 1 if data.endswith(b"\n") else len(data)  # one final newline is no blank line
+    if _BLANK_LINE.search(data, 0, end) is not None:  # a blank line anywhere, the last one too
         return None
     try:
         table = pj.read_json(pa.BufferReader(data),
@@ -54,7 +54,7 @@ def read_clean(data: bytes) -> tuple[pa.Table, int] | None:
                              parse_options=pj.ParseOptions(explicit_schema=SCHEMA, unexpected_field_behavior="ignore"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    lines = data.count(b"\n", 0, end) + 1
     if table.num_rows != lines or not _all_valid(table):  # two objects on a line, a defect
         return None
     try:

@@ -57,6 +57,8 @@ DEFECTS = {
     "a text for a number": lambda ls: _edit(ls, 3, position_s="12"),
     "two objects on a line": lambda ls: ls[:2] + [ls[2] + " " + ls[3]] + ls[4:],
     "no learner at all": lambda ls: _edit(ls, 2, learner=None),
+    # found by bench/fuzz.py: the blank last line made the line count match the two objects
+    "two objects on a line and a blank last line": lambda ls: [ls[0] + " " + ls[0], "   "],
 }
 
 
