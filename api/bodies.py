@@ -4,10 +4,14 @@ is undone with a cap on what it may grow to (a small gzip bomb cannot fill the m
 from __future__ import annotations
 
 import json
+import re
 import zlib
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Request
+from datetime import datetime
+
+from pydantic import AwareDatetime, BeforeValidator
 
 from api.problems import Problem
 
@@ -44,3 +48,17 @@ def parse_json(raw: bytes, what: str) -> Any:
 
 async def json_body(request: Request, limit: int, what: str) -> Any:
     return parse_json(await read_limited(request, limit, what), what)
+
+
+def _iso_text(value: Any) -> Any:
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
+        raise ValueError("an ISO-8601 date and time is needed, not a number")
+    return value
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# A moment in a request: ISO-8601 text (with a UTC offset in bodies), and only that; pydantic
+# would read a number, or a number in a query string, as seconds since 1970, which no caller
+# means (schemathesis found it).
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+QueryInstant = Annotated[datetime, BeforeValidator(_iso_text)]

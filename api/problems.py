@@ -5,6 +5,8 @@ where the HTTP status says it all; `errors` lists field problems where there are
 
 from __future__ import annotations
 
+import re
+
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -76,6 +78,20 @@ def _page(request: Request, status: int, detail: str) -> Response | None:
     return None
 
 
+def _methods_of(request: Request) -> list[str]:
+    """Every method the API documents for the request's path (the OpenAPI paths are the routes)."""
+    app = request.app
+    patterns = getattr(app.state, "path_methods", None)
+    if patterns is None:
+        patterns = app.state.path_methods = [
+            (re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"), sorted(m.upper() for m in methods))
+            for path, methods in app.openapi().get("paths", {}).items()]
+    for pattern, methods in patterns:
+        if pattern.match(request.url.path):
+            return methods
+    return []
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> Response:
@@ -89,7 +105,10 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
         page = _page(request, exc.status_code, detail)
-        return page or problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # Starlette names the methods of one route; the path may have several
+            headers = {**(headers or {}), "Allow": ", ".join(_methods_of(request))}
+        return page or problem_response(exc.status_code, detail, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

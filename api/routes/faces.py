@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlmodel import select
 
+from api.bodies import Instant
 from api.deps import DB, Platform, Svc, audit
 from api.limits import ingest_limit
 from api.problems import documented
@@ -65,7 +66,7 @@ async def post_capture(request: Request, db: DB, caller: Platform, svc: Svc) -> 
 class ChallengeAsk(BaseModel):
     learner: str = Field(min_length=1, max_length=200)
     session: str = Field(min_length=1, max_length=200)
-    start: AwareDatetime
+    start: Instant
     planned_s: float = Field(gt=0, le=24 * 3600, description="how long the session is planned to last")
 
 

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Callable
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
-from api.bodies import json_body, read_limited
+from api.bodies import Instant, QueryInstant, json_body, read_limited
 from api.deps import DB, Platform, PlatformOrInspector, Svc, audit
 from api.ingest import Stored, insert_ignoring_conflicts, mark_dirty, store_events
 from api.limits import ingest_limit
@@ -156,7 +156,7 @@ async def put_course(course_ref: str, request: Request, db: DB, caller: Platform
 class AssessmentIn(BaseModel):
     learner: str = Field(min_length=1, max_length=200)
     course: str = Field(min_length=1, max_length=200)
-    assessed_at: AwareDatetime | None = None
+    assessed_at: Instant | None = None
 
 
 @router.post("/assessments", response_model=dict[str, int])
@@ -177,7 +177,7 @@ def post_assessments(items: Annotated[list[AssessmentIn], Field(max_length=10_00
 @router.get("/sessions", response_model=list[LearnerSessionPublic])
 def list_sessions(db: DB, caller: PlatformOrInspector,
                   learner: str | None = None, verdict: str | None = None,
-                  since: datetime | None = None,
+                  since: QueryInstant | None = None,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                   after: Annotated[str | None, Query(description="cursor: the last id of the previous page")] = None,
                   ) -> list[LearnerSessionPublic]:

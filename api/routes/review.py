@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import String, cast, func, or_
 from sqlmodel import Session, select
 
+from api.bodies import QueryInstant
 from api.deps import DB, Inspector, audit
 from api.problems import Problem, not_found
 from models.tables import Decision, DecisionPublic, Flag, FlagPublic, HourResult, LearnerSession, LearnerSessionPublic
@@ -59,7 +60,7 @@ def queue(db: DB, caller: Inspector,
           kind: Literal["hour", "session"] | None = None,
           organisation: str | None = None,
           rule: Annotated[str | None, Query(pattern=r"^[a-z_]+\.[a-z_]+$", max_length=60)] = None,
-          since: datetime | None = None, until: datetime | None = None,
+          since: QueryInstant | None = None, until: QueryInstant | None = None,
           include_cleared: bool = False,
           limit: Annotated[int, Query(ge=1, le=200)] = 50,
           cursor: str | None = None) -> FlagPage:

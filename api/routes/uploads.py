@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from api.bodies import Instant
 from api.deps import DB, Caller, Institution, Svc, audit
 from api.limits import ingest_limit
 from api.problems import Problem, documented, not_found
@@ -24,7 +25,7 @@ router = APIRouter(tags=["uploads"])
 
 class UploadCreate(BaseModel):
     name: str = Field(min_length=1, max_length=255)
-    start: datetime | None = None
+    start: Instant | None = None
 
 
 def _owned(db: Session, caller: Caller, upload_id: str) -> Upload:

@@ -1,6 +1,11 @@
 """Generated requests (schemathesis, from the API's own OpenAPI schema) with every role's key
-against a running server: no answer may be a server error. A fixed seed keeps CI repeatable; run
-`schemathesis run URL/openapi.json -H "Authorization: Bearer KEY"` with more examples for longer."""
+against a running server, every check of schemathesis: no server error, every status, content
+type, header and body as documented (errors as problem details), schema-violating requests
+refused, `Allow` on 405 naming the path's methods. One check is left out: that every
+schema-valid request is accepted; a schema cannot say that an upload must be a video or a
+photo must show a face, so random bytes that fit it are refused (422) by design. A fixed seed
+keeps CI repeatable; run `schemathesis run URL/openapi.json -H "Authorization: Bearer KEY"` with
+more examples for longer. What it found is kept in test_regressions.py."""
 
 from __future__ import annotations
 
@@ -28,7 +33,8 @@ def test_generated_requests_never_meet_a_server_error(tmp_path: Path) -> None:
         generated = 0
         for role, key in keys.items():
             done = subprocess.run([SCHEMATHESIS, "run", server.url + "/openapi.json", "-H", f"Authorization: Bearer {key}",
-                                   "-n", "8", "--seed", "20261124", "--checks", "not_a_server_error"],
+                                   "-n", "8", "--seed", "20261124", "--checks", "all",
+                                   "--exclude-checks", "positive_data_acceptance"],
                                   capture_output=True, text=True, timeout=600)
             counts = re.search(r"(\d+) generated, (\d+) (?:passed|found)", done.stdout)
             assert done.returncode == 0 and counts, (role, done.stdout[-3000:])

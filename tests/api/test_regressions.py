@@ -11,3 +11,27 @@ def test_paging_numbers_too_large_for_the_database_are_a_422(sqlite_world: World
     for path, who in ((f"/classes?offset={2**64}", "inst_a"), (f"/audit?before={2**64}", "admin")):
         r = w.client.get(path, headers=w.h(who))
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", (path, r.text)
+
+
+def test_a_405_names_every_method_of_the_path(sqlite_world: World) -> None:
+    # Found by schemathesis (ST205): GET and PATCH /uploads/{id} are two routes; Starlette's 405
+    # named only the first one's methods.
+    r = sqlite_world.client.request("OPTIONS", "/uploads/anything", headers=sqlite_world.h("inst_a"))
+    assert r.status_code == 405 and r.headers["allow"] == "GET, PATCH"
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_a_number_is_no_date_and_time(sqlite_world: World) -> None:
+    # Found by schemathesis (ST201): pydantic read 0 and "0.5" as seconds since 1970.
+    w = sqlite_world
+    answers = {
+        "challenge start": w.client.post("/challenges", json={"learner": "L", "session": "S", "start": 0, "planned_s": 60},
+                                         headers=w.h("plat_p")),
+        "assessment": w.client.post("/assessments", json=[{"learner": "L", "course": "C", "assessed_at": 0}],
+                                    headers=w.h("plat_p")),
+        "sessions since": w.client.get("/sessions?since=0.5", headers=w.h("plat_p")),
+        "flags until": w.client.get("/flags?until=0.5", headers=w.h("inspector")),
+    }
+    assert {name: r.status_code for name, r in answers.items()} == {name: 422 for name in answers}
+    ok = w.client.get("/sessions?since=2026-11-20T09:00:00%2B08:00", headers=w.h("plat_p"))
+    assert ok.status_code == 200
