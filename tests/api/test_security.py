@@ -78,3 +78,31 @@ def test_no_route_edits_the_audit_log(sqlite_world: World) -> None:
                 answer = w.client.request(method, path, headers=w.h(who), json={"action": "nothing happened"})
                 assert answer.status_code in (404, 405), (who, method, path, answer.status_code)
     assert w.client.get("/audit", headers=w.h("admin")).json() == before
+
+
+def test_api_processes_share_rate_limits_through_redis(sqlite_url: str, tmp_path: Path) -> None:
+    """Two services (as two API processes would be) counting in the same real Redis: what one
+    spent, the other cannot spend again."""
+    import redis
+
+    from tests.api.conftest import REDIS_HOST, REDIS_PORT, need_server
+
+    need_server("Redis", REDIS_HOST, REDIS_PORT)
+    redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=8).flushdb()
+    shared = {"ingest_rate_limit": "2/minute", "rate_limit_storage": f"redis://{REDIS_HOST}:{REDIS_PORT}/8"}
+    first = make_world(sqlite_url, tmp_path / "data", **shared)
+    w = next(first)
+    try:
+        from api.main import create_app
+        from fastapi.testclient import TestClient
+
+        from tests.api.conftest import settings_for
+
+        events = clean_session(platform="learn.example").events
+        with TestClient(create_app(settings_for(sqlite_url, tmp_path / "data", **shared))) as other:
+            assert w.client.post("/events", json=events, headers=w.h("plat_p")).status_code == 200
+            assert other.post("/events", json=events, headers=w.h("plat_p")).status_code == 200
+            assert other.post("/events", json=events, headers=w.h("plat_p")).status_code == 429
+            assert w.client.post("/events", json=events, headers=w.h("plat_p")).status_code == 429
+    finally:
+        first.close()
