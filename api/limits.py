@@ -30,7 +30,7 @@ class RateLimits:
     def hit(self, item: RateLimitItem, *identifiers: str) -> None:
         """Count one; over the limit, a 429 saying when to come back."""
         if not self._limiter.hit(item, *identifiers):
-            raise self._refusal(item, *identifiers)
+            raise self.refusal(item, *identifiers)
 
     def allows(self, item: RateLimitItem, *identifiers: str) -> bool:
         return self._limiter.test(item, *identifiers)
@@ -39,14 +39,11 @@ class RateLimits:
         """Count one without refusing this one (a failed sign-in is answered as such)."""
         self._limiter.hit(item, *identifiers)
 
-    def _refusal(self, item: RateLimitItem, *identifiers: str) -> Problem:
+    def refusal(self, item: RateLimitItem, *identifiers: str) -> Problem:
         reset = self._limiter.get_window_stats(item, *identifiers).reset_time
         wait = max(1, math.ceil(reset - time.time()))
         return Problem(429, f"too many requests: at most {item}; try again in {wait} s", "rate-limited",
                        headers={"Retry-After": str(wait)})
-
-    def refusal(self, item: RateLimitItem, *identifiers: str) -> Problem:
-        return self._refusal(item, *identifiers)
 
 
 def ingest_limit(caller: Annotated[Caller, Depends(get_caller)], svc: Svc) -> None:

@@ -95,7 +95,8 @@ class _Sessions:
         return np.bincount(self.sid, weights=weights, minlength=self.count)
 
 
-def screen(table: EventTable, policy: Policy, unit_before: UnitBefore, unit_codes: Mapping[str | None, int]) -> Screened:
+def screen(table: EventTable, policy: Policy, unit_before: UnitBefore,
+           unit_codes: Mapping[str | None, int]) -> Screened:
     s = _Sessions(table)
     if s.n == 0:
         empty = np.zeros(0, dtype=np.int64)
@@ -335,7 +336,8 @@ def _overlapping_learners(s: _Sessions, policy: Policy) -> set[int]:
     return set(learner[hit].tolist())
 
 
-def _out_of_order_learners(s: _Sessions, unit_before: UnitBefore, unit_codes: Mapping[str | None, int]) -> set[int]:
+def _out_of_order_learners(s: _Sessions, unit_before: UnitBefore,
+                           unit_codes: Mapping[str | None, int]) -> set[int]:
     """B5: a unit first learned before the unit before it was first completed (ties included)."""
     has_unit = s.unit >= 0
     width = int(s.unit.max()) + 1

@@ -16,7 +16,7 @@ from typing import Iterator, Protocol, Sequence
 
 import numpy as np
 
-from monitor.online.events import TYPE_NEEDS, TYPE_ORDER, EventFields
+from monitor.online.events import TYPE_ORDER, EventFields
 
 # A type's code is its place in the order of events sharing an instant, so sorting by code is
 # sorting by that order.
@@ -165,17 +165,6 @@ class EventTable:
         return cls(concat_rows([t.rows for t in tables]),
                    *(np.concatenate([getattr(t, name) for t in tables]) for name in COLUMNS))
 
-    def lacking(self) -> np.ndarray:
-        """Rows that lack a field their type needs (a play without a position...)."""
-        bad = np.zeros(len(self), dtype=bool)
-        for kind, needs in TYPE_NEEDS.items():
-            of_kind = self.kind == KIND[kind]
-            for name in needs:
-                column = _COLUMN_OF_FIELD[name]
-                absent = np.isnan(getattr(self, column)) if column in _FLOAT_COLUMNS else getattr(self, column) < 0
-                bad |= of_kind & absent
-        return bad
-
     def session_key(self) -> np.ndarray:
         """One integer per (learner, platform, session), ordered as those codes are."""
         key = self.learner.astype(np.int64)
@@ -214,6 +203,3 @@ class EventTable:
 
 COLUMNS = ("epoch", "kind", "learner", "platform", "session", "course", "unit", "popup",
            "position", "rate", "from_s", "to_s")
-_FLOAT_COLUMNS = {"position", "rate", "from_s", "to_s"}
-_COLUMN_OF_FIELD = {"position_s": "position", "rate": "rate", "from_s": "from_s", "to_s": "to_s",
-                    "popup": "popup", "unit": "unit"}
