@@ -152,7 +152,7 @@ class OnlineEngine:
         codes = self._names.learner.codes
         dirty = np.array([codes[name] for name in self._dirty], dtype=np.int64)
         self._dirty.clear()
-        part = table if dirty.size == len(self._names.learner.codes) - 1 else table.take(
+        part = table if dirty.size == len(codes) - 1 else table.take(
             np.flatnonzero(np.isin(table.learner, dirty)))
         found = screen(part, self._ctx.policy, self._unit_before, self._names.unit.codes)
         if not self._screened:

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 import msgspec
 
 from monitor.errors import read_user_bytes, read_user_file
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 from monitor.online.events import EventFields, LearningEvent, MissingForType, missing_for_type
 from monitor.online.table import gc_paused
 from monitor.online.xapi import Ignored, XapiError, is_statement, to_native
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -90,17 +90,16 @@ def _native_fast(text: str, line: int) -> LearningEvent | BadRecord:
 def collect(parsed: Iterable[LearningEvent | BadRecord | None], result: ReadResult | None = None) -> ReadResult:
     """Gather parsed records, keeping the first of each event id."""
     result = result or ReadResult()
-    seen: set[str] = {e.id for e in result.events}
+    events = list(result.events)
     for item in parsed:
         if item is None:
             result.ignored += 1
         elif isinstance(item, BadRecord):
             result.bad.append(item)
-        elif item.id in seen:
-            result.duplicates += 1
         else:
-            seen.add(item.id)
-            result.events.append(item)
+            events.append(item)
+    result.events, duplicates = _first_of_each_id(events)
+    result.duplicates += duplicates
     return result
 
 
@@ -130,7 +129,7 @@ def _parse_lines(lines: Sequence[str], default_platform: str | None, only_platfo
             events.extend(rows)
             numbers.extend(range(start + 1, start + 1 + len(rows)))
             continue
-        for offset, item in enumerate(_records(block, start, default_platform)):
+        for item in _records(block, start, default_platform):
             if item is None:
                 ignored += 1
             elif isinstance(item, BadRecord):

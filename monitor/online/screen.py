@@ -38,7 +38,6 @@ class Screened:
     rows: np.ndarray  # row indices of the table, session by session, each in the rules' order
     first: np.ndarray  # per session: position in `rows` of its first event
     last: np.ndarray  # and of its last
-    learner: np.ndarray  # per session: learner code
     credited_s: np.ndarray  # per session (exact for the sessions of unflagged learners)
     flagged: np.ndarray  # per session: its learner needs the rules' full look
 
@@ -100,7 +99,7 @@ def screen(table: EventTable, policy: Policy, unit_before: UnitBefore,
     s = _Sessions(table)
     if s.n == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return Screened(empty, empty, empty, empty, np.zeros(0), np.zeros(0, dtype=bool))
+        return Screened(empty, empty, empty, np.zeros(0), np.zeros(0, dtype=bool))
     credited = s.opener & s.playing & s.visible  # exact where no rate > 1 and no failed pop-up
     credited_s = s.sum_per_session(np.where(credited, s.duration, 0.0))
     flagged = (
@@ -115,7 +114,7 @@ def screen(table: EventTable, policy: Policy, unit_before: UnitBefore,
     learners = _overlapping_learners(s, policy) | _out_of_order_learners(s, unit_before, unit_codes)
     flagged_learners = np.union1d(s.learner_of_session[flagged], np.fromiter(learners, dtype=np.int64))
     flagged = np.isin(s.learner_of_session, flagged_learners)
-    return Screened(s.order, s.first, s.last, s.learner_of_session, credited_s, flagged)
+    return Screened(s.order, s.first, s.last, credited_s, flagged)
 
 
 def _mixed_course(s: _Sessions) -> np.ndarray:
