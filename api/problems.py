@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from monitor.errors import ClassShapeError, MonitorError
@@ -125,6 +126,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(MonitorError)
     async def _monitor(_: Request, exc: MonitorError) -> JSONResponse:
         return problem_response(422, " ".join(str(exc).split()), "bad-input", "Input cannot be used")
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(DisconnectionError)
+    async def _database_away(_: Request, exc: Exception) -> JSONResponse:
+        """The database restarting or out of reach is a moment to wait, not a server fault: the
+        client is told to come back; nothing of the request was committed (its transaction died)."""
+        log.warning("database unavailable: %s", " ".join(str(exc).split())[:300])
+        return problem_response(503, "the database is not reachable just now; try again", "database-unavailable",
+                                headers={"Retry-After": "2"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

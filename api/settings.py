@@ -39,17 +39,20 @@ class ServiceSettings(BaseSettings):
     max_batch_bytes: int = 32 * 1024**2  # one events batch, after gunzip
     max_batch_events: int = 10_000
     max_json_bytes: int = 2 * 1024**2  # any other JSON body (manifests, courses, decisions)
-    # Judging waits this long after the first new events, so that a stream of batches is judged
-    # together rather than once per batch (verdicts lag the events by about this much).
     # Rate limits (api/limits.py): "N/second|minute|hour"; storage memory:// or redis://host:port
     ingest_rate_limit: str = "50/second"  # per API key: event batches, captures, uploads
     sign_in_rate_limit: str = "10/minute"  # failed sign-ins per client address
     rate_limit_storage: str = "memory://"
     max_event_future_s: float = 86_400.0  # events later than this ahead of the server's clock are refused
     events_not_before: date = date(2000, 1, 1)  # and events before this day
+    # Judging waits this long after the first new events, so that a stream of batches is judged
+    # together rather than once per batch (verdicts lag the events by about this much).
     judge_delay_s: float = 2.0
-    job_lease_s: float = 120.0
-    request_timeout_s: float = 60.0  # every request but uploads and event batches  # a job not renewed for this long is taken by another worker
+    job_lease_s: float = 120.0  # a job not renewed for this long is taken by another worker
+    # Celery workers look this often for jobs whose message the broker lost (a Redis restart
+    # keeps nothing) or never got (the broker was down when the job was queued).
+    job_sweep_s: float = 30.0
+    request_timeout_s: float = 60.0  # every request but uploads and event batches
 
     # Signs the pages' session cookie; by default a random secret kept in <data_dir>/session.key.
     session_secret: str | None = None

@@ -4,22 +4,29 @@
 
 The broker only carries job ids; state, progress and results live in the database. Tasks are
 acknowledged late and rejected when their worker is lost, so a killed worker's job is delivered
-again; a worker that starts also takes up jobs whose lease ran out (their message may be gone),
-and a job still under another worker's live lease is looked at again when that lease may have
-run out."""
+again; a job still under another worker's live lease is looked at again when that lease may have
+run out. The broker may lose messages (Redis restarted keeps nothing; it may be down when the API
+queues a job, which the API then only logs): every worker looks, when it starts and every
+`job_sweep_s`, for jobs left queued or whose lease ran out, and sends their ids again. A message
+too many costs one look at the job row; a claim decides who runs it."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Callable
 
 from celery import Celery
 from celery.signals import worker_ready
 
-from api.jobs.runner import run_one, stale_jobs, retry_in, worker_name
+from api.jobs.runner import retry_in, run_one, stale_jobs, worker_name
 from api.service import Service
 from api.settings import ServiceSettings
 
 TASK, QUEUE = "monitor.run_job", "monitor"
+log = logging.getLogger("monitor.jobs")
+# Publishing to a broker that is down: a few quick tries, then the sweep's turn (not a hung request).
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1.0}
 
 
 def make_celery(settings: ServiceSettings) -> Celery:
@@ -41,7 +48,10 @@ def sender(settings: ServiceSettings) -> Callable[[str], None]:
     celery = make_celery(settings)
 
     def send(job_id: str) -> None:
-        celery.send_task(TASK, args=[job_id], queue=QUEUE)
+        try:
+            celery.send_task(TASK, args=[job_id], queue=QUEUE, retry=True, retry_policy=PUBLISH_RETRY)
+        except Exception as exc:  # the job row is committed; a worker's sweep will send it again
+            log.warning("job %s queued, but the broker did not take its message (%s)", job_id, exc)
 
     return send
 
@@ -62,15 +72,36 @@ def service() -> Service:
 
 @app.task(name=TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def run_job(self, job_id: str) -> bool:  # type: ignore[no-untyped-def]
-    if run_one(service(), worker_name(), job_id):
-        return True
+    """Run the job if it can be claimed; while it is unfinished (another worker's lease, its turn
+    not come, or handed back when the database went away) look again later."""
+    ran = run_one(service(), worker_name(), job_id)
     wait_s = retry_in(service(), job_id)
     if wait_s is not None:
         raise self.retry(countdown=wait_s)
-    return False
+    return ran
+
+
+def sweep_once(queued_for_s: float) -> int:
+    """Send again the ids of jobs that may have lost their message; how many were sent."""
+    jobs = stale_jobs(service(), queued_for_s)
+    for job_id in jobs:
+        service().notify_job(job_id)
+    return len(jobs)
+
+
+def _sweep_forever(every_s: float) -> None:
+    while True:
+        try:
+            sweep_once(queued_for_s=every_s)
+        except Exception as exc:  # the database or the broker away for a moment: next round
+            log.warning("job sweep: %s", exc)
+        threading.Event().wait(every_s)
 
 
 @worker_ready.connect
 def _take_up_stale_jobs(**_: object) -> None:
-    for job_id in stale_jobs(service()):
-        service().notify_job(job_id)
+    try:
+        sweep_once(queued_for_s=0.0)
+    except Exception as exc:
+        log.warning("job sweep at start: %s", exc)
+    threading.Thread(target=_sweep_forever, args=(settings.job_sweep_s,), name="job-sweep", daemon=True).start()

@@ -12,17 +12,13 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
-from datetime import timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
-from sqlalchemy import update
-
-from api.jobs.runner import claim, run, worker_name
+from api.jobs.runner import claim, hand_back, run, worker_name
 from api.service import Service
 from api.settings import ServiceSettings
 from models.tables import Job
-from models.types import utcnow
 
 log = logging.getLogger("monitor.jobs")
 
@@ -105,10 +101,7 @@ class InProcessWorker:
         if not self._child.run(job):
             log.error("the worker process died during job %s; the job is handed back", job.id)
             self._child = None
-            with self._service.session() as db:
-                db.exec(update(Job).where(Job.id == job.id, Job.worker == job.worker, Job.status == "running")  # type: ignore[call-overload]
-                        .values(lease_until=utcnow() - timedelta(seconds=1)))
-                db.commit()
+            hand_back(self._service, job, count_attempt=True)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -13,7 +13,8 @@ import time
 from datetime import timedelta
 from typing import Callable
 
-from sqlalchemy import exists, or_, update
+from sqlalchemy import exists, func, or_, update
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -135,11 +136,28 @@ def run(service: Service, job: Job) -> None:
         handler(service, job, progress)
     except LostLease:
         log.warning("job %s was taken over by another worker; this attempt stops", job.id)
+    except (OperationalError, InterfaceError, DisconnectionError) as exc:
+        log.warning("job %s: the database went away (%s); the job is handed back", job.id, type(exc).__name__)
+        hand_back(service, job)
     except MonitorError as exc:
         _fail(service, job, " ".join(str(exc).split()))
     except Exception as exc:
         log.exception("job %s failed", job.id)
         _fail(service, job, f"internal error ({type(exc).__name__}); see the worker's log")
+
+
+def hand_back(service: Service, job: Job, count_attempt: bool = False) -> None:
+    """Let any worker take the job again at once. An attempt cut short because the database went
+    away is not counted (nothing is wrong with the job); one whose process died is (the job may be
+    what kills it). If the database is still away, the lease runs out instead."""
+    try:
+        with service.session() as db:
+            db.exec(update(Job).where(Job.id == job.id, Job.worker == job.worker, Job.status == "running")  # type: ignore[call-overload]
+                    .values(lease_until=utcnow() - timedelta(seconds=1),
+                            attempts=Job.attempts - (0 if count_attempt else 1)))
+            db.commit()
+    except (OperationalError, InterfaceError, DisconnectionError):
+        log.warning("job %s: could not hand back; its lease will run out", job.id)
 
 
 def run_one(service: Service, worker: str, job_id: str | None = None) -> bool:
@@ -150,10 +168,13 @@ def run_one(service: Service, worker: str, job_id: str | None = None) -> bool:
     return True
 
 
-def stale_jobs(service: Service) -> list[str]:
-    """Jobs a worker should (re)start: queued ones and running ones whose lease ran out."""
+def stale_jobs(service: Service, queued_for_s: float = 0.0) -> list[str]:
+    """Jobs a worker should (re)start: running ones whose lease ran out, and queued ones due for
+    at least `queued_for_s` (their message may be lost: the broker restarted or was down)."""
+    now = utcnow()
+    waited = or_(Job.status == "running", func.coalesce(Job.run_after, Job.created_at) <= now - timedelta(seconds=queued_for_s))
     with service.session() as db:
-        return list(db.exec(select(Job.id).where(_claimable(utcnow())).order_by(Job.created_at)).all())
+        return list(db.exec(select(Job.id).where(_claimable(now), waited).order_by(Job.created_at)).all())
 
 
 def retry_in(service: Service, job_id: str) -> float | None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
@@ -105,6 +105,14 @@ def probe_upload(path: Path) -> dict[str, Any]:
     return {"duration_s": round(duration, 3), "width": timeline.width, "height": timeline.height, "codec": timeline.codec}
 
 
+def same_recording(db: Session, class_id: str, name: str, sha256: str) -> Recording | None:
+    """The same bytes under the same name in the same class are one recording: a client that
+    sends again after losing the answer (the server restarted, the link dropped) gets the stored
+    one, not a second copy that would be counted twice."""
+    return db.exec(select(Recording).where(Recording.class_id == class_id, Recording.original_name == name,
+                                           Recording.sha256 == sha256)).first()
+
+
 def store_recording(db: Session, storage: Storage, caller: Caller, klass: TrainingClass, part: Path, sha256: str,
                     size: int, name: str, start: datetime | None, facts: dict[str, Any],
                     recording_id: str | None = None) -> Recording:
@@ -121,11 +129,12 @@ def store_recording(db: Session, storage: Storage, caller: Caller, klass: Traini
 
 @router.post("/classes/{class_id}/recordings", status_code=201, response_model=RecordingPublic,
              dependencies=[Depends(ingest_limit)], responses=documented(429))
-async def upload_recording(class_id: str, request: Request, db: DB, caller: Institution, svc: Svc,
+async def upload_recording(class_id: str, request: Request, response: Response, db: DB, caller: Institution, svc: Svc,
                            name: Annotated[str, Query(min_length=1, max_length=255)],
                            start: Annotated[datetime | None, Query(description="Wall-clock start (ISO-8601 with offset); else the container's creation_time")] = None) -> Recording:
     """One recording as the request body, streamed to disk (sha256 computed on the way), probed,
-    and only then stored and acknowledged. For large files over poor links, use /uploads."""
+    and only then stored and acknowledged (201). Sent again (same class, name and bytes), the
+    stored recording is the answer (200). For large files over poor links, use /uploads."""
     if start is not None and start.tzinfo is None:
         raise Problem(422, "start: give an offset (e.g. +08:00)", "validation")
     klass = owned_class(db, caller, class_id)
@@ -133,6 +142,10 @@ async def upload_recording(class_id: str, request: Request, db: DB, caller: Inst
     part = storage.part(f"oneshot-{new_id()}")
     try:
         received = await receive(request.stream(), part, svc.settings.max_upload_bytes, "the recording")
+        stored = same_recording(db, klass.id, name, received.sha256)
+        if stored is not None:
+            response.status_code = 200
+            return stored
         facts = await run_in_threadpool(probe_upload, part)
         recording = store_recording(db, storage, caller, klass, part, received.sha256, received.size, name, start, facts)
         db.commit()

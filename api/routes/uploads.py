@@ -16,7 +16,7 @@ from api.bodies import Instant
 from api.deps import DB, Caller, Institution, Svc, audit
 from api.limits import ingest_limit
 from api.problems import Problem, documented, not_found
-from api.routes.classes import owned_class, probe_upload, store_recording
+from api.routes.classes import owned_class, probe_upload, same_recording, store_recording
 from api.storage import Storage, receive, sha256_of
 from models.tables import Recording, RecordingPublic, Upload, UploadPublic
 
@@ -86,11 +86,14 @@ def _truncate(part, size: int) -> None:  # type: ignore[no-untyped-def]
 
 
 @router.post("/uploads/{upload_id}/finish", status_code=201, response_model=RecordingPublic)
-async def finish_upload(upload_id: str, db: DB, caller: Institution, svc: Svc) -> Recording:
+async def finish_upload(upload_id: str, db: DB, caller: Institution, svc: Svc, response: Response) -> Recording:
+    """Probe, hash and store (201); finished before, or the same bytes and name already stored in
+    the class (a client that started again after a lost answer), the stored recording (200)."""
     upload = _owned(db, caller, upload_id)
     if upload.recording_id is not None:
         recording = db.get(Recording, upload.recording_id)
         assert recording is not None
+        response.status_code = 200
         return recording
     storage = Storage(svc.storage)
     part = storage.part(upload.id)
@@ -101,6 +104,14 @@ async def finish_upload(upload_id: str, db: DB, caller: Institution, svc: Svc) -
     facts = await run_in_threadpool(probe_upload, part)
     sha256 = await run_in_threadpool(sha256_of, part)
     klass = owned_class(db, caller, upload.class_id)
+    stored = same_recording(db, klass.id, upload.original_name, sha256)
+    if stored is not None:
+        upload.recording_id = stored.id
+        db.add(upload)
+        db.commit()
+        part.unlink(missing_ok=True)
+        response.status_code = 200
+        return stored
     recording = store_recording(db, storage, caller, klass, part, sha256, upload.received_bytes, upload.original_name,
                                 upload.declared_start, facts, recording_id=upload.id)
     upload.recording_id = recording.id

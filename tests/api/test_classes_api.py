@@ -43,8 +43,9 @@ def _upload(w: World, class_id: str, path: Path, start: str | None = None, who: 
                          headers={**w.h(who), "Content-Type": "application/octet-stream"})
 
 
-def _resumable(w: World, class_id: str, path: Path, start: str | None = None) -> dict[str, Any]:
-    """Send in three chunks, once from a wrong offset (the server says where to resume)."""
+def _resumable(w: World, class_id: str, path: Path, start: str | None = None, finished: int = 201) -> dict[str, Any]:
+    """Send in three chunks, once from a wrong offset (the server says where to resume); `finished`
+    is the status expected of finishing (200: the same bytes and name were stored before)."""
     r = w.client.post(f"/classes/{class_id}/uploads", json={"name": path.name, "start": start}, headers=w.h("inst_a"))
     assert r.status_code == 201, r.text
     upload = r.json()["id"]
@@ -59,9 +60,9 @@ def _resumable(w: World, class_id: str, path: Path, start: str | None = None) ->
     r = w.client.patch(f"/uploads/{upload}", content=b"x", headers={**w.h("inst_a"), "Upload-Offset": "0"})
     assert r.status_code == 409 and r.json()["offset"] == len(data)
     r = w.client.post(f"/uploads/{upload}/finish", headers=w.h("inst_a"))
-    assert r.status_code == 201, r.text
+    assert r.status_code == finished, r.text
     again = w.client.post(f"/uploads/{upload}/finish", headers=w.h("inst_a"))
-    assert again.status_code == 201 and again.json()["id"] == r.json()["id"]
+    assert again.status_code == 200 and again.json()["id"] == r.json()["id"]  # finished before: the same one
     return r.json()
 
 
@@ -90,6 +91,11 @@ def test_the_sample_class_through_the_api_gets_the_cli_report(world: World, samp
     _resumable(world, klass["id"], sample.parent / second["path"])
     listed = world.client.get(f"/classes/{klass['id']}/recordings", headers=world.h("inst_a")).json()
     assert [r["original_name"] for r in listed] == [first["path"], second["path"]]
+    # Sent again after a lost answer (one-shot, or a fresh resumable upload): the stored one, once.
+    again = _upload(world, klass["id"], sample.parent / first["path"], first["start"])
+    assert again.status_code == 200 and again.json()["id"] == listed[0]["id"]
+    assert _resumable(world, klass["id"], sample.parent / second["path"], finished=200)["id"] == listed[1]["id"]
+    assert len(world.client.get(f"/classes/{klass['id']}/recordings", headers=world.h("inst_a")).json()) == 2
 
     report = _wait_report(world, klass["id"])
     assert report == cli_report

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.api.conftest import World
 
 
@@ -35,3 +37,19 @@ def test_a_number_is_no_date_and_time(sqlite_world: World) -> None:
     assert {name: r.status_code for name, r in answers.items()} == {name: 422 for name in answers}
     ok = w.client.get("/sessions?since=2026-11-20T09:00:00%2B08:00", headers=w.h("plat_p"))
     assert ok.status_code == 200
+
+
+def test_a_database_out_of_reach_is_a_503_to_come_back_not_a_500(tmp_path: Path) -> None:
+    # Found by the chaos run (bench/chaos.py): PostgreSQL restarting answered every request 500.
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from tests.api.conftest import settings_for
+
+    closed = "postgresql+psycopg://postgres@127.0.0.1:9/nothing"  # the discard port: nothing listens
+    with TestClient(create_app(settings_for(closed, tmp_path / "data"), start_worker=False),
+                    raise_server_exceptions=False) as client:
+        r = client.get("/classes", headers={"Authorization": "Bearer tm_0123456789abcdef_" + "a" * 43})
+    assert r.status_code == 503 and r.headers["retry-after"] == "2", r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["type"] == "/problems/database-unavailable" and "Traceback" not in r.text
