@@ -35,9 +35,11 @@ def owned_class(db: Session, caller: Caller, class_id: str) -> TrainingClass:
 
 
 @router.post("/classes", status_code=201, response_model=TrainingClassPublic)
-def register_class(manifest: ClassManifest, db: DB, caller: Institution) -> TrainingClass:
+def register_class(manifest: ClassManifest, db: DB, caller: Institution, response: Response) -> TrainingClass:
     """The manifest of `monitor analyze`; its recordings and photos are uploaded separately, so
-    their paths here are ignored. A class that breaks A5 is refused (422, naming the rule)."""
+    their paths here are ignored. A class that breaks A5 is refused (422, naming the rule). The
+    same manifest registered again (a retry after a lost answer) is the class registered (200);
+    another manifest under a class id already used is a conflict (409)."""
     policy = load_policy(manifest.policy, manifest.policy_overrides)
     check_class_shape(manifest, policy)
     body = manifest.model_dump(mode="json", exclude={"recordings"})
@@ -48,6 +50,12 @@ def register_class(manifest: ClassManifest, db: DB, caller: Institution) -> Trai
     try:
         db.commit()
     except IntegrityError:
+        db.rollback()
+        registered = db.exec(select(TrainingClass).where(TrainingClass.organisation_id == caller.org_id,
+                                                         TrainingClass.class_ref == manifest.class_id)).first()
+        if registered is not None and registered.manifest == body and registered.policy == manifest.policy:
+            response.status_code = 200
+            return registered
         raise Problem(409, f"class {manifest.class_id} is already registered by this institution", "duplicate") from None
     return klass
 

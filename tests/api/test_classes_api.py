@@ -139,6 +139,19 @@ def test_a_class_that_breaks_the_class_shape_is_refused_naming_the_rule(world: W
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "schedule"
 
 
+def test_registering_again_is_the_same_class_and_another_manifest_under_its_id_a_conflict(world: World, sample: Path) -> None:
+    manifest = json.loads(sample.read_text(encoding="utf-8"))
+    first = _register(world, manifest)
+    again = world.client.post("/classes", json=manifest, headers=world.h("inst_a"))
+    assert again.status_code == 200 and again.json()["id"] == first["id"]
+    changed = {**manifest, "roster": manifest["roster"][:-1]}
+    r = world.client.post("/classes", json=changed, headers=world.h("inst_a"))
+    assert r.status_code == 409 and r.json()["type"] == "/problems/duplicate"
+    other = world.client.post("/classes", json=manifest, headers=world.h("inst_b"))  # another school's own class
+    assert other.status_code == 201 and other.json()["id"] != first["id"]
+    assert len(world.client.get("/classes", headers=world.h("inst_a")).json()) == 1
+
+
 def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
