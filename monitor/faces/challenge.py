@@ -14,10 +14,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
+from monitor.faces.liveness import PROMPTS
 from monitor.policy import Policy
 
-PROMPTS = ("blink", "turn_left", "turn_right", "open_mouth", "nod")
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def load_challenges(path: Path) -> list[Challenge]:
         learner: str
         session: str
         at: AwareDatetime
-        prompt: str
+        prompt: Literal[PROMPTS]  # type: ignore[valid-type]
         nonce: str
 
     text = read_user_file(path, "challenges file")

@@ -7,6 +7,13 @@ Measured on ../shared/data: bursts of real video frames (short_hamilton_clip.mp4
 move 0.022-0.032 (largest residual to the first frame, in units of the face's landmark spread); one
 still shifted, scaled, turned and noised 0.004-0.006. The threshold sits between (profile:
 liveness_min_motion).
+
+A burst answering a challenge must also show the challenge's prompt (turn_left, turn_right,
+open_mouth): a recording of someone moving, played to the camera, shows motion but most often not
+the one asked for. Each prompt is one measure on the landmarks, compared with the burst's first
+frame (the learner starts facing the camera): the lips' inner gap over the mouth's width, and the
+nose tip's place between the jaw's ends (left and right as the learner's own, in an unmirrored
+camera image). Thresholds: the profile's liveness_* values.
 """
 
 from __future__ import annotations
@@ -15,6 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from monitor.policy import Policy
+
+# Only prompts whose measure was seen to work on real footage: a nod's measure moved as much when
+# the head only turned, and a blink lasts 0.1-0.4 s, which a burst of 5 frames over 2 s mostly misses.
+PROMPTS = ("turn_left", "turn_right", "open_mouth")
+
 
 @dataclass(frozen=True)
 class Liveness:
@@ -22,9 +35,19 @@ class Liveness:
     motion: float  # largest non-rigid landmark motion against the first frame
     frames_with_face: int
     detail: str
+    prompt_change: float | None = None  # the prompt's measure, largest change that way (None: no prompt)
 
 
-def _landmarks_and_encoding(image: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+@dataclass(frozen=True)
+class FaceShape:
+    """One frame's face: its 68 landmarks as points, and the named parts face_recognition gives."""
+
+    points: np.ndarray
+    parts: dict[str, np.ndarray]
+    encoding: np.ndarray
+
+
+def _face_shape(image: np.ndarray) -> FaceShape | None:
     import face_recognition  # heavy (dlib): imported where faces are used
 
     image = np.ascontiguousarray(image)
@@ -33,8 +56,9 @@ def _landmarks_and_encoding(image: np.ndarray) -> tuple[np.ndarray, np.ndarray] 
         return None
     largest = [max(boxes, key=lambda b: b[2] - b[0])]
     marks = face_recognition.face_landmarks(image, largest)[0]
-    points = np.array([p for part in marks.values() for p in part], dtype=np.float64)
-    return points, np.asarray(face_recognition.face_encodings(image, largest)[0])
+    parts = {name: np.array(points, dtype=np.float64) for name, points in marks.items()}
+    return FaceShape(np.concatenate(list(parts.values())), parts,
+                     np.asarray(face_recognition.face_encodings(image, largest)[0]))
 
 
 def non_rigid_motion(a: np.ndarray, b: np.ndarray) -> float:
@@ -45,14 +69,47 @@ def non_rigid_motion(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sqrt(((a @ (u @ vt) - b) ** 2).sum(1).mean()))
 
 
-def burst_liveness(frames: list[np.ndarray], *, min_motion: float, tolerance: float, min_frames: int = 3) -> Liveness:
-    found = [x for x in (_landmarks_and_encoding(f) for f in frames) if x is not None]
+def prompt_measure(prompt: str, face: FaceShape) -> float:
+    """The one number the prompt moves, signed so that doing the prompt makes it grow."""
+    p = face.parts
+    if prompt == "open_mouth":
+        top, bottom = p["top_lip"], p["bottom_lip"]
+        return float(np.linalg.norm(top[8:11].mean(0) - bottom[8:11].mean(0)) / np.linalg.norm(top[0] - top[6]))
+    if prompt in ("turn_left", "turn_right"):
+        chin, nose = p["chin"], p["nose_tip"].mean(0)
+        across = float((nose[0] - chin[0][0]) / (chin[16][0] - chin[0][0]))
+        # the learner's left is the image's right, for a camera that faces them
+        return across if prompt == "turn_left" else -across
+    raise ValueError(f"unknown prompt {prompt!r}; known: {', '.join(PROMPTS)}")
+
+
+def prompt_change(prompt: str, faces: list[FaceShape]) -> float:
+    """How far the burst moved the prompt's measure its way from the first frame."""
+    first = prompt_measure(prompt, faces[0])
+    return max(prompt_measure(prompt, f) - first for f in faces[1:])
+
+
+def prompt_threshold(prompt: str, policy: Policy) -> float:
+    return policy.liveness_mouth_open if prompt == "open_mouth" else policy.liveness_turn
+
+
+def burst_liveness(frames: list[np.ndarray], policy: Policy, prompt: str | None = None, min_frames: int = 3) -> Liveness:
+    """A live face: the same person in at least `min_frames` frames, moving beyond moving as a
+    whole, and (answering a challenge) doing what the prompt asked."""
+    found = [face for face in (_face_shape(f) for f in frames) if face is not None]
     if len(found) < min_frames:
         return Liveness(False, 0.0, len(found), f"a face in {len(found)} of {len(frames)} frames, {min_frames} needed")
-    first_points, first_encoding = found[0]
-    if any(np.linalg.norm(enc - first_encoding) > tolerance for _, enc in found[1:]):
+    first = found[0]
+    # Frame to frame, with the profile's looser bound: a head turning (as a prompt asks) is encoded
+    # farther from itself than a frontal capture from the enrolment photo (matched separately).
+    if any(np.linalg.norm(b.encoding - a.encoding) > policy.liveness_same_face_max for a, b in zip(found, found[1:])):
         return Liveness(False, 0.0, len(found), "the face changes within the burst")
-    motion = max(non_rigid_motion(first_points, points) for points, _ in found[1:])
-    if motion < min_motion:
+    motion = max(non_rigid_motion(first.points, face.points) for face in found[1:])
+    if motion < policy.liveness_min_motion:
         return Liveness(False, motion, len(found), "the face moves only as a whole: a photo or a screen")
-    return Liveness(True, motion, len(found), "a live face")
+    if prompt is None:
+        return Liveness(True, motion, len(found), "a live face")
+    change = prompt_change(prompt, found)
+    if change < prompt_threshold(prompt, policy):
+        return Liveness(False, motion, len(found), f"the face moves, but not as asked ({prompt})", round(change, 4))
+    return Liveness(True, motion, len(found), f"a live face, as asked ({prompt})", round(change, 4))

@@ -18,7 +18,7 @@ from monitor.faces.captures import ReplayIndex, judge_faces
 from monitor.faces.challenge import Challenge
 from monitor.faces.detect import PORTRAIT_DETECT_SIDE, Face, faces_in
 from monitor.faces.enrol import EncodingCache, Enrolled, enrol, load_rgb
-from monitor.faces.liveness import burst_liveness
+from monitor.faces.liveness import burst_liveness, prompt_threshold
 from monitor.findings import Finding, Severity
 from monitor.online.events import LearningEvent
 from monitor.online.rules import session_finding
@@ -152,11 +152,17 @@ class FaceChecks:
         if e.type == "face_capture":
             liveness = self._liveness(e, frames)
             if liveness is not None:
+                measured, threshold, why = liveness
                 return [session_finding(
                     track, "online.face_not_live", e.epoch_s, e.epoch_s, events=[e.id],
-                    measured=liveness[0], threshold=p.liveness_min_motion, detail=f"face_capture: {liveness[1]}",
-                    evidence={"images": frames})]
+                    measured=measured, threshold=threshold, detail=f"face_capture: {why}",
+                    evidence={"images": frames, "prompt": self._prompt_of(e)})]
         return []
+
+    def _prompt_of(self, e: LearningEvent) -> str | None:
+        """What the capture was asked to show: its challenge's prompt, when it answers one of its own session."""
+        c = self._challenge_of.get(e.nonce) if e.nonce else None
+        return c.prompt if c is not None and (c.learner, c.session) == (e.learner, e.session) else None
 
     def _faces_of(self, image: str, e: LearningEvent) -> list[Face]:
         """The faces of an event's image, found once per image file; an unreadable image has none."""
@@ -175,18 +181,24 @@ class FaceChecks:
             self._faces[path] = found
         return self._faces[path]
 
-    def _liveness(self, e: LearningEvent, frames: list[str]) -> tuple[float | None, str] | None:
-        """Why a capture does not show a live face ((motion, reason)), or None when it does. A still
-        alone cannot show it: under `face_liveness = "burst"` it fails; under "still" it is accepted."""
+    def _liveness(self, e: LearningEvent, frames: list[str]) -> tuple[float | None, float, str] | None:
+        """Why a capture does not show a live face ((measured, threshold, reason)), or None when it
+        does. A still alone cannot show it: under `face_liveness = "burst"` it fails; under "still"
+        it is accepted. A burst answering a challenge must show the challenge's prompt."""
         p = self._policy
         if len(frames) < 2:
-            return None if p.face_liveness == "still" else (None, "a still alone cannot prove a live face")
+            return None if p.face_liveness == "still" else (None, p.liveness_min_motion, "a still alone cannot prove a live face")
         try:
             pictures = [load_rgb((self._images_dir / f).resolve(), f"image of event {e.id}") for f in frames]
         except MonitorError as exc:
-            return None, str(exc)
-        result = burst_liveness(pictures, min_motion=p.liveness_min_motion, tolerance=p.face_match_tolerance)
-        return None if result.live else (round(result.motion, 4), result.detail)
+            return None, p.liveness_min_motion, str(exc)
+        prompt = self._prompt_of(e)
+        result = burst_liveness(pictures, p, prompt)
+        if result.live:
+            return None
+        if result.prompt_change is not None and prompt is not None:
+            return result.prompt_change, prompt_threshold(prompt, p), result.detail
+        return round(result.motion, 4), p.liveness_min_motion, result.detail
 
 
 def load_enrolment(path: Path) -> dict[str, Path]:

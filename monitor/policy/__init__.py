@@ -59,6 +59,9 @@ class Policy(BaseModel):
     face_replay_max_bits: int
     face_start_window_s: float
     liveness_min_motion: float
+    liveness_same_face_max: float
+    liveness_mouth_open: float
+    liveness_turn: float
     face_liveness: Literal["burst", "still"]
     challenge_window_s: float
     face_max_failures_in_row: int

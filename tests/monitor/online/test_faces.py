@@ -122,6 +122,36 @@ def test_under_the_default_a_capture_must_be_a_live_burst(shared_data, folder):
     assert "a still alone" in not_live["B3"][0].detail
 
 
+def test_a_burst_answering_a_challenge_must_show_its_prompt(shared_data, folder):
+    from datetime import timedelta
+
+    from monitor.faces.challenge import Challenge
+    from tests.monitor.online.builders import T0
+
+    Image.fromarray(_frames(shared_data, 6.3, 6.4)[0]).save(folder / "enrol-lin.jpg")
+    bursts = {"P1": _frames(shared_data, 3.8, 5.8)[::12], "P2": _frames(shared_data, 4.6, 6.6)[::12]}
+    events, challenges = [], []
+    for n, (session, frames) in enumerate(bursts.items()):  # P1 turns to his right, P2 to his left
+        for k, frame in enumerate(frames):
+            Image.fromarray(frame).save(folder / f"{session}-{k}.jpg")
+        s = clean_session(session=session, learner="LM", start_s=3600 * n)
+        s.events = [e for e in s.events if e["type"] not in ("face_capture", "photo_kept")]
+        s.add("face_capture", 5, images=[f"{session}-{k}.jpg" for k in range(len(frames))], nonce=f"nonce-{session}")
+        events += s.events
+        challenges.append(Challenge("LM", session, T0 + timedelta(seconds=3600 * n + 10), "turn_right", f"nonce-{session}"))
+    checks = FaceChecks(BURST_POLICY, {"LM": folder / "enrol-lin.jpg"}, folder, EncodingCache(folder / "cache"),
+                        challenges=challenges)
+    engine = OnlineEngine(BURST_POLICY, Catalogue(), checks)
+    engine.add(collect(parse_record(e, 1) for e in events).events)
+    reports = {r.session: r for r in engine.sessions()}
+    face_rules = [f.rule for f in reports["P1"].findings if f.rule.startswith("online.face")]
+    assert face_rules == [], reports["P1"].findings  # matched, not a replay, live and turning as asked
+    wrong = [f for f in reports["P2"].findings if f.rule == "online.face_not_live"]
+    assert len(wrong) == 1 and "not as asked (turn_right)" in wrong[0].detail
+    assert wrong[0].evidence["prompt"] == "turn_right" and wrong[0].threshold == BURST_POLICY.liveness_turn
+    assert wrong[0].measured is not None and wrong[0].measured < BURST_POLICY.liveness_turn
+
+
 def _challenges(**moments):
     """One challenge per session name given, at that many seconds after T0, with a fixed nonce."""
     from datetime import timedelta
@@ -130,7 +160,7 @@ def _challenges(**moments):
     from tests.monitor.online.builders import T0
 
     owner = {"S1": "L1", "S2": "L1", "S3": "L2"}
-    return [Challenge(owner[s], s, T0 + timedelta(seconds=at), "blink", f"nonce-{s}") for s, at in moments.items()]
+    return [Challenge(owner[s], s, T0 + timedelta(seconds=at), "turn_left", f"nonce-{s}") for s, at in moments.items()]
 
 
 def _judge_with(folder, events, challenges, policy=POLICY):
