@@ -18,6 +18,7 @@ from monitor.faces.captures import ReplayIndex, judge_faces
 from monitor.faces.challenge import Challenge
 from monitor.faces.detect import PORTRAIT_DETECT_SIDE, Face, faces_in
 from monitor.faces.enrol import EncodingCache, Enrolled, enrol, load_rgb
+from monitor.faces.held_up import frame_sides
 from monitor.faces.liveness import burst_liveness, prompt_threshold
 from monitor.findings import Finding, Severity
 from monitor.online.events import LearningEvent
@@ -149,20 +150,41 @@ class FaceChecks:
                 threshold=p.face_match_tolerance, detail=f"{e.type}: {judgement.detail}",
                 evidence={"image": e.image, "replay_of": judgement.replay_of,
                           "hash_distance": judgement.hash_distance})]
+        found = []
+        held_up = self._held_up(e, frames[0])
+        if held_up:
+            found.append(session_finding(
+                track, "online.face_not_live", e.epoch_s, e.epoch_s, events=[e.id], severity=Severity.REVIEW,
+                measured=len(held_up), threshold=p.held_up_min_sides,
+                detail=f"{e.type}: straight edges around the face ({', '.join(held_up)}): a screen or print held up?",
+                evidence={"image": frames[0], "sides": held_up}))
         if e.type == "face_capture":
             liveness = self._liveness(e, frames)
             if liveness is not None:
                 measured, threshold, why = liveness
-                return [session_finding(
+                found.append(session_finding(
                     track, "online.face_not_live", e.epoch_s, e.epoch_s, events=[e.id],
                     measured=measured, threshold=threshold, detail=f"face_capture: {why}",
-                    evidence={"images": frames, "prompt": self._prompt_of(e)})]
-        return []
+                    evidence={"images": frames, "prompt": self._prompt_of(e)}))
+        return found
 
     def _prompt_of(self, e: LearningEvent) -> str | None:
         """What the capture was asked to show: its challenge's prompt, when it answers one of its own session."""
         c = self._challenge_of.get(e.nonce) if e.nonce else None
         return c.prompt if c is not None and (c.learner, c.session) == (e.learner, e.session) else None
+
+    def _held_up(self, e: LearningEvent, image: str) -> list[str]:
+        """The sides of the capture's face framed by straight edges, when enough of them are."""
+        p = self._policy
+        faces = [f for f in self._faces_of(image, e) if f.height_px >= p.capture_min_face_px]
+        if len(faces) != 1:
+            return []
+        try:
+            picture = load_rgb((self._images_dir / image).resolve(), f"image of event {e.id}")
+        except MonitorError:
+            return []
+        sides = frame_sides(picture, faces[0].box, reach=p.held_up_reach, min_length=p.held_up_min_length)
+        return sides if len(sides) >= p.held_up_min_sides else []
 
     def _faces_of(self, image: str, e: LearningEvent) -> list[Face]:
         """The faces of an event's image, found once per image file; an unreadable image has none."""

@@ -63,6 +63,9 @@ class Policy(BaseModel):
     liveness_mouth_open: float
     liveness_turn: float
     face_liveness: Literal["burst", "still"]
+    held_up_reach: float
+    held_up_min_length: float
+    held_up_min_sides: int
     challenge_window_s: float
     face_max_failures_in_row: int
     # B

@@ -152,6 +152,20 @@ def test_a_burst_answering_a_challenge_must_show_its_prompt(shared_data, folder)
     assert wrong[0].measured is not None and wrong[0].measured < BURST_POLICY.liveness_turn
 
 
+def test_a_picture_held_up_to_the_camera_is_for_review(shared_data, folder):
+    from tests.monitor.faces.test_held_up import held_up_picture
+
+    held_up_picture(shared_data, shared_data / "faces" / "obama" / "4.jpg", folder / "held.jpg")
+    events = _session("H1", "L1", 0, capture="held.jpg", kept="c3.jpg") + _session("H2", "L1", 3600, capture="c2.jpg",
+                                                                                    kept="c1.jpg")
+    found, reports = _judge(folder, events)
+    held = [f for f in reports["H1"].findings if f.rule == "online.face_not_live"]
+    assert len(held) == 1 and held[0].severity == "review" and "held up" in held[0].detail, reports["H1"].findings
+    assert held[0].measured >= POLICY.held_up_min_sides and held[0].evidence["image"] == "held.jpg"
+    assert "online.face_mismatch" not in found["H1"]  # it is the learner's face: only how it is shown is in doubt
+    assert found["H2"] == [], reports["H2"].findings  # real photos of the same person: no frame around them
+
+
 def _challenges(**moments):
     """One challenge per session name given, at that many seconds after T0, with a fixed nonce."""
     from datetime import timedelta
