@@ -27,25 +27,23 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import httpx
-import redis
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.servers import postgres_database, redis_url, restart_postgres, restart_redis  # noqa: E402
 from bench.soak import _free_port, _keys  # noqa: E402
 from sample_videos.online_day import make_day  # noqa: E402
 
 BIN = Path(sys.executable).parent
-POSTGRES = os.environ.get("MONITOR_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 11
+REDIS_DB = 11
 FAULTS = ("api", "worker", "postgres", "redis")
 RETRY_STATUSES = (429, 502, 503, 504)
 
@@ -93,7 +91,7 @@ class Deployment:
     def __init__(self, folder: Path, db_url: str) -> None:
         self.folder, self.port = folder, _free_port()
         self.env = {**os.environ, "MONITOR_DATABASE_URL": db_url, "MONITOR_QUEUE": "celery",
-                    "MONITOR_REDIS_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
+                    "MONITOR_REDIS_URL": redis_url(REDIS_DB),
                     "MONITOR_DATA_DIR": str(folder / "data"), "MONITOR_CACHE_DIR": str(folder / "cache"),
                     # short leases and sweeps so that a run of minutes sees several take-overs
                     "MONITOR_JOB_LEASE_S": "6", "MONITOR_JOB_SWEEP_S": "5", "MONITOR_JUDGE_DELAY_S": "1",
@@ -138,28 +136,6 @@ class Deployment:
     def stop_all(self) -> None:
         for name in list(self.processes):
             self.kill(name)
-
-
-def restart_postgres() -> None:
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True,
-                   capture_output=True, timeout=120)
-
-
-def restart_redis() -> None:
-    subprocess.run(["redis-cli", "-h", REDIS_HOST, "-p", str(REDIS_PORT), "shutdown", "nosave"], capture_output=True,
-                   timeout=30)
-    subprocess.run(["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", str(REDIS_PORT),
-                    "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
-                    "--logfile", "/var/log/redis/ci.log"], check=True, capture_output=True, timeout=30)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if redis.Redis(host=REDIS_HOST, port=REDIS_PORT).ping():
-                return
-        except redis.RedisError:
-            time.sleep(0.2)
-    raise RuntimeError("Redis did not come back")
 
 
 def _strike(deployment: Deployment, kind: str, rng: random.Random) -> None:
@@ -323,16 +299,16 @@ def _cli_report(manifest_path: Path) -> dict[str, Any]:
 
 def run_chaos(seconds: float, kinds: list[str], seed: int = 1, classes: int = 4, learners: int = 40,
               folder: Path | None = None) -> ChaosResult:
+    folder = folder or Path(tempfile.mkdtemp(prefix="chaos-"))
+    with postgres_database("monitor_chaos") as db_url:
+        return _run(db_url, folder, seconds, kinds, seed, classes, learners)
+
+
+def _run(db_url: str, folder: Path, seconds: float, kinds: list[str], seed: int, classes: int,
+         learners: int) -> ChaosResult:
     from sample_videos.make_sample import make_sample_class
 
     rng = random.Random(seed)
-    folder = folder or Path(tempfile.mkdtemp(prefix="chaos-"))
-    name = f"monitor_chaos_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db_url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
-    redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB).flushdb()
     deployment = Deployment(folder, db_url)
     result = ChaosResult()
     try:
@@ -394,9 +370,6 @@ def run_chaos(seconds: float, kinds: list[str], seed: int = 1, classes: int = 4,
         return result
     finally:
         deployment.stop_all()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def main() -> None:

@@ -5,8 +5,11 @@ accepted event and recording must be stored exactly once. Prints the rate reache
 latency (p50, p99), and the resident memory of the server and of its worker process at the start
 and at the end.
 
-Run: .venv/bin/python bench/soak.py [SECONDS] [EVENTS_PER_SECOND]   (default 600, 1000)
-tests/api/test_soak.py runs one minute of it.
+With --celery, the scale-out deployment instead: PostgreSQL (a fresh database on the machine's
+server), the Redis broker and two Celery workers beside the API; their memory is reported too.
+
+Run: .venv/bin/python bench/soak.py [SECONDS] [EVENTS_PER_SECOND] [--celery]   (default 600, 1000)
+tests/api/test_soak.py runs one minute of the embedded one.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -26,6 +28,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -97,19 +100,44 @@ def _keys(data_dir: Path, env: dict[str, str]) -> dict[str, str]:
     return keys
 
 
-def soak(seconds: float, rate: int = 1000, folder: Path | None = None) -> SoakResult:
-    from sample_videos.make_sample import make_sample_class
-
+def soak(seconds: float, rate: int = 1000, folder: Path | None = None, celery: bool = False) -> SoakResult:
     folder = folder or Path(tempfile.mkdtemp(prefix="soak-"))
     env = {**os.environ, "MONITOR_DATA_DIR": str(folder / "data"), "MONITOR_CACHE_DIR": str(folder / "cache")}
+    env.pop("DATABASE_URL", None)
+    if not celery:
+        return _soak(seconds, rate, folder, env, f"sqlite:///{folder / 'data' / 'monitor.db'}", workers=0)
+    from bench.servers import postgres_database, redis_url
+
+    with postgres_database("monitor_soak") as db_url:
+        env.update(MONITOR_DATABASE_URL=db_url, MONITOR_QUEUE="celery", MONITOR_REDIS_URL=redis_url(12))
+        return _soak(seconds, rate, folder, env, db_url, workers=2)
+
+
+def _soak(seconds: float, rate: int, folder: Path, env: dict[str, str], db_url: str, workers: int) -> SoakResult:
+    from sample_videos.make_sample import make_sample_class
+
     keys = _keys(folder / "data", env)
     sample = make_sample_class(folder / "sample")
     manifest = json.loads(sample.read_text(encoding="utf-8"))
     recording = sample.parent / manifest["recordings"][0]["path"]
     day = make_day(learners=60, seed=5)["events"]  # about 10,000 events; learners renamed each round
     port = _free_port()
-    server = subprocess.Popen([str(Path(sys.executable).parent / "monitor"), "serve", "--port", str(port)], env=env,
+    bin_dir = Path(sys.executable).parent
+    server = subprocess.Popen([str(bin_dir / "monitor"), "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    celery = [subprocess.Popen([str(bin_dir / "celery"), "-A", "api.jobs.celery_app", "worker", "-Q", "monitor",
+                                "--concurrency=1", "-n", f"soak{k}@%h", "--without-mingle", "--without-gossip",
+                                "--loglevel=warning"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=(folder / f"worker{k}.log").open("ab"))
+              for k in range(1, workers + 1)]
+
+    def processes() -> dict[str, int]:
+        found = _processes(server.pid)
+        for k, worker in enumerate(celery, start=1):
+            found.update({f"celery{k}" if who == "server" else f"celery{k} child {pid}": pid
+                          for who, pid in _processes(worker.pid).items()})
+        return found
+
     result = SoakResult(seconds=seconds)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -128,19 +156,23 @@ def soak(seconds: float, rate: int = 1000, folder: Path | None = None) -> SoakRe
         began = time.monotonic()
         for t in threads:
             t.start()
-        time.sleep(min(30.0, seconds / 5))  # warmed up: the worker process runs, caches are filled
-        start_rss = {who: _rss_mb(pid) for who, pid in _processes(server.pid).items()}
+        time.sleep(min(30.0, seconds / 5))  # warmed up: the worker processes run, caches are filled
+        start_rss = {who: _rss_mb(pid) for who, pid in processes().items()}
         for t in threads:
             t.join()
         result.seconds = time.monotonic() - began
-        end_rss = {who: _rss_mb(pid) for who, pid in _processes(server.pid).items()}
+        end_rss = {who: _rss_mb(pid) for who, pid in processes().items()}
         result.rss_mb = {who: (start_rss.get(who, 0.0), end_rss.get(who, 0.0)) for who in {**start_rss, **end_rss}}
     finally:
-        server.terminate()
-        server.wait(30)
-    with sqlite3.connect(folder / "data" / "monitor.db") as db:
-        result.stored_events = db.execute("select count(*) from event").fetchone()[0]
-        result.stored_recordings = db.execute("select count(*) from recording").fetchone()[0]
+        for process in (server, *celery):
+            process.terminate()
+        for process in (server, *celery):
+            process.wait(30)
+    engine = create_engine(db_url)
+    with engine.connect() as db:
+        result.stored_events = db.execute(text("select count(*) from event")).scalar_one()
+        result.stored_recordings = db.execute(text("select count(*) from recording")).scalar_one()
+    engine.dispose()
     return result
 
 
@@ -195,9 +227,10 @@ def _upload(url: str, key: str, class_id: str, recording: Path, stop: float, res
 
 
 def main() -> None:
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 600.0
-    rate = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
-    result = soak(seconds, rate)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    seconds = float(args[0]) if args else 600.0
+    rate = int(args[1]) if len(args) > 1 else 1000
+    result = soak(seconds, rate, celery="--celery" in sys.argv)
     print(result.report())
     for error in result.errors[:5]:
         print("  ", error)
