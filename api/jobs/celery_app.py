@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Callable
 
 from celery import Celery
@@ -95,7 +96,7 @@ def _sweep_forever(every_s: float) -> None:
             sweep_once(queued_for_s=every_s)
         except Exception as exc:  # the database or the broker away for a moment: next round
             log.warning("job sweep: %s", exc)
-        threading.Event().wait(every_s)
+        time.sleep(every_s)
 
 
 @worker_ready.connect

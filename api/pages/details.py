@@ -44,8 +44,38 @@ _RULES: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern), text) for pat
      "{0}：随机码属于学员 {2} 学习记录 {1} 的抽查（跨学习记录重放）"),
     (r"^(face_capture|photo_kept): its challenge was already answered by event (\S+)$", "{0}：该抽查已由事件 {1} 响应"),
     (r"^(face_capture|photo_kept): taken (\d+) s from the moment of its challenge$", "{0}：拍摄时间距抽查时刻 {1} 秒"),
-    (r"^(face_capture|photo_kept): (.+)$", "{0}：{1}"),
 ]]
+_CAPTURE = re.compile(r"^(face_capture|photo_kept): (.+)$")  # then the capture's judgement, below
+
+# Why a capture failed (monitor/faces): the part after "face_capture: " or "photo_kept: ".
+_PROMPTS = {"turn_left": "向左转头", "turn_right": "向右转头", "open_mouth": "张嘴"}
+_SIDES = {"left": "左", "right": "右", "top": "上", "bottom": "下"}
+_JUDGEMENTS: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern), text) for pattern, text in [
+    (r"^no usable face in the capture$", "抓拍中没有可用的人脸"),
+    (r"^(\d+) faces in the capture: who is learning\?$", "抓拍中有 {0} 张人脸：谁在学习？"),
+    (r"^the enrolment photo sent as a capture$", "以报名照片冒充抓拍"),
+    (r"^a copy of the earlier capture (.+)$", "与此前的抓拍 {0} 相同（重放）"),
+    (r"^the face is not the enrolled learner's$", "人脸与报名学员不符"),
+    (r"^a still alone cannot prove a live face$", "单张照片不能证明是活体"),
+    (r"^the face moves only as a whole: a photo or a screen$", "人脸只整体移动：疑为照片或屏幕"),
+    (r"^the face changes within the burst$", "连拍中人脸发生变化"),
+    (r"^a face in (\d+) of (\d+) frames, (\d+) needed$", "{1} 帧中仅 {0} 帧有人脸，至少需要 {2} 帧"),
+]]
+
+
+def _judgement_zh(text: str) -> str | None:
+    for pattern, template in _JUDGEMENTS:
+        found = pattern.match(text)
+        if found:
+            return template.format(*found.groups())
+    asked = re.match(r"^the face moves, but not as asked \((\w+)\)$", text)
+    if asked:
+        return f"人脸在动，但没有按提示动作（{_PROMPTS.get(asked[1], asked[1])}）"
+    framed = re.match(r"^straight edges around the face \(([a-z, ]+)\): a screen or print held up\?$", text)
+    if framed:
+        sides = "、".join(_SIDES.get(side, side) for side in framed[1].split(", "))
+        return f"人脸周围有直边（{sides}）：疑为举着屏幕或照片"
+    return None
 
 
 def detail_zh(text: str) -> str | None:
@@ -53,4 +83,6 @@ def detail_zh(text: str) -> str | None:
         found = pattern.match(text)
         if found:
             return template.format(*found.groups())
-    return None
+    capture = _CAPTURE.match(text)
+    judged = _judgement_zh(capture[2]) if capture else None
+    return f"{capture[1]}：{judged}" if capture and judged else None

@@ -20,7 +20,6 @@ from monitor.faces.liveness import PROMPTS
 from monitor.policy import Policy
 
 
-
 @dataclass(frozen=True)
 class Challenge:
     learner: str

@@ -35,16 +35,16 @@ def frame_sides(image: np.ndarray, box: tuple[int, int, int, int], *, reach: flo
     edges = cv2.Canny(cv2.GaussianBlur(gray, (3, 3), 0), 60, 160)
     lines = cv2.HoughLinesP(edges, 1, np.pi / 180, threshold=int(0.6 * min_length * face_h),
                             minLineLength=int(min_length * face_h), maxLineGap=4)
-    found: set[str] = set()
+    found: set[str | None] = set()
     for line in [] if lines is None else lines.reshape(-1, 4):
         ax, ay, bx, by = (int(v) for v in line)
         ax, bx, ay, by = ax + x0, bx + x0, ay + y0, by + y0
-        if abs(bx - ax) <= 0.18 * abs(by - ay):  # upright
-            x, lo, hi = (ax + bx) / 2, min(ay, by), max(ay, by)
-            if lo <= top + 0.2 * face_h and hi >= bottom - 0.2 * face_h:
-                found.add("left" if x < left - 0.05 * face_w else "right" if x > right + 0.05 * face_w else "")
-        elif abs(by - ay) <= 0.18 * abs(bx - ax):  # level
-            y, lo, hi = (ay + by) / 2, min(ax, bx), max(ax, bx)
-            if lo <= left + 0.2 * face_w and hi >= right - 0.2 * face_w:
-                found.add("top" if y < top - 0.15 * face_h else "bottom" if y > bottom + 0.05 * face_h else "")
+        if abs(bx - ax) <= 0.18 * abs(by - ay):  # upright, and as tall as the face: beside it?
+            x = (ax + bx) / 2
+            if min(ay, by) <= top + 0.2 * face_h and max(ay, by) >= bottom - 0.2 * face_h:
+                found.add("left" if x < left - 0.05 * face_w else "right" if x > right + 0.05 * face_w else None)
+        elif abs(by - ay) <= 0.18 * abs(bx - ax):  # level, and as wide as the face: above or below it?
+            y = (ay + by) / 2
+            if min(ax, bx) <= left + 0.2 * face_w and max(ax, bx) >= right - 0.2 * face_w:
+                found.add("top" if y < top - 0.15 * face_h else "bottom" if y > bottom + 0.05 * face_h else None)
     return [side for side in SIDES if side in found]

@@ -28,3 +28,20 @@ def test_the_samples_notes_all_read_in_chinese(tmp_path: Path) -> None:
     untranslated = sorted(n for n in notes if detail_zh(n) is None)
     assert untranslated == []
     assert detail_zh("picture unchanged for 15.0 s") == "画面静止 15.0 秒"
+
+
+def test_the_face_checks_judgements_read_in_chinese() -> None:
+    # The notes monitor/faces and monitor/online/faces.py write after "face_capture: " or "photo_kept: ".
+    judgements = ["no usable face in the capture", "2 faces in the capture: who is learning?",
+                  "the enrolment photo sent as a capture", "a copy of the earlier capture c1.jpg",
+                  "the face is not the enrolled learner's", "a still alone cannot prove a live face",
+                  "the face moves only as a whole: a photo or a screen", "the face changes within the burst",
+                  "a face in 2 of 5 frames, 3 needed", "the face moves, but not as asked (turn_right)",
+                  "straight edges around the face (left, right, top): a screen or print held up?"]
+    for judgement in judgements:
+        zh = detail_zh(f"face_capture: {judgement}")
+        assert zh is not None and zh.startswith("face_capture："), judgement
+        said = zh.removeprefix("face_capture：").replace("c1.jpg", "")
+        assert not any(c.isascii() and c.isalpha() for c in said), (judgement, zh)  # no English left
+    assert detail_zh("face_capture: the face moves, but not as asked (turn_left)") == "face_capture：人脸在动，但没有按提示动作（向左转头）"
+    assert detail_zh("photo_kept: something no rule knows") is None  # shown as it is, marked English
