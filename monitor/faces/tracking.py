@@ -8,9 +8,12 @@ costs a template match in a small window. So at each moment after the first:
 - the camera's own shift since the last moment is measured (phase correlation), so slow drift
   or a bumped camera does not read as change everywhere;
 - each face seen last time is looked for near its place (normalised cross-correlation of its
-  patch); found, it is the same face, with the same encoding (no detection, no encoding);
+  patch); found, it is the same face, with the same encoding (no detection, no encoding), and
+  change around it, then and now (head and shoulders), is the trainee swaying, not news;
 - faces are searched for only where the picture changed and no followed face explains it (a
-  trainee who sat down, turned, or came back), on a crop around the change;
+  trainee who sat down, turned, or came back), on a crop around the change; a changed region
+  with no face in it is followed too (a coat, a face the detector misses) until it changes
+  beyond moving;
 - and every `full_every` moments the whole frame is searched again, so nothing drifts away.
 
 A face whose patch no longer matches (the trainee left, turned away, someone else sat there) is
@@ -39,11 +42,18 @@ class _Followed:
     patch: np.ndarray  # grey picture of the face box when it was last seen
 
 
+Box = tuple[int, int, int, int]  # top, right, bottom, left
+Region = tuple[int, int, int, int]  # x0, y0, x1, y1
+
+
 class FaceTracker:
     def __init__(self, full_every: int = 10, min_similarity: float = 0.8) -> None:
         self.full_every = full_every
         self.min_similarity = min_similarity
         self._followed: list[_Followed] = []
+        # Changed regions searched without finding a face (a face the detector misses, a bag, a
+        # coat): followed like faces, so that their swaying is not searched again at every moment.
+        self._movers: list[tuple[Region, np.ndarray]] = []
         self._previous: np.ndarray | None = None
         self._moments = 0
         self.searched_px = 0  # pixels handed to the face detector, for the bench
@@ -56,7 +66,7 @@ class FaceTracker:
         self._moments += 1
         if full:
             faces = self._search(picture, (0, 0, picture.shape[1], picture.shape[0]))
-            self.full_searches += 1
+            self.full_searches += 1  # the movers stay: the full search finds faces, not them
         else:
             faces = self._follow(picture, grey)
         self._followed = [_Followed(f, _patch(grey, f.box)) for f in faces]
@@ -67,15 +77,27 @@ class FaceTracker:
         assert self._previous is not None
         dx, dy = _camera_shift(self._previous, grey)
         kept: list[Face] = []
+        quiet: list[Region] = []  # where what changed is a followed thing moving, then and now
         for followed in self._followed:
             moved = _find_patch(grey, followed.patch, followed.face.box, dx, dy, self.min_similarity)
             if moved is not None:
                 kept.append(replace(followed.face, box=moved))
+                quiet += [_head_and_shoulders(followed.face.box, grey.shape), _head_and_shoulders(moved, grey.shape)]
+        movers = []
+        for region, patch in self._movers:
+            x0, y0, x1, y1 = region
+            moved = _find_patch(grey, patch, (y0, x1, y1, x0), dx, dy, self.min_similarity)
+            if moved is not None:
+                now = (moved[3], moved[0], moved[1], moved[2])
+                quiet += [region, now]
+                movers.append((now, _patch(grey, moved)))
         found = list(kept)
-        for region in _changed_regions(self._previous, grey, dx, dy, [f.box for f in kept]):
-            for face in self._search(picture, region):
-                if not any(_overlap(face.box, other.box) > 0.3 for other in found):
-                    found.append(face)
+        for region in _changed_regions(self._previous, grey, dx, dy, quiet):
+            new = [f for f in self._search(picture, region) if not any(_overlap(f.box, o.box) > 0.3 for o in found)]
+            found += new
+            if not new:
+                movers.append((region, _patch(grey, (region[1], region[2], region[3], region[0]))))
+        self._movers = movers
         return found
 
     def _search(self, picture: np.ndarray, region: tuple[int, int, int, int]) -> list[Face]:
@@ -121,10 +143,19 @@ def _find_patch(grey: np.ndarray, patch: np.ndarray, box: tuple[int, int, int, i
     return (new_top, new_left + w, new_top + h, new_left)
 
 
-def _changed_regions(before: np.ndarray, after: np.ndarray, dx: int, dy: int,
-                     explained: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """Boxes (x0, y0, x1, y1) around what changed between two moments once the camera's shift is
-    undone, leaving out what the followed faces explain, padded for the detector."""
+def _head_and_shoulders(box: Box, shape: tuple[int, ...]) -> Region:
+    """Around a face, what moves with it when a trainee sways or leans: its own width aside, most
+    of a face above (hair), two faces below (neck, shoulders, chest). A face that newly appears
+    there would be another trainee's: seats are farther apart than that."""
+    top, right, bottom, left = box
+    width, height = right - left, bottom - top
+    return (max(left - width, 0), max(top - 3 * height // 4, 0), min(right + width, shape[1]),
+            min(bottom + 2 * height, shape[0]))
+
+
+def _changed_regions(before: np.ndarray, after: np.ndarray, dx: int, dy: int, quiet: list[Region]) -> list[Region]:
+    """Regions around what changed between two moments once the camera's shift is undone, leaving
+    out the `quiet` regions (followed things moving), padded for the detector."""
     h, w = after.shape
     shifted = cv2.warpAffine(before, np.float32([[1, 0, dx], [0, 1, dy]]), (w, h), borderMode=cv2.BORDER_REPLICATE)
     small = [cv2.resize(g, (w // _SCALE, h // _SCALE), interpolation=cv2.INTER_AREA) for g in (shifted, after)]
@@ -134,8 +165,8 @@ def _changed_regions(before: np.ndarray, after: np.ndarray, dx: int, dy: int,
     rows, cols = abs(dy) // _SCALE + 1, abs(dx) // _SCALE + 1
     changed[:rows, :] = changed[-rows:, :] = 0
     changed[:, :cols] = changed[:, -cols:] = 0
-    for top, right, bottom, left in explained:
-        changed[max(top // _SCALE - 1, 0):bottom // _SCALE + 2, max(left // _SCALE - 1, 0):right // _SCALE + 2] = 0
+    for x0, y0, x1, y1 in quiet:
+        changed[max(y0 // _SCALE - 1, 0):y1 // _SCALE + 2, max(x0 // _SCALE - 1, 0):x1 // _SCALE + 2] = 0
     changed = cv2.dilate(changed, np.ones((3, 3), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(changed)
     regions = []
@@ -147,15 +178,18 @@ def _changed_regions(before: np.ndarray, after: np.ndarray, dx: int, dy: int,
     return _merge(regions)
 
 
-def _merge(regions: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """Overlapping boxes as one, so no face is searched for twice or cut in two."""
+def _merge(regions: list[Region]) -> list[Region]:
+    """Regions that overlap by more than half of the smaller one as one (no face searched twice
+    over); others stay apart, even where their margins touch: in a full classroom the bounding
+    box of touching regions grows to the whole frame (measured), which is the search avoided."""
     merged = True
     while merged:
         merged = False
-        out: list[tuple[int, int, int, int]] = []
+        out: list[Region] = []
         for r in regions:
             for k, o in enumerate(out):
-                if r[0] < o[2] and o[0] < r[2] and r[1] < o[3] and o[1] < r[3]:
+                inter = max(0, min(r[2], o[2]) - max(r[0], o[0])) * max(0, min(r[3], o[3]) - max(r[1], o[1]))
+                if inter > 0.5 * min(_area(r), _area(o)):
                     out[k] = (min(r[0], o[0]), min(r[1], o[1]), max(r[2], o[2]), max(r[3], o[3]))
                     merged = True
                     break
@@ -163,6 +197,10 @@ def _merge(regions: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int
                 out.append(r)
         regions = out
     return regions
+
+
+def _area(region: Region) -> int:
+    return (region[2] - region[0]) * (region[3] - region[1])
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
