@@ -78,9 +78,13 @@ def _classroom_hour(fps: int = 1) -> tuple[Path, list[tuple[int, int, int, int]]
         # (fresh noise for each of 90,000 frames would take longer than encoding them)
         pool = [rng.integers(-4, 5, (SIZE[1], SIZE[0], 3), dtype=np.int16) for _ in range(16)]
 
-        # trainees sway: each one's place wanders a pixel or two a second, within 6 px (a classroom
-        # with nobody moving for 10 s would be a frozen picture to the continuity checks)
-        sway = np.clip(np.cumsum(rng.integers(-2, 3, (HOUR_S, SEATS, 2)), axis=0), -6, 6)
+        # trainees sway: each one's place swings up to 4 px with a period of their own (7-20 s),
+        # plus a pixel of jitter (a classroom with nobody moving for 10 s would be a frozen
+        # picture to the continuity checks)
+        period = rng.uniform(7, 20, (1, SEATS, 2))
+        phase = rng.uniform(0, 2 * np.pi, (1, SEATS, 2))
+        seconds = np.arange(HOUR_S).reshape(-1, 1, 1)
+        sway = np.rint(4 * np.sin(2 * np.pi * seconds / period + phase)).astype(int) + rng.integers(-1, 2, (HOUR_S, SEATS, 2))
 
         def scene(t: int) -> np.ndarray:
             image = background.copy()
@@ -230,6 +234,8 @@ def whole_hour() -> None:
           f"({', '.join(sorted({f['rule'] for f in hour['findings']})) or 'no findings'}), "
           f"headcount mean {visibility.get('headcount_mean')}, never seen {len(visibility.get('missing', []))}"
           f"   target <= 60 s per hour")
+    for finding in hour["findings"]:
+        print(f"  {finding['rule']}: {finding['detail']}")
 
 
 def main() -> None:

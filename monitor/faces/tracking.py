@@ -120,18 +120,34 @@ def _camera_shift(before: np.ndarray, after: np.ndarray) -> tuple[int, int]:
     (sx, sy), response = cv2.phaseCorrelate(before.astype(np.float32), after.astype(np.float32), window)
     if response < 0.05:  # no clear shift (the picture changed a lot): take none
         return 0, 0
-    return int(round(sx)), int(round(sy))
+    shift = int(round(sx)), int(round(sy))
+    # With many people moving, the peak can be theirs, not the camera's (measured: shifts of 5 to
+    # 300 px on a still camera over a swaying class): keep it only if it lines the pictures up better.
+    return shift if _misalignment(before, after, shift) < _misalignment(before, after, (0, 0)) else (0, 0)
+
+
+def _misalignment(before: np.ndarray, after: np.ndarray, shift: tuple[int, int]) -> float:
+    """Mean grey difference of the two pictures' overlap, the first moved by `shift`."""
+    dx, dy = shift
+    h, w = after.shape
+    if abs(dx) >= w // 2 or abs(dy) >= h // 2:
+        return float("inf")
+    a = before[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
+    b = after[max(dy, 0):h - max(-dy, 0), max(dx, 0):w - max(-dx, 0)]
+    return float(cv2.absdiff(a[::_SCALE, ::_SCALE], b[::_SCALE, ::_SCALE]).mean())
 
 
 def _find_patch(grey: np.ndarray, patch: np.ndarray, box: tuple[int, int, int, int], dx: int, dy: int,
                 min_similarity: float) -> tuple[int, int, int, int] | None:
-    """The face's new box if its patch is found near where it was (shifted with the camera)."""
+    """The face's new box if its patch is found near where it was, or where the camera's shift
+    took it (both: with many people moving, the measured shift can be theirs, not the camera's)."""
     top, right, bottom, left = box
     h, w = patch.shape
     if h < 8 or w < 8:
         return None
-    y0, x0 = max(top + dy - _SEARCH_PX, 0), max(left + dx - _SEARCH_PX, 0)
-    y1, x1 = min(bottom + dy + _SEARCH_PX, grey.shape[0]), min(right + dx + _SEARCH_PX, grey.shape[1])
+    y0, x0 = max(top + min(dy, 0) - _SEARCH_PX, 0), max(left + min(dx, 0) - _SEARCH_PX, 0)
+    y1 = min(bottom + max(dy, 0) + _SEARCH_PX, grey.shape[0])
+    x1 = min(right + max(dx, 0) + _SEARCH_PX, grey.shape[1])
     window = grey[y0:y1, x0:x1]
     if window.shape[0] < h or window.shape[1] < w:
         return None
