@@ -20,11 +20,14 @@ def _portrait(path, height=200) -> np.ndarray:
     return np.asarray(image.resize((int(image.width * height / image.height), height)))
 
 
-def _scene(seated: dict[int, np.ndarray], shift: int = 0, seed: int = 0) -> np.ndarray:
-    """A grey 1280x540 room with a portrait on each seat (seat n at x = 40 + 420 n), sensor noise."""
+def _scene(seated: dict[int, np.ndarray], shift: int = 0, seed: int = 0,
+           sway: dict[int, tuple[int, int]] | None = None) -> np.ndarray:
+    """A grey 1280x540 room with a portrait on each seat (seat n at x = 40 + 420 n), sensor noise;
+    `sway` moves a seat's person by (x, y) pixels."""
     image = np.full((540, 1280, 3), 120, np.uint8)
     for seat, portrait in seated.items():
-        y, x = 150 + shift, 40 + 420 * seat + shift
+        sx, sy = (sway or {}).get(seat, (0, 0))
+        y, x = 150 + shift + sy, 40 + 420 * seat + shift + sx
         h, w = portrait.shape[:2]
         image[y:y + h, x:x + w] = portrait
     noise = np.random.default_rng(seed).integers(-3, 4, image.shape)
@@ -64,3 +67,20 @@ def test_faces_are_followed_swapped_lost_and_found_again(people):
 
     back = tracker.faces(_scene({1: portraits["biden"], 2: portraits["obama"]}, shift=4, seed=4))
     assert _who(back, known) == ["biden", "obama"]
+
+
+def test_trainees_swaying_in_their_seats_are_followed_without_a_search(people):
+    portraits, known = people
+    seated = {0: portraits["obama"], 1: portraits["biden"]}
+    tracker = FaceTracker(full_every=100)
+    tracker.faces(_scene(seated))
+    # The first time, what moves beyond head and shoulders (here the photo's own edges) is searched
+    # once, found faceless, and followed from then on.
+    assert _who(tracker.faces(_scene(seated, seed=1, sway={0: (3, -2), 1: (-4, 1)})), known) == ["biden", "obama"]
+    searched = tracker.searched_px
+    for n, sway in enumerate([{0: (-2, 3), 1: (2, 4)}, {0: (4, 0), 1: (-3, -3)}, {0: (0, 1), 1: (1, 0)}], start=2):
+        assert _who(tracker.faces(_scene(seated, seed=n, sway=sway)), known) == ["biden", "obama"]
+    assert tracker.searched_px == searched  # each one's change is their own swaying: no search
+    arrived = tracker.faces(_scene({**seated, 2: portraits["kit"]}, seed=9, sway={0: (1, 1), 1: (2, -1)}))
+    assert _who(arrived, known) == ["biden", "kit", "obama"]  # someone new in the empty seat is found
+    assert tracker.searched_px - searched < 1280 * 540 / 2  # by a search around that seat only
