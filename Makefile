@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup browser demo test bench audit clean
+.PHONY: setup browser testdata demo test bench audit clean
 
 setup: $(VENV)/.installed
 
@@ -28,10 +28,21 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps 'face_recognition==1.3.0'
 	@touch $@
 
+# More real faces for the tests: tests/test_images of face_recognition 1.3.0's source distribution
+# on PyPI (the same Obama and Biden, other photos, and Obama's photo cut through the face).
+FACES_SDIST := tests/.data/face_recognition-1.3.0.tar.gz
+testdata: tests/.data/face_recognition/.unpacked
+tests/.data/face_recognition/.unpacked:
+	@mkdir -p tests/.data/face_recognition
+	@$(BIN)/python -m pip download --quiet --no-deps --no-binary :all: 'face_recognition==1.3.0' -d tests/.data 2>/dev/null || \
+	  echo "could not fetch face_recognition 1.3.0's source from PyPI: the tests of its photos will skip (and fail in CI)"
+	@[ -f $(FACES_SDIST) ] && tar xzf $(FACES_SDIST) -C tests/.data/face_recognition --strip-components=3 \
+	  face_recognition-1.3.0/tests/test_images && touch $@ || true
+
 demo: setup
 	$(BIN)/monitor demo --out sample_videos/out
 
-test: setup browser
+test: setup browser testdata
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from monitor.faces.captures import ReplayIndex, judge_capture  # noqa: E402
+from monitor.faces.copies import keypoints, shared_structure  # noqa: E402
 from monitor.faces.detect import faces_in  # noqa: E402
 from monitor.faces.enrol import EncodingCache, enrol, load_rgb  # noqa: E402
 from monitor.faces.liveness import burst_liveness  # noqa: E402
@@ -250,12 +251,28 @@ def main() -> None:
     if "--smallest-face" in sys.argv:
         smallest_face()
         return
-    photos = sorted(p for p in (DATA / "faces").glob("*/*") if p.name != "2-reencoded.png")  # a copy, not a photo
-    encodings = {}
+    # The real faces of ../shared/data and of face_recognition's own tests (`make testdata`), each
+    # photo once: copies (re-encoded, scaled down, cut) are found by their shared structure and left
+    # out, so that a pair is two photos, not one photo twice.
+    extra = ROOT / "tests" / ".data" / "face_recognition"
+    photos = sorted((DATA / "faces").glob("*/*")) + sorted(extra.glob("*"))
+    # face_recognition's photos are of Biden (biden.jpg) and Obama (all the others, 32bit.png too)
+    identity = {p: p.parent.name if p.parent.parent.name == "faces" else "biden" if "biden" in p.name else "obama"
+                for p in photos}
+    encodings: dict[Path, tuple[str, np.ndarray]] = {}
+    kept_keys: list = []
+    copies = 0
     for photo in photos:
-        faces = faces_in(load_rgb(photo, photo.name))
+        picture = load_rgb(photo, photo.name)
+        keys = keypoints(picture)
+        if any(shared_structure(keys, other) >= POLICY.face_copy_min_matches for other in kept_keys):
+            copies += 1
+            continue
+        kept_keys.append(keys)
+        faces = faces_in(picture)
         if len(faces) == 1:
-            encodings[photo] = (photo.parent.name, faces[0].encoding)
+            encodings[photo] = (identity[photo], faces[0].encoding)
+    print(f"photos: {len(photos)} ({len(list(extra.glob('*')))} of face_recognition's tests), {copies} copies left out")
     genuine, impostor = [], []
     for (a, (who_a, enc_a)), (b, (who_b, enc_b)) in itertools.combinations(encodings.items(), 2):
         (genuine if who_a == who_b else impostor).append(float(np.linalg.norm(enc_a - enc_b)))

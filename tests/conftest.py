@@ -26,6 +26,17 @@ def missing(message: str) -> None:
     pytest.skip(message)
 
 
+FACE_RECOGNITION_IMAGES = Path(__file__).resolve().parent / ".data" / "face_recognition"
+
+
+@pytest.fixture(scope="session")
+def fr_images() -> Path:
+    """face_recognition 1.3.0's own test photos, fetched from PyPI by `make testdata`."""
+    if not (FACE_RECOGNITION_IMAGES / "obama_partial_face.jpg").is_file():
+        missing(f"face_recognition's test photos not found in {FACE_RECOGNITION_IMAGES} (run `make testdata`)")
+    return FACE_RECOGNITION_IMAGES
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """../shared/data, the real media. Absent on a bare clone: skip with the reason; absent in CI:

@@ -54,6 +54,7 @@ _JUDGEMENTS: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern), text) fo
     (r"^no usable face in the capture$", "抓拍中没有可用的人脸"),
     (r"^(\d+) faces in the capture: who is learning\?$", "抓拍中有 {0} 张人脸：谁在学习？"),
     (r"^the enrolment photo sent as a capture$", "以报名照片冒充抓拍"),
+    (r"^the enrolment photo, cut or resized, sent as a capture$", "以裁剪或缩放的报名照片冒充抓拍"),
     (r"^a copy of the earlier capture (.+)$", "与此前的抓拍 {0} 相同（重放）"),
     (r"^the face is not the enrolled learner's$", "人脸与报名学员不符"),
     (r"^a still alone cannot prove a live face$", "单张照片不能证明是活体"),

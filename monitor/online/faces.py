@@ -12,10 +12,13 @@ import json
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from monitor.errors import MonitorError, read_user_file
 from monitor.faces.cache import FacesCache
 from monitor.faces.captures import ReplayIndex, judge_faces
 from monitor.faces.challenge import Challenge
+from monitor.faces.copies import Keypoints, keypoints, shared_structure
 from monitor.faces.detect import PORTRAIT_DETECT_SIDE, Face, faces_in
 from monitor.faces.enrol import EncodingCache, Enrolled, enrol, load_rgb
 from monitor.faces.held_up import frame_sides
@@ -47,6 +50,8 @@ class FaceChecks:
             for learner, photo in enrolment.items()
         }
         self._faces: dict[Path, list[Face]] = {}
+        self._enrolment = enrolment
+        self._enrolment_keys: dict[str, Keypoints] = {}
 
     def judge(self, tracks: list[Track], others: Sequence[LearningEvent] = ()) -> dict[tuple[str, str], list[Finding]]:
         """Findings per session key, for every session of every learner in `tracks`.
@@ -150,8 +155,17 @@ class FaceChecks:
                 threshold=p.face_match_tolerance, detail=f"{e.type}: {judgement.detail}",
                 evidence={"image": e.image, "replay_of": judgement.replay_of,
                           "hash_distance": judgement.hash_distance})]
+        picture = self._picture(frames[0], e)
+        if picture is None:
+            return []
+        shared = shared_structure(keypoints(picture), self._enrolment_keypoints(e.learner))
+        if shared >= p.face_copy_min_matches:
+            return [session_finding(
+                track, "online.face_replay", e.epoch_s, e.epoch_s, events=[e.id], measured=shared,
+                threshold=p.face_copy_min_matches, detail=f"{e.type}: the enrolment photo, cut or resized, sent as a capture",
+                evidence={"image": frames[0], "replay_of": f"enrolment photo of {enrolled.person}"})]
         found = []
-        held_up = self._held_up(e, frames[0])
+        held_up = self._held_up(e, frames[0], picture)
         if held_up:
             found.append(session_finding(
                 track, "online.face_not_live", e.epoch_s, e.epoch_s, events=[e.id], severity=Severity.REVIEW,
@@ -173,15 +187,22 @@ class FaceChecks:
         c = self._challenge_of.get(e.nonce) if e.nonce else None
         return c.prompt if c is not None and (c.learner, c.session) == (e.learner, e.session) else None
 
-    def _held_up(self, e: LearningEvent, image: str) -> list[str]:
+    def _picture(self, image: str, e: LearningEvent) -> np.ndarray | None:
+        try:
+            return load_rgb((self._images_dir / image).resolve(), f"image of event {e.id}")
+        except MonitorError:
+            return None
+
+    def _enrolment_keypoints(self, learner: str) -> Keypoints:
+        if learner not in self._enrolment_keys:
+            self._enrolment_keys[learner] = keypoints(load_rgb(self._enrolment[learner], f"enrolment photo of {learner}"))
+        return self._enrolment_keys[learner]
+
+    def _held_up(self, e: LearningEvent, image: str, picture: np.ndarray) -> list[str]:
         """The sides of the capture's face framed by straight edges, when enough of them are."""
         p = self._policy
         faces = [f for f in self._faces_of(image, e) if f.height_px >= p.capture_min_face_px]
         if len(faces) != 1:
-            return []
-        try:
-            picture = load_rgb((self._images_dir / image).resolve(), f"image of event {e.id}")
-        except MonitorError:
             return []
         sides = frame_sides(picture, faces[0].box, reach=p.held_up_reach, min_length=p.held_up_min_length)
         return sides if len(sides) >= p.held_up_min_sides else []

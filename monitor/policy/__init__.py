@@ -57,6 +57,7 @@ class Policy(BaseModel):
     face_match_tolerance: float
     capture_min_face_px: int
     face_replay_max_bits: int
+    face_copy_min_matches: int
     face_start_window_s: float
     liveness_min_motion: float
     liveness_same_face_max: float

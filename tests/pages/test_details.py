@@ -34,6 +34,7 @@ def test_the_face_checks_judgements_read_in_chinese() -> None:
     # The notes monitor/faces and monitor/online/faces.py write after "face_capture: " or "photo_kept: ".
     judgements = ["no usable face in the capture", "2 faces in the capture: who is learning?",
                   "the enrolment photo sent as a capture", "a copy of the earlier capture c1.jpg",
+                  "the enrolment photo, cut or resized, sent as a capture",
                   "the face is not the enrolled learner's", "a still alone cannot prove a live face",
                   "the face moves only as a whole: a photo or a screen", "the face changes within the burst",
                   "a face in 2 of 5 frames, 3 needed", "the face moves, but not as asked (turn_right)",

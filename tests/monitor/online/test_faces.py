@@ -166,6 +166,22 @@ def test_a_picture_held_up_to_the_camera_is_for_review(shared_data, folder):
     assert found["H2"] == [], reports["H2"].findings  # real photos of the same person: no frame around them
 
 
+def test_the_enrolment_photo_cut_through_the_face_is_a_replay(fr_images, tmp_path):
+    # face_recognition's own test photos: obama.jpg enrolled; the same photo cut through the face
+    # escapes the face hash (the face's alignment changes) but not the photo's structure.
+    for name in ("obama.jpg", "obama_partial_face.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"):
+        shutil.copy(fr_images / name, tmp_path / name)
+    events = (_session("R1", "L1", 0, capture="obama_partial_face.jpg", kept="obama2.jpg")
+              + _session("R2", "L1", 3600, capture="biden.jpg", kept="obama3.jpg"))
+    found, reports = _judge(tmp_path, events, enrolment={"L1": tmp_path / "obama.jpg"})
+    copied = [f for f in reports["R1"].findings if f.rule == "online.face_replay"]
+    assert len(copied) == 1 and "cut or resized" in copied[0].detail
+    assert copied[0].measured >= POLICY.face_copy_min_matches
+    assert "online.face_mismatch" in found["R2"]
+    kept = [f for r in reports.values() for f in r.findings if f.detail.startswith("photo_kept")]
+    assert kept == []  # obama2.jpg and obama3.jpg, other photos of him: the learner's own face, no copies
+
+
 def _challenges(**moments):
     """One challenge per session name given, at that many seconds after T0, with a fixed nonce."""
     from datetime import timedelta
