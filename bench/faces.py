@@ -28,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from monitor.faces.captures import ReplayIndex, judge_capture  # noqa: E402
+from monitor.faces.captures import ReplayIndex, judge_faces  # noqa: E402
 from monitor.faces.copies import keypoints, shared_structure  # noqa: E402
 from monitor.faces.detect import PORTRAIT_DETECT_SIDE, faces_in  # noqa: E402
 from monitor.faces.enrol import EncodingCache, enrol, load_rgb  # noqa: E402
@@ -256,7 +256,7 @@ def main() -> None:
     # photo once: copies (re-encoded, scaled down, cut) are found by their shared structure and left
     # out, so that a pair is two photos, not one photo twice.
     extra = ROOT / "tests" / ".data" / "face_recognition"
-    photos = sorted((DATA / "faces").glob("*/*")) + sorted(extra.glob("*"))
+    photos = sorted((DATA / "faces").glob("*/*")) + sorted(extra.glob("*.*g"))  # .jpg, .png
     # face_recognition's photos are of Biden (biden.jpg) and Obama (all the others, 32bit.png too)
     identity = {p: p.parent.name if p.parent.parent.name == "faces" else "biden" if "biden" in p.name else "obama"
                 for p in photos}
@@ -273,7 +273,7 @@ def main() -> None:
         faces = faces_in(picture)
         if len(faces) == 1:
             encodings[photo] = (identity[photo], faces[0].encoding)
-    print(f"photos: {len(photos)} ({len(list(extra.glob('*')))} of face_recognition's tests), {copies} copies left out")
+    print(f"photos: {len(photos)} ({len(list(extra.glob('*.*g')))} of face_recognition's tests), {copies} copies left out")
     genuine, impostor = [], []
     for (a, (who_a, enc_a)), (b, (who_b, enc_b)) in itertools.combinations(encodings.items(), 2):
         (genuine if who_a == who_b else impostor).append(float(np.linalg.norm(enc_a - enc_b)))
@@ -287,18 +287,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         enrolled = enrol("L", "L", DATA / "faces" / "obama" / "1.jpg", EncodingCache(Path(tmp)), POLICY.enrolment_min_face_px)
         captures = [DATA / "faces" / "obama" / n for n in ("2.jpg", "3.jpg", "4.jpg")]
-        boxes = {c: faces_in(load_rgb(c, c.name), detect_max_side=PORTRAIT_DETECT_SIDE)[0].box for c in captures}
         enrolment_keys = keypoints(load_rgb(DATA / "faces" / "obama" / "1.jpg", "enrolment"))  # once per learner
         still = []
         for _ in range(7):
-            for capture in captures:
+            for capture in captures:  # as monitor/online/faces.py judges a capture
                 began = time.perf_counter()
-                judge_capture(capture, enrolled, ReplayIndex(), tolerance=tol, min_face_px=POLICY.capture_min_face_px,
-                              replay_max_bits=POLICY.face_replay_max_bits)
-                # then, as monitor/online/faces.py does: the picture again, copy and held-up checks
                 picture = load_rgb(capture, capture.name)
+                faces = faces_in(picture, detect_max_side=PORTRAIT_DETECT_SIDE)
+                judge_faces(capture.name, faces, enrolled, ReplayIndex(), tolerance=tol,
+                            min_face_px=POLICY.capture_min_face_px, replay_max_bits=POLICY.face_replay_max_bits)
                 shared_structure(keypoints(picture), enrolment_keys)
-                frame_sides(picture, boxes[capture], reach=POLICY.held_up_reach, min_length=POLICY.held_up_min_length)
+                frame_sides(picture, faces[0].box, reach=POLICY.held_up_reach, min_length=POLICY.held_up_min_length)
                 still.append(time.perf_counter() - began)
     print(f"still capture verdict (decode + detect + encode + hash + match + copy of the enrolment photo + held up), "
           f"{len(still)} runs on photos of 626-2333 px: p95 {_p95(still) * 1000:.0f} ms, median "

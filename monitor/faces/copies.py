@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-_SIDE = 800  # pictures are compared at most this large: keypoints of fine detail are not needed
+_SIDE = 512  # pictures are compared at most this large: keypoints of fine detail are not needed
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ def keypoints(picture: np.ndarray) -> Keypoints:
     scale = _SIDE / max(grey.shape)
     if scale < 1:
         grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    found, descriptors = cv2.ORB_create(nfeatures=1500).detectAndCompute(grey, None)
+    found, descriptors = cv2.ORB_create(nfeatures=1000).detectAndCompute(grey, None)
     if descriptors is None:
         return Keypoints(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
     return Keypoints(np.float32([k.pt for k in found]), descriptors)

@@ -52,6 +52,7 @@ class FaceChecks:
         self._faces: dict[Path, list[Face]] = {}
         self._enrolment = enrolment
         self._enrolment_keys: dict[str, Keypoints] = {}
+        self._last_picture: tuple[Path, np.ndarray] | None = None
 
     def judge(self, tracks: list[Track], others: Sequence[LearningEvent] = ()) -> dict[tuple[str, str], list[Finding]]:
         """Findings per session key, for every session of every learner in `tracks`.
@@ -188,8 +189,13 @@ class FaceChecks:
         return c.prompt if c is not None and (c.learner, c.session) == (e.learner, e.session) else None
 
     def _picture(self, image: str, e: LearningEvent) -> np.ndarray | None:
+        """The capture's picture: the one just decoded to find its faces, or decoded now (its faces
+        came from the cache). Decoding a phone's photo costs as much as the checks on it."""
+        path = (self._images_dir / image).resolve()
+        if self._last_picture is not None and self._last_picture[0] == path:
+            return self._last_picture[1]
         try:
-            return load_rgb((self._images_dir / image).resolve(), f"image of event {e.id}")
+            return load_rgb(path, f"image of event {e.id}")
         except MonitorError:
             return None
 
@@ -216,6 +222,7 @@ class FaceChecks:
             if found is None:
                 try:
                     picture = load_rgb(path, f"image of event {e.id}")
+                    self._last_picture = (path, picture)  # the copy and held-up checks look at it next
                     found = faces_in(picture, detect_max_side=PORTRAIT_DETECT_SIDE)
                 except MonitorError:
                     found = []
