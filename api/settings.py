@@ -52,6 +52,7 @@ class ServiceSettings(BaseSettings):
     # Celery workers look this often for jobs whose message the broker lost (a Redis restart
     # keeps nothing) or never got (the broker was down when the job was queued).
     job_sweep_s: float = 30.0
+    worker_max_memory_mb: int = 512  # a Celery pool child is replaced after a task once it holds more
     request_timeout_s: float = 60.0  # every request but uploads and event batches
 
     # Signs the pages' session cookie; by default a random secret kept in <data_dir>/session.key.
