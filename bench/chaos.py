@@ -38,11 +38,11 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.servers import postgres_database, redis_url, restart_postgres, restart_redis  # noqa: E402
+from bench.servers import (BIN, celery_worker, postgres_database, redis_url, restart_postgres,  # noqa: E402
+                           restart_redis, wait_healthy)
 from bench.soak import _free_port, _keys  # noqa: E402
 from sample_videos.online_day import make_day  # noqa: E402
 
-BIN = Path(sys.executable).parent
 REDIS_DB = 11
 FAULTS = ("api", "worker", "postgres", "redis")
 RETRY_STATUSES = (429, 502, 503, 504)
@@ -98,7 +98,6 @@ class Deployment:
                     "MONITOR_INGEST_RATE_LIMIT": "500/second"}
         self.env.pop("DATABASE_URL", None)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        self.lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -109,8 +108,7 @@ class Deployment:
         if name == "api":
             command = [str(BIN / "monitor"), "serve", "--port", str(self.port)]
         else:
-            command = [str(BIN / "celery"), "-A", "api.jobs.celery_app", "worker", "--pool=solo", "-Q", "monitor",
-                       "-n", f"{name}@%h", "--without-mingle", "--without-gossip", "--loglevel=info"]
+            command = celery_worker(name, "--pool=solo", "--loglevel=info")
         self.processes[name] = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                                 start_new_session=True, cwd=ROOT)
 
@@ -122,16 +120,8 @@ class Deployment:
             pass
         process.wait(10)
 
-    def wait_api(self, timeout_s: float = 60) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("the API did not come up; see api.log")
+    def wait_api(self) -> None:
+        wait_healthy(self.url)
 
     def stop_all(self) -> None:
         for name in list(self.processes):

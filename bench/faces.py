@@ -44,6 +44,11 @@ def _p95(samples: list[float]) -> float:
     return float(np.percentile(samples, 95))
 
 
+def _distinct_photos() -> list[Path]:
+    """The photos of ../shared/data/faces but the copies of others (a re-encoding, a 240p copy)."""
+    return sorted(p for p in (DATA / "faces").glob("*/*") if p.name not in ("2-reencoded.png", "5-240p.jpg"))
+
+
 SEATS, COLUMNS, SIZE, HOUR_S, CHECK_S = 32, 8, (1280, 720), 3600, 60
 OUT = ROOT / "bench" / "out" / "faces"
 
@@ -55,7 +60,7 @@ def _classroom_hour(fps: int = 1) -> tuple[Path, list[tuple[int, int, int, int]]
 
     from sample_videos.writer import write_video
 
-    photos = sorted(p for p in (DATA / "faces").glob("*/*") if p.name not in ("2-reencoded.png", "5-240p.jpg"))
+    photos = _distinct_photos()
     rng = np.random.default_rng(5)
     cell_w, cell_h = SIZE[0] // COLUMNS, SIZE[1] // (SEATS // COLUMNS)
     portraits, seats, away = [], [], []
@@ -132,7 +137,7 @@ def smallest_face() -> None:
 
     from monitor.faces.enrol import load_rgb
 
-    photos = sorted(p for p in (DATA / "faces").glob("*/*") if p.name not in ("2-reencoded.png", "5-240p.jpg"))
+    photos = _distinct_photos()
     portraits = []
     for photo in photos:
         image = load_rgb(photo, photo.name)
@@ -210,7 +215,7 @@ def whole_hour() -> None:
     from datetime import datetime, timedelta, timezone
 
     path, _, _ = _classroom_hour(fps=25)
-    photos = sorted(p for p in (DATA / "faces").glob("*/*") if p.name not in ("2-reencoded.png", "5-240p.jpg"))
+    photos = _distinct_photos()
     start = datetime(2026, 11, 20, 8, 0, tzinfo=timezone(timedelta(hours=8)))
     manifest = {"class_id": "BENCH-HOUR", "policy": "zhengzhou-2022",
                 "policy_overrides": {"practical_share_min": 0},

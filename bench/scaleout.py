@@ -37,7 +37,8 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.chaos import BIN, _cli_report  # noqa: E402
+from bench.chaos import _cli_report  # noqa: E402
+from bench.servers import BIN, celery_worker, wait_healthy  # noqa: E402
 
 SUBNET = "10.77.0"
 HOSTS = {"db": 10, "api": 20, "worker1": 31, "worker2": 32}
@@ -163,9 +164,7 @@ class Cluster:
                        capture_output=True, timeout=120)
         self._spawn("api", "api", [str(BIN / "monitor"), "serve", "--host", address("api"), "--port", "8000"])
         for worker in ("worker1", "worker2"):
-            self._spawn(worker, worker, [str(BIN / "celery"), "-A", "api.jobs.celery_app", "worker", "--pool=solo",
-                                         "-Q", "monitor", "-n", f"{worker}@%h", "--without-mingle", "--without-gossip",
-                                         "--loglevel=info"])
+            self._spawn(worker, worker, celery_worker(worker, "--pool=solo", "--loglevel=info"))
 
     def key(self, name: str, kind: str) -> str:
         monitor = str(BIN / "monitor")
@@ -216,7 +215,7 @@ def run_scaleout(classes: int = 6, folder: Path | None = None) -> ScaleOutResult
             key = cluster.key("Scale School", "institution")
             api = httpx.Client(base_url=f"http://{address('api')}:8000", timeout=60,
                                headers={"Authorization": f"Bearer {key}"})
-            _wait(lambda: _healthy(api), 60, "the API")
+            wait_healthy(f"http://{address('api')}:8000")
             began = time.monotonic()
             class_ids = []
             for n in range(classes):
@@ -268,13 +267,6 @@ def run_scaleout(classes: int = 6, folder: Path | None = None) -> ScaleOutResult
             return result
         finally:
             cluster.stop()
-
-
-def _healthy(api: httpx.Client) -> bool:
-    try:
-        return api.get("/health").status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def main() -> None:

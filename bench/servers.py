@@ -1,18 +1,23 @@
 """The machine's PostgreSQL and Redis, for the benches that run the Celery deployment: a fresh
-database per run, and restarting either server (root; the commands of the machine notes)."""
+database per run, and restarting either server (root; the commands of the machine notes); and
+the commands and checks of the service's own processes that those benches start."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
+import httpx
 import redis
 from sqlalchemy import create_engine, text
 
+BIN = Path(sys.executable).parent
 POSTGRES = os.environ.get("MONITOR_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
@@ -58,3 +63,22 @@ def restart_redis() -> None:
         except redis.RedisError:
             time.sleep(0.2)
     raise RuntimeError("Redis did not come back")
+
+
+def celery_worker(name: str, *options: str) -> list[str]:
+    """The command of one Celery worker of the service, named `name` (options: its pool, log level)."""
+    return [str(BIN / "celery"), "-A", "api.jobs.celery_app", "worker", "-Q", "monitor", "-n", f"{name}@%h",
+            "--without-mingle", "--without-gossip", *options]
+
+
+def wait_healthy(url: str, timeout_s: float = 60.0) -> None:
+    """Until the service at `url` answers /health."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the service at {url} did not come up")

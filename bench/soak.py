@@ -33,6 +33,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.servers import BIN, celery_worker, wait_healthy  # noqa: E402
 from sample_videos.online_day import make_day  # noqa: E402
 
 
@@ -89,7 +90,7 @@ def _processes(pid: int) -> dict[str, int]:
 
 def _keys(data_dir: Path, env: dict[str, str]) -> dict[str, str]:
     """An institution and a platform, made with the CLI as an operator would."""
-    monitor = str(Path(sys.executable).parent / "monitor")
+    monitor = str(BIN / "monitor")
     subprocess.run([monitor, "db", "upgrade"], env=env, check=True, capture_output=True)
     keys = {}
     for who, name, kind in (("institution", "Soak School", "institution"), ("platform", "learn.example", "platform")):
@@ -122,13 +123,10 @@ def _soak(seconds: float, rate: int, folder: Path, env: dict[str, str], db_url: 
     recording = sample.parent / manifest["recordings"][0]["path"]
     day = make_day(learners=60, seed=5)["events"]  # about 10,000 events; learners renamed each round
     port = _free_port()
-    bin_dir = Path(sys.executable).parent
-    server = subprocess.Popen([str(bin_dir / "monitor"), "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([str(BIN / "monitor"), "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    celery = [subprocess.Popen([str(bin_dir / "celery"), "-A", "api.jobs.celery_app", "worker", "-Q", "monitor",
-                                "--concurrency=1", "-n", f"soak{k}@%h", "--without-mingle", "--without-gossip",
-                                "--loglevel=warning"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=(folder / f"worker{k}.log").open("ab"))
+    celery = [subprocess.Popen(celery_worker(f"soak{k}", "--concurrency=1", "--loglevel=warning"), env=env,
+                               stdout=subprocess.DEVNULL, stderr=(folder / f"worker{k}.log").open("ab"))
               for k in range(1, workers + 1)]
 
     def processes() -> dict[str, int]:
@@ -141,13 +139,8 @@ def _soak(seconds: float, rate: int, folder: Path, env: dict[str, str], db_url: 
     result = SoakResult(seconds=seconds)
     url = f"http://127.0.0.1:{port}"
     try:
+        wait_healthy(url, timeout_s=30)
         with httpx.Client(base_url=url, timeout=60) as http:
-            for _ in range(300):
-                try:
-                    if http.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
             institution = {"Authorization": f"Bearer {keys['institution']}"}
             class_id = http.post("/classes", json=manifest, headers=institution).json()["id"]
         stop = time.monotonic() + seconds

@@ -85,18 +85,16 @@ class FaceTracker:
                 quiet += [_head_and_shoulders(followed.face.box, grey.shape), _head_and_shoulders(moved, grey.shape)]
         movers = []
         for region, patch in self._movers:
-            x0, y0, x1, y1 = region
-            moved = _find_patch(grey, patch, (y0, x1, y1, x0), dx, dy, self.min_similarity)
+            moved = _find_patch(grey, patch, _box(region), dx, dy, self.min_similarity)
             if moved is not None:
-                now = (moved[3], moved[0], moved[1], moved[2])
-                quiet += [region, now]
-                movers.append((now, _patch(grey, moved)))
+                quiet += [region, _region(moved)]
+                movers.append((_region(moved), _patch(grey, moved)))
         found = list(kept)
         for region in _changed_regions(self._previous, grey, dx, dy, quiet):
             new = [f for f in self._search(picture, region) if not any(_overlap(f.box, o.box) > 0.3 for o in found)]
             found += new
             if not new:
-                movers.append((region, _patch(grey, (region[1], region[2], region[3], region[0]))))
+                movers.append((region, _patch(grey, _box(region))))
         self._movers = movers
         return found
 
@@ -213,6 +211,16 @@ def _merge(regions: list[Region]) -> list[Region]:
                 out.append(r)
         regions = out
     return regions
+
+
+def _box(region: Region) -> Box:
+    x0, y0, x1, y1 = region
+    return y0, x1, y1, x0
+
+
+def _region(box: Box) -> Region:
+    top, right, bottom, left = box
+    return left, top, right, bottom
 
 
 def _area(region: Region) -> int:

@@ -174,7 +174,7 @@ class FaceChecks:
                 detail=f"{e.type}: straight edges around the face ({', '.join(held_up)}): a screen or print held up?",
                 evidence={"image": frames[0], "sides": held_up}))
         if e.type == "face_capture":
-            liveness = self._liveness(e, frames)
+            liveness = self._liveness(e, frames, picture)
             if liveness is not None:
                 measured, threshold, why = liveness
                 found.append(session_finding(
@@ -231,15 +231,16 @@ class FaceChecks:
             self._faces[path] = found
         return self._faces[path]
 
-    def _liveness(self, e: LearningEvent, frames: list[str]) -> tuple[float | None, float, str] | None:
+    def _liveness(self, e: LearningEvent, frames: list[str], first: np.ndarray) -> tuple[float | None, float, str] | None:
         """Why a capture does not show a live face ((measured, threshold, reason)), or None when it
         does. A still alone cannot show it: under `face_liveness = "burst"` it fails; under "still"
-        it is accepted. A burst answering a challenge must show the challenge's prompt."""
+        it is accepted. A burst answering a challenge must show the challenge's prompt. `first`:
+        the first frame, decoded already."""
         p = self._policy
         if len(frames) < 2:
             return None if p.face_liveness == "still" else (None, p.liveness_min_motion, "a still alone cannot prove a live face")
         try:
-            pictures = [load_rgb((self._images_dir / f).resolve(), f"image of event {e.id}") for f in frames]
+            pictures = [first] + [load_rgb((self._images_dir / f).resolve(), f"image of event {e.id}") for f in frames[1:]]
         except MonitorError as exc:
             return None, p.liveness_min_motion, str(exc)
         prompt = self._prompt_of(e)
