@@ -11,7 +11,8 @@ Why these shapes:
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
@@ -34,13 +35,54 @@ def _json(**kw: Any) -> Any:
 
 # --- organisations and keys -----------------------------------------------------------------
 
-ORGANISATION_KINDS = ("institution", "platform", "inspectorate", "admin")
-ROLE_OF_KIND = {"institution": "institution", "platform": "platform", "inspectorate": "inspector", "admin": "admin"}
+class OrgKind(StrEnum):
+    INSTITUTION = "institution"
+    PLATFORM = "platform"
+    INSPECTORATE = "inspectorate"
+    ADMIN = "admin"
+
+
+class Role(StrEnum):
+    INSTITUTION = "institution"
+    PLATFORM = "platform"
+    INSPECTOR = "inspector"
+    ADMIN = "admin"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class JobKind(StrEnum):
+    ANALYZE_CLASS = "analyze_class"
+    JUDGE_LEARNERS = "judge_learners"
+
+
+class SubjectKind(StrEnum):
+    HOUR = "hour"
+    SESSION = "session"
+    JUDGING = "judging"  # a learner whose judging failed: an item for an inspector, not a verdict
+
+
+class Outcome(StrEnum):
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+
+ORGANISATION_KINDS = tuple(k.value for k in OrgKind)
+ROLE_OF_KIND = {OrgKind.INSTITUTION: Role.INSTITUTION, OrgKind.PLATFORM: Role.PLATFORM,
+                OrgKind.INSPECTORATE: Role.INSPECTOR, OrgKind.ADMIN: Role.ADMIN}
 
 
 class OrganisationBase(SQLModel):
     name: str = Field(min_length=1, max_length=200, unique=True)
     kind: str = Field(max_length=20)
+    # The city whose rules judge this organisation's training (set by an admin, never by the
+    # organisation); an inspectorate may override numbers for its own jurisdiction only.
+    jurisdiction: str | None = Field(default=None, max_length=50)
 
 
 class Organisation(OrganisationBase, table=True):
@@ -81,6 +123,37 @@ class ApiKeyPublic(SQLModel):
     revoked_at: datetime | None
 
 
+class PolicyOverride(SQLModel, table=True):
+    """A number the authority set: for a whole jurisdiction from a day on, or for one class.
+    Append-only: a later override of the same parameter wins; every verdict embeds the ones it
+    was judged by, with their author and reason."""
+
+    __tablename__ = "policy_override"
+
+    id: int | None = Field(default=None, primary_key=True)
+    jurisdiction: str = Field(max_length=50, index=True)
+    class_id: str | None = Field(default=None, foreign_key="training_class.id", index=True, max_length=32)
+    parameters: dict[str, Any] = _json(nullable=False)
+    in_force_from: date | None = None  # None: from the start (a class override always applies to its class)
+    reason: str = Field(max_length=2000)
+    key_id: str = Field(foreign_key="api_key.id", max_length=32)
+    person: str = Field(max_length=200)
+    organisation_id: str = Field(foreign_key="organisation.id", max_length=32)
+    created_at: datetime = _when()
+
+
+class PolicyOverridePublic(SQLModel):
+    id: int
+    jurisdiction: str
+    class_id: str | None
+    parameters: dict[str, Any]
+    in_force_from: date | None
+    reason: str
+    person: str
+    organisation_id: str
+    created_at: datetime
+
+
 # --- recorded classes -----------------------------------------------------------------------
 
 class TrainingClass(SQLModel, table=True):
@@ -105,12 +178,16 @@ class TrainingClassPublic(SQLModel):
 
 
 class RosterPhoto(SQLModel, table=True):
+    """A trainee's enrolment photo. Never overwritten: a replacement is the next version, and a
+    report names the versions it used (a photo swapped after the fact cannot rewrite a verdict)."""
+
     __tablename__ = "roster_photo"
-    __table_args__ = (UniqueConstraint("class_id", "trainee_id"),)
+    __table_args__ = (UniqueConstraint("class_id", "trainee_id", "version"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     class_id: str = Field(foreign_key="training_class.id", index=True, max_length=32)
     trainee_id: str = Field(max_length=200)
+    version: int = 1
     stored_name: str = Field(max_length=100)
     sha256: str = Field(max_length=64)
     created_at: datetime = _when()
@@ -258,6 +335,26 @@ class Assessment(SQLModel, table=True):
     assessed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class Learner(SQLModel, table=True):
+    """A learner as one platform enrolled them: the platform's own id, scoped to the platform
+    (another platform using the same id has its own learner). `person_hash` links one person's
+    learners across platforms: HMAC-SHA256 of the real-name ID number under a server secret,
+    never the number itself, never returned by any route."""
+
+    __table_args__ = (UniqueConstraint("organisation_id", "learner_ref"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=32)
+    learner_ref: str = Field(max_length=200)
+    person_hash: str | None = Field(default=None, max_length=64, index=True)
+    created_at: datetime = _when()
+
+    @property
+    def subject(self) -> str:
+        """What is judged together: every learner of one person, else this learner alone."""
+        return f"p:{self.person_hash}" if self.person_hash else f"l:{self.id}"
+
+
 class Event(SQLModel, table=True):
     """A learning event as accepted: the normalised event (native shape) in `body`."""
 
@@ -266,7 +363,8 @@ class Event(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: str = Field(foreign_key="organisation.id", max_length=32)
     event_id: str = Field(max_length=200)
-    learner: str = Field(max_length=200, index=True)
+    learner: str = Field(max_length=200, index=True)  # the platform's own learner id (learner_ref)
+    learner_id: str | None = Field(default=None, foreign_key="learner.id", index=True, max_length=32)
     session: str = Field(max_length=200)
     course: str = Field(max_length=200, index=True)
     unit: str | None = Field(default=None, max_length=200)
@@ -277,12 +375,17 @@ class Event(SQLModel, table=True):
 
 
 class LearnerPhoto(SQLModel, table=True):
-    """A learner's enrolment photo (B4), as a platform gave it; the latest one counts."""
+    """A learner's enrolment photo (B4), as its platform gave it. Never overwritten: a
+    replacement is the next version; a session is judged against the version it was first
+    judged with, and against a newer one only when an inspector asks."""
 
-    __tablename__ = "learner_photo"
+    __tablename__ = "learner_photo_version"
+    __table_args__ = (UniqueConstraint("learner_id", "version"),)
 
-    learner: str = Field(primary_key=True, max_length=200)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    learner_id: str = Field(foreign_key="learner.id", index=True, max_length=32)
     organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=32)
+    version: int = 1
     stored_name: str = Field(max_length=100)
     sha256: str = Field(max_length=64)
     created_at: datetime = _when()
@@ -314,7 +417,8 @@ class ChallengeRecord(SQLModel, table=True):
 
 
 class DirtyLearner(SQLModel, table=True):
-    """Learners whose sessions must be judged again because events arrived.
+    """Subjects (`Learner.subject`: a person, or a learner without a person id) whose sessions
+    must be judged again because events arrived.
 
     Ingest inserts a learner once and leaves an existing row alone (no hot-row updates between
     concurrent batches), unless a judging job has taken it (`job_id` set): then it hands it back
@@ -329,13 +433,14 @@ class DirtyLearner(SQLModel, table=True):
 
 class LearnerSession(SQLModel, table=True):
     __tablename__ = "learner_session"
-    __table_args__ = (UniqueConstraint("learner", "platform", "session"),
+    __table_args__ = (UniqueConstraint("learner_id", "session"),
                       Index("ix_learner_session_org_learner", "organisation_id", "learner"))
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     organisation_id: str = Field(foreign_key="organisation.id", max_length=32)
-    learner: str = Field(max_length=200)
-    platform: str = Field(max_length=200)
+    learner_id: str | None = Field(default=None, foreign_key="learner.id", index=True, max_length=32)
+    learner: str = Field(max_length=200)  # the platform's own id
+    platform: str = Field(max_length=200)  # the platform's name, for people
     session: str = Field(max_length=200)
     course: str = Field(max_length=200)
     verdict: str = Field(max_length=20)
@@ -344,6 +449,9 @@ class LearnerSession(SQLModel, table=True):
     end: datetime = Field(sa_type=UTCDateTime)
     events: int
     findings: list[dict[str, Any]] = _json(nullable=False)
+    # The values it was judged by: jurisdiction, profile and its version, overrides with their
+    # authors, whether face checks ran, the enrolment photo version compared with.
+    judged_by: dict[str, Any] | None = _json()
     updated_at: datetime = _when()
 
 
@@ -359,7 +467,22 @@ class LearnerSessionPublic(SQLModel):
     end: datetime
     events: int
     findings: list[dict[str, Any]]
+    judged_by: dict[str, Any] | None = None
     updated_at: datetime
+
+
+class JudgingFailure(SQLModel, table=True):
+    """A subject whose judging failed: kept visible for inspectors with the reason, and tried
+    again with back-off, instead of failing the batch it came in (the others are judged)."""
+
+    __tablename__ = "judging_failure"
+
+    subject: str = Field(primary_key=True, max_length=200)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    attempts: int = 1
+    retry_after: datetime = Field(sa_type=UTCDateTime)
+    first_failed_at: datetime = _when()
+    updated_at: datetime = _when()
 
 
 # --- review -----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ away and the code holds no policy numbers of its own.
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -127,3 +128,53 @@ def load_policy(name: str, overrides: dict[str, Any] | None = None) -> Policy:
     except ValidationError as exc:
         field, what = first_problem(exc)
         raise PolicyError(f"policy parameter {field!r}: {what}") from None
+
+
+class ProfileVersion(BaseModel):
+    """One profile in force in a jurisdiction from a day on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    in_force_from: date
+    profile: str
+
+
+class Jurisdiction(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    title: str
+    versions: tuple[ProfileVersion, ...]
+
+    def in_force(self, on: date) -> ProfileVersion:
+        """The version in force on a day; before the first one, the first (the rules a training
+        older than our data files would have been judged by are not known: the earliest is the
+        closest written rule, and the verdict names it)."""
+        current = self.versions[0]
+        for version in self.versions:
+            if version.in_force_from <= on:
+                current = version
+        return current
+
+
+@cache
+def jurisdictions() -> dict[str, Jurisdiction]:
+    data = tomllib.loads(resources.files(__package__).joinpath("jurisdictions.toml").read_text(encoding="utf-8"))
+    out = {}
+    for name, spec in data.items():
+        versions = sorted((ProfileVersion(in_force_from=v["from"], profile=v["profile"]) for v in spec["versions"]),
+                          key=lambda v: v.in_force_from)
+        out[name] = Jurisdiction(name=name, title=spec.get("title", name), versions=tuple(versions))
+    return out
+
+
+def jurisdiction(name: str) -> Jurisdiction:
+    known = jurisdictions()
+    if name not in known:
+        raise PolicyError(f"unknown jurisdiction {name!r} (known: {', '.join(sorted(known))})")
+    return known[name]
+
+
+def check_overrides(profile: str, overrides: dict[str, Any]) -> None:
+    """Raise PolicyError unless every override names a parameter and gives it a valid value."""
+    load_policy(profile, overrides)
