@@ -28,19 +28,21 @@ down_revision = '0001'
 branch_labels = None
 depends_on = None
 
-# SQLite reflects unnamed unique constraints without a name; this names them so batch mode can drop them.
-_NAMES = {"uq": "uq_%(table_name)s_%(column_0__N_name)s"}
-
-
 def _drop_unique(table: str, columns: list[str], named: bool = False) -> None:
-    """`named`: made by this revision with PostgreSQL's default name (0001's were unnamed)."""
+    """`named`: made by this revision with PostgreSQL's default name (0001's were unnamed, and
+    SQLite keeps them without a name: the reflected table is handed to batch mode with one)."""
     bind = op.get_bind()
+    name = f"{table}_{'_'.join(columns)}_key"
     if bind.dialect.name == "postgresql" or named:
         with op.batch_alter_table(table) as batch_op:
-            batch_op.drop_constraint(f"{table}_{'_'.join(columns)}_key", type_="unique")
-    else:
-        with op.batch_alter_table(table, naming_convention=_NAMES) as batch_op:
-            batch_op.drop_constraint(f"uq_{table}_{'_'.join(columns)}", type_="unique")
+            batch_op.drop_constraint(name, type_="unique")
+        return
+    reflected = sa.Table(table, sa.MetaData(), autoload_with=bind)
+    for constraint in reflected.constraints:
+        if isinstance(constraint, sa.UniqueConstraint) and [c.name for c in constraint.columns] == columns:
+            constraint.name = name
+    with op.batch_alter_table(table, copy_from=reflected) as batch_op:
+        batch_op.drop_constraint(name, type_="unique")
 
 
 def _add_unique(table: str, columns: list[str]) -> None:
@@ -137,13 +139,14 @@ def upgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_learner_photo_organisation_id'))
     op.drop_table('learner_photo')
 
+    _drop_unique('roster_photo', ['class_id', 'trainee_id'])
     with op.batch_alter_table('roster_photo') as batch_op:
         batch_op.add_column(sa.Column('version', sa.Integer(), nullable=False, server_default='1'))
     with op.batch_alter_table('roster_photo') as batch_op:
         batch_op.alter_column('version', server_default=None)
-    _drop_unique('roster_photo', ['class_id', 'trainee_id'])
     _add_unique('roster_photo', ['class_id', 'trainee_id', 'version'])
 
+    _drop_unique('learner_session', ['learner', 'platform', 'session'])
     with op.batch_alter_table('learner_session') as batch_op:
         batch_op.add_column(sa.Column('learner_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
         batch_op.add_column(sa.Column('judged_by', sa.JSON(), nullable=True))
@@ -151,7 +154,6 @@ def upgrade() -> None:
         batch_op.create_foreign_key('fk_learner_session_learner_id', 'learner', ['learner_id'], ['id'])
     op.execute("UPDATE learner_session SET learner_id = (SELECT l.id FROM learner l "
                "WHERE l.organisation_id = learner_session.organisation_id AND l.learner_ref = learner_session.learner)")
-    _drop_unique('learner_session', ['learner', 'platform', 'session'])
     _add_unique('learner_session', ['learner_id', 'session'])
 
     op.create_table('judging_failure',
