@@ -13,14 +13,11 @@ import numpy as np
 from monitor.faces.enrol import EncodingCache, Enrolled, enrol
 from monitor.findings import Finding, finding, verdict_of
 from monitor.footage import intervals as iv
-from monitor.footage.black import BlackDetector
+from monitor.footage.detector import ClassSignals, registry
 from monitor.footage.events import FootageEvent
-from monitor.footage.freeze import FreezeDetector
-from monitor.footage.loop import LoopDetector
 from monitor.footage.media import PacketTimeline, UnreadableMedia, probe, sample
 from monitor.footage.placed import PlacedFile
 from monitor.footage.report import ClassReport, FileReport, HourReport, Run
-from monitor.footage.splice import SpliceDetector
 from monitor.footage.visibility import check_hour
 from monitor.manifest import ClassHour, LoadedClass
 from monitor.policy import Policy
@@ -98,22 +95,17 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent, evidence
             width=timeline.width, height=timeline.height, sampling=samples.mode, samples=len(samples),
         )
 
-    on_progress("detecting", 0, len(placed) + 1)
-    events: list[tuple[PlacedFile, FootageEvent]] = []
-    black, freeze, splice = (BlackDetector.from_policy(policy), FreezeDetector.from_policy(policy),
-                             SpliceDetector.from_policy(policy))
-    for n, pf in enumerate(placed):
-        blank = black.blank_flags(pf.samples)
-        found = black.detect(pf.timeline, pf.samples, blank)
-        found += freeze.detect(pf.timeline, pf.samples, skip=blank)
-        found += splice.detect(pf.timeline, pf.samples, skip=blank)
-        events.extend((pf, e) for e in found)
-        on_progress("detecting", n + 1, len(placed) + 1)
+    detectors = [make(policy) for make in registry()]
+    signals = ClassSignals.of(placed, policy)
     by_path = {pf.path: pf for pf in placed}
-    events.extend((by_path[e.path], e) for e in LoopDetector.from_policy(policy).detect(placed))
-    on_progress("detecting", len(placed) + 1, len(placed) + 1)
+    events: list[tuple[PlacedFile, FootageEvent]] = []
+    on_progress("detecting", 0, len(detectors))
+    for n, detector in enumerate(detectors):
+        events.extend((by_path[e.path], e) for e in detector.detect(signals))
+        on_progress("detecting", n + 1, len(detectors))
 
-    event_findings = [(pf.wall(e.start_s), pf.wall(e.end_s), _event_finding(pf, e, clock)) for pf, e in events]
+    event_findings = [(pf.wall(e.start_s), pf.wall(e.end_s), _event_finding(pf, e, by_path, clock))
+                      for pf, e in events]
     coverage = iv.merge([seg for pf in placed for seg in _segments(pf, policy)], bridge_s=policy.gap_tolerance_s)
     located = event_findings + _gap_findings(placed, coverage, manifest.schedule, policy, clock)
     class_findings += _overlap_findings(placed, policy, clock)
@@ -165,14 +157,8 @@ def _frame_ref(pf: PlacedFile, media_s: float) -> dict[str, Any]:
     return {"file": pf.name, "media_s": round(float(media_s), 3)}
 
 
-def _event_finding(pf: PlacedFile, e: FootageEvent, clock: _Clock) -> Finding:
-    frames = [_frame_ref(pf, e.start_s), _frame_ref(pf, e.end_s)]
-    if e.rule == "footage.splice":  # the scene before, the other footage, the scene it returns to
-        frames = [_frame_ref(pf, e.evidence["before_s"]), _frame_ref(pf, e.evidence["inserted_s"]),
-                  _frame_ref(pf, e.evidence["after_s"])]
-    if e.rule == "footage.loop":
-        frames += [{"file": e.evidence["original_file"], "media_s": e.evidence["original_start_s"]},
-                   {"file": e.evidence["original_file"], "media_s": e.evidence["original_end_s"]}]
+def _event_finding(pf: PlacedFile, e: FootageEvent, by_path: dict[Path, PlacedFile], clock: _Clock) -> Finding:
+    frames = [_frame_ref(by_path[path], media_s) for path, media_s in e.evidence_frames]
     return finding(
         e.rule, start=clock.at(pf.wall(e.start_s)), end=clock.at(pf.wall(e.end_s)),
         measured=e.measured, threshold=e.threshold, detail=e.detail,

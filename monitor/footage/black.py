@@ -5,19 +5,23 @@ samples first and decodes only around the edges."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
+import numpy as np
+
+from monitor.footage.detector import FileDetector, FileSignals
 from monitor.footage.events import FootageEvent
-from monitor.footage.media import PacketTimeline, Samples
 from monitor.footage.pictures import is_blank
 from monitor.footage.refine import edge
 from monitor.footage.runs import true_runs
 from monitor.policy import Policy
 
-import numpy as np
-
 
 @dataclass(frozen=True)
-class BlackDetector:
+class BlackDetector(FileDetector):
+    rule: ClassVar[str] = "footage.black"
+    needs: ClassVar[frozenset[str]] = frozenset({"samples", "blank", "spans"})
+
     luma_max: float  # mean grey level at or below which a picture is black
     contrast_max: float  # grey-level std at or below which a picture is uniform (covered)
     max_s: float  # longer than this is reported
@@ -29,12 +33,11 @@ class BlackDetector:
     def blank(self, thumb: np.ndarray) -> bool:
         return is_blank(thumb, self.luma_max, self.contrast_max)
 
-    def blank_flags(self, samples: Samples) -> np.ndarray:
-        """Which samples are blank: computed once per file, also used to keep freeze and splice
-        detection away from pictures this detector explains."""
-        return np.array([self.blank(t) for t in samples.thumbs], dtype=bool)
-
-    def detect(self, timeline: PacketTimeline, samples: Samples, flags: np.ndarray) -> list[FootageEvent]:
+    def detect_file(self, signals: FileSignals) -> list[FootageEvent]:
+        """The blank samples are the signals' (the same thresholds, computed once per file and also
+        used to keep freeze and splice detection away from pictures this detector explains)."""
+        timeline, samples = signals.timeline, signals.samples
+        flags = np.array([self.blank(t) for t in samples.thumbs], dtype=bool)
         events = []
         times = samples.times_s
         for first, last in true_runs(flags):
@@ -46,7 +49,7 @@ class BlackDetector:
             if end - start > self.max_s:
                 thumb = samples.thumbs[first]
                 events.append(FootageEvent(
-                    rule="footage.black", path=timeline.path, start_s=start, end_s=end,
+                    rule=self.rule, path=timeline.path, start_s=start, end_s=end,
                     measured=round(end - start, 2), threshold=self.max_s,
                     detail=f"picture black or covered for {end - start:.1f} s",
                     evidence={"mean_luma": round(float(thumb.mean()), 1), "contrast": round(float(thumb.std()), 1)},

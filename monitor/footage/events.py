@@ -1,7 +1,8 @@
 """What a detector reports: a rule, an interval of media time in one file, and its evidence.
 
 Detectors speak media seconds of the file they looked at; the class analysis turns these into
-wall-clock findings once it knows where each file sits on the class timeline.
+wall-clock findings once it knows where each file sits on the class timeline. Each event names its
+own evidence frames (file, media second): the class analysis adds nothing rule-specific.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ class FootageEvent:
     threshold: float | str | None = None
     detail: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
+    # Frames an inspector should look at, (file, media second); empty: the event's first and last.
+    frames: tuple[tuple[Path, float], ...] = ()
+
+    @property
+    def evidence_frames(self) -> tuple[tuple[Path, float], ...]:
+        return self.frames or ((self.path, self.start_s), (self.path, self.end_s))
 
     @property
     def duration_s(self) -> float:

@@ -5,11 +5,12 @@ means no block of the picture changed, not that the picture looks calm."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
+from monitor.footage.detector import FileDetector, FileSignals
 from monitor.footage.events import FootageEvent
-from monitor.footage.media import PacketTimeline, Samples
 from monitor.footage.pictures import max_block_change
 from monitor.footage.refine import edge
 from monitor.footage.runs import true_runs
@@ -17,7 +18,10 @@ from monitor.policy import Policy
 
 
 @dataclass(frozen=True)
-class FreezeDetector:
+class FreezeDetector(FileDetector):
+    rule: ClassVar[str] = "footage.freeze"
+    needs: ClassVar[frozenset[str]] = frozenset({"samples", "blank", "spans"})
+
     change_max: float  # largest block change (grey levels) that still counts as unchanged
     max_s: float  # frozen longer than this is reported
 
@@ -25,14 +29,15 @@ class FreezeDetector:
     def from_policy(cls, policy: Policy) -> "FreezeDetector":
         return cls(policy.freeze_change_max, policy.freeze_max_s)
 
-    def detect(self, timeline: PacketTimeline, samples: Samples, skip: np.ndarray | None = None) -> list[FootageEvent]:
-        """`skip` marks samples another detector explains (black pictures are also unchanged)."""
+    def detect_file(self, signals: FileSignals) -> list[FootageEvent]:
+        """Blank samples are the black detector's (black pictures are also unchanged)."""
+        timeline, samples, skip = signals.timeline, signals.samples, signals.blank
         thumbs, times = samples.thumbs, samples.times_s
         unchanged = np.array(
             [max_block_change(thumbs[k], thumbs[k - 1]) <= self.change_max for k in range(1, len(samples))],
             dtype=bool,
         )
-        if skip is not None and unchanged.size:
+        if unchanged.size:
             unchanged &= ~(skip[1:] & skip[:-1])
         events = []
         for first_pair, last_pair in true_runs(unchanged):
@@ -49,7 +54,7 @@ class FreezeDetector:
                 end = edge(timeline.path, times[last], times[last + 1], lambda t, ref=still: not same(t, ref))
             if end - start > self.max_s:
                 events.append(FootageEvent(
-                    rule="footage.freeze", path=timeline.path, start_s=start, end_s=end,
+                    rule=self.rule, path=timeline.path, start_s=start, end_s=end,
                     measured=round(end - start, 2), threshold=self.max_s,
                     detail=f"picture unchanged for {end - start:.1f} s",
                     evidence={"frozen_frame_s": round(float(times[first]), 3)},

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
+from monitor.footage.detector import ClassSignals
 from monitor.footage.events import FootageEvent
 from monitor.footage.junctions import junction_times
 from monitor.footage.media import SpanReader
@@ -39,6 +41,9 @@ class _Match:
 
 @dataclass(frozen=True)
 class LoopDetector:
+    rule: ClassVar[str] = "footage.loop"
+    needs: ClassVar[frozenset[str]] = frozenset({"timeline", "samples", "spans"})
+
     min_s: float  # shortest repeat reported; also the smallest lag considered
     match_ratio: float  # copy distance as a share of the original's motion between samples
     match_max: float  # copy distance at most this (RMS grey levels)
@@ -64,7 +69,8 @@ class LoopDetector:
         return np.unique(np.concatenate([junction_times(timeline, self.junction_ratio, self.junctions_per_hour),
                                          regular]))
 
-    def detect(self, files: list[PlacedFile]) -> list[FootageEvent]:
+    def detect(self, signals: ClassSignals) -> list[FootageEvent]:
+        files = [f.placed for f in signals.files]
         if not files:
             return []
         search = _Search(self, _SampleIndex(files))
@@ -162,7 +168,7 @@ class _Search:
         end = timeline.end_s if self._copy_holds(match, last) else self._bisect(match, match.copy_s, last)[1]
         original_start = match.original.media(match.copy.wall(start) - match.lag_s)
         return FootageEvent(
-            rule="footage.loop", path=match.copy.path, start_s=start, end_s=end,
+            rule=self.d.rule, path=match.copy.path, start_s=start, end_s=end,
             measured=round(end - start, 2), threshold=self.d.min_s,
             detail=f"{end - start:.1f} s repeat footage shown {match.lag_s:.1f} s earlier",
             evidence={
@@ -173,6 +179,8 @@ class _Search:
                 "match_distance": round(match.distance, 3),
                 "match_threshold": round(match.threshold, 3),
             },
+            frames=((match.copy.path, start), (match.copy.path, end), (match.original.path, original_start),
+                    (match.original.path, original_start + (end - start))),
         )
 
 

@@ -8,18 +8,22 @@ room for a moment from ending the insert early."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
+from monitor.footage.detector import FileDetector, FileSignals
 from monitor.footage.events import FootageEvent
-from monitor.footage.media import PacketTimeline, Samples
 from monitor.footage.pictures import correlate, edge_vectors, similarity
 from monitor.footage.refine import edge
 from monitor.policy import Policy
 
 
 @dataclass(frozen=True)
-class SpliceDetector:
+class SpliceDetector(FileDetector):
+    rule: ClassVar[str] = "footage.splice"
+    needs: ClassVar[frozenset[str]] = frozenset({"samples", "blank", "spans"})
+
     cut_similarity_max: float  # consecutive pictures correlating less than this are a cut
     return_similarity_min: float  # a later picture correlating this much with the pre-cut one is a return
 
@@ -27,10 +31,10 @@ class SpliceDetector:
     def from_policy(cls, policy: Policy) -> "SpliceDetector":
         return cls(policy.splice_cut_similarity_max, policy.splice_return_similarity_min)
 
-    def detect(self, timeline: PacketTimeline, samples: Samples, skip: np.ndarray | None = None) -> list[FootageEvent]:
-        """`skip` marks samples another detector explains: a cut to black is the black detector's."""
+    def detect_file(self, signals: FileSignals) -> list[FootageEvent]:
+        """Blank samples are the black detector's: a cut to black is no splice."""
+        timeline, samples, skip = signals.timeline, signals.samples, signals.blank
         thumbs, times = samples.thumbs, samples.times_s
-        skip = np.zeros(len(samples), dtype=bool) if skip is None else skip
         vectors = edge_vectors(thumbs)
         # steps[k]: similarity of sample k to sample k-1 (a cut where it is low)
         steps = np.ones(len(samples))
@@ -51,16 +55,16 @@ class SpliceDetector:
                 continue
             m = k + back[0]
 
-            def foreign(t, ref=before) -> bool:
+            def foreign(t: np.ndarray, ref: np.ndarray = before) -> bool:
                 return similarity(ref, t) < self.cut_similarity_max
 
-            def home(t, ref=before) -> bool:
+            def home(t: np.ndarray, ref: np.ndarray = before) -> bool:
                 return similarity(ref, t) >= self.return_similarity_min
 
             start = edge(timeline.path, times[k - 1], times[k], foreign)
             end = edge(timeline.path, times[m - 1], times[m], home)
             events.append(FootageEvent(
-                rule="footage.splice", path=timeline.path, start_s=start, end_s=end,
+                rule=self.rule, path=timeline.path, start_s=start, end_s=end,
                 measured=round(float(steps[k]), 3),
                 threshold=self.cut_similarity_max,
                 detail=f"{end - start:.1f} s of other footage inserted, then the scene returns",
@@ -71,6 +75,9 @@ class SpliceDetector:
                     "similarity_at_cut": round(float(steps[k]), 3),
                     "similarity_on_return": round(float(later[m - k]), 3),
                 },
+                # the scene before, the other footage, the scene it returns to
+                frames=((timeline.path, float(times[k - 1])), (timeline.path, float(times[k])),
+                        (timeline.path, float(times[m]))),
             ))
             k = m + 1
         return events

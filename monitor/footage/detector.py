@@ -1,0 +1,106 @@
+"""One protocol for every footage detector, after PySceneDetect's `SceneDetector`: a detector is a
+small immutable class with named parameters (read from the policy by `from_policy`), it declares
+which signals it needs, and it returns `FootageEvent`s that carry their own evidence frames.
+
+Why: the class analysis used to call `black.detect(…, flags)`, `freeze/splice.detect(…, skip)` and
+`loop.detect(files)` each its own way and special-cased the evidence of two of them. Now it builds
+the signals once per file, hands every detector of `DETECTORS` the whole class, and turns whatever
+comes back into findings the same way; adding a detector touches its own module and the list.
+
+Signals (what `needs` may name):
+- "timeline": the packet timeline from demuxing (times, sizes, keyframe flags); free.
+- "sizes":    the per-frame packet size series normalised per GOP position (monitor.footage.sizes);
+              free, computed from the timeline.
+- "samples":  keyframe thumbnails (plus denser samples where the size series asked for them).
+- "blank":    which samples are black or covered; freeze and splice leave these to the black detector.
+- "spans":    the detector decodes short stretches itself (confirmation, edges).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from monitor.footage.events import FootageEvent
+from monitor.footage.media import PacketTimeline, Samples
+from monitor.footage.pictures import is_blank
+from monitor.footage.placed import PlacedFile
+from monitor.policy import Policy
+
+
+@dataclass
+class FileSignals:
+    """What one file offers the detectors; derived signals are computed on first use, once."""
+
+    placed: PlacedFile
+    blank_luma_max: float
+    blank_contrast_max: float
+
+    @property
+    def timeline(self) -> PacketTimeline:
+        return self.placed.timeline
+
+    @property
+    def samples(self) -> Samples:
+        return self.placed.samples
+
+    def is_blank(self, thumb: np.ndarray) -> bool:
+        return is_blank(thumb, self.blank_luma_max, self.blank_contrast_max)
+
+    @cached_property
+    def blank(self) -> np.ndarray:
+        """Which samples are black or covered (bool per sample)."""
+        return np.array([self.is_blank(t) for t in self.samples.thumbs], dtype=bool)
+
+
+@dataclass
+class ClassSignals:
+    """The signals of every file of a class, in the order the files lie on the wall clock."""
+
+    files: list[FileSignals] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, placed: list[PlacedFile], policy: Policy) -> "ClassSignals":
+        ordered = sorted(placed, key=lambda p: p.wall_begin)
+        return cls([FileSignals(p, policy.black_luma_max, policy.covered_contrast_max) for p in ordered])
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """A detector: named parameters as fields, the signals it needs, and `detect`."""
+
+    rule: ClassVar[str]  # the finding code its events carry (monitor.findings.RULES)
+    needs: ClassVar[frozenset[str]]
+
+    def detect(self, signals: ClassSignals) -> list[FootageEvent]: ...
+
+
+class FileDetector:
+    """Base for detectors that look at one file at a time (everything but the loop search)."""
+
+    rule: ClassVar[str]
+    needs: ClassVar[frozenset[str]]
+
+    def detect(self, signals: ClassSignals) -> list[FootageEvent]:
+        return [e for f in signals.files for e in self.detect_file(f)]
+
+    def detect_file(self, signals: FileSignals) -> list[FootageEvent]:
+        raise NotImplementedError
+
+
+DetectorFactory = Callable[[Policy], Detector]
+
+
+def registry() -> list[DetectorFactory]:
+    """Every detector the class analysis runs, in order. Imported here, not at the top, because the
+    detectors import this module for the protocol."""
+    from monitor.footage.black import BlackDetector
+    from monitor.footage.freeze import FreezeDetector
+    from monitor.footage.loop import LoopDetector
+    from monitor.footage.splice import SpliceDetector
+
+    return [BlackDetector.from_policy, FreezeDetector.from_policy, SpliceDetector.from_policy,
+            LoopDetector.from_policy]
