@@ -41,10 +41,21 @@ class Caller:
 
 
 def _presented_key(request: Request) -> str | None:
+    """Bearer <key>, X-API-Key: <key>, or HTTP Basic as xAPI clients send it: the user name is
+    the key's public part `tm_<id>`, the password the secret after it (key = user + "_" + password)."""
+    import base64
+    import binascii
+
     auth = request.headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
+    if scheme.lower() == "basic" and token.strip():
+        try:
+            user, colon, password = base64.b64decode(token.strip(), validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return token.strip()  # not Basic credentials: a key that matches nothing (401)
+        return f"{user}_{password}" if colon and user and password else token.strip()
     return request.headers.get("x-api-key") or None
 
 

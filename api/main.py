@@ -11,13 +11,13 @@ from typing import AsyncIterator, Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from api import problems
-from api.routes import admin, classes, faces, online, review, uploads
+from api.routes import admin, classes, faces, online, review, uploads, xapi
 from api.service import Service
 from api.storage import Storage
 from api.settings import ServiceSettings
 
 # Bodies that are streamed and limited by their own routes; every other body is small JSON.
-_STREAMED = ("/recordings", "/photo", "/events", "/xapi/statements", "/uploads/", "/captures")
+_STREAMED = ("/recordings", "/photo", "/events", "/xapi/", "/uploads/", "/captures")
 
 
 def create_app(settings: ServiceSettings | None = None, start_worker: bool = True) -> FastAPI:
@@ -94,6 +94,9 @@ def create_app(settings: ServiceSettings | None = None, start_worker: bool = Tru
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    # The xAPI statement resource first: it takes /xapi/* (answers carry the xAPI version header).
+    app.include_router(xapi.router, responses=problems.documented(400, 401, 403, 404, 409, 413))
+    app.include_router(xapi.admin_router, responses=problems.documented(401, 403, 404, 422))
     for module in (classes, uploads, online, faces, review, admin):
         # Every route may answer these as problem details (auth, role, tenant, size, validation).
         app.include_router(module.router, responses=problems.documented(400, 401, 403, 404, 409, 413, 422, 503))

@@ -1,0 +1,476 @@
+"""The xAPI 1.0.3 Statement API at /xapi/ (issue #15): what an existing learning record store
+client (a video.js player's xAPI plug-in, TinCanJS, @xapi/xapi, ADL's conformance suite) sends,
+taken unmodified.
+
+- auth: HTTP Basic (user `tm_<id>`, password the secret after it) or Bearer, a platform's key;
+- `POST /xapi/statements`: one statement or an array (JSON, or multipart/mixed with attachments),
+  answering every id in request order; `PUT /xapi/statements?statementId=`: one, 204;
+- `GET /xapi/statements?statementId=` / `?voidedStatementId=`: the platform's own statement as
+  stored; without them, the platform's latest statements (a plain page, see the README);
+- `GET /xapi/about`; `X-Experience-API-Version: 1.0.3` on every answer of /xapi/*; a request
+  without a 1.0.x version header is refused (400);
+- CORS for the browser origins an admin registered for a platform (`/admin/organisations/{id}/xapi-origins`).
+
+Every refusal is RFC 9457 problem details."""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, Awaitable, Callable
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
+
+from api import xapi_store
+from api.bodies import read_limited
+from api.deps import DB, Admin, Platform, Svc, audit
+from api.limits import ingest_limit
+from api.problems import Problem, not_found, problem_response
+from api.settings import ServiceSettings
+from models.retry import write_unit
+from models.statements import XapiOrigin, XapiStatement
+from models.tables import Organisation
+from models.types import utcnow
+from monitor.online.events import EventFields
+from monitor.online.reader import parse_text
+
+VERSION_HEADER = "X-Experience-API-Version"
+_CORS_HEADERS = "Authorization, Content-Type, X-Experience-API-Version, If-Match, If-None-Match"
+_CORS_EXPOSE = "X-Experience-API-Version, X-Experience-API-Consistent-Through, ETag, Last-Modified, Location"
+_METHODS = {"/xapi/statements": "GET, HEAD, POST, PUT, OPTIONS", "/xapi/about": "GET, HEAD, OPTIONS"}
+
+
+def _version_ok(value: str | None) -> bool:
+    if not value:
+        return False
+    parts = value.strip().split(".")
+    return parts[:2] == ["1", "0"] and len(parts) <= 3 and all(p.isdigit() for p in parts)
+
+
+def _allowed_origin(request: Request, organisation_id: str | None) -> bool:
+    """An Origin registered by an admin (for this platform, when the caller is known)."""
+    origin = request.headers.get("origin")
+    if not origin:
+        return False
+    service = request.app.state.service
+    with service.session() as db:
+        query = select(XapiOrigin.id).where(XapiOrigin.origin == origin)
+        if organisation_id:
+            query = query.where(XapiOrigin.organisation_id == organisation_id)
+        return db.exec(query.limit(1)).first() is not None
+
+
+def _finish(request: Request, response: Response) -> Response:
+    """What every answer of /xapi/* carries: the version, CORS for registered origins, and a
+    Basic challenge beside the Bearer one on a 401."""
+    response.headers[VERSION_HEADER] = xapi_store.VERSION
+    if response.status_code == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="training-monitor xAPI", Bearer realm="training-monitor"'
+    return response
+
+
+async def _cors(request: Request, response: Response) -> Response:
+    if request.headers.get("origin") and await run_in_threadpool(
+            _allowed_origin, request, getattr(request.state, "xapi_org", None)):
+        response.headers["Access-Control-Allow-Origin"] = request.headers["origin"]
+        response.headers["Access-Control-Expose-Headers"] = _CORS_EXPOSE
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+class XapiRoute(APIRoute):
+    """Routes of /xapi/: the version header checked before anything else and set on every
+    answer, errors included (which then do not pass through the app's handlers)."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                if (request.method != "OPTIONS" and not request.url.path.startswith("/xapi/about")
+                        and not _version_ok(request.headers.get(VERSION_HEADER))):
+                    raise Problem(400, f"{VERSION_HEADER}: 1.0.x is required (this LRS speaks {xapi_store.VERSION})",
+                                  "xapi-version")
+                response = await handler(request)
+            except Problem as exc:
+                response = problem_response(exc.status, exc.detail, exc.kind, exc.title, exc.headers, **exc.extra)
+            except RequestValidationError as exc:
+                first = exc.errors()[0] if exc.errors() else {}
+                where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "body", "header"))
+                response = problem_response(400, f"{where or 'request'}: {first.get('msg', 'invalid')}", "validation")
+            return await _cors(request, _finish(request, response))
+
+        return route
+
+
+router = APIRouter(tags=["xapi"], route_class=XapiRoute)
+admin_router = APIRouter(tags=["xapi"])
+
+
+# --- reading requests -------------------------------------------------------------------------
+
+def _only_params(request: Request, allowed: set[str]) -> None:
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise Problem(400, f"parameter {unknown[0]!r} is not one of this resource's ({', '.join(sorted(allowed)) or 'none'})",
+                      "xapi-parameter")
+
+
+def _parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise Problem(400, "the body is not UTF-8 text", "bad-statements") from None
+    except RecursionError:
+        raise Problem(400, "the body is nested too deeply", "bad-statements") from None
+    except ValueError as exc:
+        raise Problem(400, f"the body is not valid JSON: {exc}", "bad-statements") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _multipart(content_type: str, raw: bytes) -> tuple[Any, dict[str, tuple[str, bytes]]]:
+    """multipart/mixed: the statements first (application/json), then one part per attachment
+    carrying X-Experience-API-Hash and Content-Transfer-Encoding: binary (1.0.3 Part Three 1.5.2)."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
+    if not message.is_multipart():
+        raise Problem(400, "multipart/mixed without parts (is the boundary right?)", "bad-attachments")
+    parts = list(message.iter_parts())
+    if not parts or parts[0].get_content_type() != "application/json":
+        raise Problem(400, "the first part of multipart/mixed must be the statements (application/json)", "bad-attachments")
+    first = parts[0].get_payload(decode=True)
+    data = _parse_json(first if isinstance(first, bytes) else b"")
+    attachments: dict[str, tuple[str, bytes]] = {}
+    for number, part in enumerate(parts[1:], start=2):
+        sha2 = part.get("X-Experience-API-Hash")
+        if not sha2:
+            raise Problem(400, f"part {number} has no X-Experience-API-Hash header", "bad-attachments")
+        if (part.get("Content-Transfer-Encoding") or "").strip().lower() != "binary":
+            raise Problem(400, f"part {number}: Content-Transfer-Encoding: binary is required", "bad-attachments")
+        content = part.get_payload(decode=True)
+        content = content if isinstance(content, bytes) else b""
+        if hashlib.sha256(content).hexdigest() != sha2.strip().lower():
+            raise Problem(400, f"part {number}: its content does not have the SHA-256 its X-Experience-API-Hash says",
+                          "bad-attachments")
+        attachments[sha2.strip().lower()] = (part.get_content_type(), content)
+    return data, attachments
+
+
+async def _read_statements(request: Request, settings: ServiceSettings) -> tuple[Any, dict[str, tuple[str, bytes]]]:
+    raw = await read_limited(request, settings.max_batch_bytes, "the body")
+    content_type = request.headers.get("content-type", "application/json")
+    if content_type.lower().startswith("multipart/mixed"):
+        return _multipart(content_type, raw)
+    if not content_type.lower().startswith("application/json"):
+        raise Problem(400, f"Content-Type {content_type!r}: application/json or multipart/mixed is needed", "bad-statements")
+    return _parse_json(raw), {}
+
+
+def _check_attachments(statements: list[dict[str, Any]], attachments: dict[str, tuple[str, bytes]]) -> None:
+    """Every attachment without a fileUrl has its data in the request, and every part belongs to one."""
+    declared: set[str] = set()
+    for index, statement in enumerate(statements):
+        for n, a in enumerate(statement.get("attachments") or []):
+            sha2 = a["sha2"].lower()
+            declared.add(sha2)
+            if a["usageType"] == xapi_store.SIGNATURE and a["contentType"] != "application/octet-stream":
+                raise xapi_store.StatementError(index, f"attachments[{n}].contentType",
+                                                "a signature's contentType is application/octet-stream")
+            if "fileUrl" not in a and sha2 not in attachments:
+                raise xapi_store.StatementError(index, f"attachments[{n}]", "no fileUrl, and its data is not in the request "
+                                                "(send it as a part of multipart/mixed with X-Experience-API-Hash)")
+    extra = sorted(set(attachments) - declared)
+    if extra:
+        raise Problem(400, f"a part with X-Experience-API-Hash {extra[0]} belongs to no attachment of the statements",
+                      "bad-attachments")
+
+
+def _in_time(settings: ServiceSettings) -> Callable[[EventFields], tuple[str, str] | None]:
+    latest = utcnow() + timedelta(seconds=settings.max_event_future_s)
+    earliest = datetime.combine(settings.events_not_before, datetime.min.time(), timezone.utc)
+
+    def check(e: EventFields) -> tuple[str, str] | None:
+        if e.at > latest:
+            return "timestamp", f"{e.at.isoformat()} is later than the server's clock allows"
+        if e.at < earliest:
+            return "timestamp", f"{e.at.isoformat()} is earlier than {settings.events_not_before.isoformat()}"
+        return None
+
+    return check
+
+
+def _events_of(prepared: list[xapi_store.Prepared], platform: str, settings: ServiceSettings) -> list[Any]:
+    """The learning events the statements stand for; a statement of a verb the rules use that
+    cannot be one refuses the batch (400 naming it). Other verbs: no event, stored all the same."""
+    if not prepared:
+        return []
+    text = json.dumps([p.body for p in prepared], ensure_ascii=False)
+    read = parse_text(text, platform, platform, _in_time(settings))
+    if read.bad:
+        bad = read.bad[0]
+        statement = prepared[bad.line - 1].body
+        if bad.field == "actor" and statement["actor"].get("objectType") == "Group":
+            raise xapi_store.StatementError(bad.line - 1, "actor", "a Group cannot be a learner: a statement of a verb "
+                                            "the rules judge needs the learner (an Agent) as its actor")
+        raise xapi_store.StatementError(bad.line - 1, bad.field, f"cannot be judged as a learning event: {bad.message}")
+    return list(read.events)
+
+
+async def _store(request: Request, db: DB, caller: Platform, svc: Svc, data: Any,
+                 attachments: dict[str, tuple[str, bytes]]) -> xapi_store.Outcome:
+    statements = data if isinstance(data, list) else [data]
+    if len(statements) > svc.settings.max_batch_events:
+        raise Problem(413, f"the batch holds {len(statements)} statements, at most {svc.settings.max_batch_events} allowed")
+    home = str(request.base_url).rstrip("/") + "/xapi/"
+    authority = xapi_store.authority_of(caller.organisation.name, caller.key.id, home)
+    name = caller.organisation.name
+
+    def checked() -> tuple[list[xapi_store.Prepared], list[Any]]:
+        xapi_store.check_batch(statements)
+        _check_attachments(statements, attachments)
+        prepared = xapi_store.prepare(statements, authority)
+        return prepared, _events_of(prepared, name, svc.settings)
+
+    try:
+        prepared, events = await run_in_threadpool(checked)
+    except xapi_store.StatementError as exc:
+        raise _refusal(exc) from None
+
+    def store() -> xapi_store.Outcome:
+        try:
+            outcome = xapi_store.save(db, caller.org_id, caller.key.id, prepared, events, svc.settings.judge_delay_s,
+                                      attachments)
+            if outcome.new:
+                audit(db, caller, "xapi.statements", caller.org_id, stored=outcome.new, events=len(events))
+            db.commit()
+            return outcome
+        except Exception:
+            db.rollback()
+            raise
+
+    try:
+        outcome = await run_in_threadpool(write_unit, store)
+    except xapi_store.Conflict as exc:
+        raise Problem(409, str(exc), "xapi-conflict", statement_id=exc.statement_id) from None
+    except xapi_store.StatementError as exc:
+        raise _refusal(exc) from None
+    if outcome.job is not None:
+        svc.notify_job(outcome.job.id)
+    return outcome
+
+
+def _refusal(exc: xapi_store.StatementError) -> Problem:
+    return Problem(400, f"{exc} (the batch was refused as a whole: nothing of it was stored)", "bad-statements",
+                   "Statement is not valid xAPI 1.0.3",
+                   errors=[{"statement": str(exc.index), "field": exc.field, "message": exc.message}])
+
+
+# --- the statement resource -------------------------------------------------------------------
+
+_RESPONSES = {400: {"description": "not valid xAPI 1.0.3 (problem details naming statement and field)"},
+              409: {"description": "a statement id stored before with other content"}}
+
+
+@router.post("/xapi/statements", response_model=list[str], responses=_RESPONSES)
+async def post_statements(request: Request, db: DB, caller: Platform, svc: Svc) -> list[str]:
+    """One statement or an array; answers the ids in request order (made for statements without one)."""
+    request.state.xapi_org = caller.org_id
+    _only_params(request, set())
+    ingest_limit(caller, svc)
+    data, attachments = await _read_statements(request, svc.settings)
+    if not isinstance(data, (list, dict)):
+        raise Problem(400, "the body must be a statement or an array of statements", "bad-statements")
+    return (await _store(request, db, caller, svc, data, attachments)).ids
+
+
+@router.put("/xapi/statements", status_code=204, responses=_RESPONSES)
+async def put_statement(request: Request, db: DB, caller: Platform, svc: Svc) -> Response:
+    """One statement under the id given by `statementId`."""
+    request.state.xapi_org = caller.org_id
+    _only_params(request, {"statementId"})
+    statement_id = request.query_params.get("statementId")
+    if not statement_id:
+        raise Problem(400, "statementId is required with PUT", "xapi-parameter")
+    ingest_limit(caller, svc)
+    data, attachments = await _read_statements(request, svc.settings)
+    if not isinstance(data, dict):
+        raise Problem(400, "PUT takes one statement (a JSON object)", "bad-statements")
+    if "id" in data and isinstance(data["id"], str) and data["id"].lower() != statement_id.lower():
+        raise Problem(400, f"the statement's id {data['id']} is not the statementId {statement_id}", "bad-statements")
+    data = {**data, "id": statement_id}
+    await _store(request, db, caller, svc, data, attachments)
+    return Response(status_code=204)
+
+
+_GET_PARAMS = {"statementId", "voidedStatementId", "agent", "verb", "activity", "registration", "related_activities",
+               "related_agents", "since", "until", "limit", "format", "attachments", "ascending"}
+
+
+def _statement_answer(body: dict[str, Any], fmt: str) -> dict[str, Any]:
+    return xapi_store.ids_format(body) if fmt == "ids" else body
+
+
+def _with_attachments(db: DB, organisation_id: str, payload: Any, statements: list[dict[str, Any]]) -> Response:
+    """`attachments=true`: multipart/mixed, the statements first, then each attachment's data."""
+    sha2s = [a["sha2"].lower() for s in statements for a in s.get("attachments") or [] if "sha2" in a]
+    boundary = "xapi-" + hashlib.sha1(json.dumps(sha2s).encode()).hexdigest()
+    chunks = [f"--{boundary}\r\nContent-Type: application/json\r\n\r\n".encode(), json.dumps(payload).encode(), b"\r\n"]
+    for row in xapi_store.attachments_of(db, organisation_id, sha2s):
+        chunks += [f"--{boundary}\r\nContent-Type: {row.content_type}\r\nContent-Transfer-Encoding: binary\r\n"
+                   f"X-Experience-API-Hash: {row.sha2}\r\n\r\n".encode(), row.content, b"\r\n"]
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return Response(b"".join(chunks), media_type=f'multipart/mixed; boundary="{boundary}"')
+
+
+def _consistent_through() -> str:
+    return utcnow().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@router.api_route("/xapi/statements", methods=["GET", "HEAD"], response_model=None, responses={404: {"description": "not found"}})
+def get_statements(request: Request, db: DB, caller: Platform) -> Response:
+    """`statementId` or `voidedStatementId`: that statement of the platform's, as stored; neither:
+    the platform's statements, latest first (`limit`, `since`, `until`, `verb`, `ascending`)."""
+    request.state.xapi_org = caller.org_id
+    params = request.query_params
+    _only_params(request, _GET_PARAMS)
+    fmt = params.get("format", "exact")
+    if fmt not in ("exact", "ids", "canonical"):
+        raise Problem(400, "format: one of exact, ids, canonical", "xapi-parameter")
+    with_attachments = params.get("attachments", "false").lower()
+    if with_attachments not in ("true", "false"):
+        raise Problem(400, "attachments: true or false", "xapi-parameter")
+    single = params.get("statementId"), params.get("voidedStatementId")
+    headers = {"X-Experience-API-Consistent-Through": _consistent_through()}
+    if any(single):
+        if all(single):
+            raise Problem(400, "statementId and voidedStatementId cannot be asked together", "xapi-parameter")
+        extra = set(params) - {"statementId", "voidedStatementId", "format", "attachments"}
+        if extra:
+            raise Problem(400, f"{sorted(extra)[0]} cannot be used with statementId or voidedStatementId", "xapi-parameter")
+        wanted = single[0] or single[1] or ""
+        row = xapi_store.find(db, caller.org_id, wanted)
+        if row is None or row.voided != bool(single[1]):
+            raise not_found(f"statement {wanted}" + (" (voided)" if single[1] else ""))
+        body = _statement_answer(json.loads(row.body), fmt)
+        headers["Last-Modified"] = row.stored.strftime("%a, %d %b %Y %H:%M:%S GMT")
+        if with_attachments == "true":
+            response = _with_attachments(db, caller.org_id, body, [body])
+        else:
+            response = Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+        response.headers.update(headers)
+        return response
+    statements = _page(db, caller.org_id, request)
+    result = {"statements": [_statement_answer(s, fmt) for s in statements], "more": ""}
+    response = (_with_attachments(db, caller.org_id, result, statements) if with_attachments == "true"
+                else Response(json.dumps(result, ensure_ascii=False), media_type="application/json"))
+    response.headers.update(headers)
+    return response
+
+
+def _page(db: DB, organisation_id: str, request: Request) -> list[dict[str, Any]]:
+    """A plain page of the platform's statements, not voided (the query filters of the full
+    statement resource beyond these are not offered: see the README)."""
+    params = request.query_params
+    try:
+        limit = int(params.get("limit", "100") or 100)
+    except ValueError:
+        raise Problem(400, "limit: a whole number", "xapi-parameter") from None
+    limit = 500 if limit <= 0 or limit > 500 else limit
+    query = select(XapiStatement).where(XapiStatement.organisation_id == organisation_id, XapiStatement.voided == False)  # noqa: E712
+    for name, compare in (("since", lambda t: XapiStatement.stored > t), ("until", lambda t: XapiStatement.stored <= t)):
+        if name in params:
+            moment = xapi_store.parse_timestamp(params[name])
+            if moment is None:
+                raise Problem(400, f"{name}: an ISO 8601 timestamp", "xapi-parameter")
+            query = query.where(compare(moment))
+    if "verb" in params:
+        query = query.where(XapiStatement.verb_id == params["verb"])
+    ascending = params.get("ascending", "false").lower() == "true"
+    order = XapiStatement.stored.asc() if ascending else XapiStatement.stored.desc()  # type: ignore[attr-defined]
+    rows = db.exec(query.order_by(order, XapiStatement.id).limit(limit)).all()
+    return [json.loads(r.body) for r in rows]
+
+
+@router.api_route("/xapi/about", methods=["GET", "HEAD"], response_model=dict[str, Any])
+def about() -> dict[str, Any]:
+    """The xAPI versions this LRS speaks."""
+    return {"version": ["1.0.3", "1.0.2", "1.0.1", "1.0.0"], "extensions": {}}
+
+
+@router.api_route("/xapi/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
+                  include_in_schema=False)
+async def elsewhere(rest: str, request: Request) -> Response:
+    """CORS preflight for every resource; other methods of a known resource 405; the other xAPI
+    resources (state, activity and agent profiles, activities, agents) are not offered here: 404."""
+    path = "/xapi/" + rest
+    if request.method == "OPTIONS":
+        response = Response(status_code=204)
+        if request.headers.get("origin") and await run_in_threadpool(_allowed_origin, request, None):
+            response.headers.update({
+                "Access-Control-Allow-Origin": request.headers["origin"],
+                "Access-Control-Allow-Methods": _METHODS.get(path, "GET, POST, PUT, OPTIONS"),
+                "Access-Control-Allow-Headers": request.headers.get("access-control-request-headers") or _CORS_HEADERS,
+                "Access-Control-Max-Age": "600", "Vary": "Origin"})
+        return response
+    if path in _METHODS:
+        raise Problem(405, f"{request.method} is not a method of {path}", headers={"Allow": _METHODS[path]})
+    raise Problem(404, f"{path} is not offered: this LRS keeps the statement resource (/xapi/statements) and "
+                       "/xapi/about only", "xapi-resource")
+
+
+# --- CORS origins, registered per platform by an admin --------------------------------------
+
+class OriginIn(BaseModel):
+    origin: Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$", max_length=300,
+                                 description="scheme://host[:port], as a browser sends it in Origin")]
+
+
+def _platform(db: DB, organisation_id: str) -> Organisation:
+    organisation = db.get(Organisation, organisation_id)
+    if organisation is None or organisation.kind != "platform":
+        raise not_found(f"platform {organisation_id}")
+    return organisation
+
+
+@admin_router.get("/admin/organisations/{organisation_id}/xapi-origins", response_model=list[str])
+def list_origins(organisation_id: str, db: DB, caller: Admin) -> list[str]:
+    """The browser origins allowed to call this platform's /xapi/ resources."""
+    _platform(db, organisation_id)
+    return list(db.exec(select(XapiOrigin.origin).where(XapiOrigin.organisation_id == organisation_id)
+                        .order_by(XapiOrigin.origin)).all())
+
+
+@admin_router.post("/admin/organisations/{organisation_id}/xapi-origins", status_code=201, response_model=list[str])
+def add_origin(organisation_id: str, body: OriginIn, db: DB, caller: Admin) -> list[str]:
+    """Allow a browser origin (a platform's site whose player sends statements) to call /xapi/."""
+    _platform(db, organisation_id)
+    if db.exec(select(XapiOrigin.id).where(XapiOrigin.organisation_id == organisation_id,
+                                           XapiOrigin.origin == body.origin)).first() is None:
+        db.add(XapiOrigin(organisation_id=organisation_id, origin=body.origin))
+        audit(db, caller, "xapi.origin.add", organisation_id, origin=body.origin)
+        db.commit()
+    return list_origins(organisation_id, db, caller)
+
+
+@admin_router.delete("/admin/organisations/{organisation_id}/xapi-origins", status_code=204)
+def remove_origin(organisation_id: str, origin: str, db: DB, caller: Admin) -> Response:
+    _platform(db, organisation_id)
+    row = db.exec(select(XapiOrigin).where(XapiOrigin.organisation_id == organisation_id,
+                                           XapiOrigin.origin == origin)).first()
+    if row is None:
+        raise not_found(f"origin {origin}")
+    db.delete(row)
+    audit(db, caller, "xapi.origin.remove", organisation_id, origin=origin)
+    db.commit()
+    return Response(status_code=204)

@@ -1,0 +1,206 @@
+"""ADL's LRS conformance suite (adlnet/lrs-conformance-test-suite, MIT; ../shared/xapi-conformance)
+run against a real server: `python tests/conformance/run.py` (what `make conformance` runs).
+
+1. the suite's source is copied out of shared/ (read-only in CI) into tests/.data/xapi-conformance
+   and its npm dependencies installed there (once; again when its package.json changes);
+2. `monitor serve` starts on a free port with a fresh SQLite database and storage folder in a
+   temporary directory, and a platform with a key is made;
+3. the suite's xAPI 1.0.3 tests run against http://127.0.0.1:PORT/xapi with HTTP Basic auth
+   (user `tm_<id>`, password the key's secret);
+4. the results are printed per part (pass / fail, in or out of this service's scope) and written
+   to tests/.data/xapi-conformance/results.json: every test with its part, title and status.
+
+Exit status 0 when the run finished (whatever it counted; tests/conformance/test_conformance.py
+judges the counts), 2 when it could not run (no node/npm, the install failed, no server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = Path(os.environ.get("MONITOR_XAPI_CONFORMANCE_SOURCE", ROOT.parent / "shared" / "xapi-conformance"))
+WORK = ROOT / "tests" / ".data" / "xapi-conformance"
+SUITE = WORK / "suite"
+RESULTS = WORK / "results.json"
+
+# Parts whose requests this service answers: the statement resource written with POST and PUT
+# (and read back by id), the version header, encoding and content types, authentication, about.
+# The others need what this service does not offer, on purpose (see the README): statement
+# queries (filters, `more` paging), the document resources (state, activity and agent profiles),
+# the agents and activities resources, concurrency control on documents, OAuth.
+OUT_OF_SCOPE = {
+    "Data 2.5": "statement queries (GET with filters, `more` paging) are not offered",
+    "Communication 1.1": "HEAD on the document resources and statement queries",
+    "Communication 1.3": "alternate request syntax (method= in a form post) is not offered",
+    "Communication 2.2": "document resources (state, activity and agent profiles) are not offered",
+    "Communication 2.3": "the state resource is not offered",
+    "Communication 2.4": "the agents resource is not offered",
+    "Communication 2.5": "the activities resource is not offered",
+    "Communication 2.6": "the agent profile resource is not offered",
+    "Communication 2.7": "the activity profile resource is not offered",
+    "Communication 3.1": "concurrency control (ETag, If-Match) belongs to the document resources",
+}
+
+
+def log(message: str) -> None:
+    print(f"[conformance] {message}", flush=True)
+
+
+def prepare_suite() -> None:
+    """Copy the suite out of shared/ and install its npm dependencies (skipped when up to date)."""
+    if not SOURCE.is_dir():
+        raise SystemExit(f"conformance suite not found at {SOURCE}")
+    for tool in ("node", "npm"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is not installed: the conformance suite needs Node.js and npm")
+    fresh = (SUITE / "node_modules").is_dir() and filecmp.cmp(SOURCE / "package.json", SUITE / "package.json", shallow=False)
+    if fresh and (SUITE / ".copied").exists():
+        return
+    log(f"copying {SOURCE} to {SUITE}")
+    if SUITE.exists():
+        shutil.rmtree(SUITE)
+    shutil.copytree(SOURCE, SUITE, ignore=shutil.ignore_patterns("node_modules", "logs"))
+    for path in [SUITE, *SUITE.rglob("*")]:  # shared/ is read-only: the copy must be writable
+        path.chmod(path.stat().st_mode | 0o200)
+    log("npm install (the suite's dependencies)")
+    done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=SUITE)
+    if done.returncode != 0:
+        raise SystemExit("npm install failed for the conformance suite")
+    (SUITE / ".copied").touch()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the service at {url} did not come up")
+
+
+def make_platform(env: dict[str, str]) -> str:
+    """A migrated database with one platform and its key; the key."""
+    bin_dir = Path(sys.executable).parent
+    monitor = str(bin_dir / "monitor")
+    subprocess.run([monitor, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([monitor, "admin", "create-org", "conformance.example", "--kind", "platform"], env=env, check=True,
+                   capture_output=True)
+    made = subprocess.run([monitor, "admin", "create-key", "conformance.example", "--person", "ADL conformance suite"],
+                          env=env, check=True, capture_output=True, text=True)
+    return made.stdout.strip().splitlines()[-1].strip()
+
+
+def leaves(node: dict[str, Any], trail: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+    tests = node.get("tests") or []
+    here = trail + (node.get("title") or "",)
+    if not tests:
+        yield here, node
+    for child in tests:
+        yield from leaves(child, here)
+
+
+def part_of(title: str) -> str:
+    """'Statement Resource Requirements (Communication 2.1)' -> 'Communication 2.1'."""
+    if "(" in title and title.rstrip().endswith(")"):
+        inside = title.rsplit("(", 1)[1].rstrip(")").split(",")[0].strip()
+        words = inside.split()
+        if len(words) >= 2 and words[0] in ("Data", "Communication"):
+            return f"{words[0]} {words[1]}"
+    return title
+
+
+def summarise(run_log: dict[str, Any]) -> dict[str, Any]:
+    tests = []
+    root = run_log.get("log") or {}
+    for top in root.get("tests") or []:
+        part = part_of(top.get("title", ""))
+        for trail, leaf in leaves(top):
+            tests.append({"part": part, "title": " > ".join(t for t in trail if t), "status": leaf.get("status") or "not run",
+                          "error": (leaf.get("error") or "")[:500]})
+    parts: dict[str, dict[str, Any]] = {}
+    for t in tests:
+        p = parts.setdefault(t["part"], {"passed": 0, "failed": 0, "other": 0,
+                                          "scope": "out: " + OUT_OF_SCOPE[t["part"]] if t["part"] in OUT_OF_SCOPE else "in"})
+        p["passed" if t["status"] == "passed" else "failed" if t["status"] == "failed" else "other"] += 1
+    return {"summary": run_log.get("summary"), "state": run_log.get("state"), "parts": parts, "tests": tests}
+
+
+def run(grep: str | None = None, keep: bool = False) -> dict[str, Any]:
+    prepare_suite()
+    with tempfile.TemporaryDirectory(prefix="monitor-conformance-") as tmp:
+        port = free_port()
+        env = {**os.environ, "MONITOR_DATA_DIR": tmp, "DATABASE_URL": f"sqlite:///{tmp}/monitor.db",
+               "MONITOR_INGEST_RATE_LIMIT": "100000/second", "MONITOR_QUEUE": "inprocess"}
+        env.pop("MONITOR_DATABASE_URL", None)
+        key = make_platform(env)
+        user, password = "_".join(key.split("_")[:2]), "_".join(key.split("_")[2:])
+        server_log = open(WORK / "server.log", "w")
+        server = subprocess.Popen([str(Path(sys.executable).parent / "monitor"), "serve", "--port", str(port)],
+                                  env=env, stdout=server_log, stderr=subprocess.STDOUT)
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}")
+            for old in (SUITE / "logs").glob("*.log") if (SUITE / "logs").is_dir() else []:
+                old.unlink()
+            command = ["node", "bin/console_runner.js", "-x", "1.0.3", "-e", f"http://127.0.0.1:{port}/xapi",
+                       "-a", "-u", user, "-p", password]
+            if grep:
+                command += ["-g", grep]
+            log(f"running the suite against http://127.0.0.1:{port}/xapi (xAPI 1.0.3)")
+            with open(WORK / "suite.log", "w") as out:
+                subprocess.run(command, cwd=SUITE, stdout=out, stderr=subprocess.STDOUT, timeout=3600)
+        finally:
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            server_log.close()
+        logs = sorted((SUITE / "logs").glob("*.log"), key=lambda p: p.stat().st_mtime)
+        if not logs:
+            raise SystemExit(f"the suite wrote no results (see {WORK / 'suite.log'})")
+        result = summarise(json.loads(logs[-1].read_text()))
+    RESULTS.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    return result
+
+
+def report(result: dict[str, Any]) -> None:
+    print(f"{'part':<22} {'passed':>7} {'failed':>7}  scope")
+    for part, p in sorted(result["parts"].items()):
+        print(f"{part:<22} {p['passed']:>7} {p['failed'] + p['other']:>7}  {p['scope']}")
+    inside = [p for p in result["parts"].values() if p["scope"] == "in"]
+    print(f"in scope: {sum(p['passed'] for p in inside)} passed, {sum(p['failed'] + p['other'] for p in inside)} failed")
+    print(f"results of every test: {RESULTS}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--grep", help="only the suite's tests matching this pattern")
+    args = parser.parse_args()
+    report(run(args.grep))
+
+
+if __name__ == "__main__":
+    main()
