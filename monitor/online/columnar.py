@@ -5,7 +5,8 @@ a Python object and each field a Python string before the rules see a single col
 
 Only a file about which there is no doubt takes this path: every line one native event (no
 xAPI statement, no blank line), every field of the right type and within its bounds, the fields
-each type needs present. Anything else (one malformed line is enough) is read line by line by
+each type needs present, identifiers as text and times as RFC 3339 (a platform's integer ids and
+epoch times are made text and instants by the line-by-line reader). Anything else (one malformed line is enough) is read line by line by
 reader.py, whose messages name the line, the event and the field. The checks here mirror the
 schema of events.py; tests/monitor/online/test_columnar.py holds the two readers to the same
 events on clean files and sends every kind of defect to the line-by-line reader.
@@ -22,7 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from monitor.online.events import TYPE_NEEDS, EventFields, EventType, LearningEvent
+from monitor.online.events import (FIRST_YEAR, LAST_YEAR, MAX_POSITION_S, MAX_RATE, TYPE_NEEDS, EventFields,
+                                   EventType, LearningEvent)
 from monitor.online.table import KIND, EventTable, Interner, Interners
 
 _TEXT = ("id", "learner", "session", "platform", "course", "unit", "popup", "nonce")
@@ -45,6 +47,9 @@ def read_clean(data: bytes) -> tuple[pa.Table, int] | None:
     an earlier line) were dropped; None when the file needs the line-by-line reader."""
     if data[:1] != b"{" or b'"verb"' in data:
         return None
+    if b"NaN" in data or b"Infinity" in data:  # Arrow reads these literals (JSON has none), even in
+        return None                             # fields it ignores: the line reader names the field
+
     end = len(data) - 1 if data.endswith(b"\n") else len(data)  # one final newline is no blank line
     if _BLANK_LINE.search(data, 0, end) is not None:  # a blank line anywhere, the last one too
         return None
@@ -83,11 +88,15 @@ def _all_valid(table: pa.Table) -> bool:
         return False
     if not pc.all(pc.match_substring_regex(table.column("at"), _AT)).as_py():
         return False
-    for name in ("position_s", "from_s", "to_s"):
-        if _any(pc.less(table.column(name), 0)):
+    year = pc.cast(pc.utf8_slice_codeunits(table.column("at"), 0, 4), pa.int32())  # as date_out_of_range reads it
+    if _any(pc.or_(pc.less(year, FIRST_YEAR), pc.greater(year, LAST_YEAR))):
+        return False
+    for name, low, high in (("position_s", 0, MAX_POSITION_S), ("from_s", 0, MAX_POSITION_S),
+                            ("to_s", 0, MAX_POSITION_S), ("rate", 0, MAX_RATE)):
+        column = table.column(name)  # Arrow reads a NaN literal, which JSON has not: refused too
+        if _any(pc.or_(pc.or_(pc.less(column, low), pc.greater(column, high)), pc.is_nan(column))):
             return False
-    rate = table.column("rate")
-    if _any(pc.or_(pc.less_equal(rate, 0), pc.greater(rate, 16))):
+    if _any(pc.equal(table.column("rate"), 0)):
         return False
     for name, needs in TYPE_NEEDS.items():
         of_kind = pc.equal(kind, name)

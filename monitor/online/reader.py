@@ -5,7 +5,6 @@ a re-sent event (same id) is counted once."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
@@ -13,7 +12,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 import msgspec
 
 from monitor.errors import read_user_bytes, read_user_file
-from monitor.online.events import EventFields, LearningEvent, MissingForType, missing_for_type
+from monitor.online.events import (EventError, EventFields, LearningEvent, MissingForType, WireEvent,
+                                   date_out_of_range, from_wire, missing_for_type)
+from monitor.online.jsonsafe import find_poison, loads
 from monitor.online.table import gc_paused
 from monitor.online.xapi import Ignored, XapiError, is_statement, to_native
 
@@ -42,14 +43,23 @@ class ReadResult:
     ignored: int = 0  # xAPI statements that say nothing the rules use
 
 
-_DECODER = msgspec.json.Decoder(LearningEvent)
+_DECODER = msgspec.json.Decoder(WireEvent)
+
+
+def id_text(value: Any) -> str | None:
+    """A record's id as the event's id will be (an integer as its decimal text), for messages."""
+    if isinstance(value, str) and value:
+        return value[:200]
+    if type(value) is int:
+        return str(value)
+    return None
 
 
 def _bad_from_validation(line: int, event_id: Any, exc: Exception) -> BadRecord:
     """msgspec says "Expected `float` >= 0.0 - at `$.position_s`": split into field and message."""
-    who = event_id if isinstance(event_id, str) and event_id else None
-    cause = exc.__cause__ if isinstance(exc.__cause__, MissingForType) else exc
-    if isinstance(cause, MissingForType):
+    who = id_text(event_id)
+    cause = exc.__cause__ if isinstance(exc.__cause__, EventError) else exc
+    if isinstance(cause, EventError):
         return BadRecord(line, who, cause.fields, str(cause))
     message, _, where = str(exc).partition(" - at `$.")
     field = where.rstrip("`").split("[", 1)[0].split(".", 1)[0] or "event"
@@ -63,28 +73,46 @@ def parse_record(record: Any, line: int, default_platform: str | None = None) ->
     if not isinstance(record, dict):
         return BadRecord(line, None, "record", "not a JSON object")
     event_id = record.get("id")
+    poisoned = find_poison(record)
+    if poisoned is not None:
+        return BadRecord(line, id_text(event_id), poisoned[0], poisoned[1])
     if is_statement(record):
         try:
             record = to_native(record, default_platform)
         except Ignored:
             return None
         except XapiError as exc:
-            return BadRecord(line, event_id if isinstance(event_id, str) else None, exc.field, str(exc))
+            return BadRecord(line, id_text(event_id), exc.field, str(exc))
     try:
-        return msgspec.convert(record, LearningEvent)
-    except (msgspec.ValidationError, MissingForType) as exc:
+        return from_wire(msgspec.convert(record, WireEvent))
+    except (msgspec.ValidationError, EventError) as exc:
         return _bad_from_validation(line, event_id, exc)
 
 
 def _native_fast(text: str, line: int) -> LearningEvent | BadRecord:
     try:
-        return _DECODER.decode(text)
+        return from_wire(_DECODER.decode(text))
     except msgspec.DecodeError as exc:
         if not isinstance(exc, msgspec.ValidationError):
-            return BadRecord(line, None, "line", "not valid JSON")
+            return _diagnose(text, line)
         return _bad_from_validation(line, _id_of(text), exc)
-    except MissingForType as exc:
+    except EventError as exc:
         return BadRecord(line, _id_of(text), exc.fields, str(exc))
+
+
+def _diagnose(text: str, line: int) -> BadRecord:
+    """A line msgspec would not read as JSON: if Python's reader can, name the poisoned field
+    (a lone surrogate, 1e400, NaN) instead of calling the whole line not JSON."""
+    try:
+        record = loads(text)
+    except ValueError:
+        return BadRecord(line, None, "line", "not valid JSON")
+    except RecursionError:
+        return BadRecord(line, None, "line", "nested too deeply")
+    found = parse_record(record, line)
+    if isinstance(found, BadRecord):
+        return found
+    return BadRecord(line, None, "line", "not valid JSON")  # (what msgspec refuses and finds nothing wrong in)
 
 
 def collect(parsed: Iterable[LearningEvent | BadRecord | None], result: ReadResult | None = None) -> ReadResult:
@@ -124,10 +152,14 @@ def _parse_lines(lines: Sequence[str], default_platform: str | None, only_platfo
     ignored = 0
     for start in range(0, len(lines), _BLOCK):
         block = lines[start:start + _BLOCK]
-        rows = _decode_block(block)
+        rows = _decode_block(block, start)
         if rows is not None:
-            events.extend(rows)
-            numbers.extend(range(start + 1, start + 1 + len(rows)))
+            for number, row in enumerate(rows, start=start + 1):
+                if isinstance(row, BadRecord):
+                    bad.append(row)
+                else:
+                    events.append(row)
+                    numbers.append(number)
             continue
         for item in _records(block, start, default_platform):
             if item is None:
@@ -139,9 +171,16 @@ def _parse_lines(lines: Sequence[str], default_platform: str | None, only_platfo
                 numbers.append(item[0])
     kept: list[EventFields] = []
     for line, e in zip(numbers, events):
-        missing = missing_for_type(e) if not isinstance(e, LearningEvent) else None
-        item = BadRecord(line, e.id, ", ".join(missing), str(MissingForType(e.type, missing))) if missing else e
-        item = _vet(item, line, only_platform, check) if (only_platform or check) and not missing else item
+        item: EventFields | BadRecord = e
+        if not isinstance(e, LearningEvent):  # decoded a block at a time: what __post_init__ checks
+            missing = missing_for_type(e)
+            out_of_range = date_out_of_range(e.at) if not missing else None
+            if missing:
+                item = BadRecord(line, e.id, ", ".join(missing), str(MissingForType(e.type, missing)))
+            elif out_of_range:
+                item = BadRecord(line, e.id, "at", out_of_range)
+        if (only_platform or check) and not isinstance(item, BadRecord):
+            item = _vet(item, line, only_platform, check)
         if isinstance(item, BadRecord):
             bad.append(item)
         else:
@@ -153,16 +192,31 @@ def _parse_lines(lines: Sequence[str], default_platform: str | None, only_platfo
 
 _BLOCK = 20_000
 _BLOCK_DECODER = msgspec.json.Decoder(list[EventFields])
+_WIRE_BLOCK_DECODER = msgspec.json.Decoder(list[WireEvent])
 
 
-def _decode_block(block: Sequence[str]) -> list[EventFields] | None:
-    """A block of native event lines as events, or None when some line needs a closer look."""
+def _decode_block(block: Sequence[str], start: int) -> list[EventFields | BadRecord] | None:
+    """A block of native event lines as events, or None when some line needs a closer look.
+    Events already in the monitor's shape (text ids, RFC 3339 times) decode straight into it;
+    a platform's integer ids and epoch times are read as sent and made that shape one by one."""
+    joined = "[" + ",".join(block) + "]"
     try:
-        rows = _BLOCK_DECODER.decode("[" + ",".join(block) + "]")
+        rows: list[Any] = _BLOCK_DECODER.decode(joined)
     except (msgspec.DecodeError, RecursionError):
-        return None
+        try:
+            wires = _WIRE_BLOCK_DECODER.decode(joined)
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        rows = [_from_wire_or_bad(w, n) for n, w in enumerate(wires, start=start + 1)]
     # a line holding two objects ("{...},{...}") would shift every line number after it
     return rows if len(rows) == len(block) else None
+
+
+def _from_wire_or_bad(wire: WireEvent, line: int) -> LearningEvent | BadRecord:
+    try:
+        return from_wire(wire)
+    except EventError as exc:
+        return BadRecord(line, id_text(wire.id), exc.fields, str(exc))
 
 
 def _records(block: Sequence[str], start: int, default_platform: str | None):
@@ -173,7 +227,7 @@ def _records(block: Sequence[str], start: int, default_platform: str | None):
             continue
         if '"verb"' in text:  # an xAPI statement (or something pretending): the general path
             try:
-                item = parse_record(json.loads(text), number, default_platform)
+                item = parse_record(loads(text), number, default_platform)
             except ValueError:
                 item = BadRecord(number, None, "line", "not valid JSON")
             except RecursionError:
@@ -210,7 +264,7 @@ def parse_text(text: str, default_platform: str | None = None, only_platform: st
     """JSON lines, a JSON array or an LRS export ({"statements": [...]}), told apart by content."""
     if text.lstrip()[:1] in ("[", "{"):
         try:
-            data = json.loads(text)  # a JSON-lines file fails here at once, after its first line
+            data = loads(text)  # a JSON-lines file fails here at once, after its first line
         except ValueError:
             data = None
         except RecursionError:
@@ -239,7 +293,6 @@ def read_events(path: Path, default_platform: str | None = None, columnar: bool 
 
 def _id_of(text: str) -> str | None:
     try:
-        value = json.loads(text).get("id")
-    except (ValueError, AttributeError):
+        return id_text(loads(text).get("id"))
+    except (ValueError, AttributeError, RecursionError):
         return None
-    return value if isinstance(value, str) else None

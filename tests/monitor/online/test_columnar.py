@@ -5,6 +5,7 @@ every defect sends the file to the line-by-line reader, whose messages name line
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,15 @@ DEFECTS = {
     "an unknown type": lambda ls: _edit(ls, 2, type="teleport"),
     "an id too long": lambda ls: _edit(ls, 2, id="x" * 201),
     "an empty learner": lambda ls: _edit(ls, 2, learner=""),
-    "a number for a text": lambda ls: _edit(ls, 2, learner=7),
+    "a boolean for a text": lambda ls: _edit(ls, 2, learner=True),
+    "a fraction for an id": lambda ls: _edit(ls, 2, unit=3.5),
+    "a NaN position": lambda ls: ls[:3] + [ls[3].replace('"position_s": 30.0', '"position_s": NaN')] + ls[4:],
+    "a position of 1e400": lambda ls: ls[:3] + [ls[3].replace('"position_s": 30.0', '"position_s": 1e400')] + ls[4:],
+    "a position beyond a week": lambda ls: _edit(ls, 3, position_s=8 * 86400),
+    "a lone surrogate": lambda ls: ls[:3] + [ls[3].replace('"learner": "L1"', '"learner": "L\\ud800"')] + ls[4:],
+    "a year before 2000": lambda ls: _edit(ls, 2, at="1999-12-31T23:59:59+08:00"),
+    "a year after 2099": lambda ls: _edit(ls, 2, at="9999-12-31T23:59:59-01:00"),
+    "an epoch time out of range": lambda ls: _edit(ls, 2, at=12345),
     "a text for a number": lambda ls: _edit(ls, 3, position_s="12"),
     "two objects on a line": lambda ls: ls[:2] + [ls[2] + " " + ls[3]] + ls[4:],
     "no learner at all": lambda ls: _edit(ls, 2, learner=None),
@@ -75,6 +84,7 @@ def _edit(lines: list[str], n: int, **fields) -> list[str]:
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
 def test_any_defect_sends_the_file_to_the_line_by_line_reader(tmp_path: Path, defect: str):
     lines = DEFECTS[defect]([json.dumps(e) for e in _lines()])
+    assert lines != [json.dumps(e) for e in _lines()], "the defect was made"
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert read_clean(path.read_bytes()) is None
@@ -109,3 +119,17 @@ def test_re_sent_events_are_counted_once_the_first_kept(tmp_path):
     assert report.duplicates == 2
     plain = read_events(path)
     assert plain.duplicates == 2
+
+
+def test_integer_ids_and_epoch_times_go_line_by_line_and_read_as_their_text(tmp_path):
+    """A platform's integer ids and epoch times: not for the columns (the schema is text), read by
+    the line-by-line reader into the same events as their text and RFC 3339 forms."""
+    events = _lines()
+    wire = [{**e, "learner": 17, "unit": 3, "at": datetime.fromisoformat(e["at"]).timestamp()} for e in events]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in wire) + "\n", encoding="utf-8")
+    assert read_clean(path.read_bytes()) is None
+    read = read_events(path, columnar=True)
+    assert read.bad == [] and len(read.events) == len(events)
+    assert {e.learner for e in read.events} == {"17"} and {e.unit for e in read.events} == {"3"}
+    assert [e.at.timestamp() for e in read.events] == [datetime.fromisoformat(e["at"]).timestamp() for e in events]

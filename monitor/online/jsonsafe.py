@@ -1,0 +1,79 @@
+"""JSON as hostile senders write it, read so that one poisoned record never costs the others.
+
+Python's json module reads what JSON forbids or cannot carry into Python values that break later,
+far from where they came in: `NaN` and `Infinity` literals, `1e400` (read as inf), lone UTF-16
+surrogates (`"\\ud800"`: a str that cannot be encoded to UTF-8, so it fails when stored), and
+integers of thousands of digits (which fail when printed). msgspec refuses all of these, but for a
+whole document at once, with no field named. So a batch is read leniently here, each of those
+becomes a `Poison` marker or stays a surrogate string, and `find_poison` names the first one in a
+record (its path, e.g. `result.extensions.https://w3id.org/xapi/video/extensions/time`), so that
+the record is refused with its field and the rest of the batch is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_MAX_INT_DIGITS = 40  # far above any id or count; below Python's 4300-digit limit on printing ints
+
+
+class Poison:
+    """A JSON value that is no number a record may hold: why, kept where the value was."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def __repr__(self) -> str:
+        return f"Poison({self.why!r})"
+
+
+def _constant(name: str) -> Poison:
+    return Poison(f"{name} is not a JSON number")
+
+
+def _float(text: str) -> float | Poison:
+    value = float(text)
+    return value if math.isfinite(value) else Poison(f"{text} is beyond the range of a number")
+
+
+def _int(text: str) -> int | Poison:
+    if len(text) > _MAX_INT_DIGITS:
+        return Poison(f"an integer of {len(text)} digits")
+    return int(text)
+
+
+def loads(text: str) -> Any:
+    """json.loads, with non-finite and huge numbers as Poison markers instead of values that
+    break later. Raises ValueError for text that is not JSON, RecursionError for nesting too deep."""
+    return json.loads(text, parse_constant=_constant, parse_float=_float, parse_int=_int)
+
+
+def find_poison(value: Any, path: str = "") -> tuple[str, str] | None:
+    """The first poisoned place in a decoded value: (its dotted path, why), or None.
+
+    Walks every value (a record is small); a path's first part is the record's field."""
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            if _SURROGATE.search(item):
+                return where or "record", "text holding a lone UTF-16 surrogate (not Unicode text)"
+        elif kind is dict:
+            for key, inner in reversed(list(item.items())):
+                if _SURROGATE.search(key):
+                    return where or "record", "a key holding a lone UTF-16 surrogate (not Unicode text)"
+                stack.append((f"{where}.{key}" if where else key, inner))
+        elif kind is list:
+            stack.extend((f"{where}[{n}]", inner) for n, inner in reversed(list(enumerate(item))))
+        elif kind is Poison:
+            return where or "record", item.why
+        elif kind is float and not math.isfinite(item):  # a value made in Python, not read here
+            return where or "record", f"{item} is not a finite number"
+    return None
