@@ -30,9 +30,14 @@ class ServiceSettings(BaseSettings):
     # The city's policy for online learning (a platform serves learners under the city's rules).
     online_policy: str = "zhengzhou-2022"
     online_policy_overrides: dict[str, Any] = {}
+    # The jurisdiction of an organisation made without one (an admin sets each one's).
+    default_jurisdiction: str = "zhengzhou"
     # Judge face captures (B4, B6) against enrolment photos the platforms give (PUT
-    # /learners/{id}/photo); on, a session without a matching capture at its start is invalid.
-    online_face_checks: bool = False
+    # /learners/{id}/photo); a session without a matching capture at its start is invalid, and so
+    # is one whose learner has no enrolment photo (B4: a live face comparison that is impossible
+    # voids the training). On by default: B4 is not optional. Off only for a deployment that
+    # judges faces elsewhere; every verdict then says that face checks were off.
+    online_face_checks: bool = True
 
     max_upload_bytes: int = 8 * 1024**3  # one recording
     max_photo_bytes: int = 20 * 1024**2
@@ -55,14 +60,21 @@ class ServiceSettings(BaseSettings):
     worker_max_memory_mb: int = 512  # a Celery pool child is replaced after a task once it holds more
     request_timeout_s: float = 60.0  # every request but uploads and event batches
 
+    # Keys the hash of the real-name ID numbers (person ids); by default a random secret kept in
+    # <data_dir>/person.key. Every server of a deployment must share it (hashes are compared).
+    person_secret: str | None = None
     # Signs the pages' session cookie; by default a random secret kept in <data_dir>/session.key.
     session_secret: str | None = None
     secure_cookies: bool = False  # set true behind HTTPS
 
     def session_secret_value(self) -> str:
-        if self.session_secret:
-            return self.session_secret
-        path = self.data_dir / "session.key"
+        return self.session_secret or self._kept_secret("session.key")
+
+    def person_secret_value(self) -> bytes:
+        return (self.person_secret or self._kept_secret("person.key")).encode()
+
+    def _kept_secret(self, name: str) -> str:
+        path = self.data_dir / name
         if not path.is_file():
             import secrets
 

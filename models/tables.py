@@ -58,6 +58,7 @@ class JobStatus(StrEnum):
 
 class JobKind(StrEnum):
     ANALYZE_CLASS = "analyze_class"
+    ANALYZE_CLASS_LATEST_PHOTOS = "analyze_class_latest"  # an inspector's: against the newest roster photos
     JUDGE_LEARNERS = "judge_learners"
 
 

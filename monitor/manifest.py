@@ -107,6 +107,11 @@ def check_class_shape(manifest: ClassManifest, policy: Policy) -> None:
         raise ClassShapeError(code, RULES[code].clause, message)
 
     size = len(manifest.roster)
+    if not manifest.teachers:
+        # Missing evidence is refused, never a check switched off: with no teacher listed the
+        # ratio of A5 cannot be checked.
+        refuse("class.teacher_ratio", "no teachers listed: the class needs at least one teacher "
+                                      f"per {policy.trainee_per_teacher_max} trainees")
     if size > policy.max_class_size:
         refuse("class.size", f"{size} trainees on the roster, at most {policy.max_class_size} allowed")
     if manifest.teachers and size / len(manifest.teachers) > policy.trainee_per_teacher_max:

@@ -54,8 +54,9 @@ def make_sample_class(out: Path) -> Path:
     hour = timedelta(minutes=1)
     manifest = {
         "class_id": "SAMPLE-2026-1120",
-        "policy": "zhengzhou-2022",
-        "policy_overrides": {"class_hour_min_s": 60, "practical_min_continuous_s": 45},
+        # 1-minute class hours: the demo jurisdiction's profile (an admin puts the demo's
+        # institution there; through the API a manifest names no policy).
+        "policy": "demo-short",
         "schedule": [
             {"index": 1, "kind": "practical", "start": DAY.isoformat(), "end": (DAY + hour).isoformat()},
             {"index": 2, "kind": "practical", "start": (DAY + hour).isoformat(), "end": (DAY + 2 * hour).isoformat()},

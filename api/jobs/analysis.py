@@ -14,12 +14,13 @@ from api.jobs.flags import raise_or_clear
 from api.jobs.runner import finish
 from api.service import Service
 from api.storage import Storage
+from api.store.classes import first_day, latest_report, roster_photos
+from api.store.organisations import PolicyBook, jurisdiction_of
 from models.retry import write_unit
-from models.tables import ClassReportRecord, HourResult, Job, Recording, RosterPhoto, TrainingClass
+from models.tables import ClassReportRecord, HourResult, Job, JobKind, Organisation, Recording, RosterPhoto, TrainingClass
 from monitor.footage.analyze import analyze_class
 from monitor.footage.report import ClassReport
 from monitor.manifest import LoadedClass, check_class_shape, parse_manifest
-from monitor.policy import load_policy
 
 
 def stored_manifest(klass: TrainingClass, recordings: list[Recording], photos: list[RosterPhoto],
@@ -34,18 +35,40 @@ def stored_manifest(klass: TrainingClass, recordings: list[Recording], photos: l
     return manifest
 
 
-def load_stored_class(db: Session, class_id: str, storage: Storage) -> tuple[TrainingClass, LoadedClass, dict[str, str]]:
+def _photos_to_use(db: Session, klass: TrainingClass, latest: bool) -> list[RosterPhoto]:
+    """Per trainee, the photo version the class was judged with before (a photo swapped after
+    the fact does not rewrite a verdict), else the newest; all newest when an inspector asks."""
+    versions: dict[str, dict[int, RosterPhoto]] = {}
+    for row in roster_photos(db, klass.id):
+        versions.setdefault(row.trainee_id, {})[row.version] = row
+    before = latest_report(db, klass.id)
+    pinned = {} if latest or before is None else before.body.get("judged_by", {}).get("photo_versions", {})
+    chosen = []
+    for trainee, rows in versions.items():
+        version = pinned.get(trainee)
+        chosen.append(rows[version] if version in rows else rows[max(rows)])
+    return chosen
+
+
+def load_stored_class(db: Session, class_id: str, storage: Storage, default_jurisdiction: str,
+                      latest_photos: bool = False) -> tuple[TrainingClass, LoadedClass, dict[str, str], dict[str, Any]]:
+    """The class as the CLI would read it, judged by its jurisdiction's values in force on its
+    first day with the authority's overrides; and those values, to embed in the report."""
     klass = db.get(TrainingClass, class_id)
     if klass is None:
         raise LookupError(class_id)
     recordings = list(db.exec(select(Recording).where(Recording.class_id == class_id)
                               .order_by(Recording.created_at, Recording.id)).all())
-    photos = list(db.exec(select(RosterPhoto).where(RosterPhoto.class_id == class_id)).all())
+    photos = _photos_to_use(db, klass, latest_photos)
     manifest = parse_manifest(stored_manifest(klass, recordings, photos, storage))
-    policy = load_policy(manifest.policy, manifest.policy_overrides)
+    owner = db.get(Organisation, klass.organisation_id)
+    assert owner is not None  # a foreign key
+    judged = PolicyBook(db).judged_by(jurisdiction_of(owner, default_jurisdiction), first_day(manifest), klass.id)
+    policy = judged.policy()
     check_class_shape(manifest, policy)
     names = {storage.media(r.id): r.original_name for r in recordings}
-    return klass, LoadedClass(manifest=manifest, policy=policy, base_dir=storage.root), names
+    judged_by = judged.as_json(photo_versions={p.trainee_id: p.version for p in photos})
+    return klass, LoadedClass(manifest=manifest, policy=policy, base_dir=storage.root), names, judged_by
 
 
 def with_original_names(report: ClassReport, names: dict[str, str]) -> dict[str, Any]:
@@ -59,12 +82,15 @@ def with_original_names(report: ClassReport, names: dict[str, str]) -> dict[str,
 def run_analysis(service: Service, job: Job, progress: Callable[[str, float], None]) -> None:
     storage = Storage(service.storage)
     with service.session() as db:
-        klass, loaded, names = load_stored_class(db, job.subject_id or "", storage)
+        klass, loaded, names, judged_by = load_stored_class(db, job.subject_id or "", storage,
+                                                            service.settings.default_jurisdiction,
+                                                            job.kind == JobKind.ANALYZE_CLASS_LATEST_PHOTOS)
     evidence = storage.evidence(job.id)
     evidence.mkdir(parents=True, exist_ok=True)
     report = analyze_class(loaded, on_progress=lambda stage, done, total: progress(stage, done / total if total else 0.0),
                            evidence=evidence)
     body = with_original_names(report, names)
+    body["judged_by"] = judged_by
 
     def write() -> None:
         with service.session() as db:

@@ -20,6 +20,7 @@ from typing import Callable
 from celery import Celery
 from celery.signals import worker_ready
 
+from api.jobs.handlers import register_all
 from api.jobs.runner import retry_in, run_one, stale_jobs, worker_name
 from api.service import Service
 from api.settings import ServiceSettings
@@ -69,6 +70,7 @@ _service: Service | None = None
 def service() -> Service:
     global _service
     if _service is None:
+        register_all()
         _service = Service.from_settings(settings)
         _service.notify_job = sender(settings)
     return _service

@@ -15,6 +15,7 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
+from api.jobs.handlers import register_all
 from api.jobs.runner import claim, hand_back, run, worker_name
 from api.service import Service
 from api.settings import ServiceSettings
@@ -25,6 +26,7 @@ log = logging.getLogger("monitor.jobs")
 
 def _child_main(settings: dict[str, Any], connection: Connection) -> None:
     """The child: a Service of its own, then job ids in, 'done' out, until told to stop."""
+    register_all()
     service = Service.from_settings(ServiceSettings(**settings))
     while True:
         message = connection.recv()
@@ -71,6 +73,7 @@ class _Child:
 
 class InProcessWorker:
     def __init__(self, service: Service, idle_poll_s: float = 1.0) -> None:
+        register_all()  # jobs may run in this process too (worker_process off)
         self._service = service
         self._wake = threading.Event()
         self._stop = threading.Event()

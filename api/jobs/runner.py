@@ -19,7 +19,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from api.service import Service
-from models.tables import Job
+
+from models.tables import Job, JobKind
 from models.types import utcnow
 from monitor.errors import MonitorError
 
@@ -35,17 +36,8 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def enqueue(db: Session, kind: str, organisation_id: str | None, subject_id: str | None = None,
-            delay_s: float = 0.0) -> Job:
-    """Add a job row (the caller commits, then calls service.notify_job)."""
-    job = Job(kind=kind, organisation_id=organisation_id, subject_id=subject_id,
-              run_after=utcnow() + timedelta(seconds=delay_s) if delay_s else None)
-    db.add(job)
-    return job
-
-
 # Kinds of which one job at a time may run: judging works on the shared set of dirty learners.
-EXCLUSIVE_KINDS = ("judge_learners",)
+EXCLUSIVE_KINDS = (JobKind.JUDGE_LEARNERS.value,)
 
 
 def _claimable(now):  # type: ignore[no-untyped-def]
@@ -108,11 +100,16 @@ def _fail(service: Service, job: Job, message: str) -> None:
 Handler = Callable[[Service, Job, Callable[[str, float], None]], None]
 
 
-def handlers() -> dict[str, Handler]:
-    from api.jobs.analysis import run_analysis
-    from api.jobs.judging import run_judging
+_HANDLERS: dict[str, Handler] = {}
 
-    return {"analyze_class": run_analysis, "judge_learners": run_judging}
+
+def register(kind: str, handler: Handler) -> None:
+    """Wired by api.jobs.handlers.register_all where a worker is set up."""
+    _HANDLERS[str(kind)] = handler
+
+
+def handlers() -> dict[str, Handler]:
+    return _HANDLERS
 
 
 def run(service: Service, job: Job) -> None:

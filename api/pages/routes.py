@@ -28,7 +28,7 @@ from api.pages import i18n
 from api.pages.details import detail_zh
 from api.pages.charts import STYLES, headcount_chart, hour_timeline, session_plot
 from api.problems import Problem
-from api.routes.classes import latest_report, owned_class
+from api.store.classes import latest_report, owned_class
 from api.routes.review import DecisionIn, decide, queue, read_flag
 from models.tables import (ApiKey, Capture, Decision, Event, Flag, HourResult, Job, LearnerPhoto,
                            LearnerSession, Organisation, Recording, RosterPhoto, TrainingClass, Upload)

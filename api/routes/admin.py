@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from api.admin import create_key, create_organisation
+from api.admin import create_key, create_organisation, set_jurisdiction
 from api.deps import DB, Admin, AnyCaller
 from api.problems import Problem, not_found
 from models.tables import ApiKey, ApiKeyPublic, AuditEntry, Organisation, OrganisationCreate, OrganisationPublic
@@ -19,7 +19,20 @@ router = APIRouter(tags=["admin"])
 
 @router.post("/admin/organisations", status_code=201, response_model=OrganisationPublic)
 def new_organisation(body: OrganisationCreate, db: DB, caller: Admin) -> Organisation:
-    return create_organisation(db, body.name, body.kind, by=caller.key.person)
+    return create_organisation(db, body.name, body.kind, by=caller.key.person, jurisdiction=body.jurisdiction)
+
+
+class OrganisationChange(BaseModel):
+    jurisdiction: str = Field(min_length=1, max_length=50)
+
+
+@router.patch("/admin/organisations/{organisation_id}", response_model=OrganisationPublic)
+def change_organisation(organisation_id: str, body: OrganisationChange, db: DB, caller: Admin) -> Organisation:
+    """Set the jurisdiction whose rules judge the organisation (admins only, audited)."""
+    organisation = db.get(Organisation, organisation_id)
+    if organisation is None:
+        raise not_found(f"organisation {organisation_id}")
+    return set_jurisdiction(db, organisation, body.jurisdiction, by=caller.key.person)
 
 
 @router.get("/admin/organisations", response_model=list[OrganisationPublic])

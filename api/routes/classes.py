@@ -1,63 +1,120 @@
 """Institutions: register a class, give its roster photos and recordings, run the analysis, read
-the report. Inspectors read any class; an institution only its own (another's is a 404)."""
+the report. Inspectors read any class; an institution only its own (another's is a 404). The
+policy a class is judged by is its jurisdiction's: a manifest cannot name one."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from pathlib import Path
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import DB, Caller, Institution, InstitutionOrInspector, Svc, audit
-from api.jobs.runner import enqueue
-from api.photos import accept_enrolment_photo
+from api.deps import DB, AnyCaller, Institution, InstitutionOrInspector, Svc, audit, role
 from api.limits import ingest_limit
+from api.photos import accept_enrolment_photo
 from api.problems import Problem, documented, not_found
 from api.storage import Storage, receive
-from models.tables import (ClassReportRecord, Job, JobPublic, Recording, RecordingPublic, RosterPhoto, TrainingClass,
-                           TrainingClassPublic, new_id)
-from monitor.footage.media import UnreadableMedia, probe
+from api.store.classes import (add_roster_photo, first_day, latest_report, owned_class, probe_upload, same_recording,
+                               store_recording)
+from api.store.jobs import enqueue
+from api.store.organisations import PolicyBook, add_override, jurisdiction_of
+from models.tables import (Job, JobKind, JobPublic, Organisation, PolicyOverridePublic, Recording, RecordingPublic, Role, new_id,
+                           TrainingClass, TrainingClassPublic)
 from monitor.manifest import ClassManifest, check_class_shape
-from monitor.policy import load_policy
 
 router = APIRouter(tags=["classes"])
+Authority = Annotated[AnyCaller.__origin__, Depends(role(Role.ADMIN, Role.INSPECTOR))]  # type: ignore[attr-defined]
 
 
-def owned_class(db: Session, caller: Caller, class_id: str) -> TrainingClass:
-    klass = db.get(TrainingClass, class_id)
-    if klass is None or (caller.role != "inspector" and klass.organisation_id != caller.org_id):
-        raise not_found(f"class {class_id}")
-    return klass
+class ClassRegistration(ClassManifest):
+    """The manifest of `monitor analyze`, less what only the authority decides."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_policy(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            named = sorted(k for k in ("policy", "policy_overrides") if k in data)
+            if named:
+                raise ValueError(f"{' and '.join(named)} cannot be given: the policy is the jurisdiction's "
+                                 "(its profile in force on the class's dates, and overrides only the authority sets)")
+        return data
 
 
 @router.post("/classes", status_code=201, response_model=TrainingClassPublic)
-def register_class(manifest: ClassManifest, db: DB, caller: Institution, response: Response) -> TrainingClass:
-    """The manifest of `monitor analyze`; its recordings and photos are uploaded separately, so
-    their paths here are ignored. A class that breaks A5 is refused (422, naming the rule). The
-    same manifest registered again (a retry after a lost answer) is the class registered (200);
-    another manifest under a class id already used is a conflict (409)."""
-    policy = load_policy(manifest.policy, manifest.policy_overrides)
-    check_class_shape(manifest, policy)
-    body = manifest.model_dump(mode="json", exclude={"recordings"})
+def register_class(manifest: ClassRegistration, db: DB, caller: Institution, svc: Svc, response: Response) -> TrainingClass:
+    """The manifest of `monitor analyze` without `policy` or `policy_overrides` (422: the policy
+    is the jurisdiction's); its recordings and photos are uploaded separately, so their paths
+    here are ignored. A class that breaks A5 (no teachers included) is refused (422, naming the
+    rule), judged by the profile in force on its first day. The same manifest registered again
+    (a retry after a lost answer) is the class registered (200); another manifest under a class
+    id already used is a conflict (409)."""
+    where = jurisdiction_of(caller.organisation, svc.settings.default_jurisdiction)
+    judged = PolicyBook(db).judged_by(where, first_day(manifest))
+    check_class_shape(manifest, judged.policy())
+    body = manifest.model_dump(mode="json", exclude={"recordings", "policy", "policy_overrides"})
     body["roster"] = [{k: v for k, v in t.items() if k != "photo"} for t in body["roster"]]
-    klass = TrainingClass(organisation_id=caller.org_id, class_ref=manifest.class_id, policy=manifest.policy, manifest=body)
+    klass = TrainingClass(organisation_id=caller.org_id, class_ref=manifest.class_id, policy=judged.profile, manifest=body)
     db.add(klass)
-    audit(db, caller, "class.register", klass.id, class_ref=manifest.class_id)
+    audit(db, caller, "class.register", klass.id, class_ref=manifest.class_id, jurisdiction=where)
     try:
         db.commit()
     except IntegrityError:
         db.rollback()
         registered = db.exec(select(TrainingClass).where(TrainingClass.organisation_id == caller.org_id,
                                                          TrainingClass.class_ref == manifest.class_id)).first()
-        if registered is not None and registered.manifest == body and registered.policy == manifest.policy:
+        if registered is not None and registered.manifest == body:
             response.status_code = 200
             return registered
         raise Problem(409, f"class {manifest.class_id} is already registered by this institution", "duplicate") from None
     return klass
+
+
+class OverrideIn(BaseModel):
+    parameters: dict[str, Any] = Field(description="policy parameters and their values (see `monitor policy`)")
+    reason: str = Field(min_length=3, max_length=2000, description="why: kept with the override and shown on every verdict")
+    in_force_from: date | None = Field(default=None, description="jurisdiction overrides only: from this day on")
+
+
+def _caller_jurisdiction(caller: AnyCaller, default: str) -> str | None:
+    return jurisdiction_of(caller.organisation, default) if caller.role == Role.INSPECTOR else None
+
+
+@router.post("/jurisdictions/{jurisdiction}/overrides", status_code=201, response_model=PolicyOverridePublic)
+def override_jurisdiction(jurisdiction: str, body: OverrideIn, db: DB, caller: Authority, svc: Svc) -> Any:
+    """The authority changes a number for its jurisdiction (an admin anywhere, an inspectorate
+    for its own): audited, and embedded with its author and reason in every verdict it judges.
+    Verdicts already stored change only when judged again."""
+    row = add_override(db, role=caller.role, caller_jurisdiction=_caller_jurisdiction(caller, svc.settings.default_jurisdiction),
+                       key_id=caller.key.id, person=caller.key.person, organisation_id=caller.org_id, target=jurisdiction,
+                       parameters=body.parameters, reason=body.reason, in_force_from=body.in_force_from)
+    db.flush()
+    audit(db, caller, "policy.override", jurisdiction, override=row.id, parameters=body.parameters, reason=body.reason,
+          in_force_from=body.in_force_from.isoformat() if body.in_force_from else None)
+    db.commit()
+    return row
+
+
+@router.post("/classes/{class_id}/overrides", status_code=201, response_model=PolicyOverridePublic)
+def override_class(class_id: str, body: OverrideIn, db: DB, caller: Authority, svc: Svc) -> Any:
+    """The authority changes a number for one class (an admin, or the inspectorate of the class's
+    jurisdiction); the institution cannot. Used from the class's next analysis on."""
+    klass = db.get(TrainingClass, class_id)
+    if klass is None:
+        raise not_found(f"class {class_id}")
+    owner = db.get(Organisation, klass.organisation_id)
+    assert owner is not None  # a foreign key
+    row = add_override(db, role=caller.role, caller_jurisdiction=_caller_jurisdiction(caller, svc.settings.default_jurisdiction),
+                       key_id=caller.key.id, person=caller.key.person, organisation_id=caller.org_id,
+                       target=jurisdiction_of(owner, svc.settings.default_jurisdiction), parameters=body.parameters,
+                       reason=body.reason, class_id=class_id)
+    db.flush()
+    audit(db, caller, "policy.override", class_id, override=row.id, parameters=body.parameters, reason=body.reason)
+    db.commit()
+    return row
 
 
 @router.get("/classes", response_model=list[TrainingClassPublic])
@@ -75,64 +132,31 @@ def read_class(class_id: str, db: DB, caller: InstitutionOrInspector) -> Trainin
     return owned_class(db, caller, class_id)
 
 
-def latest_report(db: Session, class_id: str) -> ClassReportRecord | None:
-    return db.exec(select(ClassReportRecord).where(ClassReportRecord.class_id == class_id)
-                   .order_by(ClassReportRecord.created_at.desc())).first()  # type: ignore[attr-defined]
-
-
 @router.put("/classes/{class_id}/roster/{trainee_id}/photo", status_code=201)
 async def put_roster_photo(class_id: str, trainee_id: str, request: Request, db: DB, caller: Institution, svc: Svc) -> dict[str, Any]:
     """The trainee's enrolment photo (the image bytes as the body). A photo with no face, several
-    faces or too small a face is refused (422) naming the trainee; an earlier photo stays."""
+    faces or too small a face is refused (422) naming the trainee. Never overwrites: a new photo
+    is the next version; hours already judged keep the version they were judged against until an
+    inspector asks for the class to be analysed against the latest."""
     klass = owned_class(db, caller, class_id)
     trainee = next((t for t in klass.manifest.get("roster", []) if t["id"] == trainee_id), None)
     if trainee is None:
         raise not_found(f"trainee {trainee_id} of class {class_id}")
-    policy = load_policy(klass.policy, klass.manifest.get("policy_overrides", {}))
+    policy = PolicyBook(db).judged_by(_class_jurisdiction(db, klass, svc.settings.default_jurisdiction),
+                                      first_day(klass.manifest), klass.id).policy()
     relative, received = await accept_enrolment_photo(request, svc, "photos", trainee_id, trainee["name"],
                                                        policy.enrolment_min_face_px)
     photo_id = relative.rsplit("/", 1)[1]
-    old = db.exec(select(RosterPhoto).where(RosterPhoto.class_id == class_id, RosterPhoto.trainee_id == trainee_id)).first()
-    if old is not None:
-        db.delete(old)
-        db.flush()
-    db.add(RosterPhoto(id=photo_id, class_id=class_id, trainee_id=trainee_id, stored_name=relative,
-                       sha256=received.sha256))
-    audit(db, caller, "class.roster_photo", class_id, trainee=trainee_id, sha256=received.sha256)
+    row = add_roster_photo(db, class_id, trainee_id, photo_id, relative, received.sha256)
+    audit(db, caller, "class.roster_photo", class_id, trainee=trainee_id, sha256=received.sha256, version=row.version)
     db.commit()
-    return {"trainee": trainee_id, "sha256": received.sha256, "size_bytes": received.size}
+    return {"trainee": trainee_id, "sha256": received.sha256, "size_bytes": received.size, "version": row.version}
 
 
-def probe_upload(path: Path) -> dict[str, Any]:
-    """Refuse what cannot be analysed before acknowledging it (422, nothing else touched)."""
-    try:
-        timeline = probe(path)
-    except UnreadableMedia as exc:
-        raise Problem(422, f"the upload is not a usable recording: {exc}", "unreadable-media") from None
-    duration = float(timeline.times_s[-1] - timeline.times_s[0] + timeline.frame_duration_s) if len(timeline.times_s) else 0.0
-    return {"duration_s": round(duration, 3), "width": timeline.width, "height": timeline.height, "codec": timeline.codec}
-
-
-def same_recording(db: Session, class_id: str, name: str, sha256: str) -> Recording | None:
-    """The same bytes under the same name in the same class are one recording: a client that
-    sends again after losing the answer (the server restarted, the link dropped) gets the stored
-    one, not a second copy that would be counted twice."""
-    return db.exec(select(Recording).where(Recording.class_id == class_id, Recording.original_name == name,
-                                           Recording.sha256 == sha256)).first()
-
-
-def store_recording(db: Session, storage: Storage, caller: Caller, klass: TrainingClass, part: Path, sha256: str,
-                    size: int, name: str, start: datetime | None, facts: dict[str, Any],
-                    recording_id: str | None = None) -> Recording:
-    """Move the probed file into place and add its row; the caller commits. Killed in between,
-    the file exists without a row (no recording); never a row without its whole file."""
-    recording = Recording(id=recording_id or new_id(), class_id=klass.id, organisation_id=klass.organisation_id, original_name=name,
-                          declared_start=start, stored_name="", sha256=sha256, size_bytes=size, **facts)
-    recording.stored_name = storage.media(recording.id)
-    storage.commit(part, recording.stored_name)
-    db.add(recording)
-    audit(db, caller, "recording.upload", recording.id, class_id=klass.id, name=name, sha256=sha256, size_bytes=size)
-    return recording
+def _class_jurisdiction(db: DB, klass: TrainingClass, default: str) -> str:
+    owner = db.get(Organisation, klass.organisation_id)
+    assert owner is not None  # a foreign key
+    return jurisdiction_of(owner, default)
 
 
 @router.post("/classes/{class_id}/recordings", status_code=201, response_model=RecordingPublic,
@@ -169,11 +193,19 @@ def list_recordings(class_id: str, db: DB, caller: InstitutionOrInspector) -> li
 
 
 @router.post("/classes/{class_id}/analyses", status_code=202, response_model=JobPublic)
-def start_analysis(class_id: str, db: DB, caller: Institution, svc: Svc) -> Job:
-    """Queue the analysis of everything uploaded so far; follow it at /jobs/{id}."""
+def start_analysis(class_id: str, db: DB, caller: InstitutionOrInspector, svc: Svc,
+                   photos: Annotated[str, Query(pattern="^(as-judged|latest)$",
+                                                description="inspectors only: `latest` judges every hour against the "
+                                                            "newest roster photos")] = "as-judged") -> Job:
+    """Queue the analysis of everything uploaded so far; follow it at /jobs/{id}. Each trainee is
+    compared with the photo version the class was judged with before (new trainees: the latest);
+    an inspector may ask for the latest photos (`photos=latest`)."""
     klass = owned_class(db, caller, class_id)
-    job = enqueue(db, "analyze_class", klass.organisation_id, klass.id)
-    audit(db, caller, "class.analyse", klass.id, job=job.id)
+    if photos == "latest" and caller.role != Role.INSPECTOR:
+        raise Problem(403, "only an inspector may have a class judged against newer photos")
+    kind = JobKind.ANALYZE_CLASS_LATEST_PHOTOS if photos == "latest" else JobKind.ANALYZE_CLASS
+    job = enqueue(db, kind, klass.organisation_id, klass.id)
+    audit(db, caller, "class.analyse", klass.id, job=job.id, photos=photos)
     db.commit()
     svc.notify_job(job.id)
     return job

@@ -5,44 +5,66 @@ and a nonce. What a platform reads back of a face check is pass or fail, never a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
-from sqlmodel import select
 
 from api.bodies import Instant
 from api.deps import DB, Platform, Svc, audit
 from api.limits import ingest_limit
-from api.problems import documented
-from api.ingest import mark_dirty
 from api.photos import accept_capture, accept_enrolment_photo
-from models.tables import Capture, ChallengeRecord, LearnerPhoto, new_id
+from api.problems import documented
+from api.store.faces import add_capture, add_learner_photo, link_person
+from api.store.organisations import PolicyBook, jurisdiction_of
+from models.tables import ChallengeRecord, new_id
 from monitor.faces.challenge import challenges_for
-from monitor.policy import load_policy
+from monitor.policy import Policy
 
 router = APIRouter(tags=["faces"])
 
 
-@router.put("/learners/{learner}/photo", status_code=201)
-async def put_learner_photo(learner: str, request: Request, db: DB, caller: Platform, svc: Svc) -> dict[str, Any]:
-    """The learner's enrolment photo (the image bytes as the body): one usable face, or 422."""
-    policy = load_policy(svc.settings.online_policy, svc.settings.online_policy_overrides)
-    relative, received = await accept_enrolment_photo(request, svc, "learner-photos", learner, learner,
-                                                      policy.enrolment_min_face_px)
-    row = db.get(LearnerPhoto, learner)
-    if row is None:
-        row = LearnerPhoto(learner=learner, organisation_id=caller.org_id, stored_name=relative, sha256=received.sha256)
-    else:
-        row.organisation_id, row.stored_name, row.sha256 = caller.org_id, relative, received.sha256
-    db.add(row)
-    queued = mark_dirty(db, [learner], svc.settings.judge_delay_s)
-    audit(db, caller, "learner.photo", learner, sha256=received.sha256)
+def _policy_today(db: DB, caller: Platform, svc: Svc, on: date | None = None) -> Policy:
+    """The caller's jurisdiction's numbers in force (today, or on a given day)."""
+    return PolicyBook(db).judged_by(jurisdiction_of(caller.organisation, svc.settings.default_jurisdiction),
+                                    on or date.today()).policy()
+
+
+class PersonLink(BaseModel):
+    person_id: str = Field(min_length=6, max_length=40, pattern=r"^[0-9A-Za-z\s-]+$",
+                           description="the real-name identity (居民身份证号码) the learner registered with; "
+                                       "kept only as a keyed hash, never stored or returned in clear")
+
+
+@router.put("/learners/{learner}", status_code=200)
+def put_learner(learner: str, body: PersonLink, db: DB, caller: Platform, svc: Svc) -> dict[str, Any]:
+    """Enrol a learner of this platform with their person id (实名制). It links the same person's
+    learners on every platform, for the rules that look across platforms (one person in two
+    sessions at once, cool-down after another platform's course). Set once: another person id
+    for the same learner is a conflict (409)."""
+    row, queued = link_person(db, caller.org_id, learner, body.person_id, svc.settings.person_secret_value(),
+                              svc.settings.judge_delay_s)
+    audit(db, caller, "learner.person", learner, learner_id=row.id)
     db.commit()
     if queued is not None:
         svc.notify_job(queued.id)
-    return {"learner": learner, "sha256": received.sha256}
+    return {"learner": learner, "person_linked": True}
+
+
+@router.put("/learners/{learner}/photo", status_code=201)
+async def put_learner_photo(learner: str, request: Request, db: DB, caller: Platform, svc: Svc) -> dict[str, Any]:
+    """The learner's enrolment photo (the image bytes as the body): one usable face, or 422.
+    Never overwrites: a new photo is the next version. Sessions already judged keep the version
+    they were judged against (an inspector may have them judged against the latest); sessions
+    judged from now on use the latest."""
+    policy = _policy_today(db, caller, svc)
+    relative, received = await accept_enrolment_photo(request, svc, "learner-photos", learner, learner,
+                                                      policy.enrolment_min_face_px)
+    row = add_learner_photo(db, caller.org_id, learner, relative, received.sha256)
+    audit(db, caller, "learner.photo", learner, sha256=received.sha256, version=row.version)
+    db.commit()
+    return {"learner": learner, "sha256": received.sha256, "version": row.version}
 
 
 class CaptureMade(BaseModel):
@@ -57,7 +79,7 @@ async def post_capture(request: Request, db: DB, caller: Platform, svc: Svc) -> 
     """A face capture or kept photo (the image bytes as the body), before the event naming it."""
     capture_id = new_id()
     received = await accept_capture(request, svc, capture_id)
-    db.add(Capture(id=capture_id, organisation_id=caller.org_id, sha256=received.sha256, size_bytes=received.size))
+    add_capture(db, caller.org_id, capture_id, received.sha256, received.size)
     audit(db, caller, "capture.upload", capture_id, sha256=received.sha256)
     db.commit()
     return CaptureMade(id=capture_id, sha256=received.sha256, size_bytes=received.size)
@@ -82,7 +104,7 @@ class ChallengeOut(BaseModel):
 def post_challenges(body: ChallengeAsk, db: DB, caller: Platform, svc: Svc) -> list[ChallengeOut]:
     """When to take the captures of a session (one at its start, one at a random moment of each
     class hour), the prompt for each burst, and the nonce each capture must carry back."""
-    policy = load_policy(svc.settings.online_policy, svc.settings.online_policy_overrides)
+    policy = _policy_today(db, caller, svc, body.start.date())
     made = challenges_for(body.learner, body.session, body.start, body.planned_s, policy)
     for c in made:
         db.add(ChallengeRecord(organisation_id=caller.org_id, learner=c.learner, session=c.session, at=c.at,
@@ -90,12 +112,3 @@ def post_challenges(body: ChallengeAsk, db: DB, caller: Platform, svc: Svc) -> l
     audit(db, caller, "challenges.hand_out", body.session, learner=body.learner, count=len(made))
     db.commit()
     return [ChallengeOut(learner=c.learner, session=c.session, at=c.at, prompt=c.prompt, nonce=c.nonce) for c in made]
-
-
-def own_captures(db: DB, organisation_id: str, ids: set[str]) -> set[str]:
-    found: set[str] = set()
-    listed = sorted(ids)
-    for start in range(0, len(listed), 500):
-        found.update(db.exec(select(Capture.id).where(Capture.organisation_id == organisation_id,
-                                                      Capture.id.in_(listed[start:start + 500]))).all())  # type: ignore[attr-defined]
-    return found

@@ -8,20 +8,20 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Callable
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from api.bodies import Instant, QueryInstant, json_body, read_limited
 from api.deps import DB, Platform, PlatformOrInspector, Svc, audit
-from api.ingest import Stored, insert_ignoring_conflicts, mark_dirty, store_events
 from api.limits import ingest_limit
 from api.problems import Problem, documented, not_found
-from api.routes.faces import own_captures
+from api.store.events import Stored, insert_ignoring_conflicts, learners_of, mark_dirty, store_events, subjects_of_course
+from api.store.faces import own_captures
 from api.settings import ServiceSettings
 from models.retry import write_unit
-from models.tables import Assessment, Course, Event, Job, LearnerSession, LearnerSessionPublic
+from models.tables import Assessment, Course, Job, LearnerSession, LearnerSessionPublic
 from models.types import utcnow
 from monitor.online.catalogue import Course as CourseSpec
 from monitor.online.events import EventFields
@@ -121,21 +121,6 @@ async def post_events(request: Request, db: DB, caller: Platform, svc: Svc) -> B
     return (await _ingest(request, db, caller, svc))[1]
 
 
-@router.post("/xapi/statements", response_model=list[str],
-             dependencies=[Depends(ingest_limit)], responses=documented(429))
-async def post_statements(request: Request, db: DB, caller: Platform, svc: Svc,
-                          x_experience_api_version: Annotated[str | None, Header()] = None) -> list[str]:
-    """An LRS statements resource for the xAPI Video Profile: one statement or an array; answers
-    the ids of the statements given, as an LRS does. The statement id makes it idempotent."""
-    if not x_experience_api_version or not x_experience_api_version.startswith("1.0"):
-        raise Problem(400, "X-Experience-API-Version: 1.0.x is required", "xapi-version")
-    read, result, _ = await _ingest(request, db, caller, svc)
-    if result.rejected:
-        raise Problem(400, f"{len(result.rejected)} statements rejected (the others were stored)", "bad-statements",
-                      rejected=[r.model_dump() for r in result.rejected], accepted=result.accepted)
-    return [e.id for e in read.events]
-
-
 @router.put("/courses/{course_ref}", response_model=dict[str, Any])
 async def put_course(course_ref: str, request: Request, db: DB, caller: Platform, svc: Svc) -> dict[str, Any]:
     """A course of the catalogue: unit order, total and online hours, occupation (B5, B7)."""
@@ -144,8 +129,8 @@ async def put_course(course_ref: str, request: Request, db: DB, caller: Platform
     insert_ignoring_conflicts(db, Course.__table__, [{"organisation_id": caller.org_id, "course_ref": course_ref,  # type: ignore[arg-type]
                                                       "body": body, "updated_at": utcnow()}],
                               ["organisation_id", "course_ref"], update=["body", "updated_at"])
-    learners = db.exec(select(Event.learner).where(Event.course == course_ref).distinct()).all()
-    queued = mark_dirty(db, learners)
+    # Only this platform's course changed: only its learners of the course are judged again.
+    queued = mark_dirty(db, subjects_of_course(db, caller.org_id, course_ref))
     audit(db, caller, "course.put", course_ref)
     db.commit()
     if queued is not None:
@@ -166,7 +151,8 @@ def post_assessments(items: Annotated[list[AssessmentIn], Field(max_length=10_00
     for row in rows:
         insert_ignoring_conflicts(db, Assessment.__table__, [row], ["organisation_id", "learner", "course"],  # type: ignore[arg-type]
                                   update=["assessed_at"])
-    queued = mark_dirty(db, (a.learner for a in items))
+    learners = learners_of(db, caller.org_id, (a.learner for a in items))
+    queued = mark_dirty(db, (learners[a.learner].subject for a in items))
     audit(db, caller, "assessments.post", caller.org_id, count=len(items))
     db.commit()
     if queued is not None:
@@ -193,7 +179,7 @@ def list_sessions(db: DB, caller: PlatformOrInspector,
     if after:
         query = query.where(LearnerSession.id > after)
     rows = list(db.exec(query.limit(limit)).all())
-    return [for_caller(r, caller.role) for r in rows]
+    return [for_caller(r, caller.role, caller.org_id) for r in rows]
 
 
 @router.get("/sessions/{session_id}", response_model=LearnerSessionPublic)
@@ -201,17 +187,29 @@ def read_session(session_id: str, db: DB, caller: PlatformOrInspector) -> Learne
     row = db.get(LearnerSession, session_id)
     if row is None or (caller.role == "platform" and row.organisation_id != caller.org_id):
         raise not_found(f"session {session_id}")
-    return for_caller(row, caller.role)
+    return for_caller(row, caller.role, caller.org_id)
 
 
 _SCORES = ("measured", "threshold", "evidence")
 
 
-def for_caller(row: LearnerSession, role: str) -> LearnerSessionPublic:
+def for_caller(row: LearnerSession, role: str, organisation_id: str) -> LearnerSessionPublic:
     """A platform learns whether a face check passed, never its score or what it was compared
-    with (GB/T 38671-2020 6.1.6.6): those fields of face findings are left out for it."""
+    with (GB/T 38671-2020 6.1.6.6): those fields of face findings are left out for it. Nor does
+    it learn another platform's side of a finding (the same person learning there at the same
+    time): that the other session exists and overlaps, not where, what or which platform."""
     public = LearnerSessionPublic.model_validate(row)
     if role == "platform":
-        public.findings = [{k: v for k, v in f.items() if k not in _SCORES} if str(f.get("rule", "")).startswith("online.face_")
-                           else f for f in public.findings]
+        public.findings = [_platform_side(f, organisation_id) for f in public.findings]
     return public
+
+
+def _platform_side(finding: dict[str, Any], organisation_id: str) -> dict[str, Any]:
+    if str(finding.get("rule", "")).startswith("online.face_"):
+        return {k: v for k, v in finding.items() if k not in _SCORES}
+    evidence = finding.get("evidence") or {}
+    other = evidence.get("other_platform_id")
+    if other is not None and other != organisation_id:
+        return {**finding, "evidence": {"other_platform": "another platform"},
+                "detail": "learning at the same time in a session on another platform"}
+    return finding

@@ -14,9 +14,11 @@ from sqlalchemy import String, cast, func, or_
 from sqlmodel import Session, select
 
 from api.bodies import QueryInstant
-from api.deps import DB, Inspector, audit
+from api.deps import DB, Inspector, Svc, audit
 from api.problems import Problem, not_found
-from models.tables import Decision, DecisionPublic, Flag, FlagPublic, HourResult, LearnerSession, LearnerSessionPublic
+from api.store.events import mark_dirty, subjects_of_ids
+from models.tables import (Decision, DecisionPublic, Flag, FlagPublic, HourResult, JudgingFailure, LearnerSession,
+                           LearnerSessionPublic)
 
 router = APIRouter(tags=["review"])
 
@@ -141,3 +143,27 @@ def decide(flag_id: str, body: DecisionIn, db: DB, caller: Inspector) -> Decisio
 def decisions(flag_id: str, db: DB, caller: Inspector) -> list[Decision]:
     _flag(db, flag_id)
     return list(db.exec(select(Decision).where(Decision.flag_id == flag_id).order_by(Decision.id)).all())
+
+
+@router.get("/judging/failures", response_model=list[JudgingFailure])
+def judging_failures(db: DB, caller: Inspector) -> list[JudgingFailure]:
+    """Learners whose judging failed (`judging.failed`): the reason, how often, when it is tried
+    again. The other learners of the same batch were judged; these are never silently left."""
+    return list(db.exec(select(JudgingFailure).order_by(JudgingFailure.first_failed_at)).all())
+
+
+@router.post("/sessions/{session_id}/rejudge", status_code=202)
+def rejudge_session(session_id: str, db: DB, caller: Inspector, svc: Svc) -> dict[str, str]:
+    """Judge a session again against its learner's newest enrolment photo (a session otherwise
+    keeps the photo version it was first judged with)."""
+    row = db.get(LearnerSession, session_id)
+    if row is None or row.learner_id is None:
+        raise not_found(f"session {session_id}")
+    row.judged_by = {**(row.judged_by or {}), "photo_unpinned": True}
+    db.add(row)
+    queued = mark_dirty(db, subjects_of_ids(db, [row.learner_id]))
+    audit(db, caller, "session.rejudge", session_id)
+    db.commit()
+    if queued is not None:
+        svc.notify_job(queued.id)
+    return {"session": session_id, "status": "queued"}

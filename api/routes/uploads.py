@@ -4,7 +4,6 @@ server holds (Upload-Offset, as in the tus protocol), ask the offset after a bre
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -16,7 +15,7 @@ from api.bodies import Instant
 from api.deps import DB, Caller, Institution, Svc, audit
 from api.limits import ingest_limit
 from api.problems import Problem, documented, not_found
-from api.routes.classes import owned_class, probe_upload, same_recording, store_recording
+from api.store.classes import owned_class, probe_upload, same_recording, store_recording
 from api.storage import Storage, receive, sha256_of
 from models.tables import Recording, RecordingPublic, Upload, UploadPublic
 

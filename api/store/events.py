@@ -1,5 +1,7 @@
-"""Storing a platform's events: idempotent by (platform, event id), in bulk, and marking the
-learners whose sessions must be judged again. The rules run in a job, not in the request, so a
+"""A platform's learners and events: events stored idempotent by (platform, event id), in bulk;
+learners enrolled per platform (the platform's own id, scoped to it), linked across platforms
+only by the person id's keyed hash; and the subjects (a person, or a learner without a person
+id) whose sessions must be judged again. The rules run in a job, not in the request, so a
 platform's batch is acknowledged as soon as it is stored."""
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from api.jobs.runner import enqueue
-from models.tables import DirtyLearner, Job
+from api.store.jobs import enqueue
+from models.tables import DirtyLearner, Event, Job, JobKind, Learner
+from models.tables import new_id
 from models.types import utcnow
 from monitor.online.events import LearningEvent
 
@@ -46,20 +49,57 @@ class Stored:
     ids: list[str]
 
 
-def mark_dirty(db: Session, learners: Iterable[str], delay_s: float = 0.0) -> Job | None:
-    """Mark learners for judging and make sure a judging job is queued; the job if one was added
-    (to be announced to the workers once committed)."""
-    rows = [{"learner": learner, "since": utcnow(), "job_id": None} for learner in sorted(set(learners))]
+def learners_of(db: Session, organisation_id: str, refs: Iterable[str]) -> dict[str, Learner]:
+    """The platform's learners by its own ids, made where new. Another platform's learner with
+    the same id is another row: nothing a platform sends reaches it."""
+    wanted = sorted(set(refs))
+    if not wanted:
+        return {}
+    now = utcnow()
+    insert_ignoring_conflicts(db, Learner.__table__, [  # type: ignore[arg-type]
+        {"id": new_id(), "organisation_id": organisation_id, "learner_ref": ref, "person_hash": None, "created_at": now}
+        for ref in wanted], ["organisation_id", "learner_ref"])
+    found: dict[str, Learner] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        for row in db.exec(select(Learner).where(Learner.organisation_id == organisation_id,
+                                                 Learner.learner_ref.in_(wanted[start:start + _CHUNK]))).all():  # type: ignore[attr-defined]
+            found[row.learner_ref] = row
+    return found
+
+
+def learner_of(db: Session, organisation_id: str, ref: str) -> Learner:
+    return learners_of(db, organisation_id, [ref])[ref]
+
+
+def subjects_of_course(db: Session, organisation_id: str, course: str) -> set[str]:
+    """The subjects with events of one platform's course (judged again when the course changes)."""
+    ids = db.exec(select(Event.learner_id).where(Event.organisation_id == organisation_id, Event.course == course)
+                  .distinct()).all()
+    return subjects_of_ids(db, [i for i in ids if i])
+
+
+def subjects_of_ids(db: Session, learner_ids: Iterable[str]) -> set[str]:
+    listed = sorted(set(learner_ids))
+    out: set[str] = set()
+    for start in range(0, len(listed), _CHUNK):
+        out.update(row.subject for row in db.exec(select(Learner).where(Learner.id.in_(listed[start:start + _CHUNK]))).all())  # type: ignore[attr-defined]
+    return out
+
+
+def mark_dirty(db: Session, subjects: Iterable[str], delay_s: float = 0.0) -> Job | None:
+    """Mark subjects (`Learner.subject`) for judging and make sure a judging job is queued; the
+    job if one was added (to be announced to the workers once committed)."""
+    rows = [{"learner": subject, "since": utcnow(), "job_id": None} for subject in sorted(set(subjects))]
     if not rows:
         return None
     table = DirtyLearner.__table__  # type: ignore[attr-defined]
     # A new learner is inserted; an existing one is left alone unless a judge holds it: then handed back.
     insert_ignoring_conflicts(db, table, rows, ["learner"], update=["job_id", "since"], where=table.c.job_id.is_not(None))
     waiting = db.exec(select(Job.id).where(Job.kind == "judge_learners", Job.status == "queued").limit(1)).first()
-    return enqueue(db, "judge_learners", None, delay_s=delay_s) if waiting is None else None
+    return enqueue(db, JobKind.JUDGE_LEARNERS, None, delay_s=delay_s) if waiting is None else None
 
 
-_EVENT_COLUMNS = {"organisation_id": "text", "event_id": "text", "learner": "text", "session": "text",
+_EVENT_COLUMNS = {"organisation_id": "text", "event_id": "text", "learner": "text", "learner_id": "text", "session": "text",
                   "course": "text", "unit": "text", "type": "text", "at": "timestamptz", "body": "text",
                   "received_at": "timestamptz"}
 _INSERT_EVENTS_PG = (
@@ -98,7 +138,7 @@ def _insert_events_sqlite(db: Session, rows: list[dict[str, Any]]) -> set[str]:
     received = _sqlite_time(rows[0]["received_at"])  # one instant for the whole batch
     try:
         cursor.executemany(_INSERT_EVENTS_SQLITE, [
-            (r["organisation_id"], r["event_id"], r["learner"], r["session"], r["course"], r["unit"], r["type"],
+            (r["organisation_id"], r["event_id"], r["learner"], r["learner_id"], r["session"], r["course"], r["unit"], r["type"],
              _sqlite_time(r["at"]), r["body"], received) for r in rows])
         inserted = cursor.rowcount
         if inserted <= 0:
@@ -120,7 +160,9 @@ def store_events(db: Session, organisation_id: str, events: list[LearningEvent],
     statement is a write (on SQLite it takes the write lock at once instead of reading first and
     finding its snapshot stale when it wants to write)."""
     now = utcnow()
-    rows = [{"organisation_id": organisation_id, "event_id": e.id, "learner": e.learner, "session": e.session,
+    learners = learners_of(db, organisation_id, (e.learner for e in events))
+    rows = [{"organisation_id": organisation_id, "event_id": e.id, "learner": e.learner,
+             "learner_id": learners[e.learner].id, "session": e.session,
              "course": e.course, "unit": e.unit, "type": e.type, "at": e.at, "body": _ENCODE.encode(e).decode(),
              "received_at": now} for e in events]
     new_ids: set[str] = set()
@@ -129,5 +171,5 @@ def store_events(db: Session, organisation_id: str, events: list[LearningEvent],
     elif rows:
         new_ids = _insert_events_sqlite(db, rows)
     fresh = [e for e in events if e.id in new_ids]
-    queued = mark_dirty(db, (e.learner for e in fresh), judge_delay_s)
+    queued = mark_dirty(db, (learners[e.learner].subject for e in fresh), judge_delay_s)
     return Stored(len(fresh), len(events) - len(fresh), [e.id for e in fresh]), queued

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -34,11 +34,15 @@ CAPTURE_TYPES = ("face_capture", "photo_kept")
 
 class FaceChecks:
     def __init__(self, policy: Policy, enrolment: dict[str, Path], images_dir: Path, cache: EncodingCache,
-                 faces_cache: FacesCache | None = None, challenges: Sequence[Challenge] = ()) -> None:
+                 faces_cache: FacesCache | None = None, challenges: Sequence[Challenge] = (),
+                 photo_key: Callable[[LearningEvent], str] | None = None) -> None:
         """`challenges`: those handed out (monitor.faces.challenge); a capture carrying a nonce must
         answer one of them, of its own session, near its moment, once; each of a session's
-        challenges must be answered."""
+        challenges must be answered. `photo_key`: which entry of `enrolment` a capture is compared
+        with (default: its learner); the service keys photos by learner and version, so that each
+        session is compared with the version it was first judged against."""
         self._policy = policy
+        self._photo_key = photo_key or (lambda e: e.learner)
         self._challenge_of = {c.nonce: c for c in challenges}
         self._challenges_of: dict[tuple[str, str], list[Challenge]] = {}
         for c in challenges:
@@ -140,11 +144,12 @@ class FaceChecks:
     def _capture_findings(self, e: LearningEvent, track: Track, index: ReplayIndex) -> list[Finding]:
         """The capture itself: the learner's own live face, not a copy."""
         p = self._policy
-        enrolled = self._enrolled.get(e.learner)
+        enrolled = self._enrolled.get(self._photo_key(e))
         if enrolled is None:
+            # B4: 无法进行人脸活体比对 -> 视同培训无效. A missing photo is missing evidence, never a pass.
             return [session_finding(
-                track, "online.face_missing", e.epoch_s, e.epoch_s, events=[e.id], severity=Severity.REVIEW,
-                detail=f"no enrolment photo for learner {e.learner}: the capture cannot be compared")]
+                track, "online.face_missing", e.epoch_s, e.epoch_s, events=[e.id],
+                detail=f"no enrolment photo for learner {e.learner}: the live face comparison is impossible")]
         frames = e.images or [e.image]
         judgement = judge_faces(frames[0], self._faces_of(frames[0], e), enrolled, index,
                                 tolerance=p.face_match_tolerance, min_face_px=p.capture_min_face_px,
@@ -159,7 +164,7 @@ class FaceChecks:
         picture = self._picture(frames[0], e)
         if picture is None:
             return []
-        shared = shared_structure(keypoints(picture), self._enrolment_keypoints(e.learner))
+        shared = shared_structure(keypoints(picture), self._enrolment_keypoints(self._photo_key(e)))
         if shared >= p.face_copy_min_matches:
             return [session_finding(
                 track, "online.face_replay", e.epoch_s, e.epoch_s, events=[e.id], measured=shared,

@@ -86,6 +86,12 @@ class World:
     def h(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[who]}"}
 
+    def place(self, who: str, jurisdiction: str) -> None:
+        """An admin puts an organisation in a jurisdiction (the demo's, for the 1-minute sample)."""
+        r = self.client.patch(f"/admin/organisations/{self.orgs[who]}", json={"jurisdiction": jurisdiction},
+                              headers=self.h("admin"))
+        assert r.status_code == 200, r.text
+
     def wait_jobs(self, timeout_s: float = 120.0) -> None:
         """Until no job is queued or running (the in-process worker drains them)."""
         from sqlmodel import select

@@ -31,7 +31,17 @@ def cli_report(sample: Path) -> dict[str, Any]:
     return json.loads(done.stdout)
 
 
+def _as_sent(w: World, manifest: dict[str, Any], *who: str) -> dict[str, Any]:
+    """As an institution sends it: a manifest names no policy (the jurisdiction's is used; the
+    sample's 1-minute hours are the demo jurisdiction's, where an admin puts the institutions)."""
+    if manifest.get("policy") == "demo-short":
+        for org in who or ("inst_a",):
+            w.place(org, "demo")
+    return {k: v for k, v in manifest.items() if k not in ("policy", "policy_overrides")}
+
+
 def _register(w: World, manifest: dict[str, Any], who: str = "inst_a") -> dict[str, Any]:
+    manifest = _as_sent(w, manifest, who)
     r = w.client.post("/classes", json=manifest, headers=w.h(who))
     assert r.status_code == 201, r.text
     return r.json()
@@ -98,7 +108,9 @@ def test_the_sample_class_through_the_api_gets_the_cli_report(world: World, samp
     assert len(world.client.get(f"/classes/{klass['id']}/recordings", headers=world.h("inst_a")).json()) == 2
 
     report = _wait_report(world, klass["id"])
+    judged_by = report.pop("judged_by")
     assert report == cli_report
+    assert judged_by["official"] and (judged_by["jurisdiction"], judged_by["profile"]) == ("demo", "demo-short")
 
     # Another institution cannot see any of it; an inspector can.
     for path in (f"/classes/{klass['id']}", f"/classes/{klass['id']}/report", f"/classes/{klass['id']}/recordings"):
@@ -130,17 +142,30 @@ def test_the_sample_class_through_the_api_gets_the_cli_report(world: World, samp
 
 
 def test_a_class_that_breaks_the_class_shape_is_refused_naming_the_rule(world: World, sample: Path) -> None:
-    manifest = json.loads(sample.read_text(encoding="utf-8"))
+    manifest = _as_sent(world, json.loads(sample.read_text(encoding="utf-8")))
     manifest["roster"] = [{"id": f"T{n}", "name": f"学员{n}"} for n in range(200)]
     r = world.client.post("/classes", json=manifest, headers=world.h("inst_a"))
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert r.json()["rule"] == "class.size" and "200 trainees" in r.json()["detail"]
     r = world.client.post("/classes", json={**manifest, "schedule": []}, headers=world.h("inst_a"))
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "schedule"
+    # Missing evidence is refused: with no teacher the ratio cannot be checked.
+    r = world.client.post("/classes", json={**manifest, "teachers": []}, headers=world.h("inst_a"))
+    assert r.status_code == 422 and r.json()["rule"] == "class.teacher_ratio" and "no teachers" in r.json()["detail"]
+
+
+def test_a_manifest_cannot_name_its_policy(world: World, sample: Path) -> None:
+    """The supervised do not choose their thresholds: policy and overrides are the authority's."""
+    manifest = _as_sent(world, json.loads(sample.read_text(encoding="utf-8")))
+    for extra in ({"policy": "zhengzhou-2022"}, {"policy_overrides": {"practical_min_continuous_s": 1}},
+                  {"policy": "demo-short", "policy_overrides": {"freeze_max_s": 100000}}):
+        r = world.client.post("/classes", json={**manifest, **extra}, headers=world.h("inst_a"))
+        assert r.status_code == 422 and "the policy is the jurisdiction's" in r.json()["detail"], r.text
+    assert world.client.get("/classes", headers=world.h("inst_a")).json() == []
 
 
 def test_registering_again_is_the_same_class_and_another_manifest_under_its_id_a_conflict(world: World, sample: Path) -> None:
-    manifest = json.loads(sample.read_text(encoding="utf-8"))
+    manifest = _as_sent(world, json.loads(sample.read_text(encoding="utf-8")), "inst_a", "inst_b")
     first = _register(world, manifest)
     again = world.client.post("/classes", json=manifest, headers=world.h("inst_a"))
     assert again.status_code == 200 and again.json()["id"] == first["id"]

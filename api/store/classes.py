@@ -1,0 +1,85 @@
+"""An institution's classes: registration (the policy is the jurisdiction's, never the
+manifest's), roster photos (versioned, never overwritten), recordings (stored once), reports.
+A class is found within the caller's organisation only (inspectors see every class)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from api.deps import Caller, audit
+from api.problems import Problem, not_found
+from api.storage import Storage
+from models.tables import ClassReportRecord, Recording, RosterPhoto, TrainingClass, new_id
+from monitor.footage.media import UnreadableMedia, probe
+from monitor.manifest import ClassManifest
+
+
+def first_day(manifest: ClassManifest | dict[str, Any]) -> date:
+    """The day whose rules judge the class: its first class hour's, in the hour's own offset."""
+    schedule = manifest.schedule if isinstance(manifest, ClassManifest) else manifest["schedule"]
+    starts = [h.start if hasattr(h, "start") else datetime.fromisoformat(h["start"]) for h in schedule]
+    return min(starts).date()
+
+
+def add_roster_photo(db: Session, class_id: str, trainee_id: str, photo_id: str, stored_name: str, sha256: str) -> RosterPhoto:
+    """The next version of a trainee's photo; the caller commits."""
+    latest = db.exec(select(func.max(RosterPhoto.version)).where(RosterPhoto.class_id == class_id,
+                                                                 RosterPhoto.trainee_id == trainee_id)).one()
+    row = RosterPhoto(id=photo_id, class_id=class_id, trainee_id=trainee_id, version=(latest or 0) + 1,
+                      stored_name=stored_name, sha256=sha256)
+    db.add(row)
+    return row
+
+
+def roster_photos(db: Session, class_id: str) -> list[RosterPhoto]:
+    return list(db.exec(select(RosterPhoto).where(RosterPhoto.class_id == class_id)
+                        .order_by(RosterPhoto.trainee_id, RosterPhoto.version)).all())
+
+
+def owned_class(db: Session, caller: Caller, class_id: str) -> TrainingClass:
+    klass = db.get(TrainingClass, class_id)
+    if klass is None or (caller.role != "inspector" and klass.organisation_id != caller.org_id):
+        raise not_found(f"class {class_id}")
+    return klass
+
+
+def latest_report(db: Session, class_id: str) -> ClassReportRecord | None:
+    return db.exec(select(ClassReportRecord).where(ClassReportRecord.class_id == class_id)
+                   .order_by(ClassReportRecord.created_at.desc())).first()  # type: ignore[attr-defined]
+
+
+def probe_upload(path: Path) -> dict[str, Any]:
+    """Refuse what cannot be analysed before acknowledging it (422, nothing else touched)."""
+    try:
+        timeline = probe(path)
+    except UnreadableMedia as exc:
+        raise Problem(422, f"the upload is not a usable recording: {exc}", "unreadable-media") from None
+    duration = float(timeline.times_s[-1] - timeline.times_s[0] + timeline.frame_duration_s) if len(timeline.times_s) else 0.0
+    return {"duration_s": round(duration, 3), "width": timeline.width, "height": timeline.height, "codec": timeline.codec}
+
+
+def same_recording(db: Session, class_id: str, name: str, sha256: str) -> Recording | None:
+    """The same bytes under the same name in the same class are one recording: a client that
+    sends again after losing the answer (the server restarted, the link dropped) gets the stored
+    one, not a second copy that would be counted twice."""
+    return db.exec(select(Recording).where(Recording.class_id == class_id, Recording.original_name == name,
+                                           Recording.sha256 == sha256)).first()
+
+
+def store_recording(db: Session, storage: Storage, caller: Caller, klass: TrainingClass, part: Path, sha256: str,
+                    size: int, name: str, start: datetime | None, facts: dict[str, Any],
+                    recording_id: str | None = None) -> Recording:
+    """Move the probed file into place and add its row; the caller commits. Killed in between,
+    the file exists without a row (no recording); never a row without its whole file."""
+    recording = Recording(id=recording_id or new_id(), class_id=klass.id, organisation_id=klass.organisation_id, original_name=name,
+                          declared_start=start, stored_name="", sha256=sha256, size_bytes=size, **facts)
+    recording.stored_name = storage.media(recording.id)
+    storage.commit(part, recording.stored_name)
+    db.add(recording)
+    audit(db, caller, "recording.upload", recording.id, class_id=klass.id, name=name, sha256=sha256, size_bytes=size)
+    return recording
