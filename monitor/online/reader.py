@@ -16,7 +16,7 @@ from monitor.online.events import (EventError, EventFields, LearningEvent, Missi
                                    date_out_of_range, from_wire, missing_for_type)
 from monitor.online.jsonsafe import find_poison, loads
 from monitor.online.table import gc_paused
-from monitor.online.xapi import Ignored, XapiError, is_statement, to_native
+from monitor.online.xapi import Ignored, XapiError, is_statement, to_native, voided_target
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -34,13 +34,31 @@ class BadRecord:
         return f"line {self.line}: {who}: {self.field}: {self.message}"
 
 
+@dataclass(frozen=True)
+class Voiding:
+    """A voiding statement (xAPI 1.0.3 Data 2.3.2): the statement `target` no longer counts."""
+
+    target: str
+
+
 @dataclass
 class ReadResult:
     events: list[EventFields] = field(default_factory=list)  # LearningEvent where read one by one
     columns: "pa.Table | None" = None  # a clean file read into columns (read_events(columnar=True))
     bad: list[BadRecord] = field(default_factory=list)
     duplicates: int = 0
-    ignored: int = 0  # xAPI statements that say nothing the rules use
+    ignored: int = 0  # xAPI statements that say nothing the rules use (voiding ones too)
+    voided: list[str] = field(default_factory=list)  # ids voided by voiding statements read here
+
+    def drop_voided(self) -> None:
+        """Events voided by a voiding statement of the same read stop counting (ids compare as
+        UUIDs do, without case)."""
+        if self.voided:
+            gone = {v.lower() for v in self.voided}
+            self.events = [e for e in self.events if e.id.lower() not in gone]
+
+
+Parsed = "LearningEvent | BadRecord | Voiding | None"
 
 
 _DECODER = msgspec.json.Decoder(WireEvent)
@@ -68,8 +86,10 @@ def _bad_from_validation(line: int, event_id: Any, exc: Exception) -> BadRecord:
     return BadRecord(line, who, field, message)
 
 
-def parse_record(record: Any, line: int, default_platform: str | None = None) -> LearningEvent | BadRecord | None:
-    """One record: a LearningEvent, a BadRecord saying why not, or None for an ignored statement."""
+def parse_record(record: Any, line: int, default_platform: str | None = None,
+                 platform: str | None = None) -> LearningEvent | BadRecord | Voiding | None:
+    """One record: a LearningEvent, a BadRecord saying why not, a Voiding, or None for an ignored
+    statement. `platform`: the sender's, over what a statement says (see xapi.to_native)."""
     if not isinstance(record, dict):
         return BadRecord(line, None, "record", "not a JSON object")
     event_id = record.get("id")
@@ -78,7 +98,10 @@ def parse_record(record: Any, line: int, default_platform: str | None = None) ->
         return BadRecord(line, id_text(event_id), poisoned[0], poisoned[1])
     if is_statement(record):
         try:
-            record = to_native(record, default_platform)
+            target = voided_target(record)
+            if target is not None:
+                return Voiding(target)
+            record = to_native(record, default_platform, platform)
         except Ignored:
             return None
         except XapiError as exc:
@@ -115,19 +138,23 @@ def _diagnose(text: str, line: int) -> BadRecord:
     return BadRecord(line, None, "line", "not valid JSON")  # (what msgspec refuses and finds nothing wrong in)
 
 
-def collect(parsed: Iterable[LearningEvent | BadRecord | None], result: ReadResult | None = None) -> ReadResult:
-    """Gather parsed records, keeping the first of each event id."""
+def collect(parsed: Iterable[LearningEvent | BadRecord | Voiding | None], result: ReadResult | None = None) -> ReadResult:
+    """Gather parsed records, keeping the first of each event id; voided ones are dropped."""
     result = result or ReadResult()
     events = list(result.events)
     for item in parsed:
         if item is None:
             result.ignored += 1
+        elif isinstance(item, Voiding):
+            result.ignored += 1
+            result.voided.append(item.target)
         elif isinstance(item, BadRecord):
             result.bad.append(item)
         else:
             events.append(item)
     result.events, duplicates = _first_of_each_id(events)
     result.duplicates += duplicates
+    result.drop_voided()
     return result
 
 
@@ -150,6 +177,7 @@ def _parse_lines(lines: Sequence[str], default_platform: str | None, only_platfo
     numbers: list[int] = []  # the line of each event
     bad: list[BadRecord] = []
     ignored = 0
+    voided: list[str] = []
     for start in range(0, len(lines), _BLOCK):
         block = lines[start:start + _BLOCK]
         rows = _decode_block(block, start)
@@ -161,9 +189,12 @@ def _parse_lines(lines: Sequence[str], default_platform: str | None, only_platfo
                     events.append(row)
                     numbers.append(number)
             continue
-        for item in _records(block, start, default_platform):
+        for item in _records(block, start, default_platform, only_platform):
             if item is None:
                 ignored += 1
+            elif isinstance(item, Voiding):
+                ignored += 1
+                voided.append(item.target)
             elif isinstance(item, BadRecord):
                 bad.append(item)
             else:
@@ -187,7 +218,9 @@ def _parse_lines(lines: Sequence[str], default_platform: str | None, only_platfo
             kept.append(item)
     bad.sort(key=lambda b: b.line)
     kept, duplicates = _first_of_each_id(kept)
-    return ReadResult(events=kept, bad=bad, duplicates=duplicates, ignored=ignored)
+    result = ReadResult(events=kept, bad=bad, duplicates=duplicates, ignored=ignored, voided=voided)
+    result.drop_voided()
+    return result
 
 
 _BLOCK = 20_000
@@ -219,15 +252,15 @@ def _from_wire_or_bad(wire: WireEvent, line: int) -> LearningEvent | BadRecord:
         return BadRecord(line, id_text(wire.id), exc.fields, str(exc))
 
 
-def _records(block: Sequence[str], start: int, default_platform: str | None):
-    """Line by line: (line, event), a BadRecord, or None for an ignored statement."""
+def _records(block: Sequence[str], start: int, default_platform: str | None, platform: str | None):
+    """Line by line: (line, event), a BadRecord, a Voiding, or None for an ignored statement."""
     for number, text in enumerate(block, start=start + 1):
         text = text.strip()
         if not text:
             continue
         if '"verb"' in text:  # an xAPI statement (or something pretending): the general path
             try:
-                item = parse_record(loads(text), number, default_platform)
+                item = parse_record(loads(text), number, default_platform, platform)
             except ValueError:
                 item = BadRecord(number, None, "line", "not valid JSON")
             except RecursionError:
@@ -246,8 +279,8 @@ def _first_of_each_id(events: list[EventFields]) -> tuple[list[EventFields], int
     return kept, len(events) - len(kept)
 
 
-def _vet(item: EventFields | BadRecord | None, line: int, only_platform: str | None,
-         check: Check | None = None) -> EventFields | BadRecord | None:
+def _vet(item: EventFields | BadRecord | Voiding | None, line: int, only_platform: str | None,
+         check: Check | None = None) -> EventFields | BadRecord | Voiding | None:
     """A platform reports its own learners' events only (B0): another platform's name is refused;
     `check` refuses what else the caller cannot accept (the server: images it was not given)."""
     if not isinstance(item, EventFields):
@@ -261,7 +294,10 @@ def _vet(item: EventFields | BadRecord | None, line: int, only_platform: str | N
 
 def parse_text(text: str, default_platform: str | None = None, only_platform: str | None = None,
                check: Check | None = None) -> ReadResult:
-    """JSON lines, a JSON array or an LRS export ({"statements": [...]}), told apart by content."""
+    """JSON lines, a JSON array or an LRS export ({"statements": [...], "more": ...}), told apart by
+    content. `default_platform`: the platform of statements that name none; `only_platform`: the
+    sender's (the service knows it by the key): a native event of another platform is refused, and
+    statements are taken as this platform's whatever their free-text `context.platform` says."""
     if text.lstrip()[:1] in ("[", "{"):
         try:
             data = loads(text)  # a JSON-lines file fails here at once, after its first line
@@ -274,7 +310,7 @@ def parse_text(text: str, default_platform: str | None = None, only_platform: st
         if isinstance(data, dict) and ("verb" in data or "type" in data):
             data = [data]  # a single statement or event
         if isinstance(data, list):
-            return collect(_vet(parse_record(item, n, default_platform), n, only_platform, check)
+            return collect(_vet(parse_record(item, n, default_platform, only_platform), n, only_platform, check)
                            for n, item in enumerate(data, start=1))
     return parse_lines(text.splitlines(), default_platform, only_platform, check)
 
