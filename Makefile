@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup browser testdata demo test bench audit clean
+.PHONY: setup browser testdata conformance-deps conformance demo test bench audit clean
 
 setup: $(VENV)/.installed
 
@@ -39,10 +39,21 @@ tests/.data/face_recognition/.unpacked:
 	@[ -f $(FACES_SDIST) ] && tar xzf $(FACES_SDIST) -C tests/.data/face_recognition --strip-components=3 \
 	  face_recognition-1.3.0/tests/test_images && touch $@ || true
 
+# ADL's LRS conformance suite (MIT, ../shared/xapi-conformance): copied out of shared/ (read-only
+# in CI) into tests/.data/xapi-conformance and its npm dependencies installed there. `make
+# conformance` runs it against a started server and prints pass / fail per part; the pytest test
+# tests/conformance/test_conformance.py runs it in `make test`.
+conformance-deps: setup
+	@$(BIN)/python tests/conformance/run.py --install-only || \
+	  echo "could not install the conformance suite's npm dependencies: its test will skip (and fail in CI)"
+
+conformance: conformance-deps
+	$(BIN)/python tests/conformance/run.py
+
 demo: setup
 	$(BIN)/monitor demo --out sample_videos/out
 
-test: setup browser testdata
+test: setup browser testdata conformance-deps
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -164,6 +164,11 @@ SCHEMA: dict[str, Any] = {
                                  "member": {"type": "array", "items": _ref("agent")}, **_IFI_PROPERTIES}},
         "actor": {"type": "object", "if": {"required": ["objectType"], "properties": {"objectType": {"const": "Group"}}},
                   "then": _ref("group"), "else": _ref("agent")},
+        # An authority is an Agent, or the anonymous Group of two Agents that OAuth makes (1.0.3 Data 2.4.9).
+        "authority": {"type": "object", "if": {"required": ["objectType"], "properties": {"objectType": {"const": "Group"}}},
+                      "then": {"allOf": [_ref("group"), {"required": ["member"], "not": {"anyOf": _ONE_IFI},
+                                                         "properties": {"member": {"minItems": 2, "maxItems": 2}}}]},
+                      "else": _ref("agent")},
         "verb": {"type": "object", "required": ["id"], "additionalProperties": False,
                  "properties": {"id": _ref("iri"), "display": _ref("langmap")}},
         "component": {"type": "object", "required": ["id"], "additionalProperties": False,
@@ -212,7 +217,7 @@ SCHEMA: dict[str, Any] = {
     "required": ["actor", "verb", "object"],
     "additionalProperties": False,
     "properties": {"id": _ref("uuid"), "object": _ref("object"), "stored": _ref("timestamp"),
-                   "authority": _ref("actor"), "version": {"type": "string", "pattern": r"^1\.0(\.\d+)?$"},
+                   "authority": _ref("authority"), "version": {"type": "string", "pattern": r"^1\.0(\.\d+)?$"},
                    **_STATEMENT_PARTS},
 }
 
@@ -278,7 +283,10 @@ def validate_statement(statement: Any, index: int) -> None:
     """Raise StatementError naming the field when `statement` is not a valid xAPI 1.0.3 statement."""
     if not isinstance(statement, dict):
         raise StatementError(index, "", "a statement is a JSON object")
-    errors = list(_VALIDATOR.iter_errors(statement))
+    try:
+        errors = list(_VALIDATOR.iter_errors(statement))
+    except UnicodeEncodeError:
+        raise StatementError(index, "", "a text holds a lone surrogate (\\ud800-\\udfff): not Unicode") from None
     if errors:
         error = _deepest(errors)
         raise StatementError(index, _path(error.instance_path), " ".join(error.message.split())[:300])
@@ -486,7 +494,7 @@ def ids_format(statement: dict[str, Any]) -> dict[str, Any]:
         if kind in ("Agent", "Group"):
             return actor(o)
         if kind == "Activity":
-            return {"objectType": "Activity", "id": o["id"]} if "objectType" in o else {"id": o["id"]}
+            return {"id": o["id"]}
         if kind == "SubStatement":
             return {**o, "actor": actor(o["actor"]), "verb": {"id": o["verb"]["id"]}, "object": obj(o["object"])}
         return o
@@ -494,3 +502,75 @@ def ids_format(statement: dict[str, Any]) -> dict[str, Any]:
     out = dict(statement)
     out["actor"], out["verb"], out["object"] = actor(statement["actor"]), {"id": statement["verb"]["id"]}, obj(statement["object"])
     return out
+
+
+_LANGUAGE_MAPS = ("display", "name", "description")
+
+
+def canonical_format(statement: Any, languages: Sequence[str]) -> Any:
+    """`format=canonical`: every language map reduced to the one language the reader prefers
+    (Accept-Language order; then the same primary language; else the map's first)."""
+    if isinstance(statement, list):
+        return [canonical_format(v, languages) for v in statement]
+    if not isinstance(statement, dict):
+        return statement
+    out = {}
+    for key, value in statement.items():
+        if key in _LANGUAGE_MAPS and isinstance(value, dict) and value:
+            out[key] = {(tag := _best_language(list(value), languages)): value[tag]}
+        else:
+            out[key] = canonical_format(value, languages)
+    return out
+
+
+def _best_language(tags: list[str], languages: Sequence[str]) -> str:
+    lower = {t.lower(): t for t in tags}
+    for wanted in languages:
+        if wanted.lower() in lower:
+            return lower[wanted.lower()]
+    for wanted in languages:
+        primary = wanted.lower().split("-")[0]
+        for tag in tags:
+            if tag.lower().split("-")[0] == primary:
+                return tag
+    return tags[0]
+
+
+def accept_languages(header: str | None) -> list[str]:
+    """Accept-Language as tags in order of preference."""
+    weighted = []
+    for n, item in enumerate((header or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if tag and tag != "*" and q > 0:
+            weighted.append((-q, n, tag))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+_JWS_ALGORITHMS = ("RS256", "RS384", "RS512")
+
+
+def check_signature(statement: dict[str, Any], index: int, jws: bytes) -> None:
+    """A signature attachment (1.0.3 Data 2.6): a JWS in compact serialization, RS256/384/512,
+    whose payload is this statement (actor, verb and object the same). The signature itself is
+    not verified: the statement does not say whose key to trust."""
+    import base64
+
+    def part(text: str) -> Any:
+        return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+
+    try:
+        header, payload, _signature = jws.decode("ascii").strip().split(".")
+        header_data, signed = part(header), part(payload)
+    except (ValueError, UnicodeDecodeError):
+        raise StatementError(index, "attachments", "the signature is not a JWS (RFC 7515, compact serialization) "
+                                                   "whose header and payload are JSON") from None
+    if not isinstance(header_data, dict) or header_data.get("alg") not in _JWS_ALGORITHMS:
+        raise StatementError(index, "attachments", f"the signature's algorithm must be one of {', '.join(_JWS_ALGORITHMS)}")
+    if not isinstance(signed, dict) or any(signed.get(k) != statement.get(k) for k in ("actor", "verb", "object")):
+        raise StatementError(index, "attachments", "the signature's payload is not this statement")

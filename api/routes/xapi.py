@@ -72,6 +72,8 @@ def _finish(request: Request, response: Response) -> Response:
     """What every answer of /xapi/* carries: the version, CORS for registered origins, and a
     Basic challenge beside the Bearer one on a 401."""
     response.headers[VERSION_HEADER] = xapi_store.VERSION
+    if request.url.path == "/xapi/statements" and request.method in ("GET", "HEAD"):
+        response.headers.setdefault("X-Experience-API-Consistent-Through", _consistent_through())
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="training-monitor xAPI", Bearer realm="training-monitor"'
     return response
@@ -187,6 +189,8 @@ def _check_attachments(statements: list[dict[str, Any]], attachments: dict[str, 
             if a["usageType"] == xapi_store.SIGNATURE and a["contentType"] != "application/octet-stream":
                 raise xapi_store.StatementError(index, f"attachments[{n}].contentType",
                                                 "a signature's contentType is application/octet-stream")
+            if a["usageType"] == xapi_store.SIGNATURE and sha2 in attachments:
+                xapi_store.check_signature(statement, index, attachments[sha2][1])
             if "fileUrl" not in a and sha2 not in attachments:
                 raise xapi_store.StatementError(index, f"attachments[{n}]", "no fileUrl, and its data is not in the request "
                                                 "(send it as a part of multipart/mixed with X-Experience-API-Hash)")
@@ -317,8 +321,15 @@ _GET_PARAMS = {"statementId", "voidedStatementId", "agent", "verb", "activity", 
                "related_agents", "since", "until", "limit", "format", "attachments", "ascending"}
 
 
-def _statement_answer(body: dict[str, Any], fmt: str) -> dict[str, Any]:
-    return xapi_store.ids_format(body) if fmt == "ids" else body
+_QUERY_NOT_OFFERED = {"agent", "activity", "registration", "related_activities", "related_agents"}
+
+
+def _statement_answer(body: dict[str, Any], fmt: str, request: Request) -> dict[str, Any]:
+    if fmt == "ids":
+        return xapi_store.ids_format(body)
+    if fmt == "canonical":
+        return xapi_store.canonical_format(body, xapi_store.accept_languages(request.headers.get("accept-language")))
+    return body
 
 
 def _with_attachments(db: DB, organisation_id: str, payload: Any, statements: list[dict[str, Any]]) -> Response:
@@ -362,7 +373,7 @@ def get_statements(request: Request, db: DB, caller: Platform) -> Response:
         row = xapi_store.find(db, caller.org_id, wanted)
         if row is None or row.voided != bool(single[1]):
             raise not_found(f"statement {wanted}" + (" (voided)" if single[1] else ""))
-        body = _statement_answer(json.loads(row.body), fmt)
+        body = _statement_answer(json.loads(row.body), fmt, request)
         headers["Last-Modified"] = row.stored.strftime("%a, %d %b %Y %H:%M:%S GMT")
         if with_attachments == "true":
             response = _with_attachments(db, caller.org_id, body, [body])
@@ -370,8 +381,13 @@ def get_statements(request: Request, db: DB, caller: Platform) -> Response:
             response = Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
         response.headers.update(headers)
         return response
+    unoffered = sorted(set(params) & _QUERY_NOT_OFFERED)
+    if unoffered:
+        raise Problem(400, f"{unoffered[0]}: statement queries by agent, activity or registration are not offered by "
+                           "this LRS (statementId, voidedStatementId, or a plain page by since, until, verb, limit, "
+                           "ascending)", "xapi-query-not-offered")
     statements = _page(db, caller.org_id, request)
-    result = {"statements": [_statement_answer(s, fmt) for s in statements], "more": ""}
+    result = {"statements": [_statement_answer(s, fmt, request) for s in statements], "more": ""}
     response = (_with_attachments(db, caller.org_id, result, statements) if with_attachments == "true"
                 else Response(json.dumps(result, ensure_ascii=False), media_type="application/json"))
     response.headers.update(headers)

@@ -20,6 +20,7 @@ import argparse
 import filecmp
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -53,6 +54,23 @@ OUT_OF_SCOPE = {
     "Communication 2.7": "the activity profile resource is not offered",
     "Communication 3.1": "concurrency control (ETag, If-Match) belongs to the document resources",
 }
+
+
+# Tests of in-scope parts that need a statement query all the same.
+OUT_OF_SCOPE_TESTS = [
+    (re.compile(r'GET with "(agent|activity|registration|related_activities|related_agents)"'),
+     "statement queries by agent, activity or registration are not offered (400 says so)"),
+    (re.compile(r"XAPI-00162"), "queries over voided statements (since/until pages that return the voiding statements)"),
+]
+
+
+def scope_of(part: str, title: str) -> str:
+    if part in OUT_OF_SCOPE:
+        return "out: " + OUT_OF_SCOPE[part]
+    for pattern, reason in OUT_OF_SCOPE_TESTS:
+        if pattern.search(title):
+            return "out: " + reason
+    return "in"
 
 
 def log(message: str) -> None:
@@ -138,13 +156,17 @@ def summarise(run_log: dict[str, Any]) -> dict[str, Any]:
     for top in root.get("tests") or []:
         part = part_of(top.get("title", ""))
         for trail, leaf in leaves(top):
-            tests.append({"part": part, "title": " > ".join(t for t in trail if t), "status": leaf.get("status") or "not run",
-                          "error": (leaf.get("error") or "")[:500]})
+            title = " > ".join(t for t in trail if t)
+            tests.append({"part": part, "title": title, "status": leaf.get("status") or "not run",
+                          "scope": scope_of(part, title), "error": (leaf.get("error") or "")[:500]})
     parts: dict[str, dict[str, Any]] = {}
     for t in tests:
-        p = parts.setdefault(t["part"], {"passed": 0, "failed": 0, "other": 0,
-                                          "scope": "out: " + OUT_OF_SCOPE[t["part"]] if t["part"] in OUT_OF_SCOPE else "in"})
-        p["passed" if t["status"] == "passed" else "failed" if t["status"] == "failed" else "other"] += 1
+        p = parts.setdefault(t["part"], {"in scope": {"passed": 0, "failed": 0}, "out of scope": {"passed": 0, "failed": 0},
+                                          "reasons": []})
+        side = p["in scope" if t["scope"] == "in" else "out of scope"]
+        side["passed" if t["status"] == "passed" else "failed"] += 1
+        if t["scope"] != "in" and t["scope"][5:] not in p["reasons"]:
+            p["reasons"].append(t["scope"][5:])
     return {"summary": run_log.get("summary"), "state": run_log.get("state"), "parts": parts, "tests": tests}
 
 
@@ -187,18 +209,24 @@ def run(grep: str | None = None, keep: bool = False) -> dict[str, Any]:
 
 
 def report(result: dict[str, Any]) -> None:
-    print(f"{'part':<22} {'passed':>7} {'failed':>7}  scope")
+    print(f"{'part':<20} {'in scope':>15} {'out of scope':>15}  (passed/failed; why out of scope)")
     for part, p in sorted(result["parts"].items()):
-        print(f"{part:<22} {p['passed']:>7} {p['failed'] + p['other']:>7}  {p['scope']}")
-    inside = [p for p in result["parts"].values() if p["scope"] == "in"]
-    print(f"in scope: {sum(p['passed'] for p in inside)} passed, {sum(p['failed'] + p['other'] for p in inside)} failed")
-    print(f"results of every test: {RESULTS}")
+        inside, outside = p["in scope"], p["out of scope"]
+        cells = [f"{s['passed']}/{s['failed']}" if s["passed"] + s["failed"] else "-" for s in (inside, outside)]
+        print(f"{part:<20} {cells[0]:>15} {cells[1]:>15}  {'; '.join(p['reasons'])}")
+    passed = sum(p["in scope"]["passed"] for p in result["parts"].values())
+    failed = sum(p["in scope"]["failed"] for p in result["parts"].values())
+    print(f"in scope: {passed} passed, {failed} failed; every test's result in {RESULTS}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--grep", help="only the suite's tests matching this pattern")
+    parser.add_argument("--install-only", action="store_true", help="copy the suite and install its dependencies, run nothing")
     args = parser.parse_args()
+    if args.install_only:
+        prepare_suite()
+        return
     report(run(args.grep))
 
 

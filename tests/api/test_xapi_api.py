@@ -1,0 +1,271 @@
+"""The xAPI 1.0.3 Statement API at /xapi/ (issue #15): Basic auth, POST/PUT/GET, the version
+header, validation of a batch as a whole, 409, voiding that re-judges, attachments, Groups,
+verbs the rules do not use, CORS, and no 500 on malformed input."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import delete, select
+
+from models.statements import XapiStatement
+from models.tables import DirtyLearner, Event
+from tests.api.conftest import World, make_world
+from tests.monitor.online.builders import clean_session
+from tests.monitor.online.test_xapi import statement as video_statement
+
+V = {"X-Experience-API-Version": "1.0.3"}
+ATTENDED = "http://adlnet.gov/expapi/verbs/attended"
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+
+
+def basic(world: World, who: str = "plat_p") -> dict[str, str]:
+    """HTTP Basic as an LRS client sends it: user `tm_<id>`, password the secret after it."""
+    prefix, key_id, secret = world.keys[who].split("_", 2)
+    token = base64.b64encode(f"{prefix}_{key_id}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {token}", **V}
+
+
+def plain(n: int = 0, **extra: Any) -> dict[str, Any]:
+    """A statement of a verb the rules do not use."""
+    return {"actor": {"mbox": f"mailto:learner{n}@example.com"}, "verb": {"id": ATTENDED, "display": {"en-US": "attended"}},
+            "object": {"id": f"http://example.com/activities/{n}"}, **extra}
+
+
+def video_session(learner: str = "L1") -> list[dict[str, Any]]:
+    """A video.js player's session as statements (initialized, played, paused), with UUID ids."""
+    events = [e for e in clean_session(platform="learn.example", course="https://edu.example.cn/courses/C1",
+                                       unit="https://edu.example.cn/videos/U1").events
+              if e["type"] in ("session_start", "play", "pause")]
+    out = []
+    for e in events:
+        s = video_statement({**e, "learner": learner})
+        s["id"] = str(uuid.uuid4())
+        del s["context"]["platform"]  # the key says which platform this is
+        out.append(s)
+    return out
+
+
+def events_of(world: World) -> list[Event]:
+    with world.service.session() as db:
+        return list(db.exec(select(Event)).all())
+
+
+def test_basic_auth_post_and_get_back_as_stored(world: World) -> None:
+    statements = [plain(1), plain(2, id=str(uuid.uuid4()))]
+    r = world.client.post("/xapi/statements", json=statements, headers=basic(world))
+    assert r.status_code == 200, r.text
+    assert r.headers["X-Experience-API-Version"] == "1.0.3"
+    ids = r.json()
+    assert len(ids) == 2 and ids[1] == statements[1]["id"] and uuid.UUID(ids[0])  # in request order, one made
+    got = world.client.get("/xapi/statements", params={"statementId": ids[0]}, headers=basic(world))
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["id"] == ids[0] and body["actor"] == statements[0]["actor"] and body["stored"] and body["timestamp"]
+    assert body["authority"]["account"]["name"] == world.keys["plat_p"].split("_")[1]
+    # Bearer works beside Basic; another platform's statement is not found
+    assert world.client.get("/xapi/statements", params={"statementId": ids[0]}, headers={**world.h("plat_p"), **V}).status_code == 200
+    other = world.client.get("/xapi/statements", params={"statementId": ids[0]}, headers=basic(world, "plat_q"))
+    assert other.status_code == 404 and other.headers["X-Experience-API-Version"] == "1.0.3"
+
+
+def test_auth_and_version_are_refused_with_the_xapi_header(sqlite_world: World) -> None:
+    w = sqlite_world
+    bad = {"Authorization": "Basic " + base64.b64encode(b"tm_nope:wrong").decode(), **V}
+    r = w.client.post("/xapi/statements", json=plain(), headers=bad)
+    assert r.status_code == 401 and "Basic" in r.headers["WWW-Authenticate"]
+    assert r.headers["X-Experience-API-Version"] == "1.0.3"
+    assert r.headers["content-type"] == "application/problem+json"
+    r = w.client.post("/xapi/statements", json=plain(), headers={**basic(w), "X-Experience-API-Version": "0.95"})
+    assert r.status_code == 400 and r.json()["type"] == "/problems/xapi-version"
+    headers = basic(w)
+    del headers["X-Experience-API-Version"]
+    assert w.client.post("/xapi/statements", json=plain(), headers=headers).status_code == 400
+    assert w.client.post("/xapi/statements", json=plain(), headers={**w.h("inst_a"), **V}).status_code == 403
+    about = w.client.get("/xapi/about")
+    assert about.status_code == 200 and "1.0.3" in about.json()["version"]
+    assert about.headers["X-Experience-API-Version"] == "1.0.3"
+    assert w.client.get("/xapi/activities/state", headers=basic(w)).status_code == 404
+    assert w.client.delete("/xapi/statements", headers=basic(w)).status_code == 405
+
+
+def test_put_409_and_idempotent_resend(sqlite_world: World) -> None:
+    w = sqlite_world
+    sid = str(uuid.uuid4())
+    r = w.client.put("/xapi/statements", params={"statementId": sid}, json=plain(3), headers=basic(w))
+    assert r.status_code == 204, r.text
+    assert w.client.put("/xapi/statements", params={"statementId": sid}, json=plain(3), headers=basic(w)).status_code == 204
+    assert w.client.post("/xapi/statements", json=plain(3, id=sid), headers=basic(w)).json() == [sid]
+    r = w.client.put("/xapi/statements", params={"statementId": sid}, json=plain(4), headers=basic(w))
+    assert r.status_code == 409 and r.json()["statement_id"] == sid
+    r = w.client.put("/xapi/statements", params={"statementId": sid}, json=plain(3, id=str(uuid.uuid4())), headers=basic(w))
+    assert r.status_code == 400
+    assert w.client.put("/xapi/statements", json=plain(3), headers=basic(w)).status_code == 400  # no statementId
+
+
+def test_a_batch_with_one_invalid_statement_is_stored_nowhere(sqlite_world: World) -> None:
+    w = sqlite_world
+    good = plain(5, id=str(uuid.uuid4()))
+    bad = plain(6, id=str(uuid.uuid4()))
+    bad["actor"]["mbox"] = "learner6@example.com"  # not mailto:
+    r = w.client.post("/xapi/statements", json=[good, bad], headers=basic(w))
+    assert r.status_code == 400
+    problem = r.json()
+    assert problem["errors"] == [{"statement": "1", "field": "actor.mbox", "message": problem["errors"][0]["message"]}]
+    assert "statement 1" in problem["detail"]
+    assert w.client.get("/xapi/statements", params={"statementId": good["id"]}, headers=basic(w)).status_code == 404
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda s: s.update(verb={"id": "not an iri"}), "verb.id"),
+    (lambda s: s.update(timestamp="2026-13-01T00:00:00Z"), "timestamp"),
+    (lambda s: s.update(timestamp="2026-11-20T08:00:00-00:00"), "timestamp"),
+    (lambda s: s["actor"].update(openid="http://example.com/me"), "actor"),  # two identifiers
+    (lambda s: s.update(result={"duration": "1 hour"}), "result.duration"),
+    (lambda s: s.update(result={"score": {"scaled": 2}}), "result.score.scaled"),
+    (lambda s: s.update(context={"registration": "not-a-uuid"}), "context.registration"),
+    (lambda s: s.update(Actor={}), "statement"),
+    (lambda s: s.update(object={"objectType": "StatementRef", "id": str(uuid.uuid4())}, context={"platform": "x"}),
+     "context.platform"),
+])
+def test_invalid_statements_name_their_field(sqlite_world: World, change, field) -> None:  # type: ignore[no-untyped-def]
+    s = plain(7)
+    change(s)
+    r = sqlite_world.client.post("/xapi/statements", json=s, headers=basic(sqlite_world))
+    assert r.status_code == 400, r.text
+    assert r.json()["errors"][0]["field"] == field
+
+
+def test_single_object_context_activities_are_stored_as_arrays(sqlite_world: World) -> None:
+    w = sqlite_world
+    s = plain(8, id=str(uuid.uuid4()), context={"contextActivities": {"parent": {"id": "http://example.com/course"}}})
+    assert w.client.post("/xapi/statements", json=s, headers=basic(w)).status_code == 200
+    got = w.client.get("/xapi/statements", params={"statementId": s["id"]}, headers=basic(w)).json()
+    assert got["context"]["contextActivities"]["parent"] == [{"id": "http://example.com/course"}]
+
+
+def test_video_session_becomes_events_and_voiding_rejudges(db_url: str, tmp_path: Path) -> None:
+    for world in make_world(db_url, tmp_path / "data", judge_delay_s=3600):  # judged later: the marks stay to be seen
+        session = video_session("L-void")
+        r = world.client.post("/xapi/statements", json=session, headers=basic(world))
+        assert r.status_code == 200, r.text
+        assert r.json() == [s["id"] for s in session]
+        assert {e.event_id for e in events_of(world)} == {s["id"] for s in session}
+        with world.service.session() as db:
+            assert db.exec(select(DirtyLearner)).all()  # the learner is to be judged
+            db.exec(delete(DirtyLearner))  # as if judged
+            db.commit()
+        voiding = {"id": str(uuid.uuid4()), "actor": {"mbox": "mailto:admin@learn.example"},
+                   "verb": {"id": VOIDED, "display": {"en-US": "voided"}},
+                   "object": {"objectType": "StatementRef", "id": session[1]["id"]}}
+        r = world.client.post("/xapi/statements", json=voiding, headers=basic(world))
+        assert r.status_code == 200, r.text
+        # the voided statement's event no longer counts, and the learner is judged again
+        assert {e.event_id for e in events_of(world)} == {s["id"] for s in session} - {session[1]["id"]}
+        with world.service.session() as db:
+            assert db.exec(select(DirtyLearner)).all()
+        assert world.client.get("/xapi/statements", params={"statementId": session[1]["id"]},
+                                headers=basic(world)).status_code == 404
+        voided = world.client.get("/xapi/statements", params={"voidedStatementId": session[1]["id"]}, headers=basic(world))
+        assert voided.status_code == 200 and voided.json()["id"] == session[1]["id"]
+        # a voiding statement cannot be voided
+        again = {**voiding, "id": str(uuid.uuid4()), "object": {"objectType": "StatementRef", "id": voiding["id"]}}
+        r = world.client.post("/xapi/statements", json=again, headers=basic(world))
+        assert r.status_code == 400 and "voiding" in r.json()["detail"]
+
+
+def test_voiding_before_the_target_arrives(sqlite_world: World) -> None:
+    w = sqlite_world
+    session = video_session("L-late")
+    voiding = {"actor": {"mbox": "mailto:admin@learn.example"}, "verb": {"id": VOIDED},
+               "object": {"objectType": "StatementRef", "id": session[0]["id"]}}
+    assert w.client.post("/xapi/statements", json=voiding, headers=basic(w)).status_code == 200
+    assert w.client.post("/xapi/statements", json=session, headers=basic(w)).status_code == 200
+    assert session[0]["id"] not in {e.event_id for e in events_of(w)}
+    assert len(events_of(w)) == len(session) - 1
+
+
+def test_other_verbs_and_groups(sqlite_world: World) -> None:
+    w = sqlite_world
+    group = {"objectType": "Group", "name": "class 3", "member": [{"mbox": "mailto:a@example.com"}]}
+    r = w.client.post("/xapi/statements", json=[plain(9), plain(10, actor=group)], headers=basic(w))
+    assert r.status_code == 200, r.text  # stored and acknowledged, not judged
+    assert events_of(w) == []
+    with w.service.session() as db:
+        assert len(db.exec(select(XapiStatement)).all()) == 2
+    played = video_session("L-group")[1]
+    played["actor"] = group
+    r = w.client.post("/xapi/statements", json=played, headers=basic(w))
+    assert r.status_code == 400 and "Group" in r.json()["detail"] and r.json()["errors"][0]["field"] == "actor"
+
+
+def _multipart(statement: dict[str, Any], parts: list[tuple[str, bytes]]) -> tuple[bytes, str]:
+    boundary = "abc123boundary"
+    out = [f"--{boundary}\r\nContent-Type: application/json\r\n\r\n".encode(), json.dumps(statement).encode(), b"\r\n"]
+    for content_type, content in parts:
+        out += [f"--{boundary}\r\nContent-Type: {content_type}\r\nContent-Transfer-Encoding: binary\r\n"
+                f"X-Experience-API-Hash: {hashlib.sha256(content).hexdigest()}\r\n\r\n".encode(), content, b"\r\n"]
+    out.append(f"--{boundary}--\r\n".encode())
+    return b"".join(out), f"multipart/mixed; boundary={boundary}"
+
+
+def test_attachments_are_kept_and_given_back(sqlite_world: World) -> None:
+    w = sqlite_world
+    content = "证书 scan\r\nsecond line".encode()
+    s = plain(11, id=str(uuid.uuid4()), attachments=[{
+        "usageType": "http://example.com/attachment-usage/certificate", "display": {"en-US": "certificate"},
+        "contentType": "text/plain", "length": len(content), "sha2": hashlib.sha256(content).hexdigest()}])
+    body, content_type = _multipart(s, [("text/plain", content)])
+    r = w.client.post("/xapi/statements", content=body, headers={**basic(w), "Content-Type": content_type})
+    assert r.status_code == 200, r.text
+    got = w.client.get("/xapi/statements", params={"statementId": s["id"], "attachments": "true"}, headers=basic(w))
+    assert got.status_code == 200 and got.headers["content-type"].startswith("multipart/mixed")
+    assert content in got.content
+    # an attachment without fileUrl whose data is not sent is refused clearly
+    r = w.client.post("/xapi/statements", json={**s, "id": str(uuid.uuid4())}, headers=basic(w))
+    assert r.status_code == 400 and "attachments[0]" in r.json()["detail"]
+    # data whose hash is not the one declared
+    body, content_type = _multipart({**s, "id": str(uuid.uuid4())}, [("text/plain", b"other")])
+    assert w.client.post("/xapi/statements", content=body, headers={**basic(w), "Content-Type": content_type}).status_code == 400
+
+
+def test_cors_for_registered_origins(sqlite_world: World) -> None:
+    w = sqlite_world
+    origin = "https://player.learn.example"
+    r = w.client.post(f"/admin/organisations/{w.orgs['plat_p']}/xapi-origins", json={"origin": origin}, headers=w.h("admin"))
+    assert r.status_code == 201 and r.json() == [origin]
+    assert w.client.post(f"/admin/organisations/{w.orgs['plat_p']}/xapi-origins", json={"origin": origin},
+                         headers=w.h("plat_p")).status_code == 403
+    preflight = {"Origin": origin, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization,content-type,x-experience-api-version"}
+    r = w.client.options("/xapi/statements", headers=preflight)
+    assert r.status_code == 204 and r.headers["Access-Control-Allow-Origin"] == origin
+    assert "POST" in r.headers["Access-Control-Allow-Methods"]
+    r = w.client.post("/xapi/statements", json=plain(12), headers={**basic(w), "Origin": origin})
+    assert r.status_code == 200 and r.headers["Access-Control-Allow-Origin"] == origin
+    # another platform's caller from that origin, and an unknown origin, get no CORS grant
+    r = w.client.post("/xapi/statements", json=plain(13), headers={**basic(w, "plat_q"), "Origin": origin})
+    assert "Access-Control-Allow-Origin" not in r.headers
+    r = w.client.options("/xapi/statements", headers={**preflight, "Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in r.headers
+
+
+@pytest.mark.parametrize("body", [
+    b"", b"not json", b"[1, 2]", b"null", b"42", b'"text"', b"{}", b"[{}]", b"[[]]",
+    b'{"actor": NaN}', b"[" * 5000 + b"]" * 5000, b'{"actor": "\\ud800", "verb": {}, "object": {}}',
+    b"\xff\xfe", json.dumps(plain(14, result={"score": {"raw": 1e400}})).encode(),
+    json.dumps(plain(15, context={"contextActivities": {"parent": "http://x.example"}})).encode(),
+    json.dumps(plain(16, context={"extensions": {"http://x.example/e": None}, "registration": 5})).encode(),
+    json.dumps(plain(17, object={"objectType": "SubStatement", "actor": {"mbox": "mailto:a@b.c"}, "verb": {"id": "http://v.example"},
+                                 "object": {"objectType": "SubStatement"}})).encode(),
+])
+def test_malformed_input_is_a_4xx_never_a_500(sqlite_world: World, body: bytes) -> None:
+    r = sqlite_world.client.post("/xapi/statements", content=body, headers={**basic(sqlite_world), "Content-Type": "application/json"})
+    assert 400 <= r.status_code < 500, (r.status_code, r.text)
+    assert r.headers["X-Experience-API-Version"] == "1.0.3"
