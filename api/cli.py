@@ -82,7 +82,9 @@ def _safe_url(url: str) -> str:
 
 
 @admin_app.command("create-org")
-def create_org(name: str, kind: Annotated[str, typer.Option(help="institution, platform, inspectorate or admin")]) -> None:
+def create_org(name: str, kind: Annotated[str, typer.Option(help="institution, platform, inspectorate or admin")],
+               jurisdiction: Annotated[str | None, typer.Option(help="whose rules judge it (zhengzhou, sanmenxia, demo); "
+                                                                     "default: the service's default_jurisdiction")] = None) -> None:
     """Register an organisation (a platform must be registered before it can report, B0)."""
 
     def work() -> None:
@@ -91,7 +93,7 @@ def create_org(name: str, kind: Annotated[str, typer.Option(help="institution, p
 
         service = Service.from_settings(_settings())
         with service.session() as db:
-            organisation = create_organisation(db, name, kind, by="cli")
+            organisation = create_organisation(db, name, kind, by="cli", jurisdiction=jurisdiction)
         out.print(organisation.id, markup=False, highlight=False)
 
     _guarded(_friendly_database_errors(work))
@@ -188,7 +190,11 @@ def demo(
                 task = progress.add_task("loading", total=1.0)
                 result = load_demo(server, out_dir.resolve(),
                                    lambda stage, done: progress.update(task, description=stage, completed=done))
+            judged_by = result.report.pop("judged_by", {})
             print_report(ClassReport.model_validate(result.report))
+            out.print(f"judged by: jurisdiction {judged_by.get('jurisdiction')}, profile {judged_by.get('profile')} "
+                      f"in force from {judged_by.get('in_force_from')}; online face checks off in the demo "
+                      "(the sample day has no face pictures)", markup=False)
             sessions = ", ".join(f"{n} {verdict}" for verdict, n in sorted(result.sessions.items()))
             out.print(f"\nlearner sessions of the sample day: {sum(result.sessions.values())} ({sessions})", markup=False)
             out.print(f"flags waiting for an inspector: {result.flags}", markup=False)

@@ -9,7 +9,7 @@ from datetime import date
 
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,9 +27,6 @@ class ServiceSettings(BaseSettings):
     # The in-process worker runs jobs in a child process of the server (see api/jobs/inprocess.py).
     worker_process: bool = True
     redis_url: str = "redis://127.0.0.1:6379/0"
-    # The city's policy for online learning (a platform serves learners under the city's rules).
-    online_policy: str = "zhengzhou-2022"
-    online_policy_overrides: dict[str, Any] = {}
     # The jurisdiction of an organisation made without one (an admin sets each one's).
     default_jurisdiction: str = "zhengzhou"
     # Judge face captures (B4, B6) against enrolment photos the platforms give (PUT

@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from bench.servers import (BIN, celery_worker, postgres_database, redis_url, restart_postgres,  # noqa: E402
                            restart_redis, wait_healthy)
 from bench.soak import _free_port, _keys  # noqa: E402
+from sample_videos.make_sample import as_sent  # noqa: E402
 from sample_videos.online_day import make_day  # noqa: E402
 
 REDIS_DB = 11
@@ -219,7 +220,7 @@ def _institution(client: Client, manifest: dict[str, Any], folder: Path, classes
     pause = max(0.0, (until - time.monotonic()) / max(1, classes))
     for n in range(classes):
         answer = client.send("POST", "/classes", lambda r: r.status_code in (200, 201),
-                             json={**manifest, "class_id": f"{manifest['class_id']}-{n}"})
+                             json={**as_sent(manifest), "class_id": f"{manifest['class_id']}-{n}"})
         class_id = answer.json()["id"]
         class_ids.append(class_id)
         for k, ref in enumerate(manifest["recordings"]):

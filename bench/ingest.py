@@ -109,7 +109,8 @@ def _prepare(url: str, data_dir: Path, kind: str) -> tuple[str, str]:
     upgrade(url)
     service = Service.from_settings(ServiceSettings(data_dir=data_dir, database_url=url))
     with service.session() as db:
-        org = create_organisation(db, PLATFORM if kind == "platform" else "Bench School", kind)
+        org = create_organisation(db, PLATFORM if kind == "platform" else "Bench School", kind,
+                                  jurisdiction="demo" if kind == "institution" else None)  # the 1-minute sample
         key = create_key(db, org, "bench")[1]
     service.engine.dispose()
     return org.id, key
@@ -218,8 +219,8 @@ def bench_upload(size_mb: int) -> None:
             with httpx.Client(base_url=server.url, timeout=600) as http:
                 path = "/upload"
                 if side == "monitor":
-                    manifest = {"class_id": "BENCH", "policy_overrides": {"practical_share_min": 0},
-                                "schedule": [{"index": 1, "kind": "theory", "start": "2026-11-20T08:00:00+08:00",
+                    manifest = {"class_id": "BENCH", "teachers": [{"id": "E-01"}],
+                                "schedule": [{"index": 1, "kind": "practical", "start": "2026-11-20T08:00:00+08:00",
                                               "end": "2026-11-20T08:45:00+08:00"}]}
                     klass = http.post("/classes", json=manifest, headers=headers).json()["id"]
                     path = f"/classes/{klass}/recordings?name=big.mp4"

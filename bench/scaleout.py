@@ -168,7 +168,8 @@ class Cluster:
 
     def key(self, name: str, kind: str) -> str:
         monitor = str(BIN / "monitor")
-        subprocess.run(on("api", [monitor, "admin", "create-org", name, "--kind", kind]), env=self.env, check=True,
+        where = ["--jurisdiction", "demo"] if kind == "institution" else []  # the 1-minute sample class
+        subprocess.run(on("api", [monitor, "admin", "create-org", name, "--kind", kind, *where]), env=self.env, check=True,
                        capture_output=True, timeout=60)
         made = subprocess.run(on("api", [monitor, "admin", "create-key", name, "--person", "operator"]), env=self.env,
                               check=True, capture_output=True, text=True, timeout=60)
@@ -200,7 +201,7 @@ def _wait(condition: Any, timeout_s: float, what: str) -> Any:
 
 
 def run_scaleout(classes: int = 6, folder: Path | None = None) -> ScaleOutResult:
-    from sample_videos.make_sample import make_sample_class
+    from sample_videos.make_sample import as_sent, make_sample_class
 
     folder = folder or Path(tempfile.mkdtemp(prefix="scaleout-"))
     sample = make_sample_class(folder / "sample")
@@ -219,7 +220,7 @@ def run_scaleout(classes: int = 6, folder: Path | None = None) -> ScaleOutResult
             began = time.monotonic()
             class_ids = []
             for n in range(classes):
-                made = api.post("/classes", json={**manifest, "class_id": f"{manifest['class_id']}-{n}"})
+                made = api.post("/classes", json={**as_sent(manifest), "class_id": f"{manifest['class_id']}-{n}"})
                 assert made.status_code == 201, made.text
                 class_ids.append(made.json()["id"])
                 for ref in manifest["recordings"]:

@@ -94,7 +94,8 @@ def _keys(data_dir: Path, env: dict[str, str]) -> dict[str, str]:
     subprocess.run([monitor, "db", "upgrade"], env=env, check=True, capture_output=True)
     keys = {}
     for who, name, kind in (("institution", "Soak School", "institution"), ("platform", "learn.example", "platform")):
-        subprocess.run([monitor, "admin", "create-org", name, "--kind", kind], env=env, check=True, capture_output=True)
+        subprocess.run([monitor, "admin", "create-org", name, "--kind", kind, *(["--jurisdiction", "demo"] if kind == "institution" else [])],
+                       env=env, check=True, capture_output=True)
         made = subprocess.run([monitor, "admin", "create-key", name, "--person", "soak"], env=env, check=True,
                               capture_output=True, text=True)
         keys[who] = next(word for word in made.stdout.split() if word.startswith("tm_"))
@@ -115,7 +116,7 @@ def soak(seconds: float, rate: int = 1000, folder: Path | None = None, celery: b
 
 
 def _soak(seconds: float, rate: int, folder: Path, env: dict[str, str], db_url: str, workers: int) -> SoakResult:
-    from sample_videos.make_sample import make_sample_class
+    from sample_videos.make_sample import as_sent, make_sample_class
 
     keys = _keys(folder / "data", env)
     sample = make_sample_class(folder / "sample")
@@ -142,7 +143,7 @@ def _soak(seconds: float, rate: int, folder: Path, env: dict[str, str], db_url: 
         wait_healthy(url, timeout_s=30)
         with httpx.Client(base_url=url, timeout=60) as http:
             institution = {"Authorization": f"Bearer {keys['institution']}"}
-            class_id = http.post("/classes", json=manifest, headers=institution).json()["id"]
+            class_id = http.post("/classes", json=as_sent(manifest), headers=institution).json()["id"]
         stop = time.monotonic() + seconds
         threads = [threading.Thread(target=_send_events, args=(url, keys["platform"], day, rate, stop, result)),
                    threading.Thread(target=_upload, args=(url, keys["institution"], class_id, recording, stop, result))]

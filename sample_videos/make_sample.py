@@ -37,6 +37,13 @@ def _source_time(t: float) -> float:
     return t
 
 
+def as_sent(manifest: dict) -> dict:  # type: ignore[type-arg]
+    """The manifest as an institution sends it to the service: without `policy` (the service
+    judges by the institution's jurisdiction; the sample's 1-minute hours are the `demo`
+    jurisdiction's, where an admin puts the school)."""
+    return {k: v for k, v in manifest.items() if k not in ("policy", "policy_overrides")}
+
+
 def make_sample_class(out: Path) -> Path:
     """Write the recordings and class.json into `out`; return the manifest's path."""
     out.mkdir(parents=True, exist_ok=True)

@@ -122,7 +122,7 @@ def make_day(learners: int = 300, seed: int = 11) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     events: list[dict[str, Any]] = []
     planted: dict[str, str] = {}
-    completed_before: dict[str, tuple[str, int]] = {}
+    completed_before: dict[str, tuple[str, int, str]] = {}
     history: dict[str, list[dict[str, Any]]] = {}
     courses = {
         "ELEC-2026": {"units": UNITS, "total_hours": 60, "online_hours": 20, "occupation": "电工"},
@@ -138,7 +138,7 @@ def make_day(learners: int = 300, seed: int = 11) -> dict[str, Any]:
         platform = "edu-a" if n % 3 else "edu-b"
         start = first_start = rng.uniform(0, 8 * 3600)
         unit, position = int(rng.integers(0, 3)), 0.0
-        completed_before[learner] = (course, unit)  # units before this one were completed yesterday
+        completed_before[learner] = (course, unit, platform)  # units before this one were completed yesterday
         if rule == "online.out_of_order":
             unit += 2  # jumps two units ahead of what was completed
         for k in range(1, 1 + int(rng.integers(1, 3))):
@@ -156,12 +156,13 @@ def make_day(learners: int = 300, seed: int = 11) -> dict[str, Any]:
             history[learner] = [{"course": "CHEF-2026", "assessed_at": (DAY - timedelta(days=12)).isoformat()}]
         elif n % 7 == 0:
             history[learner] = [{"course": "CHEF-2025", "assessed_at": (DAY - timedelta(days=200)).isoformat()}]
-    # Units completed before this day: a session of yesterday's.
-    for learner, (course, first_unit) in completed_before.items():
+    # Units completed before this day: a session of yesterday's, on the same platform (a course's
+    # progress is the platform's own).
+    for learner, (course, first_unit, platform) in completed_before.items():
         for u in range(first_unit):
             events.append({"id": f"prior-{learner}-{u}", "type": "unit_complete",
                            "at": (DAY - timedelta(days=1, seconds=3600 - 60 * u)).isoformat(),
-                           "learner": learner, "session": f"{learner}-s0", "platform": "edu-a",
+                           "learner": learner, "session": f"{learner}-s0", "platform": platform,
                            "course": course, "unit": UNITS[u], "position_s": UNIT_S})
     order = rng.permutation(len(events))
     return {"events": [events[i] for i in order], "courses": courses, "history": history, "planted": planted}

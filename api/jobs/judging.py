@@ -53,6 +53,7 @@ RETRY_MAX_S = 6 * 3600.0
 _CHUNK = 500
 _DECODE = msgspec.json.Decoder(LearningEvent)
 _SCOPED = re.compile(r"\b[0-9a-f]{32}:")
+_SUBJECT = re.compile(r"\b[pl]:[0-9a-f]{32,64}\b")
 
 
 def _chunks(items: list[str], size: int = _CHUNK) -> Iterable[list[str]]:
@@ -348,18 +349,20 @@ def _taken(service: Service, job: Job) -> list[str]:
         return subjects
 
 
-def _unscoped(value: Any, names: dict[str, str]) -> Any:
-    """A finding as people read it: scoped names back to the platforms' own, platform ids to names."""
+def _unscoped(value: Any, names: dict[str, str], subject: str = "", learner_ref: str = "") -> Any:
+    """A finding as people read it: scoped names back to the platforms' own, platform ids to
+    names, the subject to the session's own learner id (a person's hash is never shown)."""
     if isinstance(value, str):
-        text = _SCOPED.sub("", value)
+        text = _SUBJECT.sub(lambda m: learner_ref if m.group(0) == subject else "another learner", value)
+        text = _SCOPED.sub("", text)
         for org_id, name in names.items():
             if org_id in text:
                 text = text.replace(org_id, name)
         return text
     if isinstance(value, list):
-        return [_unscoped(v, names) for v in value]
+        return [_unscoped(v, names, subject, learner_ref) for v in value]
     if isinstance(value, dict):
-        out = {k: _unscoped(v, names) for k, v in value.items()}
+        out = {k: _unscoped(v, names, subject, learner_ref) for k, v in value.items()}
         if isinstance(value.get("other_platform"), str) and value["other_platform"] in names:
             out["other_platform_id"] = value["other_platform"]  # for hiding another platform's side from a platform
         return out
@@ -382,7 +385,8 @@ def _store_all(db: Session, judged: list[Judged]) -> None:
         rows.append(dict(id=new_id(), learner_id=learner_id, learner=learner.learner_ref, platform=names.get(r.platform, r.platform),
                          session=session, organisation_id=r.platform, course=r.course.split(":", 1)[1],
                          verdict=r.verdict.value, credited_s=r.credited_s, start=_instant(r.start), end=_instant(r.end),
-                         events=r.events, findings=[_unscoped(f.model_dump(mode="json"), names) for f in r.findings],
+                         events=r.events, findings=[_unscoped(f.model_dump(mode="json"), names, r.learner, learner.learner_ref)
+                                                   for f in r.findings],
                          judged_by=j.judged_by, updated_at=now))
     key = ["learner_id", "session"]
     insert_ignoring_conflicts(db, LearnerSession.__table__, rows, key,  # type: ignore[arg-type]

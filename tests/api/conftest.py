@@ -116,13 +116,18 @@ ORGS = {"inst_a": ("Zhengzhou Welding School", "institution"), "inst_b": ("Luoya
 
 
 def make_world(url: str, data_dir: Path, **settings: Any) -> Iterator[World]:
+    """Face checks are on by default in the service; most tests here are about other rules and
+    compare with the CLI without faces, so they run as a deployment that judges faces elsewhere
+    (the verdicts then say face checks were off). The face tests turn them on."""
+    settings.setdefault("online_face_checks", False)
     app = create_app(settings_for(url, data_dir, **settings))
     with TestClient(app, raise_server_exceptions=False) as client:
         service: Service = app.state.service
         keys, orgs = {}, {}
         with service.session() as db:
             for who, (name, kind) in ORGS.items():
-                org = create_organisation(db, name, kind, by="test")
+                # The schools run the 1-minute sample class: an admin puts them in the demo jurisdiction.
+                org = create_organisation(db, name, kind, by="test", jurisdiction="demo" if kind == "institution" else None)
                 orgs[who] = org.id
                 keys[who] = create_key(db, org, f"{who} person", by="test")[1]
         yield World(client, service, keys, orgs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from sample_videos.make_sample import as_sent
 from tests.api.conftest import World
 
 ROLES = ("institution", "platform", "inspector", "admin")
@@ -100,7 +101,7 @@ def test_another_tenants_objects_are_not_found(sqlite_world: World) -> None:
                 "schedule": [{"index": 1, "kind": "theory", "start": "2026-11-20T08:00:00+08:00",
                               "end": "2026-11-20T08:45:00+08:00"}],
                 "roster": [{"id": "T1", "name": "张伟"}]}
-    klass = w.client.post("/classes", json=manifest, headers=w.h("inst_a")).json()["id"]
+    klass = w.client.post("/classes", json=as_sent(manifest), headers=w.h("inst_a")).json()["id"]
     upload = w.client.post(f"/classes/{klass}/uploads", json={"name": "a.mp4"}, headers=w.h("inst_a")).json()["id"]
     job = w.client.post(f"/classes/{klass}/analyses", headers=w.h("inst_a")).json()["id"]
     w.wait_jobs()

@@ -26,10 +26,11 @@ ROLES = (("institution", "org-institution", "institution", "p-i"), ("platform", 
 def test_generated_requests_never_meet_a_server_error(tmp_path: Path) -> None:
     server, keys = start_server(tmp_path, ROLES)
     try:
-        manifest = {"class_id": "FUZZ-1", "policy_overrides": {"practical_share_min": 0},
-                    "schedule": [{"index": 1, "kind": "theory", "start": "2026-11-20T08:00:00+08:00",
+        manifest = {"class_id": "FUZZ-1", "teachers": [{"id": "E1"}],
+                    "schedule": [{"index": 1, "kind": "practical", "start": "2026-11-20T08:00:00+08:00",
                                   "end": "2026-11-20T08:45:00+08:00"}], "roster": [{"id": "T1", "name": "张伟"}]}
-        httpx.post(server.url + "/classes", json=manifest, headers={"Authorization": f"Bearer {keys['institution']}"})
+        made = httpx.post(server.url + "/classes", json=manifest, headers={"Authorization": f"Bearer {keys['institution']}"})
+        assert made.status_code == 201, made.text
         generated = 0
         for role, key in keys.items():
             done = subprocess.run([SCHEMATHESIS, "run", server.url + "/openapi.json", "-H", f"Authorization: Bearer {key}",

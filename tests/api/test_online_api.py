@@ -68,10 +68,17 @@ def _summary(sessions) -> set[tuple]:  # type: ignore[no-untyped-def]
 
 def test_a_platform_day_through_the_api_gets_the_cli_verdicts(world: World) -> None:
     day = make_day(learners=40, seed=5)
+    learners = sorted({e["learner"] for e in day["events"]})
     for name in ("edu-a", "edu-b", "edu-c"):
         _platform(world, name)
-    for course, spec in day["courses"].items():
-        assert world.client.put(f"/courses/{course}", json=spec, headers=world.h("edu-a")).status_code == 200
+        # Each platform its own catalogue, and its learners enrolled with their person ids (the
+        # day's learner ids are people: one person may learn on several platforms).
+        for course, spec in day["courses"].items():
+            assert world.client.put(f"/courses/{course}", json=spec, headers=world.h(name)).status_code == 200
+        for learner in learners:
+            r = world.client.put(f"/learners/{learner}", json={"person_id": f"41010219900101{learner[-4:]}"},
+                                 headers=world.h(name))
+            assert r.status_code == 200, r.text
     assessments = [{"learner": learner, **earlier} for learner, items in day["history"].items() for earlier in items]
     assert world.client.post("/assessments", json=assessments, headers=world.h("edu-a")).status_code == 200
     by_platform: dict[str, list[dict[str, Any]]] = {}

@@ -20,6 +20,7 @@ import pytest
 from api.admin import create_key, create_organisation
 from api.service import Service
 from api.settings import ServiceSettings
+from sample_videos.make_sample import as_sent
 from tests.api.test_classes_api import sample  # noqa: F401  (fixture)
 
 MONITOR = str(Path(sys.executable).parent / "monitor")
@@ -73,7 +74,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
 def _key(data_dir: Path) -> str:
     service = Service.from_settings(ServiceSettings(data_dir=data_dir))
     with service.session() as db:
-        key = create_key(db, create_organisation(db, "Welding School", "institution"), "王老师")[1]
+        key = create_key(db, create_organisation(db, "Welding School", "institution", jurisdiction="demo"), "王老师")[1]
     service.engine.dispose()
     return key
 
@@ -83,7 +84,7 @@ def test_a_server_killed_mid_upload_leaves_no_partial_recording(server: Server, 
     headers = {"Authorization": f"Bearer {_key(server.data_dir)}"}
     manifest = json.loads(sample.read_text(encoding="utf-8"))
     first, second = manifest["recordings"]
-    klass = httpx.post(server.url + "/classes", json=manifest, headers=headers).json()["id"]
+    klass = httpx.post(server.url + "/classes", json=as_sent(manifest), headers=headers).json()["id"]
     stored = httpx.post(f"{server.url}/classes/{klass}/recordings", params={"name": first["path"], "start": first["start"]},
                         content=(sample.parent / first["path"]).read_bytes(), headers=headers)
     assert stored.status_code == 201, stored.text

@@ -56,13 +56,14 @@ def start_server(folder: Path, people: tuple[tuple[str, str, str, str], ...]) ->
     keys: dict[str, str] = {}
     with server.app.state.service.session() as db:
         for who, name, kind, person in people:
-            keys[who] = create_key(db, create_organisation(db, name, kind), person)[1]
+            jurisdiction = "demo" if kind == "institution" else None  # the 1-minute sample class
+            keys[who] = create_key(db, create_organisation(db, name, kind, jurisdiction=jurisdiction), person)[1]
     return server, keys
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from sample_videos.make_sample import make_sample_class
+    from sample_videos.make_sample import as_sent, make_sample_class
 
     folder = tmp_path_factory.mktemp("site")
     sample = make_sample_class(folder / "sample")
@@ -76,14 +77,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         classes = {}
         with httpx.Client(base_url=server.url, timeout=120) as http:
             a = {"Authorization": f"Bearer {keys['inst_a']}"}
-            classes["inst_a"] = http.post("/classes", json=manifest, headers=a).json()["id"]
+            classes["inst_a"] = http.post("/classes", json=as_sent(manifest), headers=a).json()["id"]
             for ref in manifest["recordings"]:
                 http.post(f"/classes/{classes['inst_a']}/recordings",
                           params={"name": ref["path"], **({"start": ref["start"]} if ref.get("start") else {})},
                           content=(sample.parent / ref["path"]).read_bytes(), headers=a).raise_for_status()
             job = http.post(f"/classes/{classes['inst_a']}/analyses", headers=a).json()["id"]
             b = {"Authorization": f"Bearer {keys['inst_b']}"}
-            classes["inst_b"] = http.post("/classes", json={**manifest, "class_id": "LUOYANG-1"}, headers=b).json()["id"]
+            classes["inst_b"] = http.post("/classes", json={**as_sent(manifest), "class_id": "LUOYANG-1"}, headers=b).json()["id"]
             from tests.monitor.online.builders import clean_session
 
             import io

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from sample_videos.make_sample import as_sent
 from tests.monitor.faces.test_visibility import classroom  # noqa: F401  (fixture: a clip of real faces)
 from tests.pages.conftest import ARTIFACTS, serious_violations, start_server
 
@@ -24,7 +25,7 @@ def test_the_roster_grid_and_the_headcount(classroom: Path, browser: Any, axe_sc
         manifest = json.loads(classroom.read_text(encoding="utf-8"))
         school = {"Authorization": f"Bearer {keys['school']}"}
         with httpx.Client(base_url=server.url, timeout=300) as http:
-            class_id = http.post("/classes", json=manifest, headers=school).json()["id"]
+            class_id = http.post("/classes", json=as_sent(manifest), headers=school).json()["id"]
             for trainee in manifest["roster"]:
                 http.put(f"/classes/{class_id}/roster/{trainee['id']}/photo",
                          content=(classroom.parent / trainee["photo"]).read_bytes(), headers=school).raise_for_status()
