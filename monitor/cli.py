@@ -163,16 +163,18 @@ def print_online(report: OnlineReport, only_flagged: bool = False) -> None:
         for r in report.rejected[:5]:
             who = f"event {r.event_id}" if r.event_id else "record"
             out.print(f"  line {r.line}: {who}: {r.field}: {r.message}", markup=False, highlight=False)
+    for note in report.notes:
+        out.print(f"note: {note}", markup=False, highlight=False)
 
 
 @app.command()
 def online(
-    events: Annotated[Path, typer.Argument(help="Learning events: JSON lines of native events and/or xAPI statements, or an LRS export.")],
+    events: Annotated[Path, typer.Argument(help="Learning events: JSON lines of native events and/or xAPI statements, a JSON array, or an LRS export ({\"statements\": [...]}), as a player or an LRS wrote them.")],
     courses: Annotated[Path | None, typer.Option(help="Course catalogue (JSON): unit order, hours, occupation.")] = None,
     history: Annotated[Path | None, typer.Option(help="Learners' earlier courses and assessment dates (JSON).")] = None,
     policy_name: Annotated[str, typer.Option("--policy", help="Policy profile.")] = "zhengzhou-2022",
     settings: Annotated[list[str] | None, typer.Option("--set", help="Override a policy parameter: NAME=VALUE (repeatable).")] = None,
-    platform: Annotated[str | None, typer.Option(help="Platform of xAPI statements that do not name one.")] = None,
+    platform: Annotated[str | None, typer.Option(help="Platform of xAPI statements that do not name one (default: the file's name without its extension).")] = None,
     enrolment: Annotated[Path | None, typer.Option(help="Learners' enrolment photos (JSON: learner id -> photo path): turns on the face checks.")] = None,
     challenges: Annotated[Path | None, typer.Option(help="Face-check challenges handed out (JSON list of learner, session, at, prompt, nonce): captures must answer them.")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,

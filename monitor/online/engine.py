@@ -26,7 +26,7 @@ from monitor.online.rules.cooldown import cooldown
 from monitor.online.rules.course import course_shape
 from monitor.online.rules.fast_forward import fast_forward
 from monitor.online.rules.multi_window import multi_window
-from monitor.online.rules.order import out_of_order, unit_before
+from monitor.online.rules.order import order_not_judged, out_of_order, unit_before
 from monitor.online.rules.photos import no_photo
 from monitor.online.rules.popups import popup_gap, popup_unanswered
 from monitor.online.screen import Screened, screen
@@ -171,6 +171,11 @@ class OnlineEngine:
             self._reports = {learner: [self._report(t, self._found[learner][t.key] + faces[t.key]) for t in tracks]
                              for learner, tracks in self._tracks.items()}
 
+    def notes(self) -> list[str]:
+        """What the report cannot judge and why: unit order in courses with no catalogue sequence
+        whose units are not plain numbers (rules/order.py)."""
+        return order_not_judged(self._ctx.catalogue, self._units)
+
     def _unit_before(self, course: int, unit: int) -> str | None:
         names = self._names
         return unit_before(names.course.name(course), names.unit.name(unit), self._ctx, self._units)
@@ -274,6 +279,7 @@ class OnlineReport(BaseModel):
     rejected: list[Rejected]  # malformed records, with where and why; the others still count
     duplicates: int  # re-sent events counted once
     ignored: int  # xAPI statements that say nothing the rules use
+    notes: list[str] = []  # what could not be judged and why (unit order without a sequence)
 
 
 def judge_file(path, policy: Policy, catalogue: Catalogue | None = None,
@@ -291,4 +297,5 @@ def judge_file(path, policy: Policy, catalogue: Catalogue | None = None,
         sessions=engine.sessions(),
         rejected=[Rejected(line=b.line, event_id=b.event_id, field=b.field, message=b.message) for b in read.bad],
         duplicates=read.duplicates + engine.duplicates, ignored=read.ignored,
+        notes=engine.notes(),
     )

@@ -17,6 +17,7 @@ from monitor.online.events import (EventError, EventFields, LearningEvent, Missi
 from monitor.online.jsonsafe import find_poison, loads
 from monitor.online.table import gc_paused
 from monitor.online.xapi import Ignored, XapiError, is_statement, to_native, voided_target
+from monitor.online.xapi_schema import StatementError, validate_statement
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -87,9 +88,11 @@ def _bad_from_validation(line: int, event_id: Any, exc: Exception) -> BadRecord:
 
 
 def parse_record(record: Any, line: int, default_platform: str | None = None,
-                 platform: str | None = None) -> LearningEvent | BadRecord | Voiding | None:
+                 platform: str | None = None, validate: bool = False) -> LearningEvent | BadRecord | Voiding | None:
     """One record: a LearningEvent, a BadRecord saying why not, a Voiding, or None for an ignored
-    statement. `platform`: the sender's, over what a statement says (see xapi.to_native)."""
+    statement. `platform`: the sender's, over what a statement says (see xapi.to_native);
+    `validate`: statements are checked against xAPI 1.0.3 first (the service checks a whole
+    batch before reading it, with xapi_schema.check_batch, so it need not)."""
     if not isinstance(record, dict):
         return BadRecord(line, None, "record", "not a JSON object")
     event_id = record.get("id")
@@ -97,6 +100,12 @@ def parse_record(record: Any, line: int, default_platform: str | None = None,
     if poisoned is not None:
         return BadRecord(line, id_text(event_id), poisoned[0], poisoned[1])
     if is_statement(record):
+        if validate:
+            try:
+                validate_statement(record, line)
+            except StatementError as exc:
+                return BadRecord(line, id_text(event_id), exc.field or "statement",
+                                 f"not a valid xAPI 1.0.3 statement: {exc.message}")
         try:
             target = voided_target(record)
             if target is not None:
@@ -162,17 +171,17 @@ Check = Callable[[EventFields], "tuple[str, str] | None"]  # an event -> (field,
 
 
 def parse_lines(lines: Sequence[str], default_platform: str | None = None, only_platform: str | None = None,
-                check: Check | None = None) -> ReadResult:
+                check: Check | None = None, validate: bool = False) -> ReadResult:
     """JSON lines. Native events are decoded a block of lines at a time, as one JSON array (one
     call into msgspec per block instead of per line, and no Python per event: the fields are
     checked by msgspec, what each type needs in one pass after); a block that does not decode
     that way (a malformed line, an xAPI statement, a blank line) is read line by line."""
     with gc_paused():
-        return _parse_lines(lines, default_platform, only_platform, check)
+        return _parse_lines(lines, default_platform, only_platform, check, validate)
 
 
 def _parse_lines(lines: Sequence[str], default_platform: str | None, only_platform: str | None,
-                 check: Check | None) -> ReadResult:
+                 check: Check | None, validate: bool) -> ReadResult:
     events: list[EventFields] = []
     numbers: list[int] = []  # the line of each event
     bad: list[BadRecord] = []
@@ -189,7 +198,7 @@ def _parse_lines(lines: Sequence[str], default_platform: str | None, only_platfo
                     events.append(row)
                     numbers.append(number)
             continue
-        for item in _records(block, start, default_platform, only_platform):
+        for item in _records(block, start, default_platform, only_platform, validate):
             if item is None:
                 ignored += 1
             elif isinstance(item, Voiding):
@@ -252,7 +261,7 @@ def _from_wire_or_bad(wire: WireEvent, line: int) -> LearningEvent | BadRecord:
         return BadRecord(line, id_text(wire.id), exc.fields, str(exc))
 
 
-def _records(block: Sequence[str], start: int, default_platform: str | None, platform: str | None):
+def _records(block: Sequence[str], start: int, default_platform: str | None, platform: str | None, validate: bool):
     """Line by line: (line, event), a BadRecord, a Voiding, or None for an ignored statement."""
     for number, text in enumerate(block, start=start + 1):
         text = text.strip()
@@ -260,7 +269,7 @@ def _records(block: Sequence[str], start: int, default_platform: str | None, pla
             continue
         if '"verb"' in text:  # an xAPI statement (or something pretending): the general path
             try:
-                item = parse_record(loads(text), number, default_platform, platform)
+                item = parse_record(loads(text), number, default_platform, platform, validate)
             except ValueError:
                 item = BadRecord(number, None, "line", "not valid JSON")
             except RecursionError:
@@ -293,7 +302,7 @@ def _vet(item: EventFields | BadRecord | Voiding | None, line: int, only_platfor
 
 
 def parse_text(text: str, default_platform: str | None = None, only_platform: str | None = None,
-               check: Check | None = None) -> ReadResult:
+               check: Check | None = None, validate: bool = False) -> ReadResult:
     """JSON lines, a JSON array or an LRS export ({"statements": [...], "more": ...}), told apart by
     content. `default_platform`: the platform of statements that name none; `only_platform`: the
     sender's (the service knows it by the key): a native event of another platform is refused, and
@@ -310,21 +319,25 @@ def parse_text(text: str, default_platform: str | None = None, only_platform: st
         if isinstance(data, dict) and ("verb" in data or "type" in data):
             data = [data]  # a single statement or event
         if isinstance(data, list):
-            return collect(_vet(parse_record(item, n, default_platform, only_platform), n, only_platform, check)
+            return collect(_vet(parse_record(item, n, default_platform, only_platform, validate), n, only_platform, check)
                            for n, item in enumerate(data, start=1))
-    return parse_lines(text.splitlines(), default_platform, only_platform, check)
+    return parse_lines(text.splitlines(), default_platform, only_platform, check, validate)
 
 
 def read_events(path: Path, default_platform: str | None = None, columnar: bool = False) -> ReadResult:
     """Read an events file; a file that cannot be read at all is a MonitorError. `columnar`: a
-    clean JSON-lines file is read straight into `columns` (columnar.py), `events` stays empty."""
+    clean JSON-lines file is read straight into `columns` (columnar.py), `events` stays empty.
+    Statements that name no platform (a video.js player's) are the platform `default_platform`,
+    else the file's name without its extension (`learn.example.cn.json`: `learn.example.cn`):
+    a file of statements is judged as a player or an LRS wrote it, with no flag needed."""
+    default_platform = default_platform or Path(path).stem or None
     if columnar:
         from monitor.online.columnar import read_clean
 
         clean = read_clean(read_user_bytes(path, "events file"))
         if clean is not None:
             return ReadResult(columns=clean[0], duplicates=clean[1])
-    return parse_text(read_user_file(path, "events file"), default_platform)
+    return parse_text(read_user_file(path, "events file"), default_platform, validate=True)
 
 
 def _id_of(text: str) -> str | None:

@@ -40,7 +40,9 @@ VERBS: dict[str, str] = {
     _VIDEO_VERB + "paused": "pause", "http://id.tincanapi.com/verb/paused": "pause",
     _VIDEO_VERB + "seeked": "seek",
     _ADL + "completed": "unit_complete", _W3ID_ADL + "completed": "unit_complete",
+    _VIDEO_VERB + "completed": "unit_complete",  # (the profile's first version)
     _ADL + "terminated": "session_end", _W3ID_ADL + "terminated": "session_end",
+    _W3ID_ADL + "abandoned": "session_end",  # a session ends with terminated or abandoned
     _ADL + "interacted": "ratechange", _W3ID_ADL + "interacted": "ratechange",
     **supervision.VERBS,
 }

@@ -1,23 +1,26 @@
 """B5 unit order (专业课程学习不按内容先后顺序设置管理): a unit may be started only after the unit
-before it in the course sequence is complete. The sequence is the catalogue's; without one, the
-unit numbers say it: U3 comes after U2 (even if nobody was seen in U2), counting from 1, or
-from 0 where a unit 0 exists; units without numbers follow the natural order of those seen."""
+before it in the course sequence is complete. The sequence is the catalogue's. Without one it is
+known only where the units are plain numbers ("3" comes after "2", even if nobody was seen in
+"2", counting from 1, or from 0 where a unit 0 exists); units named otherwise (activity IRIs,
+file names) are not judged for order at all, and the report says so (`order_not_judged`): digits
+inside a name are no sequence (`unit-03.mp4` does not come after `unit-03.mp3`, nor
+`…/videos/3` after `…/videos/2` of another course's numbering)."""
 
 from __future__ import annotations
 
-import re
-
-_NUMBERED = re.compile(r"^(.*?)(\d+)$")
+from typing import Iterable, Mapping
 
 from monitor.findings import Finding
+from monitor.online.catalogue import Catalogue
 from monitor.online.rules import Context, session_finding
 from monitor.online.track import Track
 
 _LEARNING = ("play", "heartbeat")
 
 
-def natural_key(unit: str) -> list[int | str]:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", unit)]
+def is_plain_number(unit: str) -> bool:
+    """A unit named by a number alone ("7", "07"): ASCII digits only (str.isdigit takes "²" and "३")."""
+    return unit.isascii() and unit.isdigit()
 
 
 def out_of_order(tracks: list[Track], ctx: Context, seen_units: dict[str, set[str]]) -> dict[tuple[str, str], list[Finding]]:
@@ -50,13 +53,28 @@ def unit_before(course_id: str, unit: str, ctx: Context, seen_units: dict[str, s
             return None
         position = course.units.index(unit)
         return course.units[position - 1] if position > 0 else None
-    numbered = _NUMBERED.match(unit)
+    if not is_plain_number(unit):
+        return None  # no sequence known: not judged (order_not_judged says so)
+    n = int(unit)
     seen = seen_units.get(course_id, set())
-    if numbered:
-        prefix, digits = numbered.groups()
-        first = 0 if any((m := _NUMBERED.match(u)) and m.group(1) == prefix and int(m.group(2)) == 0 for u in seen) else 1
-        n = int(digits)
-        return f"{prefix}{n - 1:0{len(digits)}d}" if n > first else None
-    ordered = sorted(seen, key=natural_key)
-    position = ordered.index(unit) if unit in ordered else 0
-    return ordered[position - 1] if position > 0 else None
+    first = 0 if any(is_plain_number(u) and int(u) == 0 for u in seen) else 1
+    if n <= first:
+        return None
+    same = [u for u in seen if is_plain_number(u) and int(u) == n - 1]
+    return min(same) if same else f"{n - 1:0{len(unit)}d}"
+
+
+def order_not_judged(catalogue: Catalogue, units_of: Mapping[str, Iterable[str]]) -> list[str]:
+    """Why unit order (B5) was not judged for some courses: no catalogue sequence and units that
+    are not plain numbers. One line per course, for the report."""
+    notes = []
+    for course in sorted(units_of):
+        known = catalogue.courses.get(course)
+        if known and known.units:
+            continue
+        named = sorted(u for u in units_of[course] if not is_plain_number(u))
+        if named:
+            shown = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+            notes.append(f"unit order (B5) not judged in course {course}: no catalogue gives its sequence and "
+                         f"units {shown} are not plain numbers")
+    return notes

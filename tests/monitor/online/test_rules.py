@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.findings import Severity, Verdict
+from monitor.policy import load_policy
 from tests.monitor.online.builders import Session, clean_session, judge, rules_of
 
 
@@ -111,10 +112,36 @@ def test_an_unanswered_popup_stops_credited_time_until_the_next_answer():
 # --- B5 order -------------------------------------------------------------------------------
 
 def test_unit_started_before_the_previous_one_is_complete():
-    s = clean_session(unit="U2")
+    s = clean_session(unit="2")
     assert rules_of(judge(s.events)) == ["online.out_of_order"]
-    done = Session(session="S0", start_s=-3600, unit="U1").add("unit_complete", 0, position_s=1200)
-    assert rules_of(judge(done.events + clean_session(unit="U2").events)) == []
+    done = Session(session="S0", start_s=-3600, unit="1").add("unit_complete", 0, position_s=1200)
+    assert rules_of(judge(done.events + clean_session(unit="2").events)) == []
+    # the first unit: 1, or 0 where a unit 0 exists; zero-padded numbers keep their width
+    assert rules_of(judge(clean_session(unit="1").events)) == []
+    zero = Session(session="S0", start_s=-3600, unit="00").add("play", 0, position_s=0)
+    assert rules_of(judge(zero.events + clean_session(unit="01").events)) == ["online.out_of_order"]
+
+
+def test_without_a_catalogue_only_plain_numbers_have_an_order():
+    """Digits inside a name are no sequence: unit-03.mp4 after unit-03.mp3, U3 before U2, a
+    video IRI ending in 3: none is judged, and the report says why."""
+    from monitor.online.engine import judge_file
+
+    for first, second in (("unit-03.mp3", "unit-03.mp4"), ("U3", "U2"), ("https://e.example/v/2", "https://e.example/v/3"),
+                          ("第3讲", "第2讲")):
+        started = Session(session="S0", start_s=-3600, unit=first).watch(0, 60)
+        assert "online.out_of_order" not in rules_of(judge(started.events + clean_session(unit=second).events)), (first, second)
+    import json
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "events.jsonl"
+        events = clean_session(unit="unit-03.mp4").events + clean_session(learner="L2", session="S2", course="C2", unit="3").events
+        path.write_text("\n".join(json.dumps(e) for e in events), encoding="utf-8")
+        report = judge_file(path, load_policy("zhengzhou-2022"))
+    assert len(report.notes) == 1 and "course C1" in report.notes[0] and "unit-03.mp4" in report.notes[0]
+    assert rules_of(report.sessions, "S2") == ["online.out_of_order"]  # 3 before 2: judged
 
 
 def test_catalogue_order_wins_over_unit_numbers():

@@ -48,12 +48,12 @@ def streams(draw: st.DrawFn) -> list[Any]:
         for session in range(draw(st.integers(1, 3))):
             t = draw(st.sampled_from([0, 100, 2700, 5400])) + session * draw(st.sampled_from([0, 60, 3000]))
             position = draw(st.sampled_from([0.0, 30.0, 600.0]))
-            unit = draw(st.sampled_from(["U1", "U2", "U3"]))
+            unit = draw(st.sampled_from(["1", "2", "3", "03", "0", "U1"]))
             for n in range(draw(st.integers(1, 40))):
                 t += draw(st.sampled_from([0, 1, 30, 150, 299, 300, 301, 1350, 2700]))
                 kind = draw(st.sampled_from(KINDS + ["heartbeat"] * 4))
                 if draw(st.integers(0, 9)) == 0:
-                    unit = draw(st.sampled_from(["U1", "U2", "U3"]))
+                    unit = draw(st.sampled_from(["1", "2", "3", "03", "0", "U1"]))
                 position += draw(st.sampled_from([0.0, 30.0, 150.0, 299.0, 2700.0, -50.0]))
                 position = max(position, 0.0)
                 record = {"id": f"L{learner}-S{session}-{n}", "type": kind,
@@ -97,7 +97,7 @@ def near_clean_streams(draw: st.DrawFn) -> list[Any]:
             flaw = draw(st.sampled_from(FLAWS + ["none"] * 3 * len(FLAWS)))
             length = draw(st.sampled_from([600, 2700, 4050, 4051, 5400, 6000])) + draw(st.sampled_from([0, 0.5]))
             s = Session(learner=f"L{learner}", session=f"S{learner}-{k}", platform=draw(st.sampled_from(["P1", "P2"])),
-                        course="C1", start_s=start, unit=f"U{unit + (flaw == 'skip unit')}")
+                        course="C1", start_s=start, unit=f"{unit + (flaw == 'skip unit')}")
             resume = position + {"resume ahead": 4.0}.get(flaw, draw(st.sampled_from([0.0, 2.0, -30.0])))
             resume = max(resume, 0.0)
             s.add("session_start", 0)
