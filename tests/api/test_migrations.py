@@ -40,3 +40,43 @@ def test_the_models_and_the_migrations_agree(db_url: str) -> None:
     finally:
         engine.dispose()
     assert diff == []
+
+
+def test_upgrading_a_database_of_the_previous_head_carries_its_data_over(db_url: str) -> None:
+    """0001 -> 0002 (authority and ownership): learners are made per platform from the events,
+    photos and sessions already there; photos become version 1; every learner is judged again."""
+    from sqlalchemy import text
+
+    downgrade(db_url, "0001")
+    engine = create_engine(normalise_url(db_url))
+    now = "2026-11-20 08:00:00"
+    try:
+        with engine.begin() as c:
+            for org, kind in (("p1", "platform"), ("p2", "platform"), ("ad", "admin")):
+                c.execute(text("INSERT INTO organisation (id, name, kind, created_at) VALUES (:i, :n, :k, :t)"),
+                          {"i": org, "n": f"org {org}", "k": kind, "t": now})
+            for n, (org, learner) in enumerate((("p1", "L1"), ("p1", "L1"), ("p2", "L1"), ("p2", "L2"))):
+                c.execute(text("INSERT INTO event (organisation_id, event_id, learner, session, course, type, at, body, received_at) "
+                               "VALUES (:o, :e, :l, 'S1', 'C1', 'play', :t, '{}', :t)"),
+                          {"o": org, "e": f"e{n}", "l": learner, "t": now})
+            c.execute(text("INSERT INTO learner_photo (learner, organisation_id, stored_name, sha256, created_at) "
+                           "VALUES ('L1', 'p1', 'learner-photos/x', 'abc', :t)"), {"t": now})
+            c.execute(text("INSERT INTO learner_session (id, organisation_id, learner, platform, session, course, verdict, "
+                           "credited_s, start, \"end\", events, findings, updated_at) VALUES ('s1', 'p2', 'L2', 'org p2', 'S1', "
+                           "'C1', 'valid', 1.0, :t, :t, 1, '[]', :t)"), {"t": now})
+        upgrade(db_url)
+        with engine.connect() as c:
+            learners = {(o, r): i for i, o, r in c.execute(text("SELECT id, organisation_id, learner_ref FROM learner"))}
+            assert set(learners) == {("p1", "L1"), ("p2", "L1"), ("p2", "L2")}  # L1 of p1 and of p2 are two learners
+            events = set(c.execute(text("SELECT event_id, learner_id FROM event")))
+            assert events == {("e0", learners[("p1", "L1")]), ("e1", learners[("p1", "L1")]),
+                              ("e2", learners[("p2", "L1")]), ("e3", learners[("p2", "L2")])}
+            photos = list(c.execute(text("SELECT learner_id, version, stored_name FROM learner_photo_version")))
+            assert photos == [(learners[("p1", "L1")], 1, "learner-photos/x")]
+            assert list(c.execute(text("SELECT learner_id FROM learner_session"))) == [(learners[("p2", "L2")],)]
+            dirty = {d for (d,) in c.execute(text("SELECT learner FROM dirty_learner"))}
+            assert dirty == {f"l:{i}" for i in learners.values()}
+            assert list(c.execute(text("SELECT kind, status FROM job"))) == [("judge_learners", "queued")]
+            assert dict(list(c.execute(text("SELECT id, jurisdiction FROM organisation")))) == {"p1": "zhengzhou", "p2": "zhengzhou", "ad": None}
+    finally:
+        engine.dispose()
