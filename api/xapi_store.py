@@ -29,13 +29,7 @@ import jsonschema_rs
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-try:  # the store layer (api/store/) is landing; api.ingest held these before it
-    from api.store.events import mark_dirty, store_events, subjects_of_ids
-except ImportError:  # pragma: no cover
-    from api.ingest import mark_dirty, store_events  # type: ignore[no-redef]
-
-    def subjects_of_ids(db: Session, learner_ids: Iterable[str]) -> set[str]:  # type: ignore[misc]
-        return set(learner_ids)
+from api.store.events import mark_dirty, store_events, subjects_of_ids
 from models.statements import XapiAttachment, XapiStatement
 from models.tables import Event, Job
 from models.types import utcnow
@@ -402,8 +396,7 @@ def forget_learning_events(db: Session, organisation_id: str, statement_ids: Seq
                                        Event.event_id.in_(list(statement_ids)))).all()  # type: ignore[attr-defined]
     if not rows:
         return None
-    learners = [getattr(r, "learner_id", None) or r.learner for r in rows]
-    subjects = subjects_of_ids(db, learners) if "learner_id" in Event.model_fields else set(learners)
+    subjects = subjects_of_ids(db, [r.learner_id for r in rows if r.learner_id])
     db.exec(delete(Event).where(Event.organisation_id == organisation_id,  # type: ignore[call-overload]
                                 Event.event_id.in_([r.event_id for r in rows])))  # type: ignore[attr-defined]
     return mark_dirty(db, subjects)

@@ -19,6 +19,7 @@ import email.parser
 import email.policy
 import hashlib
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Awaitable, Callable
 
@@ -35,17 +36,21 @@ from api.deps import DB, Admin, Platform, Svc, audit
 from api.limits import ingest_limit
 from api.problems import Problem, not_found, problem_response
 from api.settings import ServiceSettings
+from api.store.faces import own_captures
 from models.retry import write_unit
 from models.statements import XapiOrigin, XapiStatement
 from models.tables import Organisation
 from models.types import utcnow
 from monitor.online.events import EventFields
+from monitor.online import supervision
 from monitor.online.reader import parse_text
 
 VERSION_HEADER = "X-Experience-API-Version"
 _CORS_HEADERS = "Authorization, Content-Type, X-Experience-API-Version, If-Match, If-None-Match"
 _CORS_EXPOSE = "X-Experience-API-Version, X-Experience-API-Consistent-Through, ETag, Last-Modified, Location"
-_METHODS = {"/xapi/statements": "GET, HEAD, POST, PUT, OPTIONS", "/xapi/about": "GET, HEAD, OPTIONS"}
+_METHODS = {"/xapi/statements": "GET, HEAD, POST, PUT, OPTIONS", "/xapi/about": "GET, HEAD, OPTIONS",
+            "/xapi/profile": "GET, HEAD, OPTIONS"}
+_NO_VERSION_NEEDED = ("/xapi/about", "/xapi/profile")  # documents a client reads before it knows the version
 
 
 def _version_ok(value: str | None) -> bool:
@@ -97,7 +102,7 @@ class XapiRoute(APIRoute):
 
         async def route(request: Request) -> Response:
             try:
-                if (request.method != "OPTIONS" and not request.url.path.startswith("/xapi/about")
+                if (request.method != "OPTIONS" and request.url.path not in _NO_VERSION_NEEDED
                         and not _version_ok(request.headers.get(VERSION_HEADER))):
                     raise Problem(400, f"{VERSION_HEADER}: 1.0.x is required (this LRS speaks {xapi_store.VERSION})",
                                   "xapi-version")
@@ -250,6 +255,7 @@ async def _store(request: Request, db: DB, caller: Platform, svc: Svc, data: Any
         prepared, events = await run_in_threadpool(checked)
     except xapi_store.StatementError as exc:
         raise _refusal(exc) from None
+    await _check_images(db, caller, svc, events)
 
     def store() -> xapi_store.Outcome:
         try:
@@ -272,6 +278,29 @@ async def _store(request: Request, db: DB, caller: Platform, svc: Svc, data: Any
     if outcome.job is not None:
         svc.notify_job(outcome.job.id)
     return outcome
+
+
+_IMAGE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+
+
+def _plain_name(image: str) -> bool:
+    """A relative name without a way out (as /events checks it): parts of letters, digits, `._-`."""
+    return len(image) <= 200 and all(_IMAGE_NAME.fullmatch(part) for part in image.split("/"))
+
+
+async def _check_images(db: DB, caller: Platform, svc: Svc, events: list[Any]) -> None:
+    """A capture or kept photo is named by the id POST /captures gave this platform: never a path
+    into the server's files, never another platform's capture."""
+    named = {i: e.id for e in events for i in ([e.image] if e.image else []) + (e.images or [])}
+    if not named:
+        return
+    unknown = {i for i in named if not _plain_name(i)}
+    if svc.settings.online_face_checks:  # the images are opened: each must be this platform's capture
+        unknown |= set(named) - await run_in_threadpool(own_captures, db, caller.org_id, set(named) - unknown)
+    if unknown:
+        image = sorted(unknown)[0]
+        raise Problem(400, f"statement {named[image]}: image {image!r} is not a capture this platform uploaded "
+                           "(POST /captures)", "bad-statements", "Statement cannot be judged")
 
 
 def _refusal(exc: xapi_store.StatementError) -> Problem:
@@ -424,6 +453,12 @@ def about() -> dict[str, Any]:
     return {"version": ["1.0.3", "1.0.2", "1.0.1", "1.0.0"], "extensions": {}}
 
 
+@router.api_route("/xapi/profile", methods=["GET", "HEAD"], response_model=None)
+def profile() -> Response:
+    """The monitor's own xAPI profile (supervision: pop-ups, face captures, window, kept photos), JSON-LD."""
+    return Response(json.dumps(supervision.profile_document(), ensure_ascii=False), media_type="application/ld+json")
+
+
 @router.api_route("/xapi/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
                   include_in_schema=False)
 async def elsewhere(rest: str, request: Request) -> Response:
@@ -441,8 +476,8 @@ async def elsewhere(rest: str, request: Request) -> Response:
         return response
     if path in _METHODS:
         raise Problem(405, f"{request.method} is not a method of {path}", headers={"Allow": _METHODS[path]})
-    raise Problem(404, f"{path} is not offered: this LRS keeps the statement resource (/xapi/statements) and "
-                       "/xapi/about only", "xapi-resource")
+    raise Problem(404, f"{path} is not offered: this LRS keeps the statement resource (/xapi/statements), "
+                       "/xapi/about and /xapi/profile only", "xapi-resource")
 
 
 # --- CORS origins, registered per platform by an admin --------------------------------------

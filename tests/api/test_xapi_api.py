@@ -91,6 +91,8 @@ def test_auth_and_version_are_refused_with_the_xapi_header(sqlite_world: World) 
     about = w.client.get("/xapi/about")
     assert about.status_code == 200 and "1.0.3" in about.json()["version"]
     assert about.headers["X-Experience-API-Version"] == "1.0.3"
+    profile = w.client.get("/xapi/profile")
+    assert profile.status_code == 200 and profile.json()["id"].startswith("https://training-monitor.example/xapi/")
     assert w.client.get("/xapi/activities/state", headers=basic(w)).status_code == 404
     assert w.client.delete("/xapi/statements", headers=basic(w)).status_code == 405
 

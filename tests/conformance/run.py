@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -100,6 +101,26 @@ def prepare_suite() -> None:
     (SUITE / ".copied").touch()
 
 
+CLIENT_SOURCE = Path(__file__).resolve().parent / "client"
+CLIENT = WORK.parent / "xapi-client"
+
+
+def prepare_client() -> Path:
+    """@xapi/xapi from npm (the version pinned in tests/conformance/client/package.json) beside the
+    script that sends a session with it; the folder to run `node send.mjs` in."""
+    CLIENT.mkdir(parents=True, exist_ok=True)
+    fresh = (CLIENT / "node_modules" / "@xapi" / "xapi").is_dir() and (CLIENT / "package.json").exists() and \
+        filecmp.cmp(CLIENT_SOURCE / "package.json", CLIENT / "package.json", shallow=False)
+    for name in ("package.json", "send.mjs"):
+        shutil.copyfile(CLIENT_SOURCE / name, CLIENT / name)
+    if not fresh:
+        log("npm install (@xapi/xapi for the real-client test)")
+        done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=CLIENT, check=False)
+        if done.returncode != 0:
+            raise SystemExit("npm install failed for @xapi/xapi")
+    return CLIENT
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -170,40 +191,54 @@ def summarise(run_log: dict[str, Any]) -> dict[str, Any]:
     return {"summary": run_log.get("summary"), "state": run_log.get("state"), "parts": parts, "tests": tests}
 
 
-def run(grep: str | None = None, keep: bool = False) -> dict[str, Any]:
-    prepare_suite()
-    with tempfile.TemporaryDirectory(prefix="monitor-conformance-") as tmp:
+@contextmanager
+def served(**settings: str) -> Iterator[tuple[str, str]]:
+    """`monitor serve` on a free port, a fresh SQLite database and storage in a temporary folder,
+    one platform with a key: (the service's URL, the key). MONITOR_* settings may be given."""
+    with tempfile.TemporaryDirectory(prefix="monitor-xapi-") as tmp:
         port = free_port()
         env = {**os.environ, "MONITOR_DATA_DIR": tmp, "DATABASE_URL": f"sqlite:///{tmp}/monitor.db",
-               "MONITOR_INGEST_RATE_LIMIT": "100000/second", "MONITOR_QUEUE": "inprocess"}
+               "MONITOR_INGEST_RATE_LIMIT": "100000/second", "MONITOR_QUEUE": "inprocess",
+               **{f"MONITOR_{k.upper()}": v for k, v in settings.items()}}
         env.pop("MONITOR_DATABASE_URL", None)
         key = make_platform(env)
-        user, password = "_".join(key.split("_")[:2]), "_".join(key.split("_")[2:])
-        server_log = open(WORK / "server.log", "w")
-        server = subprocess.Popen([str(Path(sys.executable).parent / "monitor"), "serve", "--port", str(port)],
-                                  env=env, stdout=server_log, stderr=subprocess.STDOUT)
-        try:
-            wait_healthy(f"http://127.0.0.1:{port}")
-            for old in (SUITE / "logs").glob("*.log") if (SUITE / "logs").is_dir() else []:
-                old.unlink()
-            command = ["node", "bin/console_runner.js", "-x", "1.0.3", "-e", f"http://127.0.0.1:{port}/xapi",
-                       "-a", "-u", user, "-p", password]
-            if grep:
-                command += ["-g", grep]
-            log(f"running the suite against http://127.0.0.1:{port}/xapi (xAPI 1.0.3)")
-            with open(WORK / "suite.log", "w") as out:
-                subprocess.run(command, cwd=SUITE, stdout=out, stderr=subprocess.STDOUT, timeout=3600)
-        finally:
-            server.terminate()
+        WORK.mkdir(parents=True, exist_ok=True)
+        with open(WORK / "server.log", "w") as server_log:
+            server = subprocess.Popen([str(Path(sys.executable).parent / "monitor"), "serve", "--port", str(port)],
+                                      env=env, stdout=server_log, stderr=subprocess.STDOUT)
             try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            server_log.close()
-        logs = sorted((SUITE / "logs").glob("*.log"), key=lambda p: p.stat().st_mtime)
-        if not logs:
-            raise SystemExit(f"the suite wrote no results (see {WORK / 'suite.log'})")
-        result = summarise(json.loads(logs[-1].read_text()))
+                wait_healthy(f"http://127.0.0.1:{port}")
+                yield f"http://127.0.0.1:{port}", key
+            finally:
+                server.terminate()
+                try:
+                    server.wait(10)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+
+
+def basic_user(key: str) -> tuple[str, str]:
+    """HTTP Basic for a key: user `tm_<id>`, password the secret after it."""
+    prefix, key_id, secret = key.split("_", 2)
+    return f"{prefix}_{key_id}", secret
+
+
+def run(grep: str | None = None) -> dict[str, Any]:
+    prepare_suite()
+    with served() as (url, key):
+        user, password = basic_user(key)
+        for old in (SUITE / "logs").glob("*.log") if (SUITE / "logs").is_dir() else []:
+            old.unlink()
+        command = ["node", "bin/console_runner.js", "-x", "1.0.3", "-e", f"{url}/xapi", "-a", "-u", user, "-p", password]
+        if grep:
+            command += ["-g", grep]
+        log(f"running the suite against {url}/xapi (xAPI 1.0.3)")
+        with open(WORK / "suite.log", "w") as out:
+            subprocess.run(command, cwd=SUITE, stdout=out, stderr=subprocess.STDOUT, timeout=3600, check=False)
+    logs = sorted((SUITE / "logs").glob("*.log"), key=lambda p: p.stat().st_mtime)
+    if not logs:
+        raise SystemExit(f"the suite wrote no results (see {WORK / 'suite.log'})")
+    result = summarise(json.loads(logs[-1].read_text()))
     RESULTS.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     return result
 
@@ -226,6 +261,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.install_only:
         prepare_suite()
+        prepare_client()
         return
     report(run(args.grep))
 
