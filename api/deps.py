@@ -84,6 +84,15 @@ def role(*allowed: str) -> Callable[..., Caller]:
     return check
 
 
+def ingest_limit(caller: Annotated[Caller, Depends(get_caller)], svc: Annotated[Service, Depends(get_service)]) -> None:
+    """Each key's ingest requests (event batches, captures, uploads), counted together (api/limits.py)."""
+    svc.limits.hit(svc.limits.ingest, "ingest", caller.key.id)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 DB = Annotated[Session, Depends(get_db)]
 Svc = Annotated[Service, Depends(get_service)]
 Institution = Annotated[Caller, Depends(role("institution"))]

@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Annotated
-
-from fastapi import Depends, Request
 from limits import RateLimitItem, parse, storage, strategies
 
-from api.deps import Caller, Svc, get_caller
 from api.problems import Problem
 from api.settings import ServiceSettings
 
@@ -44,12 +40,3 @@ class RateLimits:
         wait = max(1, math.ceil(reset - time.time()))
         return Problem(429, f"too many requests: at most {item}; try again in {wait} s", "rate-limited",
                        headers={"Retry-After": str(wait)})
-
-
-def ingest_limit(caller: Annotated[Caller, Depends(get_caller)], svc: Svc) -> None:
-    """Each key's ingest requests, counted together."""
-    svc.limits.hit(svc.limits.ingest, "ingest", caller.key.id)
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from api.limits import RateLimits
 from api.settings import ServiceSettings
 from models.db import make_engine
-
-if TYPE_CHECKING:
-    from api.limits import RateLimits
 
 
 @dataclass
@@ -23,12 +21,10 @@ class Service:
     engine: Engine
     # Called after a job row is committed; the in-process worker wakes, Celery gets a message.
     notify_job: Callable[[str], None] = field(default=lambda job_id: None)
-    limits: "RateLimits" = field(default=None)  # type: ignore[assignment]  # made in from_settings
+    limits: RateLimits = field(default=None)  # type: ignore[assignment]  # made in from_settings
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> "Service":
-        from api.limits import RateLimits
-
         service = cls(settings=settings, engine=make_engine(settings.db_url), limits=RateLimits(settings))
         service.storage.mkdir(parents=True, exist_ok=True)
         return service

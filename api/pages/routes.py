@@ -29,7 +29,7 @@ from api.pages.details import detail_zh
 from api.pages.charts import STYLES, headcount_chart, hour_timeline, session_plot
 from api.problems import Problem
 from api.store.classes import latest_report, owned_class
-from api.routes.review import DecisionIn, decide, queue, read_flag
+from api.store.review import DecisionIn, add_decision, flag_queue, flag_with_subject
 from models.tables import (ApiKey, Capture, Decision, Event, Flag, HourResult, Job, LearnerPhoto,
                            LearnerSession, Organisation, Recording, RosterPhoto, TrainingClass, Upload)
 from monitor.findings import RULES
@@ -125,7 +125,7 @@ def sign_in_page(request: Request) -> HTMLResponse:
 @router.post("/sign-in")
 def sign_in(request: Request, db: DB, svc: Svc, key: Annotated[str, Form()],
             csrf: Annotated[str | None, Form()] = None) -> Response:
-    from api.limits import client_address
+    from api.deps import client_address
     from api.security import find_key
 
     check_csrf(request, csrf)
@@ -162,7 +162,7 @@ def queue_page(request: Request, db: DB, caller: PageCaller, status: str | None 
                rule: str | None = None, organisation: str | None = None, since: str | None = None,
                until: str | None = None, cursor: str | None = None) -> HTMLResponse:
     need(caller, "inspector")
-    page = queue(db, caller, status=status or None, kind=kind or None, organisation=organisation or None,  # type: ignore[arg-type]
+    page = flag_queue(db, status=status or None, kind=kind or None, organisation=organisation or None,
                  rule=rule or None, since=_day(since), until=_day(until, end=True), include_cleared=False, limit=25,
                  cursor=cursor or None)
     organisations = db.exec(select(Organisation).where(Organisation.kind.in_(["institution", "platform"]))  # type: ignore[attr-defined]
@@ -185,16 +185,21 @@ def _day(value: str | None, end: bool = False) -> datetime | None:
 
 
 def _required_s(db: Session, class_id: str) -> float | None:
-    klass = db.get(TrainingClass, class_id)
-    if klass is None:
+    """The continuity the class's latest report was judged by (its embedded values)."""
+    record = latest_report(db, class_id)
+    judged = (record.body.get("judged_by") if record else None) or {}
+    if not judged.get("profile"):
         return None
-    return load_policy(klass.policy, klass.manifest.get("policy_overrides", {})).practical_min_continuous_s
+    values: dict[str, Any] = {}
+    for override in judged.get("overrides", []):
+        values.update(override.get("parameters", {}))
+    return load_policy(judged["profile"], values).practical_min_continuous_s
 
 
 @router.get("/flags/{flag_id}", response_class=HTMLResponse)
 def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTMLResponse:
     need(caller, "inspector")
-    data = read_flag(flag_id, db, caller)
+    data = flag_with_subject(db, flag_id)
     locale = locale_of(request)
     trans = i18n.translations(locale)
     timeline = headcount = None
@@ -344,7 +349,7 @@ def decide_page(flag_id: str, request: Request, db: DB, caller: PageCaller, outc
     check_csrf(request, csrf)
     if outcome not in ("confirmed", "dismissed"):
         raise Problem(422, "outcome: confirmed or dismissed")
-    decide(flag_id, DecisionIn(outcome=outcome, note=note[:4000]), db, caller)  # type: ignore[arg-type]
+    add_decision(db, caller, flag_id, DecisionIn(outcome=outcome, note=note[:4000]))  # type: ignore[arg-type]
     return RedirectResponse(f"/ui/flags/{flag_id}#decisions", status_code=303)
 
 

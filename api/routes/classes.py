@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import DB, AnyCaller, Institution, InstitutionOrInspector, Svc, audit, role
-from api.limits import ingest_limit
+from api.deps import DB, AnyCaller, Institution, InstitutionOrInspector, Svc, audit, role, ingest_limit
+
 from api.photos import accept_enrolment_photo
 from api.problems import Problem, documented, not_found
 from api.storage import Storage, receive

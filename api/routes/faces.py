@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from api.bodies import Instant
-from api.deps import DB, Platform, Svc, audit
-from api.limits import ingest_limit
+from api.deps import DB, Platform, Svc, audit, ingest_limit
+
 from api.photos import accept_capture, accept_enrolment_photo
 from api.problems import documented
 from api.store.faces import add_capture, add_learner_photo, link_person

@@ -12,8 +12,8 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.bodies import Instant
-from api.deps import DB, Caller, Institution, Svc, audit
-from api.limits import ingest_limit
+from api.deps import DB, Caller, Institution, Svc, audit, ingest_limit
+
 from api.problems import Problem, documented, not_found
 from api.store.classes import owned_class, probe_upload, same_recording, store_recording
 from api.storage import Storage, receive, sha256_of

@@ -1,0 +1,83 @@
+"""The service's layers, read from the source with `ast`: routes, pages and jobs go through the
+store; nothing imports a route or a page (but the app that mounts them); `monitor` never imports
+the service or the tables; and no import cycle, including one hidden in an import inside a
+function (which is how cycles used to be made to load)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("api", "models", "monitor")
+MOUNTS = {"api.main"}  # the one module that wires routes and pages into the app
+
+
+def _module(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports() -> dict[str, set[str]]:
+    """Module -> project modules it imports, anywhere in it (top level or inside a function)."""
+    graph: dict[str, set[str]] = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            name = _module(path)
+            found: set[str] = set()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    found.add(node.module)
+                    found.update(f"{node.module}.{a.name}" for a in node.names)
+                elif isinstance(node, ast.Import):
+                    found.update(a.name for a in node.names)
+            graph[name] = found
+    modules = set(graph)
+    return {m: {i for i in imported if i in modules and i != m} for m, imported in graph.items()}
+
+
+def test_no_route_or_page_is_imported_but_by_the_app() -> None:
+    offenders = sorted((m, i) for m, imported in _imports().items() for i in imported
+                       if i.startswith(("api.routes.", "api.pages.")) and m not in MOUNTS
+                       and not (m.startswith("api.pages.") and i.startswith("api.pages.")))
+    assert not offenders, offenders
+
+
+def test_the_analysis_core_knows_nothing_of_the_service() -> None:
+    offenders = sorted((m, i) for m, imported in _imports().items() if m.startswith("monitor")
+                       for i in imported if i.startswith(("api", "models")))
+    assert not offenders, offenders
+
+
+def test_the_store_is_below_routes_pages_and_jobs() -> None:
+    offenders = sorted((m, i) for m, imported in _imports().items() if m.startswith("api.store")
+                       for i in imported if i.startswith(("api.routes", "api.pages", "api.jobs")))
+    assert not offenders, offenders
+
+
+def test_no_import_cycle() -> None:
+    graph = _imports()
+    # Importing a package runs its __init__: a module depends on the packages above it too.
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                cycle = visit(nxt)
+                if cycle:
+                    return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for module in sorted(graph):
+        if module not in state:
+            cycle = visit(module)
+            assert cycle is None, " -> ".join(cycle)
