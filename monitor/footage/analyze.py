@@ -15,9 +15,10 @@ from monitor.findings import Finding, finding, verdict_of
 from monitor.footage import intervals as iv
 from monitor.footage.detector import ClassSignals, registry
 from monitor.footage.events import FootageEvent
-from monitor.footage.media import PacketTimeline, UnreadableMedia, probe, sample
+from monitor.footage.media import PacketTimeline, UnreadableMedia, probe
 from monitor.footage.placed import PlacedFile
 from monitor.footage.report import ClassReport, FileReport, HourReport, Run
+from monitor.footage.sampling import sample_file
 from monitor.footage.visibility import check_hour
 from monitor.manifest import ClassHour, LoadedClass
 from monitor.policy import Policy
@@ -75,7 +76,7 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent, evidence
             on_progress("sampling", base + media_done, total_s)
 
         try:
-            samples = sample(timeline, policy.sample_interval_s, report)
+            samples = sample_file(timeline, policy, report)
         except UnreadableMedia as exc:
             file_reports[name] = FileReport(path=name, status="unreadable", reason=str(exc))
             class_findings.append(finding("file.unreadable", detail=f"{name}: {exc}", evidence={"file": name}))

@@ -20,7 +20,7 @@ from monitor.policy import Policy
 @dataclass(frozen=True)
 class BlackDetector(FileDetector):
     rule: ClassVar[str] = "footage.black"
-    needs: ClassVar[frozenset[str]] = frozenset({"samples", "blank", "spans"})
+    needs: ClassVar[frozenset[str]] = frozenset({"samples", "osd", "spans"})
 
     luma_max: float  # mean grey level at or below which a picture is black
     contrast_max: float  # grey-level std at or below which a picture is uniform (covered)
@@ -30,22 +30,26 @@ class BlackDetector(FileDetector):
     def from_policy(cls, policy: Policy) -> "BlackDetector":
         return cls(policy.black_luma_max, policy.covered_contrast_max, policy.black_max_s)
 
-    def blank(self, thumb: np.ndarray) -> bool:
-        return is_blank(thumb, self.luma_max, self.contrast_max)
+    def blank(self, thumb: np.ndarray, keep: np.ndarray | None = None) -> bool:
+        return is_blank(thumb, self.luma_max, self.contrast_max, keep)
 
     def detect_file(self, signals: FileSignals) -> list[FootageEvent]:
         """The blank samples are the signals' (the same thresholds, computed once per file and also
         used to keep freeze and splice detection away from pictures this detector explains)."""
-        timeline, samples = signals.timeline, signals.samples
-        flags = np.array([self.blank(t) for t in samples.thumbs], dtype=bool)
+        timeline, samples, keep = signals.timeline, signals.samples, signals.keep
+
+        def blank(thumb: np.ndarray) -> bool:
+            return self.blank(thumb, keep)
+
+        flags = np.array([blank(t) for t in samples.thumbs], dtype=bool)
         events = []
         times = samples.times_s
         for first, last in true_runs(flags):
-            start = timeline.first_s if first == 0 else edge(timeline.path, times[first - 1], times[first], self.blank)
+            start = timeline.first_s if first == 0 else edge(timeline.path, times[first - 1], times[first], blank)
             if last == len(samples) - 1:
                 end = timeline.end_s
             else:
-                end = edge(timeline.path, times[last], times[last + 1], lambda t: not self.blank(t))
+                end = edge(timeline.path, times[last], times[last + 1], lambda t: not blank(t))
             if end - start > self.max_s:
                 thumb = samples.thumbs[first]
                 events.append(FootageEvent(

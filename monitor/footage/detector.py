@@ -13,6 +13,7 @@ Signals (what `needs` may name):
               free, computed from the timeline.
 - "samples":  keyframe thumbnails (plus denser samples where the size series asked for them).
 - "blank":    which samples are black or covered; freeze and splice leave these to the black detector.
+- "osd":      the burned-in clock's region (decodes the file's first 4 s), left out of comparisons.
 - "spans":    the detector decodes short stretches itself (confirmation, edges).
 """
 
@@ -25,7 +26,8 @@ from typing import Callable, ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from monitor.footage.events import FootageEvent
-from monitor.footage.media import PacketTimeline, Samples
+from monitor.footage.media import PacketTimeline, Samples, SpanReader
+from monitor.footage.osd import OsdRegion, locate_clock
 from monitor.footage.pictures import is_blank
 from monitor.footage.placed import PlacedFile
 from monitor.policy import Policy
@@ -48,7 +50,21 @@ class FileSignals:
         return self.placed.samples
 
     def is_blank(self, thumb: np.ndarray) -> bool:
-        return is_blank(thumb, self.blank_luma_max, self.blank_contrast_max)
+        return is_blank(thumb, self.blank_luma_max, self.blank_contrast_max, self.keep)
+
+    @cached_property
+    def osd(self) -> OsdRegion | None:
+        """The burned-in clock, looked for in the file's first seconds (monitor.footage.osd)."""
+        reader = SpanReader(self.timeline.path)
+        try:
+            return locate_clock(reader, self.timeline.first_s)
+        finally:
+            reader.close()
+
+    @cached_property
+    def keep(self) -> np.ndarray | None:
+        """The thumbnail pixels to compare: all but the OSD clock's band (None: no clock)."""
+        return None if self.osd is None else self.osd.keep()
 
     @cached_property
     def blank(self) -> np.ndarray:

@@ -20,7 +20,7 @@ from monitor.policy import Policy
 @dataclass(frozen=True)
 class FreezeDetector(FileDetector):
     rule: ClassVar[str] = "footage.freeze"
-    needs: ClassVar[frozenset[str]] = frozenset({"samples", "blank", "spans"})
+    needs: ClassVar[frozenset[str]] = frozenset({"samples", "blank", "osd", "spans"})
 
     change_max: float  # largest block change (grey levels) that still counts as unchanged
     max_s: float  # frozen longer than this is reported
@@ -31,10 +31,10 @@ class FreezeDetector(FileDetector):
 
     def detect_file(self, signals: FileSignals) -> list[FootageEvent]:
         """Blank samples are the black detector's (black pictures are also unchanged)."""
-        timeline, samples, skip = signals.timeline, signals.samples, signals.blank
+        timeline, samples, skip, keep = signals.timeline, signals.samples, signals.blank, signals.keep
         thumbs, times = samples.thumbs, samples.times_s
         unchanged = np.array(
-            [max_block_change(thumbs[k], thumbs[k - 1]) <= self.change_max for k in range(1, len(samples))],
+            [max_block_change(thumbs[k], thumbs[k - 1], keep) <= self.change_max for k in range(1, len(samples))],
             dtype=bool,
         )
         if unchanged.size:
@@ -45,7 +45,7 @@ class FreezeDetector(FileDetector):
             still = thumbs[first]
 
             def same(t: np.ndarray, ref: np.ndarray = still) -> bool:
-                return max_block_change(t, ref) <= self.change_max
+                return max_block_change(t, ref, keep) <= self.change_max
 
             start = timeline.first_s if first == 0 else edge(timeline.path, times[first - 1], times[first], same)
             if last == len(samples) - 1:

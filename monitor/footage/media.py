@@ -167,10 +167,13 @@ class Samples:
         return int(self.times_s.size)
 
 
-def choose_mode(timeline: PacketTimeline, interval_s: float) -> str:
-    """Keyframes alone suffice when they are never further apart than the sampling step."""
+def choose_mode(timeline: PacketTimeline, interval_s: float, keyframe_gap_max_s: float | None = None) -> str:
+    """Keyframes suffice when they are never further apart than the sampling step, or, given
+    `keyframe_gap_max_s`, never further apart than that (long NVR GOPs: the sampling then also
+    decodes where the packet sizes say something happened, see `sample`'s `dense`)."""
     keys = timeline.keyframe_times_s
-    if keys.size >= 2 and float(np.max(np.diff(keys))) <= interval_s * 1.05 and keys[0] - timeline.first_s <= interval_s:
+    limit = interval_s if keyframe_gap_max_s is None else max(interval_s, keyframe_gap_max_s)
+    if keys.size >= 2 and float(np.max(np.diff(keys))) <= limit * 1.05 and keys[0] - timeline.first_s <= limit:
         return "keyframes"
     return "interval"
 
@@ -179,11 +182,16 @@ def sample(
     timeline: PacketTimeline,
     interval_s: float,
     on_progress: Callable[[float], None] | None = None,
+    *,
+    keyframe_gap_max_s: float | None = None,
+    dense: list[tuple[float, float]] | None = None,
 ) -> Samples:
     """Decode only what the sampling needs: keyframes where they are dense enough, else every frame
-    but keep one per `interval_s`. Decode errors end the sampling of this file early (the packet
-    timeline already knows how long it is)."""
-    mode = choose_mode(timeline, interval_s)
+    but keep one per `interval_s`. In keyframe mode, each `dense` span (media seconds) is also
+    decoded from the keyframe before it and sampled every `interval_s`: a freeze or black shorter
+    than a 10-s GOP would otherwise fall between two samples. Decode errors end the sampling of this
+    file early (the packet timeline already knows how long it is)."""
+    mode = choose_mode(timeline, interval_s, keyframe_gap_max_s)
     container, stream = _open_video(timeline.path)
     context = stream.codec_context
     if mode == "keyframes":
@@ -211,23 +219,62 @@ def sample(
         pass
     finally:
         container.close()
+    if mode == "keyframes" and dense and times:
+        reader = SpanReader(timeline.path)
+        try:
+            for a, b in _merged(dense, interval_s):
+                due = -np.inf
+                for t, thumb in reader.span(a, b):
+                    if t >= due:
+                        times.append(t)
+                        thumbs.append(thumb)
+                        due = t + interval_s * 0.999
+        finally:
+            reader.close()
     if not times:
         raise UnreadableMedia("no frame could be decoded")
     order = np.argsort(times, kind="stable")
-    return Samples(
-        times_s=np.asarray(times, dtype=np.float64)[order],
-        thumbs=np.stack(thumbs)[order],
-        mode=mode,
-    )
+    times_s = np.asarray(times, dtype=np.float64)[order]
+    keep = np.concatenate([[True], np.diff(times_s) > 1e-6])  # a keyframe inside a dense span is there twice
+    return Samples(times_s=times_s[keep], thumbs=np.stack(thumbs)[order][keep], mode=mode)
+
+
+def _merged(spans: list[tuple[float, float]], join_s: float) -> list[tuple[float, float]]:
+    out: list[list[float]] = []
+    for a, b in sorted(spans):
+        if out and a - out[-1][1] <= join_s:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
 
 
 def _frames_from(container: av.container.InputContainer, stream: av.video.stream.VideoStream,
                  start_s: float) -> Iterator[tuple[float, av.VideoFrame]]:
-    """Seek to the keyframe before start_s and decode on, yielding frames from start_s on."""
-    container.seek(int(max(start_s, 0.0) / float(stream.time_base)), stream=stream, backward=True, any_frame=False)
-    for frame in container.decode(stream):
-        if frame.time is not None and float(frame.time) >= start_s - 1e-6:
-            yield float(frame.time), frame
+    """Seek to the keyframe before start_s and decode on, yielding frames from start_s on. Some
+    containers seek past the target (MPEG-TS: a seek to 0.08 s landed on the keyframe at 4.08 s);
+    then the seek is repeated further back, down to the file's start."""
+    target = start_s
+    for attempt in range(6):
+        container.seek(int(max(target, 0.0) / float(stream.time_base)), stream=stream, backward=True,
+                       any_frame=False)
+        frames = (f for f in container.decode(stream) if f.time is not None)
+        first = next(frames, None)
+        if first is None:
+            return
+        first_s = float(first.time)
+        if first_s > start_s + 1e-6 and target > 0 and attempt < 5:
+            target = min(target, start_s) - max(2.0, 2 * (first_s - start_s))
+            continue
+        for frame in _chain(first, frames):
+            if float(frame.time) >= start_s - 1e-6:
+                yield float(frame.time), frame
+        return
+
+
+def _chain(first: av.VideoFrame, rest: Iterator[av.VideoFrame]) -> Iterator[av.VideoFrame]:
+    yield first
+    yield from rest
 
 
 class SpanReader:
@@ -251,8 +298,31 @@ class SpanReader:
         except (av.FFmpegError, OSError):
             self._broken = True
 
+    def grey(self, start_s: float, end_s: float, width: int) -> Iterator[tuple[float, np.ndarray]]:
+        """Every frame with start_s <= time <= end_s as a grey picture `width` pixels wide (the OSD
+        search needs more detail than a thumbnail: a clock digit is 1/30 of the height)."""
+        if self._broken:
+            return
+        try:
+            for t, frame in _frames_from(self._container, self._stream, start_s):
+                if t > end_s + 1e-6:
+                    break
+                yield t, _grey(frame, width)
+        except (av.FFmpegError, OSError):
+            self._broken = True
+
     def close(self) -> None:
         self._container.close()
+
+
+def _grey(frame: av.VideoFrame, width: int) -> np.ndarray:
+    if frame.format.name in _LUMA_FORMATS:
+        plane = frame.planes[0]
+        luma = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+    else:
+        luma = frame.to_ndarray(format="gray")
+    height = max(1, int(round(luma.shape[0] * width / luma.shape[1])))
+    return cv2.resize(np.ascontiguousarray(luma), (width, height), interpolation=cv2.INTER_AREA)
 
 
 def decode_span(path: Path, start_s: float, end_s: float) -> Iterator[tuple[float, np.ndarray]]:

@@ -16,8 +16,10 @@ import cv2
 import numpy as np
 
 
-def max_block_change(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.max(np.abs(a.astype(np.int16) - b.astype(np.int16))))
+def max_block_change(a: np.ndarray, b: np.ndarray, keep: np.ndarray | None = None) -> float:
+    """`keep`: the pixels to compare (None: all); the OSD clock's rows are left out."""
+    diff = np.abs(a.astype(np.int16) - b.astype(np.int16))
+    return float(np.max(diff if keep is None else diff[keep]))
 
 
 def _edges(thumb: np.ndarray) -> np.ndarray:
@@ -70,6 +72,8 @@ def distances_to_many(query: np.ndarray, thumbs: np.ndarray, block: int = 512) -
     return out
 
 
-def is_blank(thumb: np.ndarray, luma_max: float, contrast_max: float) -> bool:
-    """Black (dark) or covered (uniform) picture."""
-    return float(thumb.mean()) <= luma_max or float(thumb.std()) <= contrast_max
+def is_blank(thumb: np.ndarray, luma_max: float, contrast_max: float, keep: np.ndarray | None = None) -> bool:
+    """Black (dark) or covered (uniform) picture; `keep` leaves the OSD clock out (white digits on a
+    covered lens would otherwise count as contrast)."""
+    pixels = thumb if keep is None else thumb[keep]
+    return float(pixels.mean()) <= luma_max or float(pixels.std()) <= contrast_max

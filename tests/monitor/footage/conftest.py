@@ -16,6 +16,9 @@ from monitor.manifest import load_class
 from sample_videos.writer import write_video
 from tests.conftest import at, write_manifest
 
+# A class must list its teachers (A5, checked when the manifest is read); footage tests need one.
+TEACHERS = [{"id": "E-01", "name": "Teacher"}]
+
 VTEST_SIZE = (384, 288)  # half of 768x576: keeps the decoded clip in memory small
 VTEST_FPS = 10
 
@@ -64,6 +67,6 @@ def analyze_clip(path: Path, duration_s: float, kind: str = "practical", **overr
     """One clip starting at 08:00:00, one class hour over its whole length."""
     manifest = write_manifest(
         path.parent, [{"path": path.name, "start": at(0)}], [(kind, 0, duration_s)],
-        policy_overrides={"practical_min_continuous_s": 30, **overrides},
+        policy_overrides={"practical_min_continuous_s": 30, **overrides}, teachers=TEACHERS,
     )
     return analyze_class(load_class(manifest))

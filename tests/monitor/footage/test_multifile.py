@@ -16,6 +16,7 @@ from monitor.manifest import load_class
 from sample_videos.classroom import Classroom
 from sample_videos.writer import write_video
 from tests.conftest import CLASS_START, at, offset_of, write_manifest
+from tests.monitor.footage.conftest import TEACHERS
 
 FPS = 25
 SIZE = (320, 180)
@@ -33,7 +34,7 @@ def _recording(folder: Path, name: str, room: Classroom, start_s: float, end_s: 
 
 def _analyze(folder, recordings, hours=(("practical", 0, 90),), **overrides):
     manifest = write_manifest(folder, recordings, list(hours),
-                              policy_overrides={"practical_min_continuous_s": 30, **overrides})
+                              policy_overrides={"practical_min_continuous_s": 30, **overrides}, teachers=TEACHERS)
     return analyze_class(load_class(manifest))
 
 

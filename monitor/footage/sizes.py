@@ -1,0 +1,103 @@
+"""The per-frame packet size series: a motion signal that costs nothing but demuxing.
+
+In an NVR stream an inter frame's size tracks how much of the picture changed since its reference:
+a frozen picture gives near-empty frames, black gives tiny ones, motion gives large ones, a cut a
+spike. Sizes also depend on the frame's place in the GOP (an encoder spends differently on P- and
+B-frames and along its B-pyramid), so each inter frame is measured against the median of the frames
+at the same position: `level` = log2(size / that median). Keyframes (their size is the picture's
+detail, not its motion) are left out.
+
+Measured on the generated classroom (640x360, 25 fps, GOP 10 s): inter frames of a frozen picture
+with a ticking OSD clock are 0.17x the live median in H.265 without B-frames (46 vs 267 bytes),
+0.14x in H.264 (222 vs 1642); with three B-frames the P-frames drop 10x and the B-frames 0.6x. A
+replayed stretch repeats the *shape* of the series even when re-encoded, which the loop search uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from monitor.footage.media import PacketTimeline
+
+_MAX_PERIOD = 8  # longest B-frame pattern looked for (x265 uses up to 4 B-frames, x264 up to 3)
+
+
+@dataclass(frozen=True)
+class SizeSeries:
+    """Levels of the inter frames of one file, in media time."""
+
+    times_s: np.ndarray  # (n,) inter frames only
+    level: np.ndarray  # (n,) log2(size / median size at the same GOP position)
+    period: int  # the encoder's frame-type pattern (1: no B-frames)
+    major: np.ndarray  # (n,) bool: the position with the largest frames (the P-frames, which carry the change)
+
+    def binned(self, start_s: float, bin_s: float, count: int) -> np.ndarray:
+        """Mean level per bin of `bin_s` from `start_s` (NaN where a bin holds no inter frame): a
+        fixed time grid, so footage of another frame rate or a variable one lines up."""
+        index = np.floor((self.times_s - start_s) / bin_s).astype(np.int64)
+        ok = (index >= 0) & (index < count)
+        total = np.bincount(index[ok], weights=self.level[ok], minlength=count)
+        n = np.bincount(index[ok], minlength=count)
+        out = np.full(count, np.nan)
+        np.divide(total, n, out=out, where=n > 0)
+        return out
+
+
+def gop_positions(keyframes: np.ndarray) -> np.ndarray:
+    """Each frame's index since the last keyframe (0 at keyframes)."""
+    idx = np.arange(keyframes.size)
+    last_key = np.maximum.accumulate(np.where(keyframes, idx, 0))
+    return idx - last_key
+
+
+def size_series(timeline: PacketTimeline) -> SizeSeries:
+    """The normalised series. The GOP position is taken modulo the frame-type pattern, found as the
+    shortest period that explains the sizes nearly as well as any (within-class spread of log sizes
+    within 10 % of the best): with one median per position of a 250-frame GOP a short file would
+    have only a handful of frames per median."""
+    inter = ~timeline.keyframes
+    logs = np.log2(np.maximum(timeline.sizes[inter].astype(np.float64), 1.0))
+    positions = gop_positions(timeline.keyframes)[inter]
+    if logs.size < 4:
+        return SizeSeries(timeline.times_s[inter], np.zeros_like(logs), 1, np.ones(logs.size, dtype=bool))
+    spreads = []
+    for period in range(1, _MAX_PERIOD + 1):
+        cls = positions % period
+        medians = np.array([np.median(logs[cls == c]) if np.any(cls == c) else 0.0 for c in range(period)])
+        spreads.append(float(np.mean(np.abs(logs - medians[cls]))))
+    best = min(spreads)
+    period = next(p for p, s in enumerate(spreads, start=1) if s <= best * 1.1 + 1e-9)
+    cls = positions % period
+    medians = np.array([np.median(logs[cls == c]) if np.any(cls == c) else 0.0 for c in range(period)])
+    return SizeSeries(timeline.times_s[inter], logs - medians[cls], period, cls == int(np.argmax(medians)))
+
+
+def quiet_spans(series: SizeSeries, window_s: float, level_max: float, min_s: float,
+                spread_max: float = 0.0) -> list[tuple[float, float]]:
+    """Media intervals of at least `min_s` where the rolling median level over `window_s` stays at or
+    below `level_max`: where the picture may be frozen or black, so the sampling decodes there. Only
+    the largest frames of the pattern count: a B-frame of live footage is already near-empty (with
+    three B-frames, H.265's B-frames of a frozen picture were 0.6x the live ones, its P-frames 0.1x).
+    A stretch whose sizes hardly vary (rolling median absolute deviation at most `spread_max`, log2
+    units) counts too: x264 spent 0.6x the live size on every frame of a frozen picture, but the same
+    number of bytes each time (318 of 318), where live footage's frames vary by 30 % and more."""
+    t, level = series.times_s[series.major], series.level[series.major]
+    if t.size < 2:
+        return []
+    step = float(np.median(np.diff(t)))
+    half = max(1, int(round(window_s / step / 2)))
+    padded = np.pad(level, half, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    rolling = np.median(windows, axis=1)
+    spread = np.median(np.abs(windows - rolling[:, None]), axis=1)
+    quiet = (rolling <= level_max) | (spread <= spread_max)
+    out = []
+    padded_flags = np.concatenate([[False], quiet, [False]])
+    changes = np.flatnonzero(np.diff(padded_flags.astype(np.int8)))
+    for a, b in zip(changes[::2], changes[1::2]):
+        start, end = float(t[a]), float(t[b - 1])
+        if end - start >= min_s:
+            out.append((start, end))
+    return out

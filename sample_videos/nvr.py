@@ -1,0 +1,150 @@
+"""Footage as a classroom NVR records it: H.265 or H.264, a keyframe every 1-10 s, B-frames or not,
+MP4 / MPEG-TS / MKV / FLV, and the date and time burned into the top-left corner (the OSD clock).
+
+What the picture shows is a script: for each output instant, which moment of the room (re-rendered,
+so a replay is the same picture re-encoded), which clock reading (a live OSD keeps ticking over a
+replay; a replay of a recording shows the old clock), and whether the lens is covered. Tests and the
+bench plant loops, freezes, black and clock faults with it; nothing of it is kept in git.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from datetime import datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Iterator
+
+import av
+import cv2
+import numpy as np
+
+from sample_videos.classroom import Classroom
+
+CODECS = {"hevc": "libx265", "h264": "libx264"}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the camera's output shows at one instant."""
+
+    source_s: float  # which moment of the room is pictured (seconds of its own life)
+    clock: datetime | None  # what the OSD reads; None: no OSD drawn
+    lights: float = 1.0  # 0.05: black (lens covered or camera switched to a dark input)
+
+
+Script = Callable[[float], Shown]
+
+
+def live(start: datetime, osd: bool = True) -> Script:
+    """Honest footage: the room as it is, the clock ticking with it."""
+    return lambda t: Shown(t, start + timedelta(seconds=int(t)) if osd else None)
+
+
+def draw_clock(image: np.ndarray, clock: datetime) -> None:
+    """The OSD as NVRs burn it: white digits with a dark outline, top left, digits 1/28 of the height."""
+    h = image.shape[0]
+    scale = h / 600
+    text = clock.strftime("%Y-%m-%d %H:%M:%S")
+    org = (int(h * 0.03), int(h * 0.06))
+    thick = max(1, int(round(2 * scale)))
+    cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thick + 2 * max(1, thick // 2), cv2.LINE_AA)
+    cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thick, cv2.LINE_AA)
+
+
+_POOL = 8  # noise fields per picture size; which one a frame gets is a hash of its moment
+
+
+@cache
+def _noise(width: int, height: int, sigma: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(11)
+    out = []
+    for _ in range(_POOL):
+        noise = np.rint(rng.normal(0, sigma, (height, width, 3)))
+        out.append((np.clip(noise, 0, 255).astype(np.uint8), np.clip(-noise, 0, 255).astype(np.uint8)))
+    return out
+
+
+def sensor_room(width: int, height: int, seed: int = 7, trainees: int = 12) -> Classroom:
+    """The generated classroom without its own noise (`picture` adds NVR-like noise instead)."""
+    return Classroom(width, height, trainees=trainees, seed=seed, noise_sigma=0.0)
+
+
+def picture(room: Classroom, shown: Shown, fps: float = 25, noise_sigma: float = 3.0) -> np.ndarray:
+    """The room at the shown moment, with sensor noise that changes every frame (Classroom's own
+    cycles through five fields in a pattern that repeats every ~8 frames, which would give the packet
+    sizes a period no camera has; use `sensor_room` for a room without it). The noise is a function
+    of the moment shown, so a replay carries the original's noise, as a recording does."""
+    image = room.frame(shown.source_s, lights=shown.lights)
+    if noise_sigma > 0:
+        k = int(round(shown.source_s * fps))
+        brighter, darker = _noise(room.width, room.height, noise_sigma)[(k * 2654435761 >> 7) % _POOL]
+        image = cv2.subtract(cv2.add(image, brighter), darker)
+    if shown.clock is not None:
+        draw_clock(image, shown.clock)
+    return image
+
+
+def write_nvr(path: Path, room: Classroom, script: Script, duration_s: float, *, fps: float = 25,
+              codec: str = "hevc", gop_s: float = 10.0, bframes: int = 0, crf: int = 28,
+              preset: str = "ultrafast", creation_time: datetime | None = None) -> Path:
+    """Encode `duration_s` of the script. The container follows the suffix (.mp4, .ts, .mkv, .flv).
+    Keyframes exactly every `gop_s` (no scene-cut keyframes: NVRs keep their cadence)."""
+    width, height = room.width, room.height
+    gop = max(1, int(round(gop_s * fps)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rate = Fraction(fps).limit_denominator(1000)
+    with av.open(str(path), mode="w") as container:
+        if creation_time is not None:
+            container.metadata["creation_time"] = creation_time.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+        stream = container.add_stream(CODECS[codec], rate=rate)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.gop_size = gop
+        stream.codec_context.time_base = 1 / rate
+        if codec == "hevc":
+            stream.options = {"preset": preset, "crf": str(crf), "x265-params":
+                              f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes={bframes}:log-level=error"}
+        else:
+            stream.options = {"preset": preset, "crf": str(crf),
+                              "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes={bframes}"}
+        for k, image in _frames(room, script, duration_s, fps):
+            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+            frame.pts = k
+            frame.time_base = 1 / rate
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def _frames(room: Classroom, script: Script, duration_s: float, fps: float) -> Iterator[tuple[int, np.ndarray]]:
+    for k in range(int(round(duration_s * fps))):
+        yield k, np.ascontiguousarray(picture(room, script(k / fps), fps))
+
+
+def replayed(base: Script, start_s: float, end_s: float, from_s: float, old_clock: bool = False) -> Script:
+    """`base`, except that [start_s, end_s) shows again what was shown from `from_s` on: with the
+    clock ticking on (a live OSD burned over replayed pictures) or, `old_clock`, the old clock too
+    (a recording played again)."""
+
+    def script(t: float) -> Shown:
+        if start_s <= t < end_s:
+            then = base(from_s + (t - start_s))
+            now = base(t)
+            return Shown(then.source_s, then.clock if old_clock else now.clock, then.lights)
+        return base(t)
+
+    return script
+
+
+def frozen(base: Script, start_s: float, end_s: float) -> Script:
+    """The picture stops at start_s for [start_s, end_s); a live OSD keeps ticking over it."""
+    return lambda t: (Shown(base(start_s).source_s, base(t).clock) if start_s <= t < end_s else base(t))
+
+
+def blacked(base: Script, start_s: float, end_s: float) -> Script:
+    """The picture goes dark for [start_s, end_s); the OSD stays."""
+    return lambda t: (Shown(base(t).source_s, base(t).clock, 0.05) if start_s <= t < end_s else base(t))

@@ -1,0 +1,108 @@
+"""Footage as classroom NVRs record it (issue #16): H.265 and H.264, a keyframe every 1-10 s, B-frames
+or not, MP4 / MPEG-TS / MKV / FLV, an OSD clock burned in. Sampled at keyframes whatever the GOP,
+decoding elsewhere only where the packet sizes point; freeze under a ticking clock and black found
+and located; clean footage (sensor noise, lighting drift, people moving) gives no finding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.footage.analyze import analyze_class
+from monitor.footage.media import SpanReader
+from monitor.footage.osd import locate_clock
+from monitor.footage.report import ClassReport
+from monitor.manifest import load_class
+from sample_videos.classroom import Classroom
+from sample_videos.nvr import Script, Shown, blacked, frozen, live, sensor_room, write_nvr
+from tests.conftest import CLASS_START, at, offset_of, write_manifest
+from tests.monitor.footage.conftest import TEACHERS
+
+SIZE = (640, 360)
+
+
+@pytest.fixture(scope="module")
+def room() -> Classroom:
+    return sensor_room(*SIZE)
+
+
+def analyze_nvr(path: Path, duration_s: float, **overrides: object) -> ClassReport:
+    manifest = write_manifest(path.parent, [{"path": path.name, "start": at(0)}], [("practical", 0, duration_s)],
+                              policy_overrides={"practical_min_continuous_s": 20, **overrides}, teachers=TEACHERS)
+    return analyze_class(load_class(manifest))
+
+
+def findings(report: ClassReport, rule: str | None = None) -> list:
+    found = [f for h in report.hours for f in h.findings] + report.findings
+    return [f for f in found if rule is None or f.rule == rule]
+
+
+def rules(report: ClassReport) -> set[str]:
+    return {f.rule for f in findings(report)} - {"practical.continuity"}
+
+
+def located(report: ClassReport, rule: str, start_s: float, end_s: float) -> None:
+    hits = [f for f in findings(report, rule)
+            if abs(offset_of(f.start) - start_s) <= 1.0 and abs(offset_of(f.end) - end_s) <= 1.0]
+    assert hits, (rule, start_s, end_s, [(f.rule, offset_of(f.start), offset_of(f.end)) for f in findings(report)])
+
+
+def drifting(start=CLASS_START) -> Script:
+    """Honest footage whose light drifts by 20 % over a minute (clouds, a lamp warming up)."""
+    clock = live(start)
+    return lambda t: Shown(t, clock(t).clock, 1.0 + 0.2 * t / 60)
+
+
+FORMATS = [  # codec, container, seconds between keyframes, B-frames
+    ("hevc", "mp4", 10, 0),
+    ("hevc", "ts", 4, 3),
+    ("hevc", "flv", 10, 0),
+    ("h264", "mkv", 1, 0),
+    ("h264", "flv", 10, 2),
+    ("h264", "ts", 6, 0),
+]
+
+
+@pytest.mark.parametrize("codec,ext,gop_s,bframes", FORMATS)
+def test_freeze_under_a_ticking_clock_and_black_are_found_at_keyframe_sampling(tmp_path, room, codec, ext, gop_s,
+                                                                               bframes):
+    script = blacked(frozen(live(CLASS_START), 10, 22), 30, 38)
+    path = write_nvr(tmp_path / f"nvr.{ext}", room, script, 45, codec=codec, gop_s=gop_s, bframes=bframes)
+    report = analyze_nvr(path, 45)
+    assert report.files[0].sampling == "keyframes"
+    assert rules(report) == {"footage.freeze", "footage.black"}
+    located(report, "footage.freeze", 10, 22)
+    located(report, "footage.black", 30, 38)
+
+
+@pytest.mark.parametrize("codec,gop_s", [("hevc", 10), ("h264", 10), ("hevc", 2)])
+def test_clean_footage_with_drifting_light_gives_no_finding(tmp_path, room, codec, gop_s):
+    path = write_nvr(tmp_path / "clean.mkv", room, drifting(), 60, codec=codec, gop_s=gop_s)
+    report = analyze_nvr(path, 60)
+    assert rules(report) == set()
+    assert report.files[0].sampling == "keyframes"
+    assert report.files[0].samples <= 60 / 2 + 2  # nothing decoded densely where nothing happens
+
+
+def test_1080p_h265_long_gop_is_sampled_at_its_keyframes(tmp_path):
+    room = sensor_room(1920, 1080)
+    path = write_nvr(tmp_path / "hd.mp4", room, frozen(live(CLASS_START), 6, 14), 20, codec="hevc", gop_s=10)
+    report = analyze_nvr(path, 20, freeze_max_s=5.0)
+    assert (report.files[0].width, report.files[0].height, report.files[0].codec) == (1920, 1080, "hevc")
+    assert report.files[0].sampling == "keyframes"
+    located(report, "footage.freeze", 6, 14)
+
+
+def _clock_of(path: Path):
+    reader = SpanReader(path)
+    try:
+        return locate_clock(reader, 0.0)
+    finally:
+        reader.close()
+
+
+def test_the_osd_clock_is_found_and_footage_without_one_has_none(tmp_path, room):
+    region = _clock_of(write_nvr(tmp_path / "osd.mp4", room, live(CLASS_START), 6, codec="hevc", gop_s=2))
+    assert region is not None and region.rows[0] <= 1 and region.rows[1] <= 4  # the top-left line of text
+    assert _clock_of(write_nvr(tmp_path / "plain.mp4", room, live(CLASS_START, osd=False), 6, codec="hevc")) is None
