@@ -219,3 +219,48 @@ def test_an_lrs_export_with_more_and_stored_times():
     check_batch(statements)
     read = parse_text(json.dumps({"statements": statements, "more": "/xapi/statements?more=abc"}), "P")
     assert read.bad == [] and len(read.events) == 8 and read.events[0].at == START
+
+
+# Any part of a statement, any JSON: reading and validating never raise, and the other
+# statements of the batch are kept.
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from monitor.online.xapi_schema import StatementError, validate_statement  # noqa: E402
+from tests.monitor.online.test_wire import _JSON, _dumps  # noqa: E402
+
+_PLACES = ["id", "actor", "actor.mbox", "actor.account", "actor.objectType", "verb", "verb.id", "object", "object.id",
+           "object.objectType", "result", "result.extensions", f"result.extensions.{EXT}time", "context",
+           "context.registration", "context.platform", "context.extensions", f"context.extensions.{EXT}session-id",
+           f"context.extensions.{EXT}speed", "context.contextActivities", "context.contextActivities.parent",
+           "context.contextActivities.grouping", "timestamp", "stored"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(changes=st.dictionaries(st.sampled_from(_PLACES), _JSON, min_size=1, max_size=3), which=st.integers(0, 8))
+def test_no_statement_breaks_the_reader_or_the_validator(changes, which):
+    from monitor.online.jsonsafe import loads
+
+    statements = videojs_session()
+    values = {}
+    for n, (place, value) in enumerate(changes.items()):
+        parts = place.split(".", 2) if place.startswith(("result.extensions.", "context.extensions.")) else place.split(".")
+        holder = statements[which]
+        for key in parts[:-1]:
+            if not isinstance(holder.get(key), dict):
+                holder[key] = {}
+            holder = holder[key]
+        holder[parts[-1]] = marker = f"__VALUE_{n}__"
+        values[json.dumps(marker)] = _dumps(value)
+    lines = [json.dumps(s, ensure_ascii=False) for s in statements]
+    for marker, raw in values.items():
+        lines[which] = lines[which].replace(marker, raw)
+    kept = {s["id"] for n, s in enumerate(statements) if n != which and "interacted" not in s["verb"]["id"]}
+    for read in (parse_text("[" + ",".join(lines) + "]", "P"), parse_text("[" + ",".join(lines) + "]", "P", "P", validate=True),
+                 parse_lines(lines, "P"), parse_lines(lines, "P", validate=True)):
+        assert kept <= {e.id for e in read.events}
+        assert all(b.line == which + 1 for b in read.bad), read.bad
+    try:
+        validate_statement(loads(lines[which]), which)
+    except StatementError as exc:
+        assert exc.index == which
