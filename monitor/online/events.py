@@ -142,6 +142,16 @@ _FLOAT_INDEX = tuple(WireEvent.__struct_fields__.index(name) for name in ("posit
 
 def from_wire(wire: WireEvent) -> LearningEvent:
     """The event a platform's record stands for; EventError names the field it cannot be."""
+    return LearningEvent(*_normal_values(wire))
+
+
+def fields_from_wire(wire: WireEvent) -> EventFields:
+    """As from_wire, without what LearningEvent computes (the block reader checks what each type
+    needs column-wise afterwards, as for events decoded straight into EventFields)."""
+    return EventFields(*_normal_values(wire))
+
+
+def _normal_values(wire: WireEvent) -> list[Any]:
     values: list[Any] = list(msgspec.structs.astuple(wire))
     for i in _IDENT_INDEX:
         if type(values[i]) is int:
@@ -155,7 +165,7 @@ def from_wire(wire: WireEvent) -> LearningEvent:
         out_of_range = date_out_of_range(values[2])
         if out_of_range:
             raise EventError("at", out_of_range)
-    return LearningEvent(*values)
+    return values
 
 
 def from_epoch(value: float) -> datetime:

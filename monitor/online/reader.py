@@ -13,7 +13,7 @@ import msgspec
 
 from monitor.errors import read_user_bytes, read_user_file
 from monitor.online.events import (EventError, EventFields, LearningEvent, MissingForType, WireEvent,
-                                   date_out_of_range, from_wire, missing_for_type)
+                                   date_out_of_range, fields_from_wire, from_wire, missing_for_type)
 from monitor.online.jsonsafe import find_poison, loads
 from monitor.online.table import gc_paused
 from monitor.online.xapi import Ignored, XapiError, is_statement, to_native, voided_target
@@ -254,9 +254,9 @@ def _decode_block(block: Sequence[str], start: int) -> list[EventFields | BadRec
     return rows if len(rows) == len(block) else None
 
 
-def _from_wire_or_bad(wire: WireEvent, line: int) -> LearningEvent | BadRecord:
+def _from_wire_or_bad(wire: WireEvent, line: int) -> EventFields | BadRecord:
     try:
-        return from_wire(wire)
+        return fields_from_wire(wire)
     except EventError as exc:
         return BadRecord(line, id_text(wire.id), exc.fields, str(exc))
 
