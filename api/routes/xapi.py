@@ -20,6 +20,7 @@ import email.policy
 import hashlib
 import json
 import re
+import urllib.parse
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Awaitable, Callable
 
@@ -32,8 +33,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api import xapi_store
 from api.bodies import read_limited
-from api.deps import DB, Admin, Platform, Svc, audit
-from api.limits import ingest_limit
+from api.deps import DB, Admin, Platform, Svc, audit, ingest_limit
+
 from api.problems import Problem, not_found, problem_response
 from api.settings import ServiceSettings
 from api.store.faces import own_captures
@@ -93,20 +94,77 @@ async def _cors(request: Request, response: Response) -> Response:
     return response
 
 
+_FORM_HEADERS = {"authorization", "x-experience-api-version", "content-type", "content-length", "if-match", "if-none-match"}
+
+
+async def _alternate(request: Request) -> Request | None:
+    """xAPI 1.0.3's alternate request syntax (Part Three 1.3; browsers that cannot send custom
+    headers cross-origin): `POST ?method=PUT|GET|…` with a form body carrying the headers, the
+    resource's parameters and `content`; the request it stands for, or None."""
+    if "method" not in request.query_params:
+        return None
+    if request.method != "POST":
+        raise Problem(400, "the alternate request syntax (?method=) is only issued as a POST", "xapi-alternate")
+    method = request.query_params["method"].upper()
+    if method not in ("GET", "HEAD", "PUT", "POST") or len(request.query_params) != 1:
+        raise Problem(400, "?method= names GET, HEAD, PUT or POST and is the only parameter in the URL", "xapi-alternate")
+    if not request.headers.get("content-type", "").lower().startswith("application/x-www-form-urlencoded"):
+        raise Problem(400, "the alternate request syntax needs Content-Type: application/x-www-form-urlencoded",
+                      "xapi-alternate")
+    try:
+        form = urllib.parse.parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError):
+        raise Problem(400, "the form body is not UTF-8 form data", "xapi-alternate") from None
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]
+               if k.decode("latin-1") not in ("content-type", "content-length")}  # the form's own: not the request's
+    params, content = [], b""
+    for name, value in form:
+        if name.lower() in _FORM_HEADERS:
+            headers[name.lower()] = value
+        elif name == "content":
+            content = value.encode("utf-8")
+        else:
+            params.append((name, value))
+    headers.setdefault("content-type", "application/json")
+    headers["content-length"] = str(len(content))
+    scope = {**request.scope, "method": method, "query_string": urllib.parse.urlencode(params).encode(),
+             "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]}
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": content, "more_body": False}
+
+    return Request(scope, receive)
+
+
 class XapiRoute(APIRoute):
     """Routes of /xapi/: the version header checked before anything else and set on every
     answer, errors included (which then do not pass through the app's handlers)."""
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
-        handler = super().get_route_handler()
+        handler = self.xapi_handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
             try:
+                alternate = await _alternate(request) if request.url.path == "/xapi/statements" else None
+                if alternate is not None:  # the handler of the method the form stands for
+                    request = alternate
+                    target = next((r for r in router.routes if isinstance(r, XapiRoute) and r.path == "/xapi/statements"
+                                   and request.method in (r.methods or ())), None)
+                    if target is None:
+                        raise Problem(405, f"{request.method} is not a method of /xapi/statements")
+                    handler_now = target.xapi_handler
+                else:
+                    handler_now = handler
                 if (request.method != "OPTIONS" and request.url.path not in _NO_VERSION_NEEDED
                         and not _version_ok(request.headers.get(VERSION_HEADER))):
                     raise Problem(400, f"{VERSION_HEADER}: 1.0.x is required (this LRS speaks {xapi_store.VERSION})",
                                   "xapi-version")
-                response = await handler(request)
+                response = await handler_now(request)
             except Problem as exc:
                 response = problem_response(exc.status, exc.detail, exc.kind, exc.title, exc.headers, **exc.extra)
             except RequestValidationError as exc:

@@ -271,3 +271,19 @@ def test_malformed_input_is_a_4xx_never_a_500(sqlite_world: World, body: bytes) 
     r = sqlite_world.client.post("/xapi/statements", content=body, headers={**basic(sqlite_world), "Content-Type": "application/json"})
     assert 400 <= r.status_code < 500, (r.status_code, r.text)
     assert r.headers["X-Experience-API-Version"] == "1.0.3"
+
+
+def test_alternate_request_syntax(sqlite_world: World) -> None:
+    """POST ?method=PUT with the headers and the statement in a form (1.0.3 Part Three 1.3)."""
+    w = sqlite_world
+    sid = str(uuid.uuid4())
+    auth = basic(w)["Authorization"]
+    form = {"statementId": sid, "content": json.dumps(plain(18)), "Authorization": auth, "X-Experience-API-Version": "1.0.3"}
+    r = w.client.post("/xapi/statements?method=PUT", data=form)
+    assert r.status_code == 204, r.text
+    r = w.client.post("/xapi/statements?method=GET", data={"statementId": sid, "Authorization": auth,
+                                                          "X-Experience-API-Version": "1.0.3"})
+    assert r.status_code == 200 and r.json()["id"] == sid
+    r = w.client.post("/xapi/statements?method=PUT", data={**form, "X-Experience-API-Version": "0.8"})
+    assert r.status_code == 400
+    assert w.client.put("/xapi/statements?method=POST", data=form).status_code == 400
