@@ -5,7 +5,7 @@ a re-sent event (same id) is counted once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
@@ -16,7 +16,7 @@ from monitor.online.events import (EventError, EventFields, LearningEvent, Missi
                                    date_out_of_range, fields_from_wire, from_wire, missing_for_type)
 from monitor.online.jsonsafe import find_poison, loads
 from monitor.online.table import gc_paused
-from monitor.online.xapi import Ignored, XapiError, is_statement, to_native, voided_target
+from monitor.online.xapi import Ignored, XapiError, is_statement, statement_field, to_native, voided_target
 from monitor.online.xapi_schema import StatementError, validate_statement
 
 if TYPE_CHECKING:
@@ -99,7 +99,8 @@ def parse_record(record: Any, line: int, default_platform: str | None = None,
     poisoned = find_poison(record)
     if poisoned is not None:
         return BadRecord(line, id_text(event_id), poisoned[0], poisoned[1])
-    if is_statement(record):
+    statement = is_statement(record)
+    if statement:
         if validate:
             try:
                 validate_statement(record, line)
@@ -118,7 +119,8 @@ def parse_record(record: Any, line: int, default_platform: str | None = None,
     try:
         return from_wire(msgspec.convert(record, WireEvent))
     except (msgspec.ValidationError, EventError) as exc:
-        return _bad_from_validation(line, event_id, exc)
+        bad = _bad_from_validation(line, record.get("id"), exc)
+        return replace(bad, field=statement_field(bad.field)) if statement else bad
 
 
 def _native_fast(text: str, line: int) -> LearningEvent | BadRecord:

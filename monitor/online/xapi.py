@@ -84,6 +84,22 @@ def statement_id(statement: dict[str, Any]) -> Any:
     return str(uuid.uuid5(_STATEMENT_NAMESPACE, hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()))
 
 
+# Where in a statement each field of the native event comes from, to name it in messages.
+_STATEMENT_FIELDS = {
+    "id": "id", "at": "timestamp", "learner": "actor", "session": f"context.extensions.{SESSION_ID}",
+    "platform": "context.platform", "course": "context.contextActivities.parent", "unit": "object.id",
+    "position_s": f"result.extensions.{TIME}", "from_s": f"result.extensions.{TIME_FROM}",
+    "to_s": f"result.extensions.{TIME_TO}", "rate": f"context.extensions.{SPEED}",
+    "popup": f"context.extensions.{supervision.POPUP_ID}", "image": f"context.extensions.{supervision.IMAGE}",
+    "images": f"context.extensions.{supervision.IMAGES}", "nonce": f"context.extensions.{supervision.NONCE}",
+}
+
+
+def statement_field(native: str) -> str:
+    """The statement's place of a native event's field (or fields, "from_s, to_s") a message names."""
+    return ", ".join(_STATEMENT_FIELDS.get(name, name) for name in native.split(", "))
+
+
 def _get(record: Any, *path: str) -> Any:
     for key in path:
         if not isinstance(record, dict) or key not in record:

@@ -264,3 +264,16 @@ def test_no_statement_breaks_the_reader_or_the_validator(changes, which):
         validate_statement(loads(lines[which]), which)
     except StatementError as exc:
         assert exc.index == which
+
+
+def test_what_cannot_be_an_event_is_named_where_it_is_in_the_statement():
+    statements = videojs_session()
+    statements[1]["result"]["extensions"][EXT + "time"] = -3
+    statements[2]["timestamp"] = "1999-12-31T23:00:00Z"
+    statements[4]["result"]["extensions"] = {}
+    read = parse_text(json.dumps(statements), "P")
+    assert [(b.line, b.field) for b in read.bad] == [
+        (2, EXT_TIME), (3, "timestamp"), (5, EXT_TIME)]
+
+
+EXT_TIME = "result.extensions." + EXT + "time"
