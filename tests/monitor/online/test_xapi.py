@@ -4,6 +4,7 @@ verdicts as the native events they stand for."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import msgspec
 
@@ -22,8 +23,25 @@ VERB = {
 EXT = "https://w3id.org/xapi/video/extensions/"
 
 
+_IDS = uuid.UUID("3f8a1c52-6d0e-4b7a-9c21-5e4f7a8b9c0d")
+
+
+def _uuid(event_id: str) -> str:
+    """A statement's id is a UUID: an event id that is not one becomes a name-based one."""
+    try:
+        return str(uuid.UUID(event_id))
+    except ValueError:
+        return str(uuid.uuid5(_IDS, event_id))
+
+
+def _iri(name: str, kind: str) -> str:
+    """Activity ids are IRIs: a plain course or unit name becomes one under the platform's site."""
+    return name if ":" in name else f"https://learn.example.cn/{kind}/{name}"
+
+
 def statement(e: dict) -> dict:
-    """The statement a video player following the profile sends for a native event."""
+    """The statement a video player following the profile sends for a native event: valid xAPI
+    1.0.3 (the id a UUID, course and unit IRIs; `native_like` gives the native event it stands for)."""
     result, context = {}, {EXT + "session-id": e["session"], EXT + "length": 1200}
     if e["type"] in ("play", "pause", "unit_complete"):
         result[EXT + "time"] = e["position_s"]
@@ -32,21 +50,26 @@ def statement(e: dict) -> dict:
     if e.get("rate") is not None:
         context[EXT + "speed"] = f"{e['rate']:g}x"
     return {
-        "id": e["id"],
+        "id": _uuid(e["id"]),
         "actor": {"objectType": "Agent", "name": "学员", "account": {"homePage": "https://edu.example.cn", "name": e["learner"]}},
         "verb": {"id": VERB[e["type"]], "display": {"en-US": VERB[e["type"]].rsplit("/", 1)[-1]}},
-        "object": {"objectType": "Activity", "id": e["unit"],
+        "object": {"objectType": "Activity", "id": _iri(e["unit"], "videos"),
                    "definition": {"type": "https://w3id.org/xapi/video/activity-type/video", "name": {"zh-CN": "单元"}}},
         "result": {"extensions": result},
-        "context": {"platform": e["platform"], "contextActivities": {"parent": [{"id": e["course"]}],
+        "context": {"platform": e["platform"], "contextActivities": {"parent": [{"id": _iri(e["course"], "courses")}],
                     "category": [{"id": "https://w3id.org/xapi/video"}]}, "extensions": context},
         "timestamp": e["at"],
     }
 
 
+def native_like(e: dict) -> dict:
+    """The native event as its statement names it (UUID id, IRIs for course and unit)."""
+    return {**e, "id": _uuid(e["id"]), "course": _iri(e["course"], "courses"), "unit": _iri(e["unit"], "videos")}
+
+
 def _as_lines(events: list[dict]) -> list[str]:
     """Events the profile has verbs for go as statements, the rest (pop-ups, focus, photos) natively."""
-    return [json.dumps(statement(e) if e["type"] in VERB else e, ensure_ascii=False) for e in events]
+    return [json.dumps(statement(e) if e["type"] in VERB else native_like(e), ensure_ascii=False) for e in events]
 
 
 def _session_with_everything() -> list[dict]:
@@ -59,16 +82,19 @@ def _session_with_everything() -> list[dict]:
 
 def test_statements_map_to_the_native_events():
     events = _session_with_everything()
+    from monitor.online.xapi_schema import check_batch
+
+    check_batch([statement(e) for e in events if e["type"] in VERB])
     read = parse_lines(_as_lines(events))
     assert read.bad == [] and read.ignored == 0
-    native = {e.id: e for e in parse_lines([json.dumps(e) for e in events]).events}
+    native = {e.id: e for e in parse_lines([json.dumps(native_like(e)) for e in events]).events}
     for e in read.events:  # the fields alike (the file reader's events are EventFields, not yet LearningEvents)
         assert msgspec.structs.astuple(e) == msgspec.structs.astuple(native[e.id])
 
 
 def test_statements_give_the_same_verdicts_as_native_events():
     events = _session_with_everything()
-    from_native = judge(events)
+    from_native = judge([native_like(e) for e in events])
     from_xapi_read = parse_lines(_as_lines(events))
     from monitor.online.catalogue import Catalogue
     from monitor.online.engine import OnlineEngine
