@@ -61,6 +61,7 @@ def write_manifest(folder: Path, recordings: list[dict[str, Any]], hours: list[t
             for n, (kind, a, b) in enumerate(hours, start=1)
         ],
         "recordings": recordings,
+        "teachers": extra.pop("teachers", [{"id": "E-01", "name": "赵老师"}]),  # a class without one is refused (A5)
         **extra,
     }
     path = folder / "class.json"

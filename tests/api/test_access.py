@@ -97,8 +97,8 @@ def test_a_revoked_key_is_refused(sqlite_world: World) -> None:
 
 def test_another_tenants_objects_are_not_found(sqlite_world: World) -> None:
     w = sqlite_world
-    manifest = {"class_id": "A-1", "policy_overrides": {"class_hour_min_s": 60, "practical_share_min": 0},
-                "schedule": [{"index": 1, "kind": "theory", "start": "2026-11-20T08:00:00+08:00",
+    manifest = {"class_id": "A-1", "teachers": [{"id": "E1"}],
+                "schedule": [{"index": 1, "kind": "practical", "start": "2026-11-20T08:00:00+08:00",
                               "end": "2026-11-20T08:45:00+08:00"}],
                 "roster": [{"id": "T1", "name": "张伟"}]}
     klass = w.client.post("/classes", json=as_sent(manifest), headers=w.h("inst_a")).json()["id"]

@@ -18,7 +18,6 @@ from monitor.policy import load_policy
 from sample_videos.online_day import make_day
 from tests.api.conftest import World
 from tests.monitor.online.builders import clean_session
-from tests.monitor.online.test_xapi import statement
 
 
 def _ndjson(events: list[dict[str, Any]]) -> bytes:
@@ -137,21 +136,6 @@ def test_malformed_events_are_listed_and_the_rest_is_stored(world: World) -> Non
     assert [(x["line"], x["event_id"], x["field"]) for x in body["rejected"]] == [
         (2, None, "line"), (3, "bad-1", "position_s"), (5, "other-1", "platform")]
     assert _stored_events(world) == 3
-
-
-def test_xapi_statements_endpoint(world: World) -> None:
-    events = [e for e in clean_session(platform="learn.example").events if e["type"] in ("session_start", "play", "pause")]
-    statements = [statement(e) for e in events]
-    for s in statements:
-        del s["context"]["platform"]  # the key says which platform this is
-    headers = {**world.h("plat_p"), "X-Experience-API-Version": "1.0.3"}
-    r = world.client.post("/xapi/statements", json=statements, headers=world.h("plat_p"))
-    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
-    r = world.client.post("/xapi/statements", json=statements, headers=headers)
-    assert r.status_code == 200, r.text
-    assert r.json() == [s["id"] for s in statements]
-    assert world.client.post("/xapi/statements", json=statements, headers=headers).status_code == 200
-    assert _stored_events(world) == len(statements)
 
 
 def test_batches_over_the_limit_are_refused_whole(sqlite_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -33,6 +33,13 @@ def test_absent_roster_is_allowed(tmp_path):
     assert load_class(_manifest(tmp_path)).manifest.roster == []
 
 
+def test_a_class_without_teachers_is_refused(tmp_path):
+    """Missing evidence is refused, never a check switched off: no teacher, no ratio to check."""
+    with pytest.raises(ClassShapeError, match="no teachers listed") as caught:
+        load_class(_manifest(tmp_path, teachers=[]))
+    assert caught.value.rule == "class.teacher_ratio"
+
+
 @pytest.mark.parametrize(
     ("extra", "rule"),
     [
