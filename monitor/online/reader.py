@@ -211,6 +211,12 @@ def _parse_lines(lines: Sequence[str], default_platform: str | None, only_platfo
             else:
                 events.append(item[1])
                 numbers.append(item[0])
+    return _finish(events, numbers, bad, ignored, voided, only_platform, check)
+
+
+def _finish(events: list[EventFields], numbers: list[int], bad: list[BadRecord], ignored: int, voided: list[str],
+            only_platform: str | None, check: Check | None) -> ReadResult:
+    """What each event's type needs, its date, the sender's own checks, then each id once."""
     kept: list[EventFields] = []
     for line, e in zip(numbers, events):
         item: EventFields | BadRecord = e
@@ -240,10 +246,17 @@ _WIRE_BLOCK_DECODER = msgspec.json.Decoder(list[WireEvent])
 
 
 def _decode_block(block: Sequence[str], start: int) -> list[EventFields | BadRecord] | None:
-    """A block of native event lines as events, or None when some line needs a closer look.
-    Events already in the monitor's shape (text ids, RFC 3339 times) decode straight into it;
-    a platform's integer ids and epoch times are read as sent and made that shape one by one."""
-    joined = "[" + ",".join(block) + "]"
+    """A block of native event lines as events, or None when some line needs a closer look."""
+    rows = _decode_array("[" + ",".join(block) + "]", start)
+    # a line holding two objects ("{...},{...}") would shift every line number after it
+    return rows if rows is not None and len(rows) == len(block) else None
+
+
+def _decode_array(joined: str, start: int = 0) -> list[EventFields | BadRecord] | None:
+    """A JSON array of native events as events (or a BadRecord for one that cannot be), or None
+    when some item needs a closer look (a statement, a malformed one). Events already in the
+    monitor's shape (text ids, RFC 3339 times) decode straight into it; a platform's integer ids
+    and epoch times are read as sent and made that shape one by one."""
     try:
         rows: list[Any] = _BLOCK_DECODER.decode(joined)
     except (msgspec.DecodeError, RecursionError):
@@ -252,8 +265,7 @@ def _decode_block(block: Sequence[str], start: int) -> list[EventFields | BadRec
         except (msgspec.DecodeError, RecursionError):
             return None
         rows = [_from_wire_or_bad(w, n) for n, w in enumerate(wires, start=start + 1)]
-    # a line holding two objects ("{...},{...}") would shift every line number after it
-    return rows if len(rows) == len(block) else None
+    return rows
 
 
 def _from_wire_or_bad(wire: WireEvent, line: int) -> EventFields | BadRecord:
@@ -309,6 +321,13 @@ def parse_text(text: str, default_platform: str | None = None, only_platform: st
     content. `default_platform`: the platform of statements that name none; `only_platform`: the
     sender's (the service knows it by the key): a native event of another platform is refused, and
     statements are taken as this platform's whatever their free-text `context.platform` says."""
+    if text.lstrip()[:1] == "[":  # a batch of native events: decoded at once, as lines are a block at a time
+        rows = _decode_array(text)
+        if rows is not None:
+            with gc_paused():
+                good = [(n, row) for n, row in enumerate(rows, start=1) if not isinstance(row, BadRecord)]
+                return _finish([row for _, row in good], [n for n, _ in good], [r for r in rows if isinstance(r, BadRecord)],
+                               0, [], only_platform, check)
     if text.lstrip()[:1] in ("[", "{"):
         try:
             data = loads(text)  # a JSON-lines file fails here at once, after its first line
