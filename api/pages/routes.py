@@ -30,7 +30,7 @@ from api.pages.charts import STYLES, headcount_chart, hour_timeline, session_plo
 from api.problems import Problem
 from api.store.classes import latest_report, owned_class
 from api.store.review import DecisionIn, add_decision, flag_queue, flag_with_subject
-from models.tables import (ApiKey, Capture, Decision, Event, Flag, HourResult, Job, LearnerPhoto,
+from models.tables import (ApiKey, Capture, Decision, Event, Flag, HourResult, Job, Learner, LearnerPhoto,
                            LearnerSession, Organisation, Recording, RosterPhoto, TrainingClass, Upload)
 from monitor.findings import RULES
 from monitor.footage.media import frame_rgb
@@ -236,15 +236,21 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
                   "axis": trans.gettext("Time of day"), "position": trans.gettext("Position in the video (min)"),
                   "popup_shown": trans.gettext("Pop-up shown"), "popup_answered": trans.gettext("Pop-up answered"),
                   "popup_timeout": trans.gettext("Pop-up timed out")}
-        bodies = db.exec(select(Event.body).where(Event.learner == subject["learner"], Event.session == subject["session"])).all()
-        events = [e for e in (json.loads(b) for b in bodies) if e.get("platform") == subject["platform"]]
+        row = db.get(LearnerSession, subject["id"])
+        bodies = db.exec(select(Event.body).where(Event.learner_id == (row.learner_id if row else None),
+                                                  Event.session == subject["session"])).all()
+        events = [json.loads(b) for b in bodies]
         plot = session_plot(events, lambda k: labels.get(k, k), lambda t: i18n.clock(t, locale),
                             trans.gettext("Playback position against time"))
-    overlapping, captures, enrolment = [], [], None
+    overlapping: list[Any] = []
+    captures: list[dict[str, Any]] = []
+    enrolment: list[dict[str, Any]] = []
     if data["flag"]["subject_kind"] == "session" and subject:
         overlapping, captures, enrolment = _session_context(db, subject, events)
     klass = db.get(TrainingClass, subject["class_id"]) if subject.get("class_id") else None
-    return render(request, "flag.html", frame_labels=FRAME_LABELS, headcount=headcount, roster=roster, overlapping=overlapping, captures=captures, enrolment=enrolment, caller=caller, data=data, subject=subject, timeline=timeline, plot=plot, klass=klass,
+    report = latest_report(db, subject["class_id"]) if subject and subject.get("class_id") else None
+    hour_judged_by = report.body.get("judged_by") if report else None
+    return render(request, "flag.html", hour_judged_by=hour_judged_by, frame_labels=FRAME_LABELS, headcount=headcount, roster=roster, overlapping=overlapping, captures=captures, enrolment=enrolment, caller=caller, data=data, subject=subject, timeline=timeline, plot=plot, klass=klass,
                   styles=STYLES)
 
 
@@ -282,11 +288,17 @@ def _frame_at_or_before(path: Path, media_s: float):  # type: ignore[no-untyped-
     return None
 
 
-def _session_context(db: Session, subject: dict[str, Any], events: list[dict[str, Any]]) -> tuple[list[Any], list[dict[str, Any]], bool]:
-    """The learner's other sessions that overlap this one (any platform), and this session's face
-    captures with what the checks said of each."""
+def _session_context(db: Session, subject: dict[str, Any], events: list[dict[str, Any]]) -> tuple[list[Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The person's other sessions that overlap this one (any platform), this session's face
+    captures with what the checks said of each, and the learner's enrolment photos, every
+    version, the one this verdict used marked (a newer one is shown beside it, never instead)."""
     start, end = datetime.fromisoformat(subject["start"]), datetime.fromisoformat(subject["end"])
-    others = db.exec(select(LearnerSession).where(LearnerSession.learner == subject["learner"],
+    row = db.get(LearnerSession, subject["id"])
+    learner = db.get(Learner, row.learner_id) if row and row.learner_id else None
+    same = [learner.id] if learner else []
+    if learner is not None and learner.person_hash:
+        same = list(db.exec(select(Learner.id).where(Learner.person_hash == learner.person_hash)).all())
+    others = db.exec(select(LearnerSession).where(LearnerSession.learner_id.in_(same),  # type: ignore[union-attr]
                                                   LearnerSession.id != subject["id"],
                                                   LearnerSession.start < end, LearnerSession.end > start)).all()
     verdict_of_event: dict[str, str] = {}
@@ -298,14 +310,19 @@ def _session_context(db: Session, subject: dict[str, Any], events: list[dict[str
     captures = [{"id": e["id"], "type": e["type"], "at": e["at"], "rule": verdict_of_event.get(e["id"]),
                  "images": [i for i in (e.get("images") or [e.get("image")]) if i in known]}
                 for e in sorted(events, key=lambda e: e["at"]) if e["type"] in ("face_capture", "photo_kept")]
-    return list(others), captures, db.get(LearnerPhoto, subject["learner"]) is not None
+    used = (subject.get("judged_by") or {}).get("photo_version")
+    photos = [{"id": p.id, "version": p.version, "at": p.created_at, "used": p.version == used}
+              for p in (db.exec(select(LearnerPhoto).where(LearnerPhoto.learner_id == learner.id)
+                                .order_by(LearnerPhoto.version)).all() if learner else [])]
+    return list(others), captures, photos
 
 
 @router.get("/classes/{class_id}/roster/{trainee}/photo.jpg")
 def roster_photo(class_id: str, trainee: str, db: DB, caller: PageCaller, svc: Svc) -> Response:
     need(caller, "institution", "inspector")
     owned_class(db, caller, class_id)
-    photo = db.exec(select(RosterPhoto).where(RosterPhoto.class_id == class_id, RosterPhoto.trainee_id == trainee)).first()
+    photo = db.exec(select(RosterPhoto).where(RosterPhoto.class_id == class_id, RosterPhoto.trainee_id == trainee)
+                    .order_by(RosterPhoto.version.desc())).first()  # type: ignore[attr-defined]
     if photo is None:
         raise Problem(404, "no enrolment photo")
     return _image(svc.storage / photo.stored_name)
@@ -319,10 +336,10 @@ def capture_image(capture_id: str, db: DB, caller: PageCaller, svc: Svc) -> Resp
     return _image(svc.storage / "captures" / capture_id)
 
 
-@router.get("/learners/{learner}/photo.jpg")
-def learner_photo(learner: str, db: DB, caller: PageCaller, svc: Svc) -> Response:
+@router.get("/learner-photos/{photo_id}.jpg")
+def learner_photo(photo_id: str, db: DB, caller: PageCaller, svc: Svc) -> Response:
     need(caller, "inspector")
-    photo = db.get(LearnerPhoto, learner)
+    photo = db.get(LearnerPhoto, photo_id)
     if photo is None:
         raise Problem(404, "no enrolment photo")
     return _image(svc.storage / photo.stored_name)
@@ -386,6 +403,7 @@ def _record(request: Request, db: Session, caller: Caller, class_id: str, inline
     css = (_HERE / "static" / "style.css").read_text(encoding="utf-8") if inline_css else None
     institution = db.get(Organisation, klass.organisation_id)
     return render(request, "record.html", caller=caller, klass=klass, hours=hours, decisions=decisions,
+                  judged=record.body.get("judged_by") if record else None,
                   institution=institution, mean_attendance=sum(means) / len(means) if means else None,
                   printed_at=datetime.now(timezone.utc), inline_css=css, roster=len(klass.manifest.get("roster", [])))
 
