@@ -24,6 +24,7 @@ import urllib.parse
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Awaitable, Callable
 
+import msgspec
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -190,7 +191,13 @@ def _only_params(request: Request, allowed: set[str]) -> None:
 
 
 def _parse_json(raw: bytes) -> Any:
-    try:
+    try:  # msgspec: fast, and strict (no NaN, no lone surrogates, no numbers out of range) ...
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        pass
+    except RecursionError:
+        raise Problem(400, "the body is nested too deeply", "bad-statements") from None
+    try:  # ... else the json module, for a message naming the fault (and poison the validator names)
         return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise Problem(400, "the body is not UTF-8 text", "bad-statements") from None
