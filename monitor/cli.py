@@ -105,6 +105,14 @@ def print_report(report: ClassReport) -> None:
             out.print(f"  file    {fr.path}: unreadable — {fr.reason}", markup=False, highlight=False)
 
 
+def _what_if(profile: str, overrides: dict[str, object]) -> dict[str, object]:
+    """What a report judged with a manifest's own overrides says of itself: not official."""
+    return {"official": False, "profile": profile,
+            "overrides": [{"parameters": overrides, "person": "the manifest (what-if)", "reason": "what-if analysis"}],
+            "note": "judged with the manifest's own overrides: not the official judgement, which is the "
+                    "jurisdiction's profile in force with the authority's overrides"}
+
+
 @app.command()
 def analyze(
     manifest: Annotated[Path, typer.Argument(help="The class manifest (JSON); paths in it are relative to it.")],
@@ -116,9 +124,16 @@ def analyze(
     def work() -> None:
         report = _analyze_with_progress(manifest, evidence)
         if json:
-            sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+            body = report.model_dump(mode="json")
+            if report.policy_overrides:
+                body["judged_by"] = _what_if(report.policy, report.policy_overrides)
+            sys.stdout.write(json_module.dumps(body, indent=2, ensure_ascii=False) + "\n")
         else:
             print_report(report)
+            if report.policy_overrides:
+                err.print(f"what-if: judged with the manifest's own overrides ({', '.join(sorted(report.policy_overrides))}); "
+                          "not the official judgement, which is the jurisdiction's profile with the authority's overrides",
+                          markup=False)
 
     _guarded(work)
 

@@ -44,6 +44,19 @@ def test_json_report_is_the_library_report(sample_class):
     assert {"index", "kind", "start", "end", "verdict", "longest_continuous_s", "coverage", "findings"} <= set(hour)
 
 
+def test_a_manifests_own_overrides_are_a_what_if_not_the_official_judgement(sample_class, tmp_path):
+    manifest = json.loads(sample_class.read_text(encoding="utf-8"))
+    manifest["policy_overrides"] = {"practical_min_continuous_s": 1}
+    for ref in manifest["recordings"]:
+        ref["path"] = str(sample_class.parent / ref["path"])
+    what_if = tmp_path / "class.json"
+    what_if.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    printed = json.loads(_run("analyze", str(what_if), "--json").stdout)
+    assert printed["judged_by"]["official"] is False and "not the official judgement" in printed["judged_by"]["note"]
+    shown = _run("analyze", str(what_if))
+    assert shown.returncode == 0 and "not the official judgement" in shown.stderr
+
+
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
