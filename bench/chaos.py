@@ -96,7 +96,9 @@ class Deployment:
                     "MONITOR_DATA_DIR": str(folder / "data"), "MONITOR_CACHE_DIR": str(folder / "cache"),
                     # short leases and sweeps so that a run of minutes sees several take-overs
                     "MONITOR_JOB_LEASE_S": "6", "MONITOR_JOB_SWEEP_S": "5", "MONITOR_JUDGE_DELAY_S": "1",
-                    "MONITOR_INGEST_RATE_LIMIT": "500/second"}
+                    "MONITOR_INGEST_RATE_LIMIT": "500/second",
+                    # The sample day has no face pictures; the CLI it is checked against judges none.
+                    "MONITOR_ONLINE_FACE_CHECKS": "false"}
         self.env.pop("DATABASE_URL", None)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 

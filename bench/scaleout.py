@@ -122,7 +122,9 @@ class Cluster:
                     "MONITOR_REDIS_URL": f"redis://:{self.redis_password}@{address('db')}:6379/0",
                     "MONITOR_DATA_DIR": str(folder / "shared"),  # the shared storage folder
                     "MONITOR_CACHE_DIR": str(folder / "shared" / "cache"),
-                    "MONITOR_JOB_LEASE_S": "6", "MONITOR_JOB_SWEEP_S": "3"}
+                    "MONITOR_JOB_LEASE_S": "6", "MONITOR_JOB_SWEEP_S": "3",
+                    # The sample day has no face pictures; the CLI it is checked against judges none.
+                    "MONITOR_ONLINE_FACE_CHECKS": "false"}
         self.env.pop("DATABASE_URL", None)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.pg_home: Path | None = None

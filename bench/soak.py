@@ -104,7 +104,9 @@ def _keys(data_dir: Path, env: dict[str, str]) -> dict[str, str]:
 
 def soak(seconds: float, rate: int = 1000, folder: Path | None = None, celery: bool = False) -> SoakResult:
     folder = folder or Path(tempfile.mkdtemp(prefix="soak-"))
-    env = {**os.environ, "MONITOR_DATA_DIR": str(folder / "data"), "MONITOR_CACHE_DIR": str(folder / "cache")}
+    env = {**os.environ, "MONITOR_DATA_DIR": str(folder / "data"), "MONITOR_CACHE_DIR": str(folder / "cache"),
+                    # The sample day has no face pictures; the CLI it is checked against judges none.
+                    "MONITOR_ONLINE_FACE_CHECKS": "false"}
     env.pop("DATABASE_URL", None)
     if not celery:
         return _soak(seconds, rate, folder, env, f"sqlite:///{folder / 'data' / 'monitor.db'}", workers=0)

@@ -376,12 +376,14 @@ def _store_all(db: Session, judged: list[Judged]) -> None:
         return
     now = utcnow()
     names = {o.id: o.name for o in db.exec(select(Organisation)).all()}
+    wanted = sorted({j.report.session.split(":", 1)[0] for j in judged})
+    learners = {r.id: r for chunk in _chunks(wanted)
+                for r in db.exec(select(Learner).where(Learner.id.in_(chunk))).all()}  # type: ignore[attr-defined]
     rows = []
     for j in judged:
         r = j.report
         learner_id, session = r.session.split(":", 1)
-        learner = db.get(Learner, learner_id)
-        assert learner is not None
+        learner = learners[learner_id]
         rows.append(dict(id=new_id(), learner_id=learner_id, learner=learner.learner_ref, platform=names.get(r.platform, r.platform),
                          session=session, organisation_id=r.platform, course=r.course.split(":", 1)[1],
                          verdict=r.verdict.value, credited_s=r.credited_s, start=_instant(r.start), end=_instant(r.end),

@@ -49,7 +49,8 @@ def start_server(folder: Path, people: tuple[tuple[str, str, str, str], ...]) ->
     from api.settings import ServiceSettings
     from models.migrate import upgrade
 
-    settings = ServiceSettings(data_dir=folder / "data", cache_dir=folder / "cache")
+    # The sample day has no face pictures: judged as a deployment that checks faces elsewhere would.
+    settings = ServiceSettings(data_dir=folder / "data", cache_dir=folder / "cache", online_face_checks=False)
     upgrade(settings.db_url)
     server = BackgroundServer(settings, "127.0.0.1", _port())
     server.start()
