@@ -87,23 +87,24 @@ def _bad_from_validation(line: int, event_id: Any, exc: Exception) -> BadRecord:
     return BadRecord(line, who, field, message)
 
 
-def parse_record(record: Any, line: int, default_platform: str | None = None,
-                 platform: str | None = None, validate: bool = False) -> LearningEvent | BadRecord | Voiding | None:
+def parse_record(record: Any, line: int, default_platform: str | None = None, platform: str | None = None,
+                 validate: bool = False, clean: bool = False) -> LearningEvent | BadRecord | Voiding | None:
     """One record: a LearningEvent, a BadRecord saying why not, a Voiding, or None for an ignored
     statement. `platform`: the sender's, over what a statement says (see xapi.to_native);
     `validate`: statements are checked against xAPI 1.0.3 first (the service checks a whole
-    batch before reading it, with xapi_schema.check_batch, so it need not)."""
+    batch before reading it, with xapi_schema.check_batch, so it need not); `clean`: the record was
+    decoded by msgspec, which refuses what jsonsafe.find_poison looks for, so it is not looked for."""
     if not isinstance(record, dict):
         return BadRecord(line, None, "record", "not a JSON object")
     event_id = record.get("id")
-    poisoned = find_poison(record)
+    poisoned = None if clean else find_poison(record)
     if poisoned is not None:
         return BadRecord(line, id_text(event_id), poisoned[0], poisoned[1])
     statement = is_statement(record)
     if statement:
         if validate:
             try:
-                validate_statement(record, line)
+                validate_statement(record, line, clean=True)  # (poison was looked for above)
             except StatementError as exc:
                 return BadRecord(line, id_text(event_id), exc.field or "statement",
                                  f"not a valid xAPI 1.0.3 statement: {exc.message}")
@@ -329,19 +330,25 @@ def parse_text(text: str, default_platform: str | None = None, only_platform: st
                 return _finish([row for _, row in good], [n for n, _ in good], [r for r in rows if isinstance(r, BadRecord)],
                                0, [], only_platform, check)
     if text.lstrip()[:1] in ("[", "{"):
-        try:
-            data = loads(text)  # a JSON-lines file fails here at once, after its first line
-        except ValueError:
-            data = None
-        except RecursionError:
-            return ReadResult(bad=[BadRecord(1, None, "body", "nested too deeply")])
+        clean = True
+        try:  # msgspec refuses NaN, 1e400, lone surrogates and giant integers: what it reads holds none
+            data = msgspec.json.decode(text)  # (a JSON-lines file fails here at once, after its first line)
+        except (msgspec.DecodeError, RecursionError):
+            clean = False
+            try:
+                data = loads(text)  # leniently, to name the poisoned record and keep the others
+            except ValueError:
+                data = None
+            except RecursionError:
+                return ReadResult(bad=[BadRecord(1, None, "body", "nested too deeply")])
         if isinstance(data, dict) and isinstance(data.get("statements"), list):
             data = data["statements"]  # an LRS export
         if isinstance(data, dict) and ("verb" in data or "type" in data):
             data = [data]  # a single statement or event
         if isinstance(data, list):
-            return collect(_vet(parse_record(item, n, default_platform, only_platform, validate), n, only_platform, check)
-                           for n, item in enumerate(data, start=1))
+            with gc_paused():  # (tens of thousands of new objects: the collector would walk them again and again)
+                return collect(_vet(parse_record(item, n, default_platform, only_platform, validate, clean), n,
+                                    only_platform, check) for n, item in enumerate(data, start=1))
     return parse_lines(text.splitlines(), default_platform, only_platform, check, validate)
 
 
