@@ -29,6 +29,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
@@ -334,8 +335,19 @@ async def _store(request: Request, db: DB, caller: Platform, svc: Svc, data: Any
             db.rollback()
             raise
 
+    def store_once_more_on_a_race() -> xapi_store.Outcome:
+        """Two requests storing the same new id at once: the later one's insert meets the unique
+        key; run again, it finds the statement stored (acknowledged, or 409 if other content)."""
+        for attempt in range(3):
+            try:
+                return write_unit(store)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
     try:
-        outcome = await run_in_threadpool(write_unit, store)
+        outcome = await run_in_threadpool(store_once_more_on_a_race)
     except xapi_store.Conflict as exc:
         raise Problem(409, str(exc), "xapi-conflict", statement_id=exc.statement_id) from None
     except xapi_store.StatementError as exc:

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import delete, select
 
 from models.statements import XapiStatement
@@ -287,3 +289,58 @@ def test_alternate_request_syntax(sqlite_world: World) -> None:
     r = w.client.post("/xapi/statements?method=PUT", data={**form, "X-Experience-API-Version": "0.8"})
     assert r.status_code == 400
     assert w.client.put("/xapi/statements?method=POST", data=form).status_code == 400
+
+
+def test_the_same_new_id_sent_twice_at_once(sqlite_world: World) -> None:
+    """Two senders racing with one new id: one stores it, the other is acknowledged (no 500)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    w = sqlite_world
+    batches = [[plain(n, id=str(uuid.uuid4())) for n in range(50)] for _ in range(3)]
+    shared = str(uuid.uuid4())
+    for batch in batches:
+        batch.append(plain(99, id=shared))
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(lambda b: w.client.post("/xapi/statements", json=b, headers=basic(w)), batches))
+    assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
+    with w.service.session() as db:
+        assert len(db.exec(select(XapiStatement).where(XapiStatement.statement_id == shared)).all()) == 1
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+                     max_leaves=8)
+_PLACES = ["actor", "actor.mbox", "actor.account", "actor.objectType", "verb", "verb.id", "verb.display", "object",
+           "object.id", "object.objectType", "object.definition", "object.definition.interactionType", "result",
+           "result.score", "result.duration", "context", "context.contextActivities", "context.contextActivities.parent",
+           "context.extensions", "context.registration", "timestamp", "attachments", "id", "authority", "version"]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(place=st.sampled_from(_PLACES), value=_JSON, put=st.booleans())
+def test_any_value_anywhere_is_never_a_500(sqlite_world: World, place: str, value: Any, put: bool) -> None:
+    s: dict[str, Any] = plain(20, context={"contextActivities": {"parent": [{"id": "http://example.com/c"}]}},
+                              result={"score": {"raw": 1}})
+    *path, last = place.split(".")
+    target = s
+    for part in path:
+        target = target.setdefault(part, {}) if isinstance(target.get(part, {}), dict) else {}
+    target[last] = value
+    body = json.dumps(s, allow_nan=True).encode()
+    if put:
+        r = sqlite_world.client.put("/xapi/statements", params={"statementId": str(uuid.uuid4())}, content=body,
+                                    headers={**basic(sqlite_world), "Content-Type": "application/json"})
+    else:
+        r = sqlite_world.client.post("/xapi/statements", content=body,
+                                     headers={**basic(sqlite_world), "Content-Type": "application/json"})
+    assert r.status_code < 500, (place, value, r.text)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=300), boundary=st.sampled_from(["b", "abc123boundary", ""]))
+def test_any_multipart_body_is_never_a_500(sqlite_world: World, body: bytes, boundary: str) -> None:
+    framed = f"--{boundary}\r\nContent-Type: application/json\r\n\r\n".encode() + body + f"\r\n--{boundary}--".encode()
+    for content in (body, framed):
+        r = sqlite_world.client.post("/xapi/statements", content=content, headers={
+            **basic(sqlite_world), "Content-Type": f"multipart/mixed; boundary={boundary}"})
+        assert r.status_code < 500, r.text
