@@ -61,6 +61,8 @@ _RULES = [
          title_en="Theory hour not recorded in full", title_zh="理论教学未全程录像"),
     Rule(code="visibility.trainee_missing", clause="003 §19", severity=Severity.INVALIDATES,
          title_en="Trainee never seen in the footage", title_zh="录像无法显示全体参训人员"),
+    Rule(code="visibility.unverifiable", clause="003 §19", severity=Severity.INVALIDATES,
+         title_en="Attendance cannot be checked: no roster photos", title_zh="无学员照片，无法核验参训人员"),
     Rule(code="visibility.headcount", clause="003 §21", severity=Severity.REVIEW,
          title_en="Fewer trainees present than enrolled", title_zh="在位平均人数少于开班人数"),
     # Online training (B1-B8): any one makes the session invalid (视同培训无效).

@@ -37,6 +37,9 @@ def _source_time(t: float) -> float:
     return t
 
 
+ROSTER = [{"id": f"T-{n:03d}", "name": name} for n, name in enumerate(["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊"], start=1)]
+
+
 def as_sent(manifest: dict) -> dict:  # type: ignore[type-arg]
     """The manifest as an institution sends it to the service: without `policy` (the service
     judges by the institution's jurisdiction; the sample's 1-minute hours are the `demo`
@@ -73,8 +76,9 @@ def make_sample_class(out: Path) -> Path:
             {"path": "cam1-0800.mp4", "start": (DAY + timedelta(seconds=FILE1[0])).isoformat()},
             {"path": "cam1-0801.mp4"},
         ],
-        "roster": [{"id": f"T-{n:03d}", "name": name} for n, name in
-                   enumerate(["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊"], start=1)],
+        # No roster: the sample is about the footage. Trainees without roster photos would be
+        # `visibility.unverifiable` in every hour (who attended cannot be checked).
+        "roster": [],
         "teachers": [{"id": "E-01", "name": "赵老师"}],
     }
     path = out / "class.json"

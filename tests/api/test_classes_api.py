@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from sample_videos.make_sample import make_sample_class
+from sample_videos.make_sample import ROSTER, make_sample_class
 from tests.api.conftest import World
 
 
@@ -169,7 +169,7 @@ def test_registering_again_is_the_same_class_and_another_manifest_under_its_id_a
     first = _register(world, manifest)
     again = world.client.post("/classes", json=manifest, headers=world.h("inst_a"))
     assert again.status_code == 200 and again.json()["id"] == first["id"]
-    changed = {**manifest, "roster": manifest["roster"][:-1]}
+    changed = {**manifest, "teachers": [{"id": "E-99", "name": "另一位老师"}]}
     r = world.client.post("/classes", json=changed, headers=world.h("inst_a"))
     assert r.status_code == 409 and r.json()["type"] == "/problems/duplicate"
     other = world.client.post("/classes", json=manifest, headers=world.h("inst_b"))  # another school's own class
@@ -186,7 +186,7 @@ def _png(image: Image.Image) -> bytes:
 @pytest.mark.shared_data
 def test_roster_photos_need_one_usable_face(sqlite_world: World, sample: Path, shared_data: Path) -> None:
     w = sqlite_world
-    klass = _register(w, json.loads(sample.read_text(encoding="utf-8")))
+    klass = _register(w, {**json.loads(sample.read_text(encoding="utf-8")), "roster": ROSTER})
     url = f"/classes/{klass['id']}/roster/T-001/photo"
     r = w.client.put(url, content=(shared_data / "faces" / "obama" / "1.jpg").read_bytes(), headers=w.h("inst_a"))
     assert r.status_code == 201, r.text

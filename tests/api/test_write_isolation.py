@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import select
 
 from models.tables import Learner, LearnerPhoto, Recording, RosterPhoto, TrainingClass
-from sample_videos.make_sample import as_sent, make_sample_class
+from sample_videos.make_sample import ROSTER, as_sent, make_sample_class
 from tests.api.conftest import World, make_world
 from tests.api.test_faces_api import OVERRIDES, _session
 
@@ -61,7 +61,7 @@ def _build(s: Setup) -> None:
     s.captures = {"c1": c1, "c2": c2}
     events = _session("S1", "L1", 0, c1, c2)
     assert w.client.post("/events", json=events, headers=w.h("plat_p")).json()["accepted"] == len(events)
-    manifest = as_sent(_manifest(s))
+    manifest = as_sent({**_manifest(s), "roster": ROSTER})
     klass = w.client.post("/classes", json=manifest, headers=w.h("inst_a"))
     assert klass.status_code == 201, klass.text
     s.class_id = klass.json()["id"]  # type: ignore[attr-defined]
@@ -143,7 +143,7 @@ ATTACKS: dict[tuple[str, str], Attack | str] = {
         "learner": "L1", "session": "S1", "start": "2026-11-20T08:00:00+08:00", "planned_s": 7200}, headers=s.w.h("plat_q")), 201),
     ("POST", "/classes"): lambda s: _ok(s.w.client.post("/classes", json=as_sent(_manifest(s)), headers=s.w.h("inst_b")), 201),
     ("PUT", "/classes/{class_id}/roster/{trainee_id}/photo"): lambda s: _ok(s.w.client.put(
-        f"/classes/{s.class_id}/roster/{_manifest(s)['roster'][0]['id']}/photo",  # type: ignore[attr-defined]
+        f"/classes/{s.class_id}/roster/{ROSTER[0]['id']}/photo",  # type: ignore[attr-defined]
         content=(s.faces / "obama" / "1.jpg").read_bytes(), headers=s.w.h("inst_b")), 404),
     ("POST", "/classes/{class_id}/recordings"): lambda s: _ok(s.w.client.post(
         f"/classes/{s.class_id}/recordings", params={"name": "x.mp4"}, content=b"\x00" * 100,  # type: ignore[attr-defined]
