@@ -66,6 +66,15 @@ def _noise(width: int, height: int, sigma: float) -> list[tuple[np.ndarray, np.n
     return out
 
 
+def _mix(k: int) -> int:
+    """SplitMix64's finaliser: which noise field frame k gets, with no pattern along k (a
+    multiplicative hash gave the packet sizes a lattice that correlated at fixed lags)."""
+    z = (k * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return z ^ (z >> 31)
+
+
 def sensor_room(width: int, height: int, seed: int = 7, trainees: int = 12) -> Classroom:
     """The generated classroom without its own noise (`picture` adds NVR-like noise instead)."""
     return Classroom(width, height, trainees=trainees, seed=seed, noise_sigma=0.0)
@@ -79,7 +88,7 @@ def picture(room: Classroom, shown: Shown, fps: float = 25, noise_sigma: float =
     image = room.frame(shown.source_s, lights=shown.lights)
     if noise_sigma > 0:
         k = int(round(shown.source_s * fps))
-        brighter, darker = _noise(room.width, room.height, noise_sigma)[(k * 2654435761 >> 7) % _POOL]
+        brighter, darker = _noise(room.width, room.height, noise_sigma)[_mix(k) % _POOL]
         image = cv2.subtract(cv2.add(image, brighter), darker)
     if shown.clock is not None:
         draw_clock(image, shown.clock)
