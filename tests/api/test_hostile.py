@@ -15,7 +15,7 @@ from PIL import Image
 from sqlmodel import func, select
 
 from models.tables import Event, Recording
-from sample_videos.make_sample import as_sent, make_sample_class
+from sample_videos.make_sample import ROSTER, as_sent, make_sample_class
 from sample_videos.writer import write_video
 from tests.api.conftest import World, make_world
 from tests.monitor.online.builders import clean_session
@@ -53,6 +53,7 @@ def _counts(w: World) -> tuple[int, int]:
 def test_hostile_inputs_are_refused_clearly_and_lose_nothing(hostile_world: World, sample: Path, tmp_path: Path) -> None:
     w = hostile_world
     manifest = json.loads(sample.read_text())
+    manifest["roster"] = ROSTER
     klass = w.client.post("/classes", json=as_sent(manifest), headers=w.h("inst_a")).json()
     first = sorted(sample.parent.glob("*.mp4"))[0]
     school = {**w.h("inst_a"), "Content-Type": "application/octet-stream"}
