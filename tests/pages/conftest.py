@@ -93,6 +93,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             from PIL import Image
 
             p = {"Authorization": f"Bearer {keys['platform']}"}
+            # L-0042 is one person on both platforms (the same ID number given at enrolment).
+            for who in ("platform", "platform2"):
+                http.put("/learners/L-0042", json={"person_id": "410102199001014242"},
+                         headers={"Authorization": f"Bearer {keys[who]}"}).raise_for_status()
             picture = io.BytesIO()
             Image.new("RGB", (320, 240), (200, 160, 120)).save(picture, "PNG")
             capture = http.post("/captures", content=picture.getvalue(), headers=p).json()["id"]
