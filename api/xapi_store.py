@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -326,3 +327,105 @@ def check_signature(statement: dict[str, Any], index: int, jws: bytes) -> None:
         raise StatementError(index, "attachments", f"the signature's algorithm must be one of {', '.join(_JWS_ALGORITHMS)}")
     if not isinstance(signed, dict) or any(signed.get(k) != statement.get(k) for k in ("actor", "verb", "object")):
         raise StatementError(index, "attachments", "the signature's payload is not this statement")
+
+
+# --- statement queries ------------------------------------------------------------------------
+
+def _ifi(agent: Any) -> tuple[str, str] | None:
+    """An Agent's or identified Group's identifier as (kind, value), or None."""
+    if not isinstance(agent, dict):
+        return None
+    for name in ("mbox", "mbox_sha1sum", "openid"):
+        if isinstance(agent.get(name), str):
+            return name, agent[name]
+    account = agent.get("account")
+    if isinstance(account, dict) and isinstance(account.get("name"), str):
+        return "account", f"{account.get('homePage')} {account['name']}"
+    return None
+
+
+@dataclass(frozen=True)
+class StatementFilter:
+    """The `agent`, `activity` and `registration` filters of GET /statements (1.0.3 Part Three 2.1.3)."""
+
+    agent: tuple[str, str] | None = None
+    activity: str | None = None
+    registration: str | None = None
+    related_agents: bool = False
+    related_activities: bool = False
+
+    @classmethod
+    def from_params(cls, params: Any) -> "StatementFilter":
+        agent = None
+        if "agent" in params:
+            try:
+                given = json.loads(params["agent"])
+            except ValueError:
+                raise StatementError(None, "agent", "a JSON Agent or identified Group") from None
+            agent = _ifi(given)
+            if agent is None:
+                raise StatementError(None, "agent", "an Agent or identified Group with one identifier")
+        activity = params.get("activity")
+        if activity is not None and not _IRI_START.match(activity):
+            raise StatementError(None, "activity", "an activity id (an IRI)")
+        registration = params.get("registration")
+        if registration is not None and not _UUID_TEXT.match(registration):
+            raise StatementError(None, "registration", "a UUID")
+        flags = {}
+        for name in ("related_agents", "related_activities"):
+            value = params.get(name, "false").lower()
+            if value not in ("true", "false"):
+                raise StatementError(None, name, "true or false")
+            flags[name] = value == "true"
+        return cls(agent, activity, registration.lower() if registration else None, **flags)
+
+    def needles(self) -> list[str]:
+        """Texts a matching statement's stored JSON holds (a LIKE narrows the rows down)."""
+        out = []
+        if self.agent is not None:
+            out.append(self.agent[1].rsplit(" ", 1)[-1] if self.agent[0] == "account" else self.agent[1])
+        if self.activity is not None:
+            out.append(self.activity)
+        return [json.dumps(n, ensure_ascii=False)[1:-1] for n in out]
+
+    def matches(self, statement: dict[str, Any]) -> bool:
+        if self.agent is not None and self.agent not in self._agents(statement):
+            return False
+        if self.activity is not None and self.activity not in self._activities(statement):
+            return False
+        if self.registration is not None:
+            registration = ((statement.get("context") or {}).get("registration") or "").lower()
+            if registration != self.registration:
+                return False
+        return True
+
+    def _agents(self, statement: dict[str, Any]) -> set[tuple[str, str]]:
+        parts = [statement.get("actor"), statement.get("object")]
+        if self.related_agents:
+            context = statement.get("context") or {}
+            parts += [statement.get("authority"), context.get("instructor"), context.get("team")]
+            sub = statement.get("object") or {}
+            if sub.get("objectType") == "SubStatement":
+                sub_context = sub.get("context") or {}
+                parts += [sub.get("actor"), sub.get("object"), sub_context.get("instructor"), sub_context.get("team")]
+            parts += [m for p in list(parts) if isinstance(p, dict) for m in (p.get("member") or [])]
+        return {i for i in map(_ifi, parts) if i is not None}
+
+    def _activities(self, statement: dict[str, Any]) -> set[str]:
+        def of(part: dict[str, Any]) -> list[Any]:
+            obj = part.get("object") or {}
+            found = [obj.get("id")] if obj.get("objectType", "Activity") == "Activity" else []
+            if self.related_activities:
+                for value in ((part.get("context") or {}).get("contextActivities") or {}).values():
+                    found += [a.get("id") for a in (value if isinstance(value, list) else [value]) if isinstance(a, dict)]
+            return found
+
+        ids = of(statement)
+        sub = statement.get("object") or {}
+        if self.related_activities and sub.get("objectType") == "SubStatement":
+            ids += of(sub)
+        return {i for i in ids if isinstance(i, str)}
+
+
+_IRI_START = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
+_UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

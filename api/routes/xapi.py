@@ -29,7 +29,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
@@ -424,10 +426,7 @@ async def put_statement(request: Request, db: DB, caller: Platform, svc: Svc) ->
 
 
 _GET_PARAMS = {"statementId", "voidedStatementId", "agent", "verb", "activity", "registration", "related_activities",
-               "related_agents", "since", "until", "limit", "format", "attachments", "ascending"}
-
-
-_QUERY_NOT_OFFERED = {"agent", "activity", "registration", "related_activities", "related_agents"}
+               "related_agents", "since", "until", "limit", "format", "attachments", "ascending", "cursor"}
 
 
 def _statement_answer(body: dict[str, Any], fmt: str, request: Request) -> dict[str, Any]:
@@ -487,28 +486,40 @@ def get_statements(request: Request, db: DB, caller: Platform) -> Response:
             response = Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
         response.headers.update(headers)
         return response
-    unoffered = sorted(set(params) & _QUERY_NOT_OFFERED)
-    if unoffered:
-        raise Problem(400, f"{unoffered[0]}: statement queries by agent, activity or registration are not offered by "
-                           "this LRS (statementId, voidedStatementId, or a plain page by since, until, verb, limit, "
-                           "ascending)", "xapi-query-not-offered")
-    statements = _page(db, caller.org_id, request)
-    result = {"statements": [_statement_answer(s, fmt, request) for s in statements], "more": ""}
+    statements, more = _page(db, caller.org_id, request)
+    result = {"statements": [_statement_answer(s, fmt, request) for s in statements], "more": more}
     response = (_with_attachments(db, caller.org_id, result, statements) if with_attachments == "true"
                 else Response(json.dumps(result, ensure_ascii=False), media_type="application/json"))
     response.headers.update(headers)
     return response
 
 
-def _page(db: DB, organisation_id: str, request: Request) -> list[dict[str, Any]]:
-    """A plain page of the platform's statements, not voided (the query filters of the full
-    statement resource beyond these are not offered: see the README)."""
+def _flag(params: Any, name: str) -> bool:
+    value = params.get(name, "false").lower()
+    if value not in ("true", "false"):
+        raise Problem(400, f"{name}: true or false", "xapi-parameter")
+    return value == "true"
+
+
+_PAGE_MAX = 500  # statements per page
+_SCAN_MAX = 20_000  # rows looked at for one page of a filtered query; then `more` goes on from there
+
+
+def _page(db: DB, organisation_id: str, request: Request) -> tuple[list[dict[str, Any]], str]:
+    """The platform's statements (not voided) matching the query, newest first unless `ascending`,
+    and the `more` link to the next page ("" when there is none).
+
+    `since`, `until`, `verb` and the order are SQL; `agent`, `activity` and `registration` (and
+    `related_agents` / `related_activities`, which widen them) are matched exactly in Python on rows
+    a LIKE on the statement's text has narrowed down to, a page's worth at a time."""
     params = request.query_params
     try:
-        limit = int(params.get("limit", "100") or 100)
+        limit = int(params.get("limit", "0") or 0)
+        cursor = int(params["cursor"]) if "cursor" in params else None
     except ValueError:
-        raise Problem(400, "limit: a whole number", "xapi-parameter") from None
-    limit = 500 if limit <= 0 or limit > 500 else limit
+        raise Problem(400, "limit and cursor: whole numbers", "xapi-parameter") from None
+    limit = _PAGE_MAX if limit <= 0 or limit > _PAGE_MAX else limit
+    ascending = _flag(params, "ascending")
     query = select(XapiStatement).where(XapiStatement.organisation_id == organisation_id, XapiStatement.voided == False)  # noqa: E712
     for name, compare in (("since", lambda t: XapiStatement.stored > t), ("until", lambda t: XapiStatement.stored <= t)):
         if name in params:
@@ -516,12 +527,57 @@ def _page(db: DB, organisation_id: str, request: Request) -> list[dict[str, Any]
             if moment is None:
                 raise Problem(400, f"{name}: an ISO 8601 timestamp", "xapi-parameter")
             query = query.where(compare(moment))
-    if "verb" in params:
-        query = query.where(XapiStatement.verb_id == params["verb"])
-    ascending = params.get("ascending", "false").lower() == "true"
-    order = XapiStatement.stored.asc() if ascending else XapiStatement.stored.desc()  # type: ignore[attr-defined]
-    rows = db.exec(query.order_by(order, XapiStatement.id).limit(limit)).all()
-    return [json.loads(r.body) for r in rows]
+    try:
+        matcher = xapi_store.StatementFilter.from_params(params)
+    except xapi_store.StatementError as exc:
+        raise Problem(400, str(exc), "xapi-parameter") from None
+    verb = params.get("verb")
+    # What a statement must match itself; a voiding statement is also returned when its target
+    # matches (1.0.3 Part Three 2.1.4: the voided statement is not, what targets it still is).
+    conditions = [XapiStatement.verb_id == verb] if verb else []
+    conditions += [XapiStatement.body.contains(n, autoescape=True) for n in matcher.needles()]  # type: ignore[attr-defined]
+    if conditions:
+        target = aliased(XapiStatement)
+        target_conditions = ([target.verb_id == verb] if verb else []) + [
+            target.body.contains(n, autoescape=True) for n in matcher.needles()]  # type: ignore[attr-defined]
+        targets = select(target.statement_id).where(target.organisation_id == organisation_id, *target_conditions)
+        query = query.where(or_(and_(*conditions), XapiStatement.voids.in_(targets)))  # type: ignore[union-attr]
+
+    def matches(row: XapiStatement, statement: dict[str, Any]) -> bool:
+        if (verb is None or statement["verb"]["id"] == verb) and matcher.matches(statement):
+            return True
+        if not (conditions and row.voids):
+            return False
+        voided = xapi_store.find(db, organisation_id, row.voids)
+        body = json.loads(voided.body) if voided is not None else None
+        return body is not None and (verb is None or body["verb"]["id"] == verb) and matcher.matches(body)
+    if cursor is not None:
+        query = query.where(XapiStatement.id > cursor if ascending else XapiStatement.id < cursor)  # type: ignore[operator]
+    query = query.order_by(XapiStatement.id.asc() if ascending else XapiStatement.id.desc())  # type: ignore[union-attr]
+    found: list[dict[str, Any]] = []
+    last_id, scanned = None, 0
+    while len(found) <= limit and scanned < _SCAN_MAX:
+        after = query
+        if last_id is not None:
+            after = query.where(XapiStatement.id > last_id if ascending else XapiStatement.id < last_id)  # type: ignore[operator]
+        rows = db.exec(after.limit(_PAGE_MAX)).all()
+        if not rows:
+            return found, ""
+        for row in rows:
+            scanned += 1
+            statement = json.loads(row.body)
+            if matches(row, statement):
+                if len(found) == limit:  # one more than the page: there is a next page
+                    return found, _more(request, last_id)
+                found.append(statement)
+            last_id = row.id
+    return found, (_more(request, last_id) if last_id is not None else "")
+
+
+def _more(request: Request, cursor: int | None) -> str:
+    """The relative IRL of the next page: the same query, going on after `cursor`."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"] + [("cursor", str(cursor))]
+    return "/xapi/statements?" + urllib.parse.urlencode(params)
 
 
 @router.api_route("/xapi/about", methods=["GET", "HEAD"], response_model=dict[str, Any])

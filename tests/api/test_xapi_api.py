@@ -344,3 +344,40 @@ def test_any_multipart_body_is_never_a_500(sqlite_world: World, body: bytes, bou
         r = sqlite_world.client.post("/xapi/statements", content=content, headers={
             **basic(sqlite_world), "Content-Type": f"multipart/mixed; boundary={boundary}"})
         assert r.status_code < 500, r.text
+
+
+def test_statement_queries(sqlite_world: World) -> None:
+    """GET /xapi/statements by agent, activity, registration (related_* widening them), verb,
+    with `more` paging."""
+    w = sqlite_world
+    registration = str(uuid.uuid4())
+    teacher = {"mbox": "mailto:teacher@example.com"}
+    statements = [plain(n, id=str(uuid.uuid4())) for n in range(5)]
+    statements[1]["context"] = {"registration": registration, "instructor": teacher,
+                                "contextActivities": {"parent": [{"id": "http://example.com/course"}]}}
+    statements[2]["object"] = {"objectType": "Agent", "mbox": "mailto:learner0@example.com"}
+    assert w.client.post("/xapi/statements", json=statements, headers=basic(w)).status_code == 200
+
+    def ids(**params: str) -> list[str]:
+        r = w.client.get("/xapi/statements", params=params, headers=basic(w))
+        assert r.status_code == 200, r.text
+        return [s["id"] for s in r.json()["statements"]]
+
+    agent0 = json.dumps({"mbox": "mailto:learner0@example.com"})
+    assert ids(agent=agent0) == [statements[2]["id"], statements[0]["id"]]  # actor or object, newest first
+    assert ids(agent=agent0, ascending="true") == [statements[0]["id"], statements[2]["id"]]
+    assert ids(agent=json.dumps(teacher)) == []
+    assert ids(agent=json.dumps(teacher), related_agents="true") == [statements[1]["id"]]
+    assert ids(activity="http://example.com/activities/3") == [statements[3]["id"]]
+    assert ids(activity="http://example.com/course") == []
+    assert ids(activity="http://example.com/course", related_activities="true") == [statements[1]["id"]]
+    assert ids(registration=registration) == [statements[1]["id"]]
+    assert w.client.get("/xapi/statements", params={"agent": "not json"}, headers=basic(w)).status_code == 400
+    # paging: two at a time, `more` until the end
+    seen, url = [], "/xapi/statements?limit=2&verb=" + ATTENDED
+    while url:
+        page = w.client.get(url, headers=basic(w)).json()
+        assert len(page["statements"]) <= 2
+        seen += [s["id"] for s in page["statements"]]
+        url = page["more"]
+    assert sorted(seen) == sorted(s["id"] for s in statements)
