@@ -67,11 +67,11 @@ def test_a_manifests_own_overrides_are_a_what_if_not_the_official_judgement(samp
             "schedule": [{"index": 1, "kind": "practical", "start": "2026-11-20T08:00:00+08:00",
                           "end": "2026-11-20T08:45:00+08:00"}]})), "error: unknown policy parameter 'no_such_thing'"),
         (lambda d: (d / "class.json").write_text(json.dumps({
-            "class_id": "C", "roster": [{"id": str(n), "name": "x"} for n in range(90)],
+            "class_id": "C", "roster": [{"id": str(n), "name": "x"} for n in range(90)], "teachers": [{"id": "E1"}] * 5,
             "schedule": [{"index": 1, "kind": "practical", "start": "2026-11-20T08:00:00+08:00",
                           "end": "2026-11-20T08:45:00+08:00"}]})), "error: class.size (003 §20(1)): 90 trainees"),
         (lambda d: (d / "class.json").write_text(json.dumps({
-            "class_id": "C", "recordings": [{"path": "gone.mp4", "start": "2026-11-20T08:00:00+08:00"}],
+            "class_id": "C", "recordings": [{"path": "gone.mp4", "start": "2026-11-20T08:00:00+08:00"}], "teachers": [{"id": "E1"}],
             "schedule": [{"index": 1, "kind": "practical", "start": "2026-11-20T08:00:00+08:00",
                           "end": "2026-11-20T08:45:00+08:00"}]})), "error: recording not found: gone.mp4"),
     ],
@@ -87,7 +87,7 @@ def test_bad_input_is_one_clear_line_and_a_nonzero_exit(tmp_path, setup, message
 
 def test_policy_lists_and_shows_profiles():
     listed = _run("policy")
-    assert listed.stdout.split() == ["sanmenxia-2021", "zhengzhou-2022"]
+    assert listed.stdout.split() == ["demo-short", "sanmenxia-2021", "zhengzhou-2022"]
     shown = _run("policy", "sanmenxia-2021")
     assert "practical_share_min = 0.65" in shown.stdout
     assert _run("policy", "nowhere").returncode == 2
