@@ -106,10 +106,11 @@ def print_report(report: ClassReport) -> None:
 
 
 def _what_if(profile: str, overrides: dict[str, object]) -> dict[str, object]:
-    """What a report judged with a manifest's own overrides says of itself: not official."""
+    """What a report judged with overrides of the user's own (a manifest's, or --set) says of
+    itself: not the official judgement."""
     return {"official": False, "profile": profile,
-            "overrides": [{"parameters": overrides, "person": "the manifest (what-if)", "reason": "what-if analysis"}],
-            "note": "judged with the manifest's own overrides: not the official judgement, which is the "
+            "overrides": [{"parameters": overrides, "person": "the user (what-if)", "reason": "what-if analysis"}],
+            "note": "judged with the user's own overrides: not the official judgement, which is the "
                     "jurisdiction's profile in force with the authority's overrides"}
 
 
@@ -212,10 +213,17 @@ def online(
         elif challenges is not None:
             raise MonitorError("--challenges needs --enrolment: challenges are answered by face captures")
         report = judge_file(events, policy, load_catalogue(courses, history), platform, faces)
+        overrides = _parse_settings(settings or [])
         if json:
-            sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+            body = report.model_dump(mode="json")
+            if overrides:
+                body["judged_by"] = _what_if(policy_name, overrides)
+            sys.stdout.write(json_module.dumps(body, indent=2, ensure_ascii=False) + "\n")
         else:
             print_online(report)
+            if overrides:
+                err.print(f"what-if: judged with --set {', '.join(sorted(overrides))}; not the official judgement, "
+                          "which is the jurisdiction's profile with the authority's overrides", markup=False)
 
     _guarded(work)
 

@@ -57,6 +57,18 @@ def test_a_manifests_own_overrides_are_a_what_if_not_the_official_judgement(samp
     assert shown.returncode == 0 and "not the official judgement" in shown.stderr
 
 
+def test_online_with_set_is_a_what_if(tmp_path):
+    from tests.monitor.online.builders import clean_session
+
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(json.dumps(e) for e in clean_session().events), encoding="utf-8")
+    plain = json.loads(_run("online", str(events), "--json").stdout)
+    assert "judged_by" not in plain
+    what_if = _run("online", str(events), "--json", "--set", "popup_max_gap_s=60")
+    assert json.loads(what_if.stdout)["judged_by"]["official"] is False
+    assert "not the official judgement" in _run("online", str(events), "--set", "popup_max_gap_s=60").stderr
+
+
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
