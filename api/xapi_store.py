@@ -70,7 +70,7 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def _encode(value: Any, order: Any = None) -> bytes:
+def encode_json(value: Any, order: Any = None) -> bytes:
     """JSON bytes by msgspec (fast); integers beyond 64 bits, which it refuses, by the json module."""
     try:
         return msgspec.json.encode(value, order=order)
@@ -80,9 +80,9 @@ def _encode(value: Any, order: Any = None) -> bytes:
 
 def content_hash(statement: dict[str, Any]) -> str:
     meaning = {k: v for k, v in statement.items() if k not in ("stored", "authority", "version", "id")}
-    text = _encode(meaning, "sorted")
+    text = encode_json(meaning, "sorted")
     if b'"member"' in text:  # a group's members in any order are the same group
-        text = _encode(_canonical(meaning), "sorted")
+        text = encode_json(_canonical(meaning), "sorted")
     return hashlib.sha256(text).hexdigest()
 
 
@@ -197,7 +197,7 @@ def save(db: Session, organisation_id: str, key_id: str, prepared: list[Prepared
     # One executemany (the ORM's unit of work cost more than the rest of the batch together).
     db.connection().execute(insert(XapiStatement.__table__), [  # type: ignore[attr-defined]
         {"organisation_id": organisation_id, "statement_id": p.statement_id, "verb_id": p.body["verb"]["id"],
-         "body": _encode(p.body).decode(), "content_sha256": p.content_sha256, "stored": stored, "key_id": key_id,
+         "body": encode_json(p.body).decode(), "content_sha256": p.content_sha256, "stored": stored, "key_id": key_id,
          "voids": p.voids, "voided": p.statement_id in voided_before | voided_now,
          "learner": learner_of.get(p.statement_id)} for p in fresh])
     for sha2, (content_type, content) in (attachments or {}).items():

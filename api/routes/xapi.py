@@ -49,6 +49,7 @@ from models.types import utcnow
 from monitor.online.events import EventFields
 from monitor.online import supervision
 from monitor.online.reader import parse_text
+from monitor.online.table import gc_paused
 
 VERSION_HEADER = "X-Experience-API-Version"
 _CORS_HEADERS = "Authorization, Content-Type, X-Experience-API-Version, If-Match, If-None-Match"
@@ -193,15 +194,18 @@ def _only_params(request: Request, allowed: set[str]) -> None:
                       "xapi-parameter")
 
 
-def _parse_json(raw: bytes) -> Any:
+def _parse_json(raw: bytes) -> tuple[Any, bool]:
+    """The body, and whether msgspec read it (then it holds no NaN, lone surrogate or number out
+    of range: the validator need not look for them)."""
     try:  # msgspec: fast, and strict (no NaN, no lone surrogates, no numbers out of range) ...
-        return msgspec.json.decode(raw)
+        with gc_paused():  # thousands of small dicts: the cyclic collector would walk them again and again
+            return msgspec.json.decode(raw), True
     except msgspec.DecodeError:
         pass
     except RecursionError:
         raise Problem(400, "the body is nested too deeply", "bad-statements") from None
     try:  # ... else the json module, for a message naming the fault (and poison the validator names)
-        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant), False
     except UnicodeDecodeError:
         raise Problem(400, "the body is not UTF-8 text", "bad-statements") from None
     except RecursionError:
@@ -214,7 +218,7 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def _multipart(content_type: str, raw: bytes) -> tuple[Any, dict[str, tuple[str, bytes]]]:
+def _multipart(content_type: str, raw: bytes) -> tuple[Any, dict[str, tuple[str, bytes]], bool]:
     """multipart/mixed: the statements first (application/json), then one part per attachment
     carrying X-Experience-API-Hash and Content-Transfer-Encoding: binary (1.0.3 Part Three 1.5.2)."""
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
@@ -225,7 +229,7 @@ def _multipart(content_type: str, raw: bytes) -> tuple[Any, dict[str, tuple[str,
     if not parts or parts[0].get_content_type() != "application/json":
         raise Problem(400, "the first part of multipart/mixed must be the statements (application/json)", "bad-attachments")
     first = parts[0].get_payload(decode=True)
-    data = _parse_json(first if isinstance(first, bytes) else b"")
+    data, clean = _parse_json(first if isinstance(first, bytes) else b"")
     attachments: dict[str, tuple[str, bytes]] = {}
     for number, part in enumerate(parts[1:], start=2):
         sha2 = part.get("X-Experience-API-Hash")
@@ -239,17 +243,18 @@ def _multipart(content_type: str, raw: bytes) -> tuple[Any, dict[str, tuple[str,
             raise Problem(400, f"part {number}: its content does not have the SHA-256 its X-Experience-API-Hash says",
                           "bad-attachments")
         attachments[sha2.strip().lower()] = (part.get_content_type(), content)
-    return data, attachments
+    return data, attachments, clean
 
 
-async def _read_statements(request: Request, settings: ServiceSettings) -> tuple[Any, dict[str, tuple[str, bytes]]]:
+async def _read_statements(request: Request, settings: ServiceSettings) -> tuple[Any, dict[str, tuple[str, bytes]], bool]:
     raw = await read_limited(request, settings.max_batch_bytes, "the body")
     content_type = request.headers.get("content-type", "application/json")
     if content_type.lower().startswith("multipart/mixed"):
         return _multipart(content_type, raw)
     if not content_type.lower().startswith("application/json"):
         raise Problem(400, f"Content-Type {content_type!r}: application/json or multipart/mixed is needed", "bad-statements")
-    return _parse_json(raw), {}
+    data, clean = _parse_json(raw)
+    return data, {}, clean
 
 
 def _check_attachments(statements: list[dict[str, Any]], attachments: dict[str, tuple[str, bytes]]) -> None:
@@ -292,7 +297,7 @@ def _events_of(prepared: list[xapi_store.Prepared], platform: str, settings: Ser
     cannot be one refuses the batch (400 naming it). Other verbs: no event, stored all the same."""
     if not prepared:
         return []
-    text = json.dumps([p.body for p in prepared], ensure_ascii=False)
+    text = xapi_store.encode_json([p.body for p in prepared]).decode()
     read = parse_text(text, platform, platform, _in_time(settings))
     if read.bad:
         bad = read.bad[0]
@@ -305,7 +310,7 @@ def _events_of(prepared: list[xapi_store.Prepared], platform: str, settings: Ser
 
 
 async def _store(request: Request, db: DB, caller: Platform, svc: Svc, data: Any,
-                 attachments: dict[str, tuple[str, bytes]]) -> xapi_store.Outcome:
+                 attachments: dict[str, tuple[str, bytes]], clean: bool = False) -> xapi_store.Outcome:
     statements = data if isinstance(data, list) else [data]
     if len(statements) > svc.settings.max_batch_events:
         raise Problem(413, f"the batch holds {len(statements)} statements, at most {svc.settings.max_batch_events} allowed")
@@ -314,13 +319,17 @@ async def _store(request: Request, db: DB, caller: Platform, svc: Svc, data: Any
     name = caller.organisation.name
 
     def checked() -> tuple[list[xapi_store.Prepared], list[Any]]:
-        xapi_store.check_batch(statements)
+        xapi_store.check_batch(statements, clean=clean)
         _check_attachments(statements, attachments)
         prepared = xapi_store.prepare(statements, authority)
         return prepared, _events_of(prepared, name, svc.settings)
 
+    def checked_without_collector() -> tuple[list[xapi_store.Prepared], list[Any]]:
+        with gc_paused():
+            return checked()
+
     try:
-        prepared, events = await run_in_threadpool(checked)
+        prepared, events = await run_in_threadpool(checked_without_collector)
     except xapi_store.StatementError as exc:
         raise _refusal(exc) from None
     await _check_images(db, caller, svc, events)
@@ -400,10 +409,10 @@ async def post_statements(request: Request, db: DB, caller: Platform, svc: Svc) 
     request.state.xapi_org = caller.org_id
     _only_params(request, set())
     ingest_limit(caller, svc)
-    data, attachments = await _read_statements(request, svc.settings)
+    data, attachments, clean = await _read_statements(request, svc.settings)
     if not isinstance(data, (list, dict)):
         raise Problem(400, "the body must be a statement or an array of statements", "bad-statements")
-    return (await _store(request, db, caller, svc, data, attachments)).ids
+    return (await _store(request, db, caller, svc, data, attachments, clean)).ids
 
 
 @router.put("/xapi/statements", status_code=204, responses=_RESPONSES)
@@ -415,13 +424,13 @@ async def put_statement(request: Request, db: DB, caller: Platform, svc: Svc) ->
     if not statement_id:
         raise Problem(400, "statementId is required with PUT", "xapi-parameter")
     ingest_limit(caller, svc)
-    data, attachments = await _read_statements(request, svc.settings)
+    data, attachments, clean = await _read_statements(request, svc.settings)
     if not isinstance(data, dict):
         raise Problem(400, "PUT takes one statement (a JSON object)", "bad-statements")
     if "id" in data and isinstance(data["id"], str) and data["id"].lower() != statement_id.lower():
         raise Problem(400, f"the statement's id {data['id']} is not the statementId {statement_id}", "bad-statements")
     data = {**data, "id": statement_id}
-    await _store(request, db, caller, svc, data, attachments)
+    await _store(request, db, caller, svc, data, attachments, clean)
     return Response(status_code=204)
 
 

@@ -79,7 +79,7 @@ def test_basic_auth_post_and_get_back_as_stored(world: World) -> None:
 
 def test_auth_and_version_are_refused_with_the_xapi_header(sqlite_world: World) -> None:
     w = sqlite_world
-    bad = {"Authorization": "Basic " + base64.b64encode(b"tm_nope:wrong").decode(), **V}
+    bad = {"Authorization": "Basic " + base64.b64encode(b"tm_0123456789abcdef:wrong-secret").decode(), **V}
     r = w.client.post("/xapi/statements", json=plain(), headers=bad)
     assert r.status_code == 401 and "Basic" in r.headers["WWW-Authenticate"]
     assert r.headers["X-Experience-API-Version"] == "1.0.3"
