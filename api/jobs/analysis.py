@@ -51,7 +51,7 @@ def _photos_to_use(db: Session, klass: TrainingClass, latest: bool) -> list[Rost
 
 
 def load_stored_class(db: Session, class_id: str, storage: Storage, default_jurisdiction: str,
-                      latest_photos: bool = False) -> tuple[TrainingClass, LoadedClass, dict[str, str], dict[str, Any]]:
+                      latest_photos: bool = False) -> tuple[TrainingClass, LoadedClass, dict[str, tuple[str, str]], dict[str, Any]]:
     """The class as the CLI would read it, judged by its jurisdiction's values in force on its
     first day with the authority's overrides; and those values, to embed in the report."""
     klass = db.get(TrainingClass, class_id)
@@ -66,17 +66,40 @@ def load_stored_class(db: Session, class_id: str, storage: Storage, default_juri
     judged = PolicyBook(db).judged_by(jurisdiction_of(owner, default_jurisdiction), first_day(manifest), klass.id)
     policy = judged.policy()
     check_class_shape(manifest, policy)
-    names = {storage.media(r.id): r.original_name for r in recordings}
+    names = {storage.media(r.id): (r.id, r.original_name) for r in recordings}
     judged_by = judged.as_json(photo_versions={p.trainee_id: p.version for p in photos})
     return klass, LoadedClass(manifest=manifest, policy=policy, base_dir=storage.root), names, judged_by
 
 
-def with_original_names(report: ClassReport, names: dict[str, str]) -> dict[str, Any]:
-    text = report.model_dump_json()
-    for stored, original in names.items():
-        # JSON-escape the original name so that a quote in it cannot break the document.
-        text = text.replace(stored, json.dumps(original)[1:-1])
-    return json.loads(text)
+def with_original_names(report: ClassReport, names: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """The report as the institution knows its files: wherever a field of the report is a stored
+    file's path (a file entry's `path`, a frame's `file`, a loop's `original_file`), the name it
+    was uploaded under, and beside it that recording's id (`recording_id`, or `<field>_recording_id`):
+    names need not be unique, ids are what the pages look frames up by. Free text that quotes a
+    stored path (a finding's detail) gets the name too, for people to read."""
+
+    def text(value: str) -> str:
+        for stored, (_, original) in names.items():
+            if stored in value:
+                value = value.replace(stored, original)
+        return value
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, str):
+            return text(value)
+        if isinstance(value, dict):
+            out = {k: walk(v) for k, v in value.items()}
+            for key, stored in value.items():
+                if isinstance(stored, str) and stored in names:
+                    recording_id, original = names[stored]
+                    out[key] = original
+                    out["recording_id" if key in ("path", "file") else f"{key}_recording_id"] = recording_id
+            return out
+        return value
+
+    return walk(json.loads(report.model_dump_json()))
 
 
 def run_analysis(service: Service, job: Job, progress: Callable[[str, float], None]) -> None:
