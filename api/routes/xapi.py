@@ -35,7 +35,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
-from api import xapi_store
+from api.store import statements as xapi_store
 from api.bodies import read_limited
 from api.deps import DB, Admin, Platform, Svc, audit, ingest_limit
 
