@@ -7,9 +7,10 @@ no verdict can exist without the reasons for it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,7 +73,9 @@ _RULES = [
          title_en="Several windows at once", title_zh="多窗口学习"),
     Rule(code="online.popup_gap", clause="003 §20(3)", severity=Severity.INVALIDATES,
          title_en="No pop-up control in 5 minutes", title_zh="连续5分钟内无弹窗管控"),
-    Rule(code="online.popup_unanswered", clause="003 §20(3)", severity=Severity.INVALIDATES,
+    # B3 invalidates only where pop-up control is missing (no pop-up in 5 minutes: popup_gap); an
+    # unanswered pop-up stops credited time until the next answered one (track.py) and is reviewed.
+    Rule(code="online.popup_unanswered", clause="003 §20(3)", severity=Severity.REVIEW,
          title_en="Pop-up not answered", title_zh="弹窗未作答"),
     Rule(code="online.out_of_order", clause="003 §20(3)", severity=Severity.INVALIDATES,
          title_en="Course units out of order", title_zh="未按内容先后顺序学习"),
@@ -103,7 +106,7 @@ _RULES = [
          title_en="Class hour shorter than allowed", title_zh="每课时不足40分钟"),
     Rule(code="class.practical_share", clause="003 §20(1)", severity=Severity.INVALIDATES,
          title_en="Too few practical hours", title_zh="实操课时占比不足"),
-    Rule(code="class.certificate_hours", clause="003 §20(1)", severity=Severity.INVALIDATES,
+    Rule(code="class.certificate_hours", clause="003 §19", severity=Severity.INVALIDATES,
          title_en="Certificate-only course too short", title_zh="结业证书类培训不足40学时"),
 ]
 
@@ -126,10 +129,21 @@ class Finding(BaseModel):
     evidence: dict[str, Any] = Field(default_factory=dict)
 
 
-def finding(rule: str, *, severity: Severity | None = None, **fields: Any) -> Finding:
-    """A finding of a catalogued rule: clause and default severity come from the catalogue."""
+def finding(rule: str, *, severity: Severity | None = None, clauses: Mapping[str, str] | None = None,
+            **fields: Any) -> Finding:
+    """A finding of a catalogued rule: default severity from the catalogue; the clause from the
+    judging profile's `clauses` (Policy.clauses: Sanmenxia's rules cite 004) where it lists the
+    rule, else the catalogue's."""
     known = RULES[rule]
-    return Finding(rule=rule, clause=known.clause, severity=severity or known.severity, **fields)
+    clause = (clauses or {}).get(rule, known.clause)
+    return Finding(rule=rule, clause=clause, severity=severity or known.severity, **fields)
+
+
+def cited(findings: Iterable[Finding], clauses: Mapping[str, str]) -> list[Finding]:
+    """The findings citing the judging profile's own clauses (Policy.clauses), for code that
+    writes findings before it knows the profile; the others are returned as they are."""
+    return [f if clauses.get(f.rule, f.clause) == f.clause else f.model_copy(update={"clause": clauses[f.rule]})
+            for f in findings]
 
 
 def verdict_of(findings: Iterable[Finding]) -> Verdict:

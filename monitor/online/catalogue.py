@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -15,11 +15,17 @@ from monitor.errors import MonitorError, first_problem, read_user_file
 class Course(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # "blended": an institution's course with its theory part online (003 §21: at most
+    # online_theory_share_max of its hours online); "online": a platform's own online course (003
+    # §20(4), 004 annex 3: no share cap; the profile's offline-practice minimum for its listed
+    # occupations). Blended unless said otherwise, the stricter reading of a catalogue that is silent.
+    mode: Literal["blended", "online"] = "blended"
     units: list[str] = Field(default_factory=list)  # in the order they must be learned
     total_hours: float | None = Field(default=None, gt=0)
     online_hours: float | None = Field(default=None, ge=0)
     occupation: str | None = None
-    needs_offline_practice: bool = False  # the occupation is listed in 004 annex 3
+    # the course says its occupation needs offline practice (besides the profile's list of them)
+    needs_offline_practice: bool = False
     offline_hours: float | None = Field(default=None, ge=0)
 
 

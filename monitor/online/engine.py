@@ -18,18 +18,14 @@ from typing import TYPE_CHECKING, Iterable
 import numpy as np
 from pydantic import BaseModel
 
-from monitor.findings import Finding, verdict_of, Verdict
+from monitor.findings import Finding, Verdict, cited, verdict_of
 from monitor.online.catalogue import Catalogue
 from monitor.online.events import EventFields, LearningEvent, as_learning_event
 from monitor.online.rules import Context
-from monitor.online.rules.cooldown import cooldown
 from monitor.online.rules.course import course_shape
-from monitor.online.rules.fast_forward import fast_forward
-from monitor.online.rules.multi_window import multi_window
-from monitor.online.rules.order import order_not_judged, out_of_order, unit_before
-from monitor.online.rules.photos import no_photo
-from monitor.online.rules.popups import popup_gap, popup_unanswered
-from monitor.online.screen import Screened, screen
+from monitor.online.rules.order import order_not_judged, unit_before
+from monitor.online.rules.registry import CATALOGUE_RULES, LEARNER_RULES, SESSION_RULES
+from monitor.online.screen import Screened, Screening, screen
 from monitor.online.table import EventTable, Interners, gc_paused
 from monitor.online.track import Track, build_track
 from monitor.policy import Policy
@@ -38,9 +34,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from monitor.online.faces import FaceChecks
-
-CATALOGUE_RULES = (course_shape, cooldown)  # need no events: run on every session, screened or not
-SESSION_RULES = (popup_gap, popup_unanswered, no_photo, *CATALOGUE_RULES)
 
 
 class SessionReport(BaseModel):
@@ -64,7 +57,8 @@ class OnlineEngine:
                  screened: bool = True) -> None:
         """`screened=False` sends every learner through the rules event by event (the screen's
         oracle in the tests); face checks do so too, as every capture is compared with every other."""
-        self._ctx = Context(policy, catalogue or Catalogue())
+        self._units: dict[str, set[str]] = defaultdict(set)
+        self._ctx = Context(policy, catalogue or Catalogue(), self._units)
         self._faces = faces
         self._screened = screened and faces is None
         self._names = Interners.new()
@@ -72,7 +66,6 @@ class OnlineEngine:
         self._tracks: dict[str, list[Track]] = {}
         self._found: dict[str, dict[tuple[str, str], list[Finding]]] = {}
         self._ids: set[str] | None = set()  # None: not made yet (see add_arrow)
-        self._units: dict[str, set[str]] = defaultdict(set)
         self._learners_of: dict[str, set[str]] = defaultdict(set)
         self._reports: dict[str, list[SessionReport]] = {}
         self._dirty: set[str] = set()
@@ -154,7 +147,7 @@ class OnlineEngine:
         self._dirty.clear()
         part = table if dirty.size == len(codes) - 1 else table.take(
             np.flatnonzero(np.isin(table.learner, dirty)))
-        found = screen(part, self._ctx.policy, self._unit_before, self._names.unit.codes)
+        found = screen(part, Screening(self._ctx.policy, self._unit_before, self._names.unit.codes))
         if not self._screened:
             found.flagged[:] = True
         rows, first, last = found.rows, found.first, found.last
@@ -178,7 +171,7 @@ class OnlineEngine:
 
     def _unit_before(self, course: int, unit: int) -> str | None:
         names = self._names
-        return unit_before(names.course.name(course), names.unit.name(unit), self._ctx, self._units)
+        return unit_before(names.course.name(course), names.unit.name(unit), self._ctx)
 
     def _clean_reports(self, part: EventTable, found: Screened) -> dict[str, list[SessionReport]]:
         """The sessions the screen cleared, from their first and last rows' fields: only the
@@ -201,7 +194,7 @@ class OnlineEngine:
                 zip(head["learner"], head["session"], head["platform"], head["course"])):
             if k in ends_of:
                 track = Track(learner, session, platform, course, [as_learning_event(e) for e in ends_of[k]])
-                findings = [f for rule in CATALOGUE_RULES for f in rule(track, self._ctx)]
+                findings = [f for rule in CATALOGUE_RULES for f in rule.judge(track, self._ctx)]
                 reports[learner].append(self._report(track, findings, credited[k], counts[k]))
                 continue
             reports[learner].append(SessionReport.model_construct(
@@ -234,19 +227,19 @@ class OnlineEngine:
     def _judge_learner(self, sessions: list[list[LearningEvent]]) -> tuple[list[Track], dict[tuple[str, str], list[Finding]]]:
         tracks = sorted((build_track(events) for events in sessions), key=lambda t: (t.start_s, t.key))
         found: dict[tuple[str, str], list[Finding]] = {t.key: [] for t in tracks}
-        for per_learner in (fast_forward(tracks, self._ctx), multi_window(tracks, self._ctx),
-                            out_of_order(tracks, self._ctx, self._units)):
-            for key, findings in per_learner.items():
+        for learner_rule in LEARNER_RULES:
+            for key, findings in learner_rule.judge(tracks, self._ctx).items():
                 found[key].extend(findings)
         for track in tracks:
             for rule in SESSION_RULES:
-                found[track.key].extend(rule(track, self._ctx))
+                found[track.key].extend(rule.judge(track, self._ctx))
         return tracks, found
 
-    @staticmethod
-    def _report(track: Track, findings: list[Finding], credited_s: float | None = None,
+    def _report(self, track: Track, findings: list[Finding], credited_s: float | None = None,
                 count: int | None = None) -> SessionReport:
-        findings = sorted(findings, key=lambda f: (f.start or track.start, f.rule))
+        """A session's report; its findings cite the clauses of the profile judging it (the rules
+        write the catalogue's: one place to cite, faces' findings included)."""
+        findings = sorted(cited(findings, self._ctx.policy.clauses), key=lambda f: (f.start or track.start, f.rule))
         return SessionReport(
             session=track.session, learner=track.learner, platform=track.platform, course=track.course,
             verdict=verdict_of(findings), credited_s=round(track.credited_s if credited_s is None else credited_s, 3),

@@ -1,13 +1,28 @@
 """One learner session as the rules see it: its events in a fixed order, and the spans between
 consecutive events with the state the learner was in (playing, rate, window visible, blocked by an
-unanswered pop-up). Credited time is read off the spans."""
+unanswered pop-up). Credited time is read off the spans.
+
+What counts as credited time (what the subsidy follows) is defined once, in `is_credited`: the
+spans here and the screen's columns (rules/columns.py) both apply it, and the screen tests hold
+the two sums equal on every session.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from monitor.online.events import LearningEvent
+
+B = TypeVar("B")  # a bool, or a numpy array of them: one definition for spans and for columns
+
+
+def is_credited(playing: B, rate: object, visible: B, blocked: B) -> B:
+    """A span counts as learning time when the learner is playing at no more than 1x, with the
+    learning window visible, and not after an unanswered pop-up until another is answered (B1,
+    B2, B3). Works alike on one span's bools and on whole columns of them."""
+    return playing & (rate <= 1.0) & visible & (blocked == False)
 
 
 @dataclass(frozen=True)
@@ -27,7 +42,7 @@ class Span:
 
     @property
     def credited(self) -> bool:
-        return self.playing and self.rate <= 1.0 and self.visible and not self.blocked
+        return bool(is_credited(self.playing, self.rate, self.visible, self.blocked))
 
 
 @dataclass

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.errors import PolicyError, first_problem
 
@@ -25,6 +25,10 @@ class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
+    # rule code -> the clause of this profile's own document that the rule enforces (the
+    # profile's `[clauses]`, merged over what it extends): Sanmenxia's findings cite 004, not 003.
+    # Not a parameter: no override sets it. A rule not listed cites the catalogue's clause.
+    clauses: dict[str, str] = Field(default_factory=dict)
     # A1/A2 continuity
     practical_min_continuous_s: float
     theory_min_coverage: float
@@ -72,8 +76,9 @@ class Policy(BaseModel):
     face_max_failures_in_row: int
     # B
     popup_max_gap_s: float
-    online_theory_share_max: float | None
-    offline_practice_min_hours: float
+    online_theory_share_max: float | None  # blended courses only (an institution's online theory part)
+    offline_practice_min_hours: float | None  # None: the profile's documents set no such minimum
+    offline_practice_occupations: list[str]  # occupations whose online courses need it (004 annex 3)
     cooldown_after_assessment_days: int
     unfocused_max_s: float
     multi_window_overlap_tolerance_s: float
@@ -82,7 +87,7 @@ class Policy(BaseModel):
     online_class_hour_s: float
     photo_predictable_tolerance_s: float
 
-    @field_validator("online_theory_share_max", mode="before")
+    @field_validator("online_theory_share_max", "offline_practice_min_hours", mode="before")
     @classmethod
     def _none_word(cls, value: Any) -> Any:
         # TOML has no null: profiles write "none" where a document sets no such limit.
@@ -91,7 +96,13 @@ class Policy(BaseModel):
 
 def parameter_names() -> list[str]:
     """The names a profile or an override may set."""
-    return [n for n in Policy.model_fields if n != "name"]
+    return [n for n in Policy.model_fields if n not in ("name", "clauses")]
+
+
+def clause_of(policy: Policy, rule: str) -> str | None:
+    """The clause the profile cites for a rule, None where it cites none of its own (the rule
+    catalogue's then stands: monitor.findings.finding)."""
+    return policy.clauses.get(rule)
 
 
 def profile_names() -> list[str]:
@@ -101,16 +112,28 @@ def profile_names() -> list[str]:
 
 
 @cache
-def _raw_profile(name: str) -> dict[str, Any]:
+def _profile_file(name: str) -> dict[str, Any]:
     path = resources.files(__package__).joinpath(_PROFILE_DIR, f"{name}.toml")
     if not path.is_file():
         raise PolicyError(f"unknown policy profile {name!r} (known: {', '.join(profile_names())})")
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    parameters = dict(data.get("parameters", {}))
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def _merged(name: str, table: str) -> dict[str, Any]:
+    """A table of a profile over the same table of what it extends."""
+    data = _profile_file(name)
     parent = data.get("extends")
-    if parent:
-        parameters = {**_raw_profile(parent), **parameters}
-    return parameters
+    return {**(_merged(parent, table) if parent else {}), **data.get(table, {})}
+
+
+@cache
+def _raw_profile(name: str) -> dict[str, Any]:
+    return _merged(name, "parameters")
+
+
+@cache
+def _raw_clauses(name: str) -> dict[str, str]:
+    return _merged(name, "clauses")
 
 
 def load_policy(name: str, overrides: dict[str, Any] | None = None) -> Policy:
@@ -122,7 +145,7 @@ def load_policy(name: str, overrides: dict[str, Any] | None = None) -> Policy:
             f"unknown policy parameter {', '.join(map(repr, unknown))} "
             f"(known: {', '.join(parameter_names())})"
         )
-    values = {**_raw_profile(name), **overrides, "name": name}
+    values = {**_raw_profile(name), **overrides, "name": name, "clauses": _raw_clauses(name)}
     try:
         return Policy.model_validate(values)
     except ValidationError as exc:

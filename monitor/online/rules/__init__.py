@@ -1,10 +1,14 @@
-"""The B1-B8 rules, one small unit each. Session rules look at one Track; learner rules at all of
-one learner's tracks (multi-window, unit order, cooldown), because only a supervision point that
-sees every platform can see those."""
+"""The B1-B8 rules, one module each, holding the rule's exact form (read event by event, writes
+every finding) and its screen (the same question asked column-wise of every learner at once,
+erring towards suspicion) side by side; `registry.RULES` lists them, and is what the engine and
+the screen run. Session rules look at one Track; learner rules at all of one learner's tracks
+(fast-forward, multi-window, unit order), because only a supervision point that sees every
+platform can see those; catalogue rules need no events. Credited time is defined once, in
+track.is_credited."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,6 +22,9 @@ from monitor.policy import Policy
 class Context:
     policy: Policy
     catalogue: Catalogue
+    # per course, every unit any learner was seen in (the fallback unit order of B5); the engine's
+    # own dict, which grows as events come
+    units: dict[str, set[str]] = field(default_factory=dict)
 
 
 def instant(track: Track, epoch_s: float) -> datetime:

@@ -4,8 +4,19 @@ Seeking back and watching again is fine."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from monitor.findings import Finding
 from monitor.online.rules import Context, session_finding
+from monitor.online.rules.columns import (
+    COMPLETE,
+    HEARTBEAT,
+    PAUSE,
+    PLAY,
+    SEEK,
+    Screening,
+    SessionColumns,
+)
 from monitor.online.track import Track
 
 _POSITIONED = ("play", "heartbeat", "pause", "unit_complete")
@@ -66,3 +77,71 @@ def fast_forward(tracks: list[Track], ctx: Context) -> dict[tuple[str, str], lis
                 if e.type == "pause":
                     playing = False
     return out
+
+
+# --- the screen: the same question asked column-wise of every learner, erring towards suspicion
+
+def screen_fast_forward(s: SessionColumns, q: Screening) -> np.ndarray:
+    """B1: a rate above 1 anywhere in the session (the span's duration and playing state aside); a seek or a play past the furthest point watched (here: in this session, which is
+    never further than the learner's), or a position running ahead of the clock since the last
+    report (rates above 1 are flagged on their own, so the clock's rate is 1)."""
+    kind, n = s.kind, s.n
+    reported = np.isin(kind, (PLAY, HEARTBEAT, PAUSE, COMPLETE)) & ~np.isnan(s.position)
+    reference = reported | (kind == SEEK)
+    value = np.where(kind == SEEK, s.to_s, s.position)
+    # position against the clock since the last reference of the session
+    src = np.where(reference, np.arange(n), -1)
+    np.maximum.accumulate(src, out=src)
+    previous = np.r_[-1, src[:-1]]
+    has_previous = previous >= s.first[s.sid]
+    checked = reported & (kind != PLAY) & has_previous
+    prev = np.where(has_previous, previous, 0)
+    allowed = (s.t - s.t[prev]) * (1 + q.policy.position_speed_tolerance) + q.policy.position_tolerance_s
+    out = s.per_session(checked & (s.position - value[prev] > allowed - 1e-3))
+    furthest = _watched_before(s, reported)
+    limit = furthest + q.policy.position_tolerance_s - 1e-3
+    seek_ahead = (kind == SEEK) & (s.to_s > np.maximum(s.from_s - 1e-3, limit))
+    play_ahead = (kind == PLAY) & (s.position > limit)
+    return out | s.per_session(seek_ahead | play_ahead | (s.rate > 1.0))
+
+
+def _watched_before(s: SessionColumns, reported: np.ndarray) -> np.ndarray:
+    """Per row, a lower bound of the furthest point the learner had watched of the row's unit of
+    the course before it: the rows before it in its session, and the whole of the learner's
+    sessions of the course that started strictly earlier (the rule reads sessions in the order
+    they started)."""
+    n = s.n
+    unit = s.carried(s.unit >= 0, s.unit, -1)
+    by_unit = np.lexsort((np.arange(n), unit, s.sid))  # rows by session, unit, then order
+    key = s.sid[by_unit] * (int(unit.max()) + 2) + unit[by_unit] + 1
+    starts = np.r_[True, key[1:] != key[:-1]]
+    segment = np.cumsum(starts) - 1
+    watched = np.where(reported[by_unit], s.position[by_unit], -1.0)
+    big = float(watched.max()) + 2.0
+    # within the session
+    lifted = watched + segment * big
+    np.maximum.accumulate(lifted, out=lifted)
+    before = np.r_[-1.0, lifted[:-1]] - segment * big
+    before[starts] = -1.0
+    # from the learner's earlier sessions of the same course and unit
+    first_rows = by_unit[starts]
+    seg_sid = s.sid[first_rows]
+    seg_max = np.maximum.reduceat(watched, np.flatnonzero(starts))
+    learner, course = s.learner_of_session[seg_sid], s.course[s.first[seg_sid]]
+    seg_unit, began = unit[first_rows], s.t[s.first[seg_sid]]
+    order = np.lexsort((began, seg_unit, course, learner))
+    learner, course, seg_unit, began, best = learner[order], course[order], seg_unit[order], began[order], seg_max[order]
+    same_group = np.r_[False, (learner[1:] == learner[:-1]) & (course[1:] == course[:-1]) & (seg_unit[1:] == seg_unit[:-1])]
+    group = np.cumsum(~same_group) - 1
+    lifted = best + group * big
+    np.maximum.accumulate(lifted, out=lifted)
+    earlier = np.r_[-1.0, lifted[:-1]] - group * big
+    earlier[~same_group] = -1.0
+    tie = same_group & np.r_[False, began[1:] == began[:-1]]
+    run_head = np.maximum.accumulate(np.where(tie, 0, np.arange(tie.size)))
+    earlier = earlier[run_head]  # sessions that started at the same moment do not count
+    carried = np.empty(order.size)
+    carried[order] = earlier
+    furthest = np.empty(n)
+    furthest[by_unit] = np.maximum(np.maximum(before, carried[segment]), 0.0)
+    return furthest

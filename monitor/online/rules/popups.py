@@ -4,8 +4,11 @@ that timed out or was never answered is a finding too (and stops credited time, 
 
 from __future__ import annotations
 
+import numpy as np
+
 from monitor.findings import Finding
 from monitor.online.rules import Context, session_finding
+from monitor.online.rules.columns import EPS, SHOWN, Screening, SessionColumns
 from monitor.online.track import Track
 
 
@@ -40,3 +43,24 @@ def popup_unanswered(track: Track, ctx: Context) -> list[Finding]:
                         detail=f"pop-up {popup} {why}; credited time stops until another is answered")
         for popup, (at, event_id, why) in sorted(track.failed_popups.items(), key=lambda x: x[1][0])
     ]
+
+
+# --- the screen: the same question asked column-wise of every learner, erring towards suspicion
+
+def screen_popup_gap(s: SessionColumns, q: Screening) -> np.ndarray:
+    """B3: learning time between pop-ups (spans opened by a pop-up start a new count)."""
+    shown_opens = (s.kind == SHOWN) & s.opener
+    run = np.cumsum(s.new | shown_opens) - 1
+    learned = np.bincount(run, weights=np.where(s.playing & s.opener, s.duration, 0.0))
+    long_runs = np.flatnonzero(learned > q.policy.popup_max_gap_s - EPS)
+    out = np.zeros(s.count, dtype=bool)
+    if long_runs.size:
+        run_start = np.flatnonzero(s.new | shown_opens)
+        out[s.sid[run_start[long_runs]]] = True
+    return out
+
+
+def screen_popup_unanswered(s: SessionColumns, q: Screening) -> np.ndarray:
+    """B3: a pop-up timed out, or was shown and never answered in the session (the failing rows
+    the columns mark for credited time, track.failed_popups' twin)."""
+    return s.per_session(s.failing)

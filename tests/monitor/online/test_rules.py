@@ -107,6 +107,26 @@ def test_an_unanswered_popup_stops_credited_time_until_the_next_answer():
     [report] = judge(s.events)
     assert rules_of([report]) == ["online.popup_unanswered"]
     assert report.credited_s == pytest.approx(900 - (665 - 400), abs=0.01)
+    # B3 as written: the session is not voided by it (review), only the blocked time is lost
+    assert report.verdict is Verdict.REVIEW
+    assert report.findings[0].severity == "review"
+
+
+def test_a_pop_up_never_answered_blocks_from_its_showing_to_the_next_answer():
+    s = clean_session(length_s=900)  # pop-ups at 100, 380, 660: 380 shown, never answered
+    s.events = [e for e in s.events if not (e["type"] == "popup_answered" and e["popup"].endswith("p380"))]
+    [report] = judge(s.events)
+    assert rules_of([report]) == ["online.popup_unanswered"] and report.verdict is Verdict.REVIEW
+    assert report.credited_s == pytest.approx(900 - (665 - 380), abs=0.01)
+
+
+def test_an_unanswered_pop_up_with_no_pop_up_for_5_minutes_after_it_is_invalid():
+    s = clean_session(length_s=900)
+    s.events = [e for e in s.events if not (e["type"].startswith("popup") and e["popup"].endswith("p660"))]
+    s.events = [e for e in s.events if not (e["type"] == "popup_answered" and e["popup"].endswith("p380"))]
+    [report] = judge(s.events)  # 380 -> the end, 520 s with no pop-up: control itself missing
+    assert rules_of([report]) == ["online.popup_gap", "online.popup_unanswered"]
+    assert report.verdict is Verdict.INVALID and report.credited_s == pytest.approx(380, abs=0.01)
 
 
 # --- B5 order -------------------------------------------------------------------------------
@@ -179,9 +199,49 @@ def test_too_much_of_the_course_online():
     assert rules_of(judge(clean_session().events, catalogue)) == []
 
 
-def test_occupation_without_enough_offline_practice():
-    catalogue = {"courses": {"C1": {"needs_offline_practice": True, "offline_hours": 6, "occupation": "焊工"}}}
-    assert rules_of(judge(clean_session().events, catalogue)) == ["online.offline_practice"]
+def _judge_under(profile: str, catalogue: dict, events: list | None = None) -> list:
+    from monitor.online.catalogue import Catalogue
+    from monitor.online.engine import OnlineEngine
+    from monitor.online.reader import collect, parse_record
+
+    events = clean_session().events if events is None else events
+    read = collect(parse_record(e, n) for n, e in enumerate(events, start=1))
+    engine = OnlineEngine(load_policy(profile), Catalogue.model_validate(catalogue))
+    engine.add(read.events)
+    return engine.sessions()
+
+
+def test_a_platforms_own_online_course_is_not_capped_at_40_percent():
+    course = {"total_hours": 40, "online_hours": 40}
+    assert rules_of(judge(clean_session().events, {"courses": {"C1": {**course, "mode": "online"}}})) == []
+    assert rules_of(judge(clean_session().events, {"courses": {"C1": {**course, "mode": "blended"}}})) == [
+        "online.theory_share"]
+    assert rules_of(judge(clean_session().events, {"courses": {"C1": course}})) == ["online.theory_share"]  # default
+
+
+def test_sanmenxia_annex_3_occupations_need_8_hours_offline_practice():
+    def course(occupation: str, hours: float, mode: str = "online") -> dict:
+        return {"courses": {"C1": {"mode": mode, "occupation": occupation, "offline_hours": hours}}}
+
+    [report] = _judge_under("sanmenxia-2021", course("茶艺师", 6))  # annex 3 row 2
+    assert rules_of([report]) == ["online.offline_practice"]
+    assert report.findings[0].clause == "004 §21(2), annex 3" and report.findings[0].threshold == 8.0
+    assert rules_of(_judge_under("sanmenxia-2021", course("茶艺师", 8))) == []  # exactly the minimum
+    assert rules_of(_judge_under("sanmenxia-2021", course("电子商务师（含跨境电子商务师）", 0))) == []  # row 1
+    assert rules_of(_judge_under("sanmenxia-2021", course("茶艺师", 0, "blended"))) == []  # an institution's
+    # Zhengzhou's document sets no such minimum: the same course is fine there
+    assert rules_of(_judge_under("zhengzhou-2022", course("茶艺师", 0))) == []
+    flagged = {"courses": {"C1": {"mode": "online", "needs_offline_practice": True, "occupation": "焊工"}}}
+    assert rules_of(_judge_under("zhengzhou-2022", flagged)) == []
+    assert rules_of(_judge_under("sanmenxia-2021", flagged)) == ["online.offline_practice"]
+
+
+def test_findings_cite_the_document_of_the_profile_that_judged_them():
+    s = clean_session()
+    s.events = [e for e in s.events if e["type"] != "photo_kept"]
+    [zz], [smx] = _judge_under("zhengzhou-2022", {}, s.events), _judge_under("sanmenxia-2021", {}, s.events)
+    assert [(f.rule, f.clause) for f in zz.findings] == [("online.no_photo", "003 §20(3)")]
+    assert [(f.rule, f.clause) for f in smx.findings] == [("online.no_photo", "004 §21(2)")]
 
 
 @pytest.mark.parametrize(("assessed_days_before", "flagged"), [(12, True), (31, False), (None, True), (-3, True)])

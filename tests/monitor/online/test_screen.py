@@ -187,3 +187,29 @@ def test_the_screen_flags_a_pop_up_gap_one_second_over_and_clears_one_exactly_at
         s.add("session_end", 10 + gap + 100)
         reports = judge(s.events)
         assert sorted(f.rule for r in reports for f in r.findings) == expected
+
+
+def _column_credited(events: list[Any]) -> dict[tuple[str, str, str], float]:
+    """Credited time per session as the screen sums it column-wise (track.is_credited on columns)."""
+    from monitor.online.screen import Screening, screen
+    from monitor.online.table import EventTable, Interners
+
+    table = EventTable.build(events, Interners.new())
+    found = screen(table, Screening(POLICY, lambda course, unit: None, {}))
+    heads = table.rows.fields(("learner", "platform", "session"), found.rows[found.first].tolist())
+    return {k: round(c, 3) for k, c in zip(zip(heads["learner"], heads["platform"], heads["session"]),
+                                           found.credited_s.tolist())}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events=streams())
+def test_credited_time_is_one_definition_summed_alike_by_columns_and_by_spans(events):
+    """Every session, flagged or not (rates above 1, failed pop-ups, hidden windows): the columns'
+    sum is the spans' sum, so the screen's credited time is exact wherever it is used."""
+    full = OnlineEngine(POLICY, CATALOGUE, screened=False)
+    full.add(events)
+    spans = {(r.learner, r.platform, r.session): r.credited_s for r in full.sessions()}
+    columns = _column_credited(events)
+    assert columns.keys() == spans.keys()
+    for key, credited in spans.items():
+        assert abs(columns[key] - credited) <= 2e-3, key
