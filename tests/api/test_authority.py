@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from sqlmodel import select
 
 from api.store.events import learners_of, mark_dirty
 from models.tables import Event, JudgingFailure, Learner
-from tests.api.conftest import World
+from tests.api.conftest import World, make_world
+from tests.api.test_classes_api import _register, _upload, _wait_report, sample  # noqa: F401  (fixture)
+from tests.api.test_faces_api import OVERRIDES, _session
 from tests.api.test_online_api import _post
 from tests.monitor.online.builders import clean_session
 
@@ -114,3 +119,54 @@ def test_poison_is_listed_and_a_failing_learner_stops_no_one_else(world: World) 
     assert "json" in failures[0]["reason"].lower(), failures[0]["reason"]
     with w.service.session() as db:
         assert db.get(JudgingFailure, broken.subject).attempts == 1
+
+
+def test_a_class_override_is_the_authoritys_used_audited_and_embedded(world: World, sample: Path) -> None:  # noqa: F811
+    w = world
+    manifest = json.loads(sample.read_text(encoding="utf-8"))
+    klass = _register(w, manifest)
+    body = {"parameters": {"practical_min_continuous_s": 30}, "reason": "the camera was replaced mid-class, agreed on site"}
+    assert w.client.post(f"/classes/{klass['id']}/overrides", json=body, headers=w.h("inst_a")).status_code == 403
+    # The Zhengzhou inspectorate has no say over a class of another jurisdiction (the sample's school is in `demo`).
+    assert w.client.post(f"/classes/{klass['id']}/overrides", json=body, headers=w.h("inspector")).status_code == 403
+    made = w.client.post(f"/classes/{klass['id']}/overrides", json=body, headers=w.h("admin"))
+    assert made.status_code == 201 and made.json()["class_id"] == klass["id"]
+    for ref in manifest["recordings"]:
+        assert _upload(w, klass["id"], sample.parent / ref["path"], ref.get("start")).status_code == 201
+    report = _wait_report(w, klass["id"])
+    [override] = report["judged_by"]["overrides"]
+    assert override["scope"] == "class" and override["parameters"] == body["parameters"]
+    assert override["reason"] == body["reason"] and override["person"] == "admin person"
+    assert any(e["action"] == "policy.override" and e["target"] == klass["id"]
+               for e in w.client.get("/audit", headers=w.h("admin")).json())
+
+
+@pytest.mark.shared_data
+def test_a_replaced_photo_changes_no_verdict_until_an_inspector_asks(shared_data: Path, sqlite_url: str, tmp_path: Path) -> None:
+    faces = shared_data / "faces"
+    for w in make_world(sqlite_url, tmp_path / "data", online_face_checks=True):
+        assert w.client.post("/jurisdictions/zhengzhou/overrides", headers=w.h("admin"),
+                             json={"parameters": OVERRIDES, "reason": "the tests' captures are stills"}).status_code == 201
+
+        def capture(picture: Path) -> str:
+            return w.client.post("/captures", content=picture.read_bytes(), headers=w.h("plat_p")).json()["id"]
+
+        assert w.client.put("/learners/L1/photo", content=(faces / "obama" / "1.jpg").read_bytes(),
+                            headers=w.h("plat_p")).json()["version"] == 1
+        _post(w, "plat_p", _session("S1", "L1", 0, capture(faces / "obama" / "2.jpg"), capture(faces / "obama" / "3.jpg")))
+        w.wait_jobs()
+        first = _sessions(w)[("learn.example", "S1")]
+        assert first["verdict"] == "valid" and first["judged_by"]["photo_version"] == 1
+        # Swapped for someone else's photo after the fact: a new version, the old verdict stands.
+        assert w.client.put("/learners/L1/photo", content=(faces / "biden" / "1.jpg").read_bytes(),
+                            headers=w.h("plat_p")).json()["version"] == 2
+        _post(w, "plat_p", [dict(e, id=f"late-{n}") for n, e in enumerate(
+            _session("S1", "L1", 0, None, capture(faces / "obama" / "4.jpg"))[-1:])])  # a late event re-judges S1
+        w.wait_jobs()
+        again = _sessions(w)[("learn.example", "S1")]
+        assert again["verdict"] == "valid" and again["judged_by"]["photo_version"] == 1
+        # An inspector asks: now judged against the newest photo, which is not the learner's face.
+        assert w.client.post(f"/sessions/{again['id']}/rejudge", headers=w.h("inspector")).status_code == 202
+        w.wait_jobs()
+        asked = _sessions(w)[("learn.example", "S1")]
+        assert asked["judged_by"]["photo_version"] == 2 and "online.face_mismatch" in _rules(asked)
