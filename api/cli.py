@@ -101,7 +101,9 @@ def create_org(name: str, kind: Annotated[str, typer.Option(help="institution, p
 
 @admin_app.command("create-key")
 def create_key_command(organisation: Annotated[str, typer.Argument(help="Organisation id or name.")],
-                       person: Annotated[str, typer.Option(help="Whose key: decisions and uploads are recorded under this name.")]) -> None:
+                       person: Annotated[str, typer.Option(help="Whose key: decisions and uploads are recorded under this name.")],
+                       expires: Annotated[str | None, typer.Option(help="Refused after this instant, ISO 8601 with an offset "
+                                                                        "(2027-01-01T00:00:00+08:00); default: no expiry.")] = None) -> None:
     """Make an API key; it is printed this once (only its hash is kept)."""
 
     def work() -> None:
@@ -114,9 +116,47 @@ def create_key_command(organisation: Annotated[str, typer.Argument(help="Organis
             found = find_organisation(db, organisation)
             if found is None:
                 raise MonitorError(f"no organisation {organisation!r}")
-            key, secret = create_key(db, found, person, by="cli")
-        err.print(f"key {key.id} for {person} ({key.role} of {found.name}); shown once:")
+            key, secret = create_key(db, found, person, by="cli", expires_at=_instant(expires) if expires else None)
+        err.print(f"key {key.id} for {person} ({key.role} of {found.name})"
+                  + (f", expires {key.expires_at.isoformat()}" if key.expires_at else "") + "; shown once:")
         out.print(secret, markup=False, highlight=False)
+
+    _guarded(_friendly_database_errors(work))
+
+
+def _instant(text: str):  # type: ignore[no-untyped-def]
+    """An ISO 8601 instant with its offset; a naive one is refused (whose midnight would it be?)."""
+    from datetime import datetime
+
+    from monitor.errors import MonitorError
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise MonitorError(f"--expires: {text!r} is not an ISO 8601 date and time") from None
+    if value.tzinfo is None:
+        raise MonitorError("--expires: give an offset (e.g. 2027-01-01T00:00:00+08:00)")
+    return value
+
+
+@admin_app.command("revoke-key")
+def revoke_key_command(key_id: Annotated[str, typer.Argument(help="The key's id (`tm_<id>_…`: the part after tm_), "
+                                                                  "as `monitor admin list` shows it.")]) -> None:
+    """Revoke a key at once, in every API process; its pages sessions end. Cannot be undone."""
+
+    def work() -> None:
+        from api.admin import revoke_key
+        from api.service import Service
+        from models.tables import ApiKey
+        from monitor.errors import MonitorError
+
+        service = Service.from_settings(_settings())
+        with service.session() as db:
+            key = db.get(ApiKey, key_id.removeprefix("tm_").split("_")[0])
+            if key is None:
+                raise MonitorError(f"no key {key_id!r}")
+            revoke_key(db, key, by="cli")
+        err.print(f"key {key.id} of {key.person} revoked")
 
     _guarded(_friendly_database_errors(work))
 
@@ -136,7 +176,8 @@ def list_orgs() -> None:
             for o in db.exec(select(Organisation).order_by(Organisation.name)).all():
                 keys = db.exec(select(ApiKey).where(ApiKey.organisation_id == o.id)).all()
                 out.print(f"{o.id}  {o.kind:<12} {o.name}  keys: "
-                          + (", ".join(f"{k.id} ({k.person}{', revoked' if k.revoked_at else ''})" for k in keys) or "—"),
+                          + (", ".join(f"{k.id} ({k.person}{', revoked' if k.revoked_at else ''}"
+                                     f"{', expires ' + k.expires_at.isoformat() if k.expires_at else ''})" for k in keys) or "—"),
                           markup=False, highlight=False)
 
     _guarded(_friendly_database_errors(work))
@@ -157,7 +198,9 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
         settings = _settings()
         upgrade(settings.db_url)
         err.print(f"serving on http://{host}:{port} (docs at /docs); data in {settings.data_dir}")
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", timeout_keep_alive=30)
+        # proxy_headers off: forwarded headers are believed only from MONITOR_TRUSTED_PROXIES (create_app).
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", timeout_keep_alive=30,
+                    proxy_headers=False)
 
     _guarded(_friendly_database_errors(work))
 

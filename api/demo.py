@@ -52,7 +52,8 @@ class BackgroundServer:
 
     def __init__(self, settings: ServiceSettings, host: str, port: int) -> None:
         self.app = create_app(settings)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host=host, port=port, log_level="warning"))
+        # proxy_headers off: forwarded headers only from MONITOR_TRUSTED_PROXIES (api/main.py).
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host=host, port=port, log_level="warning", proxy_headers=False))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://{host}:{port}"
 

@@ -11,6 +11,7 @@ from typing import AsyncIterator, Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from api import problems
+from api.bodies import BodyGuard
 from api.routes import admin, classes, faces, online, review, uploads, xapi
 from api.service import Service
 from api.storage import Storage
@@ -18,6 +19,25 @@ from api.settings import ServiceSettings
 
 # Bodies that are streamed and limited by their own routes; every other body is small JSON.
 _STREAMED = ("/recordings", "/photo", "/events", "/xapi/", "/uploads/", "/captures")
+
+
+def body_limit(settings: ServiceSettings, path: str) -> int:
+    """The most a request body to `path` may be, enforced while it is read (BodyGuard): the
+    route's own limit for streamed bodies, max_json_bytes for every other."""
+    if "/recordings" in path or "/uploads/" in path:
+        return settings.max_upload_bytes
+    if "/photo" in path or "/captures" in path:
+        return settings.max_photo_bytes
+    if "/events" in path or path.startswith("/xapi/"):
+        return settings.max_batch_bytes
+    return settings.max_json_bytes
+
+
+def cache_control(path: str) -> str:
+    """Almost every answer carries personal data (names, faces, verdicts, keys' owners): none may
+    stay in a browser's or a proxy's cache after sign-out (issue #19; PIPL treats face images as
+    sensitive). Only the pages' own static files (CSS, scripts) may be kept, privately."""
+    return "private, max-age=3600" if path.startswith("/ui/static/") else "no-store"
 
 
 def create_app(settings: ServiceSettings | None = None, start_worker: bool = True) -> FastAPI:
@@ -80,15 +100,8 @@ def create_app(settings: ServiceSettings | None = None, start_worker: bool = Tru
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers["Cache-Control"] = cache_control(request.url.path)
         return response
-
-    @app.middleware("http")
-    async def limit_json_bodies(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if (length and length.isdigit() and int(length) > settings.max_json_bytes
-                and not any(part in request.url.path for part in _STREAMED)):
-            return problems.problem_response(413, f"the body is larger than the limit of {settings.max_json_bytes:,} bytes")
-        return await call_next(request)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
@@ -106,6 +119,15 @@ def create_app(settings: ServiceSettings | None = None, start_worker: bool = Tru
 
     pages.install(app)
     # The pages' session: signed, HttpOnly, SameSite=Strict (a cross-site form post carries no cookie).
+    # Its cookie holds only the server-side session's id (api/pages/sessions.py).
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret_value(), session_cookie="monitor_session",
-                       max_age=8 * 3600, same_site="strict", https_only=settings.secure_cookies)
+                       max_age=int(settings.session_max_s), same_site="strict", https_only=settings.secure_cookies)
+    # Outermost: a body without a key is refused before anything reads it; every body is limited.
+    app.add_middleware(BodyGuard, limit_of=lambda path: body_limit(settings, path))
+    if settings.trusted_proxies.strip():
+        # X-Forwarded-For / -Proto believed only from the named proxies (uvicorn's own handling is
+        # off in `monitor serve`, which would trust them from 127.0.0.1 by default).
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

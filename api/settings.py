@@ -56,6 +56,9 @@ class ServiceSettings(BaseSettings):
     job_sweep_s: float = 30.0
     worker_max_memory_mb: int = 512  # a Celery pool child is replaced after a task once it holds more
     request_timeout_s: float = 60.0  # every request but uploads and event batches
+    # A resumable upload's chunk holds the upload while it streams, renewing its claim at every
+    # MiB written; a claim not renewed this long (a client gone silent) may be taken over.
+    upload_writer_stale_s: float = 60.0
 
     # Keys the hash of the real-name ID numbers (person ids); by default a random secret kept in
     # <data_dir>/person.key. Every server of a deployment must share it (hashes are compared).
@@ -63,6 +66,15 @@ class ServiceSettings(BaseSettings):
     # Signs the pages' session cookie; by default a random secret kept in <data_dir>/session.key.
     session_secret: str | None = None
     secure_cookies: bool = False  # set true behind HTTPS
+    # Pages sessions (issue #19): kept on the server; one unused this long ends (a kiosk left
+    # signed in), and none outlives session_max_s whatever its use.
+    session_idle_s: float = 30 * 60
+    session_max_s: float = 8 * 3600
+    # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed,
+    # comma-separated (uvicorn's forwarded_allow_ips syntax: IPs or CIDR networks). Empty by
+    # default: the client address is the TCP peer's, so a client cannot pick its own address to
+    # dodge the sign-in rate limit (uvicorn would otherwise trust the headers from 127.0.0.1).
+    trusted_proxies: str = ""
 
     def session_secret_value(self) -> str:
         return self.session_secret or self._kept_secret("session.key")

@@ -113,6 +113,8 @@ class ApiKey(SQLModel, table=True):
     secret_sha256: str = Field(max_length=64)
     created_at: datetime = _when()
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # After this instant the key is refused like a revoked one (None: no expiry; issue #19).
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ApiKeyPublic(SQLModel):
@@ -122,6 +124,7 @@ class ApiKeyPublic(SQLModel):
     person: str
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = None
 
 
 class PolicyOverride(SQLModel, table=True):
@@ -237,6 +240,12 @@ class Upload(SQLModel, table=True):
     received_bytes: int = 0
     recording_id: str | None = Field(default=None, max_length=32)
     created_at: datetime = _when()
+    # One writer at a time (issue #19): a chunk takes the upload by a compare-and-set on
+    # (received_bytes, writer) and renews `writer_at` while it streams; `finish` sets `closed_at`
+    # (only when no live writer holds it), after which no chunk can take it again.
+    writer: str | None = Field(default=None, max_length=32)
+    writer_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class UploadPublic(SQLModel):
@@ -556,3 +565,18 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=100)
     target: str = Field(default="", max_length=300)
     detail: dict[str, Any] | None = _json()
+
+
+class PageSession(SQLModel, table=True):
+    """A signed-in person's pages session, kept on the server (issue #19): the cookie holds only
+    the session's id, so sign-out, the key's revocation or an idle timeout end it for good (a
+    cookie kept from before is then worth nothing). Only the id's sha256 is stored."""
+
+    __tablename__ = "page_session"
+
+    id_sha256: str = Field(primary_key=True, max_length=64)
+    key_id: str = Field(foreign_key="api_key.id", index=True, max_length=32)
+    csrf: str = Field(max_length=64)
+    created_at: datetime = _when()
+    last_seen_at: datetime = _when()
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,5 +1,6 @@
-"""The pages. Sign-in takes a person's API key once and keeps only its id in a signed, HttpOnly,
-SameSite=Strict session cookie; every form carries the session's CSRF token. What a page shows
+"""The pages. Sign-in takes a person's API key once and opens a server-side session (sessions.py)
+whose id alone is in a signed, HttpOnly, SameSite=Strict cookie; every form carries the session's
+CSRF token. What a page shows
 comes from the same functions as the API's routes, with the same roles and tenant isolation."""
 
 from __future__ import annotations
@@ -7,7 +8,6 @@ from __future__ import annotations
 import hmac
 import io
 import json
-import secrets
 import shutil
 import subprocess
 import tempfile
@@ -23,14 +23,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import DB, Caller, Svc, get_db
-from api.pages import i18n
+from api.deps import DB, Caller, Svc, audit, get_db, get_service
+from api.pages import i18n, sessions
 from api.pages.details import detail_zh
 from api.pages.charts import STYLES, headcount_chart, hour_timeline, session_plot
 from api.problems import Problem
+from api.service import Service
 from api.store.classes import latest_report, owned_class
 from api.store.review import DecisionIn, add_decision, flag_queue, flag_with_subject
-from models.tables import (ApiKey, Capture, Decision, Event, Flag, HourResult, Job, Learner, LearnerPhoto,
+from models.tables import (Capture, Decision, Event, Flag, HourResult, Job, Learner, LearnerPhoto,
                            LearnerSession, Organisation, Recording, RosterPhoto, TrainingClass, Upload)
 from monitor.findings import RULES
 from monitor.footage.media import frame_rgb
@@ -50,6 +51,17 @@ FRAME_LABELS = {
 }
 
 
+def _note_max() -> int:
+    """The API's limit on a decision note (DecisionIn), so the form and the API cannot drift."""
+    for rule in DecisionIn.model_fields["note"].metadata:
+        if getattr(rule, "max_length", None) is not None:
+            return int(rule.max_length)
+    raise AssertionError("DecisionIn.note has no max_length")
+
+
+NOTE_MAX = _note_max()
+
+
 class SignInNeeded(Exception):
     """No or stale session: the page handler answers with a redirect to the sign-in page."""
 
@@ -59,27 +71,24 @@ def locale_of(request: Request) -> str:
 
 
 def csrf_token(request: Request) -> str:
-    token = request.session.get("csrf")
-    if not token:
-        token = request.session["csrf"] = secrets.token_urlsafe(24)
-    return token
+    return sessions.expected_csrf(request)
 
 
 def check_csrf(request: Request, sent: str | None) -> None:
-    expected = request.session.get("csrf") or ""
+    expected = sessions.expected_csrf(request, make=False)
     if not sent or not expected or not hmac.compare_digest(sent, expected):
         raise Problem(403, "the form is missing its CSRF token or the token is stale; reload the page", "csrf")
 
 
-def page_caller(request: Request, db: Annotated[Session, Depends(get_db)]) -> Caller:
-    key_id = request.session.get("key")
-    key = db.get(ApiKey, key_id) if key_id else None
-    if key is None or key.revoked_at is not None:
-        request.session.pop("key", None)
+def page_caller(request: Request, db: Annotated[Session, Depends(get_db)],
+                svc: Annotated[Service, Depends(get_service)]) -> Caller:
+    """The signed-in person of a live server-side session, or a redirect to sign in."""
+    found = sessions.current(db, request, svc.settings)
+    if found is None:
         raise SignInNeeded()
-    organisation = db.get(Organisation, key.organisation_id)
+    organisation = db.get(Organisation, found[1].organisation_id)
     assert organisation is not None
-    return Caller(key, organisation)
+    return Caller(found[1], organisation)
 
 
 PageCaller = Annotated[Caller, Depends(page_caller)]
@@ -135,17 +144,30 @@ def sign_in(request: Request, db: DB, svc: Svc, key: Annotated[str, Form()],
     found = find_key(db, key.strip())
     if found is None or found.role not in ("inspector", "institution"):
         limits.spend(limits.sign_in, "sign-in", address)
+        # Audited too (rate-limited above, so a guesser cannot flood the log): who tried from where.
+        audit(db, None, "page.sign_in_refused", address, key_id=found.id if found else None)
+        db.commit()
         return render(request, "sign_in.html", status=401, error=True)
-    request.session.clear()
-    request.session["key"] = found.id
-    request.session["csrf"] = secrets.token_urlsafe(24)  # a new token with the new session
+    organisation = db.get(Organisation, found.organisation_id)
+    assert organisation is not None
+    sessions.start(db, request, found)
+    audit(db, Caller(found, organisation), "page.sign_in", found.id, address=address)
+    db.commit()
     return RedirectResponse("/ui/", status_code=303)
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, csrf: Annotated[str | None, Form()] = None) -> Response:
-    check_csrf(request, csrf)
-    request.session.clear()
+def sign_out(request: Request, db: DB, svc: Svc, csrf: Annotated[str | None, Form()] = None) -> Response:
+    """Ends the server-side session: the cookie, kept or copied, opens nothing afterwards."""
+    found = sessions.current(db, request, svc.settings)
+    if found is not None:  # a dead session has nothing to end: the cookie is just cleared
+        check_csrf(request, csrf)
+    sessions.end(db, request)
+    if found is not None:
+        organisation = db.get(Organisation, found[1].organisation_id)
+        assert organisation is not None
+        audit(db, Caller(found[1], organisation), "page.sign_out", found[1].id)
+    db.commit()
     return RedirectResponse("/ui/sign-in", status_code=303)
 
 
@@ -181,6 +203,8 @@ def _day(value: str | None, end: bool = False) -> datetime | None:
         day = datetime.fromisoformat(value).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
     except ValueError:
         raise Problem(422, "dates are YYYY-MM-DD") from None
+    if not 1900 <= day.year < 9000:  # 9999-12-31 plus a day, or 0001-01-01 in UTC, overflows
+        raise Problem(422, "dates are between 1900 and 9000")
     return day + timedelta(days=1) if end else day
 
 
@@ -250,7 +274,7 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
     klass = db.get(TrainingClass, subject["class_id"]) if subject.get("class_id") else None
     report = latest_report(db, subject["class_id"]) if subject and subject.get("class_id") else None
     hour_judged_by = report.body.get("judged_by") if report else None
-    return render(request, "flag.html", hour_judged_by=hour_judged_by, frame_labels=FRAME_LABELS, headcount=headcount, roster=roster, overlapping=overlapping, captures=captures, enrolment=enrolment, caller=caller, data=data, subject=subject, timeline=timeline, plot=plot, klass=klass,
+    return render(request, "flag.html", note_max=NOTE_MAX, hour_judged_by=hour_judged_by, frame_labels=FRAME_LABELS, headcount=headcount, roster=roster, overlapping=overlapping, captures=captures, enrolment=enrolment, caller=caller, data=data, subject=subject, timeline=timeline, plot=plot, klass=klass,
                   styles=STYLES)
 
 
@@ -266,8 +290,10 @@ async def evidence_frame(flag_id: str, finding: int, frame: int, db: DB, caller:
     if hour is None or not 0 <= frame < len(frames):
         raise Problem(404, "no such evidence frame")
     ref = frames[frame]
-    recording = db.exec(select(Recording).where(Recording.class_id == hour.class_id,
-                                                Recording.original_name == ref["file"])).first()
+    recording = db.get(Recording, ref["recording_id"]) if ref.get("recording_id") else db.exec(
+        select(Recording).where(Recording.class_id == hour.class_id, Recording.original_name == ref["file"])).first()
+    if recording is not None and recording.class_id != hour.class_id:
+        recording = None
     if recording is None:
         raise Problem(404, "the recording of this frame is not stored")
     picture = await run_in_threadpool(_frame_at_or_before, svc.storage / recording.stored_name, float(ref["media_s"]))
@@ -276,7 +302,7 @@ async def evidence_frame(flag_id: str, finding: int, frame: int, db: DB, caller:
     import cv2
 
     ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
-    return Response(jpeg.tobytes(), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    return Response(jpeg.tobytes(), media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 def _frame_at_or_before(path: Path, media_s: float):  # type: ignore[no-untyped-def]
@@ -356,7 +382,7 @@ def _image(path: Path) -> Response:
             picture.convert("RGB").save(out, "JPEG", quality=85)
     except (OSError, ValueError):
         raise Problem(404, "the picture cannot be read") from None
-    return Response(out.getvalue(), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    return Response(out.getvalue(), media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/flags/{flag_id}/decide")
@@ -366,7 +392,9 @@ def decide_page(flag_id: str, request: Request, db: DB, caller: PageCaller, outc
     check_csrf(request, csrf)
     if outcome not in ("confirmed", "dismissed"):
         raise Problem(422, "outcome: confirmed or dismissed")
-    add_decision(db, caller, flag_id, DecisionIn(outcome=outcome, note=note[:4000]))  # type: ignore[arg-type]
+    if len(note) > NOTE_MAX:  # the API's limit, refused as the API refuses it (never cut silently)
+        raise Problem(422, f"note: at most {NOTE_MAX:,} characters; this one has {len(note):,}")
+    add_decision(db, caller, flag_id, DecisionIn(outcome=outcome, note=note))  # type: ignore[arg-type]
     return RedirectResponse(f"/ui/flags/{flag_id}#decisions", status_code=303)
 
 

@@ -9,17 +9,23 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from api.admin import create_key, create_organisation, set_jurisdiction
-from api.deps import DB, Admin, AnyCaller
+from api.admin import Actor, create_key, create_organisation, revoke_key, set_jurisdiction
+from api.bodies import Instant
+from api.deps import DB, Admin, AnyCaller, Caller
 from api.problems import Problem, not_found
 from models.tables import ApiKey, ApiKeyPublic, AuditEntry, Organisation, OrganisationCreate, OrganisationPublic
 
 router = APIRouter(tags=["admin"])
 
 
+def _actor(caller: Caller) -> Actor:
+    """The audit names the admin's key and organisation, not only the person's name."""
+    return Actor(caller.key.person, caller.key.id, caller.org_id)
+
+
 @router.post("/admin/organisations", status_code=201, response_model=OrganisationPublic)
 def new_organisation(body: OrganisationCreate, db: DB, caller: Admin) -> Organisation:
-    return create_organisation(db, body.name, body.kind, by=caller.key.person, jurisdiction=body.jurisdiction)
+    return create_organisation(db, body.name, body.kind, by=_actor(caller), jurisdiction=body.jurisdiction)
 
 
 class OrganisationChange(BaseModel):
@@ -32,7 +38,7 @@ def change_organisation(organisation_id: str, body: OrganisationChange, db: DB, 
     organisation = db.get(Organisation, organisation_id)
     if organisation is None:
         raise not_found(f"organisation {organisation_id}")
-    return set_jurisdiction(db, organisation, body.jurisdiction, by=caller.key.person)
+    return set_jurisdiction(db, organisation, body.jurisdiction, by=_actor(caller))
 
 
 @router.get("/admin/organisations", response_model=list[OrganisationPublic])
@@ -42,6 +48,7 @@ def organisations(db: DB, caller: Admin) -> list[Organisation]:
 
 class KeyCreate(BaseModel):
     person: str = Field(min_length=1, max_length=200)
+    expires_at: Instant | None = Field(default=None, description="refused after this instant (default: no expiry)")
 
 
 class KeyMade(ApiKeyPublic):
@@ -53,13 +60,23 @@ def new_key(organisation_id: str, body: KeyCreate, db: DB, caller: Admin) -> Key
     organisation = db.get(Organisation, organisation_id)
     if organisation is None:
         raise not_found(f"organisation {organisation_id}")
-    key, secret = create_key(db, organisation, body.person, by=caller.key.person)
+    key, secret = create_key(db, organisation, body.person, by=_actor(caller), expires_at=body.expires_at)
     return KeyMade(**ApiKeyPublic.model_validate(key).model_dump(), key=secret)
 
 
 @router.get("/admin/keys", response_model=list[ApiKeyPublic])
 def keys(db: DB, caller: Admin) -> list[ApiKey]:
     return list(db.exec(select(ApiKey).order_by(ApiKey.created_at)).all())
+
+
+@router.delete("/admin/keys/{key_id}", response_model=ApiKeyPublic)
+def delete_key(key_id: str, db: DB, caller: Admin) -> ApiKey:
+    """Revoke a key: refused from the next request on in every API process, its pages sessions
+    ended. The row stays (the audit log and decisions name it); revoking again answers the same."""
+    key = db.get(ApiKey, key_id)
+    if key is None:
+        raise not_found(f"key {key_id}")
+    return revoke_key(db, key, by=_actor(caller))
 
 
 @router.get("/audit", response_model=list[dict[str, Any]])

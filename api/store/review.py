@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -39,8 +39,12 @@ def _cursor(flag: Flag) -> str:
 def _parse_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         start, flag_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(start), str(flag_id)
-    except (ValueError, TypeError):
+        at = datetime.fromisoformat(start)
+        if at.tzinfo is None:  # this server's cursors carry an offset; a naive one would be a 500 at the database
+            raise ValueError("naive")
+        at.astimezone(timezone.utc)  # OverflowError at the ends of datetime
+        return at, str(flag_id)
+    except (ValueError, TypeError, OverflowError):
         raise Problem(400, "cursor: not a cursor this server gave", "bad-cursor") from None
 
 
