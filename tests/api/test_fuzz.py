@@ -43,3 +43,35 @@ def test_generated_requests_never_meet_a_server_error(tmp_path: Path) -> None:
         assert generated >= 1000
     finally:
         server.stop()
+
+
+# Values that broke query parameters before (issue #19: naive and out-of-range instants, cursors
+# holding them, non-finite numbers) and their neighbours, for every query parameter of every route.
+ODD_VALUES = ("2026-11-20T08:00:00", "2026-11-20", "0001-01-01", "0001-01-01T00:00:00+08:00", "9999-12-31",
+              "9999-12-31T23:59:59-08:00", "NaN", "Infinity", "-Infinity", "1e309", "-1", "0", "99999999999999999999999",
+              "", " ", "\x00", "é" * 300, "null", "[]", "WyIwMDAxLTAxLTAxIiwiZiJd", "WyIyMDI2LTExLTIwVDA4OjAwOjAwIiwiZiJd")
+
+
+def test_odd_query_values_never_meet_a_server_error(sqlite_world) -> None:  # type: ignore[no-untyped-def]
+    """Every query parameter the OpenAPI schema names, with every odd value, with a key of a role
+    the route allows: a 4xx or a success, never a 5xx."""
+    from tests.api.test_access import ACCESS, KEY_OF_ROLE
+
+    w = sqlite_world
+    paths = w.client.get("/openapi.json").json()["paths"]
+    tried = 0
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            names = [p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"]
+            roles = ACCESS.get((method.upper(), path), set())
+            if not names or not roles:
+                continue
+            headers = {**w.h(KEY_OF_ROLE[sorted(roles)[0]]), "X-Experience-API-Version": "1.0.3"}
+            url = path.replace("{", "").replace("}", "")
+            for name in names:
+                for value in ODD_VALUES:
+                    r = w.client.request(method.upper(), url, params={name: value}, headers=headers,
+                                         json={} if method.upper() in ("POST", "PUT", "PATCH") else None)
+                    assert r.status_code < 500, (method, path, name, value, r.text[:300])
+                    tried += 1
+    assert tried > 200

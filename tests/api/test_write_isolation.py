@@ -165,6 +165,7 @@ ATTACKS: dict[tuple[str, str], Attack | str] = {
     ("POST", "/admin/organisations"): "admins only (test_access)",
     ("PATCH", "/admin/organisations/{organisation_id}"): "admins only (test_access)",
     ("POST", "/admin/organisations/{organisation_id}/keys"): "admins only (test_access)",
+    ("DELETE", "/admin/keys/{key_id}"): "admins only (test_access); revocation by route: test_hardening",
     ("POST", "/admin/organisations/{organisation_id}/xapi-origins"): "admins only (test_access)",
     ("DELETE", "/admin/organisations/{organisation_id}/xapi-origins"): "admins only (test_access)",
     ("POST", "/ui/sign-in"): "pages: a sign-in writes nothing but the caller's own cookie",
