@@ -12,6 +12,12 @@ Makes (once, under bench/out/, never committed) a clean 1-hour and a tampered 1-
 
 Run: .venv/bin/python bench/footage.py   (needs Debian's ffmpeg for the baseline:
 apt-get install ffmpeg; the bench installs nothing itself)
+
+NVR footage (issue #16): `--nvr b` (1920x1080) or `--nvr c` (2560x1440), H.265 25 fps, a keyframe
+every 10 s, an OSD clock, `--minutes N` long (60 for the issue's figures; generating an hour of
+1080p H.265 takes over an hour on this machine): a clean file and a tampered one (loops of 5, 12
+and 60 s at short and long lags, a freeze under the ticking clock, black), each timed against
+ffmpeg on the same file, with recall, false alarms and peak RSS.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sample_videos.classroom import Classroom  # noqa: E402
+from sample_videos.nvr import blacked, frozen, live, replayed, sensor_room, write_nvr  # noqa: E402
 from sample_videos.writer import write_video  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -94,6 +101,7 @@ def _manifest(recording: Path, duration_s: float) -> Path:
         "schedule": [{"index": 1, "kind": "practical", "start": START.isoformat(),
                       "end": (START + timedelta(seconds=duration_s)).isoformat()}],
         "recordings": [{"path": recording.name, "start": START.isoformat()}],
+        "teachers": [{"id": "E-01", "name": "Bench"}],  # a class must list its teachers (A5)
     }
     path = recording.with_suffix(".json")
     path.write_text(json.dumps(manifest))
@@ -173,5 +181,84 @@ def main() -> None:
     print(f"false alarms on the clean hour: {len(clean_findings)}")
 
 
+NVR_SIZES = {"b": (1920, 1080), "c": (2560, 1440)}
+
+
+def nvr_plan(duration_s: float) -> list[tuple[str, float, float, float | None]]:
+    """Planted events of the tampered NVR file: (rule, start, end, lag of a loop)."""
+    d = duration_s
+    plan = [("footage.loop", 0.2 * d, 0.2 * d + 5, 7.3), ("footage.loop", 0.45 * d, 0.45 * d + 12, 0.3 * d + 0.7),
+            ("footage.freeze", 0.6 * d, 0.6 * d + 15, None), ("footage.black", 0.7 * d, 0.7 * d + 8, None)]
+    if d >= 240:
+        plan.append(("footage.loop", 0.8 * d, 0.8 * d + 60, 0.5 * d + 0.4))
+    return plan
+
+
+def _nvr_make(path: Path, size: tuple[int, int], duration_s: float, tampered: bool) -> Path:
+    if path.exists():
+        return path
+    script = live(START)
+    if tampered:
+        for rule, a, b, lag in nvr_plan(duration_s):
+            if rule == "footage.loop":
+                script = replayed(script, a, b, a - lag)
+            elif rule == "footage.freeze":
+                script = frozen(script, a, b)
+            else:
+                script = blacked(script, a, b)
+    partial = path.with_suffix(".part.mp4")
+    write_nvr(partial, sensor_room(*size, trainees=24), script, duration_s, codec="hevc", gop_s=10)
+    partial.rename(path)
+    return path
+
+
+def nvr_main(kind: str, minutes: float) -> None:
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise SystemExit("the baseline needs Debian's ffmpeg: apt-get install ffmpeg")
+    OUT.mkdir(parents=True, exist_ok=True)
+    size, duration = NVR_SIZES[kind], minutes * 60
+    tag = f"nvr-{kind}-{minutes:g}min"
+    print(f"making {size[0]}x{size[1]} H.265 GOP-10s recordings of {minutes:g} min under bench/out/ …", flush=True)
+    t0 = time.perf_counter()
+    tampered = _nvr_make(OUT / f"{tag}-tampered.mp4", size, duration, True)
+    clean = _nvr_make(OUT / f"{tag}-clean.mp4", size, duration, False)
+    print(f"  (made in {time.perf_counter() - t0:.0f} s)")
+    rows = []
+    for name, path in (("clean", clean), ("tampered", tampered)):
+        t_monitor, rss, report = _analyze(_manifest(path, duration))
+        t_ffmpeg, rss_ffmpeg, _ = _measured([ffmpeg, "-hide_banner", "-nostats", "-i", str(path),
+                                             "-vf", "freezedetect,blackdetect", "-f", "null", "-"])
+        findings = [f for h in report["hours"] for f in h["findings"]] + report["findings"]
+        rows.append((name, t_monitor, t_ffmpeg, rss, rss_ffmpeg, findings, report))
+    for name, t_monitor, t_ffmpeg, rss, rss_ffmpeg, findings, report in rows:
+        sampling = report["files"][0]["sampling"], report["files"][0]["samples"]
+        print(f"{name}: monitor {t_monitor:.1f} s (peak RSS {rss:.0f} MB, sampling {sampling}), "
+              f"ffmpeg {t_ffmpeg:.1f} s (peak RSS {rss_ffmpeg:.0f} MB): {t_ffmpeg / t_monitor:.2f}x   target >= 5x")
+    clean_findings = [f for f in rows[0][5] if f["rule"] != "practical.continuity"]
+    print(f"false alarms on the clean file: {len(clean_findings)} {[f['rule'] for f in clean_findings]}")
+    found = 0
+    plan = nvr_plan(duration)
+    for rule, a, b, lag in plan:
+        hits = [f for f in rows[1][5] if f["rule"] == rule
+                and abs(_offset(f["start"]) - a) <= 1 and abs(_offset(f["end"]) - b) <= 1]
+        found += bool(hits)
+        what = f"lag {lag:.1f} s" if lag else ""
+        print(f"  planted {rule:<15} {a:7.1f}-{b:7.1f} s {what}: {'found' if hits else 'MISSED'}")
+    extra = [(f["rule"], round(_offset(f["start"]), 1)) for f in rows[1][5]
+             if f["rule"] != "practical.continuity"
+             and not any(f["rule"] == r and abs(_offset(f["start"]) - a) <= 1 for r, a, _, _ in plan)]
+    print(f"recall of planted events: {found}/{len(plan)}; other findings in the tampered file: {extra}")
+
+
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--nvr", choices=sorted(NVR_SIZES), help="NVR footage instead of the 720p H.264 hour")
+    parser.add_argument("--minutes", type=float, default=60.0)
+    args = parser.parse_args()
+    if args.nvr:
+        nvr_main(args.nvr, args.minutes)
+    else:
+        main()

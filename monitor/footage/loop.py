@@ -1,26 +1,32 @@
 """Loop (POLICY A2): footage already shown earlier in the class, shown again (usually re-encoded)
 to fill time that was not recorded: short repeats sprinkled through the hour, or long ones (the
-second half of an hour replaying the first). Every repeat of `loop_min_s` or more, at any lag.
+second half of an hour replaying the first). Repeats of `loop_min_s` or more, at any lag.
 
-Where to look costs nothing: a replayed stretch repeats the *shape* of the per-frame packet size
-series (monitor.footage.sizes), even re-encoded with its keyframes elsewhere. The class's series is
-binned on one wall-clock grid (`loop_bin_s`), cut into sliding windows of half `loop_min_s`, and
-every window is compared with every earlier one (a similarity join, as a matrix profile computes:
-z-normalised windows, so bitrate and brightness drop out; blocked matrix products in NumPy, about
-1 s for an hour, where stumpy's numba kernels took 46 s to compile on this 2-core machine before
-the first call). A copy shows up as a run of consecutive windows whose best earlier match lies at
-the same lag. Measured on generated 640x360 footage (one minute, GOP 10 s): a 12-s replay gave runs
-of 20-51 windows (0.2-s bins, correlation >= 0.7) in H.265 and H.264; clean footage at most 8.
+Candidates come from three sources, cheapest first; each only says where to decode:
+- the packet size series (monitor.footage.sizes), free: binned on one wall-clock grid
+  (`loop_bin_s`), cut into sliding windows of half `loop_min_s`, each window compared with every
+  earlier one (a similarity join as a matrix profile computes it: z-normalised windows, blocked
+  matrix products in NumPy, about a second for an hour; stumpy's numba kernels took 46 s to compile
+  on this 2-core machine before their first call). A run of windows whose best earlier match lies
+  at one lag is a candidate. Measured on generated footage: where copy and original are encoded at
+  the same GOP phase (a lag that is a multiple of the GOP, as when a file's first half is replayed
+  as its second) the runs are long (20-51 windows at correlation >= 0.7; clean footage at most 8);
+  at another phase the generated classroom's sizes did not repeat their shape (correlation 0.1-0.7
+  at the true lag, H.265 and H.264 alike, also on the real clip vtest.avi: 0.2): the per-frame size
+  there is mostly the encoder's own noise, not the scene's motion.
+- sampled pictures: a keyframe matching an earlier keyframe within noise;
+- where keyframes are dense (at most `sample_interval_s` apart), the probes: a stretch as long as
+  the sampling step decoded at each junction, at the file's start and every
+  `loop_probe_interval_s`, each frame matched against every earlier sample (a copy holds, for every
+  earlier sample, the frame of the same instant). A repeat is found from them when it holds a probe.
 
-Deciding costs decoding, and only there: each candidate is confirmed by decoding a second of the
-copy and two of the original around the lag, and comparing the frames (grey, 160 px wide, the OSD
-clock's rows left out: a live clock differs in a replay by design). A copy's frame matches the
-original's frame at the lag within re-encoding noise, far closer than the original's frames half a
-second to a second away (the scene's own motion); a still scene that merely looks the same
-everywhere gives no such contrast and is never called a loop. Sampled pictures add candidates the
-sizes may miss: a keyframe that matches an earlier keyframe within noise. Once the lag is
-confirmed, both ends are pinned to the frame by decoding short stretches around where the size
-series says they are.
+Deciding costs decoding, and only there: a second of the copy and the original around the lag,
+compared as grey pictures 160 px wide with the OSD clock's rows left out (a live clock differs in
+a replay by design). A copy's frame matches the original's at the lag within re-encoding noise,
+far closer than the original's frames 0.5-2 s away (the scene's own motion); a still scene gives
+no such contrast and is never called a loop. With the lag confirmed, both ends are pinned to the
+frame: single frames further out bracket each end (doubling, then halving), and the last window
+is decoded frame by frame.
 """
 
 from __future__ import annotations
@@ -155,9 +161,18 @@ class LoopDetector:
             if not ok.any():
                 continue
             score = np.where(ok, dist / limit, np.inf)
-            k, i = np.unravel_index(int(np.argmin(score)), score.shape)
-            lag = float(walls[k] - index.wall_s[np.flatnonzero(usable)[i]])
-            out.append(Candidate((walls[k] - 1.0, walls[k] + 1.0), lag, float(1.0 / max(score[k, i], 1e-3)), "probes"))
+            samples = np.flatnonzero(usable)
+            taken: list[float] = []
+            for flat in np.argsort(score, axis=None)[:50]:  # the best few, one per lag
+                k, i = np.unravel_index(int(flat), score.shape)
+                if not np.isfinite(score[k, i]) or len(taken) >= 3:
+                    break
+                lag = float(walls[k] - index.wall_s[samples[i]])
+                if any(abs(lag - x) < 0.5 for x in taken):
+                    continue
+                taken.append(lag)
+                out.append(Candidate((walls[k] - 1.0, walls[k] + 1.0), lag, float(1.0 / max(score[k, i], 1e-3)),
+                                     "probes"))
         return out
 
     def sample_candidates(self, files: list[FileSignals]) -> list[Candidate]:
@@ -282,7 +297,7 @@ class _Search:
 
     def run(self) -> list[FootageEvent]:
         hours = sum(f.timeline.end_s - f.timeline.first_s for f in self.files) / 3600.0
-        cap = int(np.ceil(self.d.candidates_per_hour * max(hours, 1.0)))
+        cap = max(5, int(np.ceil(self.d.candidates_per_hour * hours)))
         candidates = self.d.size_candidates(self.files) + self.d.sample_candidates(self.files)
         dense = [f for f in self.files if choose_mode(f.timeline, self.d.sample_step_s) == "keyframes"
                  or f.samples.mode == "interval"]
@@ -291,23 +306,24 @@ class _Search:
             for f in dense:
                 candidates += self.d.probe_candidates(f, index, self._reader(f, "probe"), self.d.probe_interval_s,
                                                       self.d.junction_ratio, self.d.junctions_per_hour)
-        candidates.sort(key=lambda c: ({"sizes": 0, "probes": 1}.get(c.source, 2), -c.score))
-        self.tried = 0
+        # Probes and samples matched a picture within noise; a size run is only a shape.
+        candidates.sort(key=lambda c: ({"probes": 0, "samples": 1}.get(c.source, 2), -c.score))
+        tried = 0
         events: list[FootageEvent] = []
         covered: list[tuple[float, float]] = []
         for cand in candidates:
-            if self.tried >= cap:
+            if tried >= cap:
                 break
             a, b = cand.copy_wall
             if any(x <= (a + b) / 2 <= y for x, y in covered):
                 continue
-            self.tried += 1
+            tried += 1
             found = self._confirm(cand)
             if found is None:
                 continue
             event, wall_span = found
-            covered.append(wall_span)
-            if event.duration_s >= self.d.min_s - 0.05:
+            if event.duration_s >= self.d.min_s - 0.05:  # a shorter repeat may lie inside a longer one
+                covered.append(wall_span)
                 events.append(event)
         return events
 
@@ -335,7 +351,9 @@ class _Search:
         """Compare a second of the copy with the original around the lag, in the middle of the
         candidate; elsewhere in it only when the middle was too still to tell."""
         a, b = cand.copy_wall
-        for at in (a + (b - a) * 0.5, a + (b - a) * 0.2, a + (b - a) * 0.8):
+        # a picture matched at the middle of a probe's or sample's candidate: centre the second there
+        first = (a + b) / 2 - (_PROBE_S / 2 if cand.source != "sizes" else 0.0)
+        for at in (first, a + (b - a) * 0.2, a + (b - a) * 0.8):
             copy_f, orig_f = self._file_at(at), self._file_at(at - cand.lag_s)
             if copy_f is None or orig_f is None:
                 continue
@@ -384,28 +402,47 @@ class _Search:
               lo: float, hi: float, backward: bool) -> float:
         """Wall time where the copy begins (backward: the first frame of the matching run that reaches
         `hi`) or ends (forward: just after the last frame of the run from `lo`). The window is where
-        the size series puts the edge; when the run fills it, the search moves on a window at a time."""
+        the size series puts the edge; when the run fills it, single frames further out bracket the
+        edge (doubling steps, then halving), and the last window is decoded frame by frame."""
         step = copy_f.timeline.frame_duration_s
         if backward:
             bound = max(copy_f.placed.wall_begin, orig_f.placed.wall_begin + lag)
         else:
             bound = min(copy_f.placed.wall_end, orig_f.placed.wall_end + lag)
-        width = hi - lo
-        while True:
-            lo, hi = (max(lo, bound), hi) if backward else (lo, min(hi, bound))
-            if hi - lo < step / 2:
+        width = max(hi - lo, 1.0)
+
+        def holds(t: float) -> bool:
+            times, matched = self._matched(copy_f, orig_f, lag, limit, keep, t, t + step * 1.5)
+            return bool(matched[0]) if times.size else False
+
+        lo, hi = (max(lo, bound), hi) if backward else (lo, min(hi, bound))
+        inside = hi if backward else lo  # known (or taken) to be in the copy
+        outside = lo if backward else hi
+        if (backward and lo > bound or not backward and hi < bound) and holds(outside):
+            reach = width
+            while True:  # gallop outwards until a frame no longer matches
+                inside = outside
+                outside = max(bound, inside - reach) if backward else min(bound, inside + reach)
+                if outside == inside or not holds(outside):
+                    break
+                reach *= 2
+            if outside == inside:
                 return bound
-            times, matched = self._matched(copy_f, orig_f, lag, limit, keep, lo, hi)
-            if times.size == 0:
-                return hi if backward else lo
-            order = range(times.size - 1, -1, -1) if backward else range(times.size)
-            for k in order:
-                if not matched[k]:
-                    return float(times[k] + step) if backward else float(times[k])
-            if backward:
-                lo, hi = lo - width, lo
-            else:
-                lo, hi = hi, hi + width
+            while abs(inside - outside) > width:  # halve the bracket
+                mid = (inside + outside) / 2
+                if holds(mid):
+                    inside = mid
+                else:
+                    outside = mid
+        w0, w1 = (outside, inside) if backward else (inside, outside)
+        times, matched = self._matched(copy_f, orig_f, lag, limit, keep, w0, w1)
+        if times.size == 0:
+            return w1 if backward else w0
+        order = range(times.size - 1, -1, -1) if backward else range(times.size)
+        for k in order:
+            if not matched[k]:
+                return float(times[k] + step) if backward else float(times[k])
+        return w0 if backward else w1
 
     def _event(self, copy_f: FileSignals, orig_f: FileSignals, start: float, end: float, lag: float,
                noise: float, limit: float) -> FootageEvent:

@@ -260,8 +260,11 @@ def _frames_from(container: av.container.InputContainer, stream: av.video.stream
                        any_frame=False)
         frames = (f for f in container.decode(stream) if f.time is not None)
         first = next(frames, None)
-        if first is None:
-            return
+        if first is None:  # landed at the end (MPEG-TS, a target after the last keyframe)
+            if target <= 0 or attempt == 5:
+                return
+            target = min(target, start_s) - 2.0 * (attempt + 1)
+            continue
         first_s = float(first.time)
         if first_s > start_s + 1e-6 and target > 0 and attempt < 5:
             target = min(target, start_s) - max(2.0, 2 * (first_s - start_s))

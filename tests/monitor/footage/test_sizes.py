@@ -1,0 +1,64 @@
+"""The free signals: the packet size series normalised per GOP position, its quiet stretches, and the
+similarity join that finds a repeated shape at any lag (pure NumPy, no footage needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from monitor.footage.loop import _runs, _similarity_join
+from monitor.footage.media import PacketTimeline
+from monitor.footage.sizes import gop_positions, quiet_spans, size_series
+
+
+def _timeline(sizes: np.ndarray, gop: int, fps: float = 25.0) -> PacketTimeline:
+    n = sizes.size
+    return PacketTimeline(path=Path("x.mp4"), times_s=np.arange(n) / fps, sizes=sizes.astype(np.int32),
+                          keyframes=(np.arange(n) % gop) == 0, width=640, height=360, codec="hevc",
+                          frame_duration_s=1 / fps, creation_time=None, truncated=None)
+
+
+def test_gop_positions_count_from_each_keyframe():
+    keys = np.array([1, 0, 0, 1, 0, 1, 0, 0, 0], dtype=bool)
+    assert gop_positions(keys).tolist() == [0, 1, 2, 0, 1, 0, 1, 2, 3]
+
+
+def test_a_b_frame_pattern_is_found_and_normalised_away():
+    rng = np.random.default_rng(1)
+    n, gop = 2500, 250
+    pattern = np.where(np.arange(n) % 250 % 4 == 0, 2000, 300)  # a P-frame, then three B-frames
+    sizes = pattern * rng.lognormal(0, 0.1, n)
+    sizes[np.arange(n) % gop == 0] = 40000
+    series = size_series(_timeline(sizes, gop))
+    assert series.period == 4
+    assert abs(float(np.median(series.level))) < 0.05 and float(np.std(series.level)) < 0.3
+    assert series.major.sum() == np.count_nonzero((np.arange(n) % 250 % 4 == 0) & (np.arange(n) % gop != 0))
+
+
+def test_a_frozen_stretch_is_quiet_and_live_footage_is_not():
+    rng = np.random.default_rng(2)
+    n = 25 * 60
+    sizes = 800 * rng.lognormal(0, 0.4, n)
+    sizes[25 * 20:25 * 32] = 60  # 12 s of a frozen picture: near-empty frames of one size
+    series = size_series(_timeline(sizes, 250))
+    spans = quiet_spans(series, window_s=2.0, level_max=-1.0, min_s=2.5, spread_max=0.1)
+    assert len(spans) == 1 and abs(spans[0][0] - 20) <= 1.0 and abs(spans[0][1] - 32) <= 1.0
+    clean = size_series(_timeline(800 * rng.lognormal(0, 0.4, n), 250))
+    assert quiet_spans(clean, window_s=2.0, level_max=-1.0, min_s=2.5, spread_max=0.1) == []
+
+
+def test_the_similarity_join_finds_a_repeated_shape_at_its_lag():
+    rng = np.random.default_rng(3)
+    x = np.cumsum(rng.normal(size=3000)) * 0.1 + rng.normal(size=3000)
+    x[2000:2060] = x[700:760] + rng.normal(0, 0.2, 60)  # 60 bins shown again 1300 bins later, noisier
+    best, lag = _similarity_join(x, 12, exclusion=25)
+    runs = [(a, b, c) for a, b, c in _runs(best, lag, 0.7) if b - a + 1 >= 5]
+    assert any(abs(c - 1300) <= 1 and a <= 2005 and b >= 2040 for a, b, c in runs), runs
+    assert np.all(lag[np.isfinite(best)] >= 25)  # nothing matched closer than the exclusion
+
+
+def test_nan_and_flat_windows_match_nothing():
+    x = np.concatenate([np.full(100, np.nan), np.zeros(100), np.sin(np.arange(100))])
+    best, _ = _similarity_join(x, 10, exclusion=10)
+    assert np.all(np.isneginf(best[:190]))
