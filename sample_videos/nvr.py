@@ -87,7 +87,7 @@ def picture(room: Classroom, shown: Shown, fps: float = 25, noise_sigma: float =
     of the moment shown, so a replay carries the original's noise, as a recording does."""
     image = room.frame(shown.source_s, lights=shown.lights)
     if noise_sigma > 0:
-        k = int(round(shown.source_s * fps))
+        k = int(np.floor(shown.source_s * fps + 1e-6))  # round() halves to even: two copy frames would share one
         brighter, darker = _noise(room.width, room.height, noise_sigma)[_mix(k) % _POOL]
         image = cv2.subtract(cv2.add(image, brighter), darker)
     if shown.clock is not None:
