@@ -42,6 +42,12 @@ def _org(service: Service, name: str, kind: str, jurisdiction: str | None = None
         return find_organisation(db, name) or create_organisation(db, name, kind, by="demo", jurisdiction=jurisdiction)
 
 
+def _person_id(learner: str) -> str:
+    """A made-up 18-character ID number for a sample learner (digits of its id, zero-padded)."""
+    digits = "".join(c for c in learner if c.isdigit())
+    return f"4101021990{int(digits or 0):08d}"
+
+
 def _key(service: Service, organisation: Any, person: str) -> str:
     with service.session() as db:
         return create_key(db, organisation, person, by="demo")[1]
@@ -120,14 +126,28 @@ def load_demo(server: BackgroundServer, sample_dir: Path, on_progress: Callable[
                 http.post(f"/classes/{class_id}/recordings", params=params,
                           content=(sample_dir / ref["path"]).read_bytes(), headers=as_("institution")).raise_for_status()
             http.post(f"/classes/{class_id}/analyses", headers=as_("institution")).raise_for_status()
-            for course, spec in json.loads((day_dir / "courses.json").read_text(encoding="utf-8")).items():
-                http.put(f"/courses/{course}", json=spec, headers=as_("edu-a")).raise_for_status()
-            history = json.loads((day_dir / "history.json").read_text(encoding="utf-8"))
-            http.post("/assessments", json=[{"learner": learner, **item} for learner, items in history.items()
-                                            for item in items], headers=as_("edu-a")).raise_for_status()
             by_platform: dict[str, list[str]] = {}
+            learners_on: dict[str, set[str]] = {}
             for line in (day_dir / "events.jsonl").read_text(encoding="utf-8").splitlines():
-                by_platform.setdefault(json.loads(line)["platform"], []).append(line)
+                event = json.loads(line)
+                by_platform.setdefault(event["platform"], []).append(line)
+                learners_on.setdefault(event["platform"], set()).add(event["learner"])
+            courses = json.loads((day_dir / "courses.json").read_text(encoding="utf-8"))
+            for platform, learners in learners_on.items():
+                # Each platform its own catalogue, and its learners enrolled with their person ids
+                # (the sample day's learner ids stand for people: one may learn on several platforms).
+                for course, spec in courses.items():
+                    http.put(f"/courses/{course}", json=spec, headers=as_(platform)).raise_for_status()
+                for learner in sorted(learners):
+                    http.put(f"/learners/{learner}", json={"person_id": _person_id(learner)},
+                             headers=as_(platform)).raise_for_status()
+            # Each learner's earlier trainings, reported by the platform the learner learns on.
+            history = json.loads((day_dir / "history.json").read_text(encoding="utf-8"))
+            for platform, learners in learners_on.items():
+                mine = [{"learner": learner, **item} for learner, items in history.items() if learner in learners
+                        for item in items]
+                if mine:
+                    http.post("/assessments", json=mine, headers=as_(platform)).raise_for_status()
             total = sum(len(v) for v in by_platform.values())
             sent = 0
             for platform, lines in by_platform.items():
