@@ -62,6 +62,19 @@ def _evidence_picture(picture: np.ndarray, boxes: list[tuple[int, int, int, int]
     return image
 
 
+def _nearest_keyframe(source: PlacedFile, t: float, within_s: float, runs: list[tuple[float, float]]) -> float:
+    """The keyframe nearest the moment t (wall) within `within_s` and in valid footage, else t: a
+    keyframe decodes alone, where a moment between keyframes of a 10-s GOP costs 5 s of frames on
+    average (125 decoded 1080p frames), so faces cost no more on a long GOP than on a short one."""
+    keys = source.timeline.keyframe_times_s
+    if keys.size == 0:
+        return t
+    walls = keys + (source.wall(0.0))
+    near = walls[np.abs(walls - t) <= within_s]
+    near = near[[any(a <= w < b for a, b in runs) for w in near]] if near.size else near
+    return float(near[np.argmin(np.abs(near - t))]) if near.size else t
+
+
 def check_hour(start: datetime, end: datetime, runs: list[tuple[float, float]], files: list[PlacedFile],
                roster: list[Enrolled], without_photo: list[str], names: dict[str, str], policy: Policy,
                evidence: Path | None = None, hour_index: int = 0) -> tuple[Visibility, list[Finding]]:
@@ -77,11 +90,12 @@ def check_hour(start: datetime, end: datetime, runs: list[tuple[float, float]], 
     while t < h1:
         source = next((pf for pf in files if pf.wall_begin <= t < pf.wall_end), None)
         if source is not None and any(a <= t < b for a, b in runs):
-            picture = frame_rgb(source.path, source.media(t))
+            at = _nearest_keyframe(source, t, step / 2, runs)
+            picture = frame_rgb(source.path, source.media(at))
             if picture is not None:
                 faces = tracker.faces(picture)
                 labels = identify([f.encoding for f in faces], roster, policy.face_match_tolerance)
-                moments.append(Moment(at=datetime.fromtimestamp(t, start.tzinfo),
+                moments.append(Moment(at=datetime.fromtimestamp(at, start.tzinfo),
                                       present=sorted(x for x in labels if x), unknown=labels.count(None)))
                 if evidence is not None:
                     pictures[len(moments) - 1] = _evidence_picture(picture, [f.box for f in faces], labels)

@@ -62,3 +62,20 @@ def test_nan_and_flat_windows_match_nothing():
     x = np.concatenate([np.full(100, np.nan), np.zeros(100), np.sin(np.arange(100))])
     best, _ = _similarity_join(x, 10, exclusion=10)
     assert np.all(np.isneginf(best[:190]))
+
+
+def test_visibility_moments_are_taken_at_the_nearest_keyframe_in_valid_footage():
+    from datetime import datetime, timezone
+
+    from monitor.footage.media import Samples
+    from monitor.footage.placed import PlacedFile
+    from monitor.footage.visibility import _nearest_keyframe
+
+    timeline = _timeline(np.full(25 * 60, 500.0), gop=250)  # a keyframe every 10 s
+    start = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    placed = PlacedFile("x.mp4", timeline, Samples(np.zeros(0), np.zeros((0, 36, 64), np.uint8), "keyframes"),
+                        start, "declared")
+    t0 = start.timestamp()
+    assert _nearest_keyframe(placed, t0 + 27.0, 30.0, [(t0, t0 + 60)]) == t0 + 30.0
+    assert _nearest_keyframe(placed, t0 + 27.0, 30.0, [(t0 + 24, t0 + 29)]) == t0 + 27.0  # none valid nearby
+    assert _nearest_keyframe(placed, t0 + 27.0, 30.0, [(t0 + 15, t0 + 29)]) == t0 + 20.0
