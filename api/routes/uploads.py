@@ -143,7 +143,9 @@ async def append_chunk(upload_id: str, request: Request, db: DB, caller: Institu
               received_bytes=upload_offset + size)
         db.commit()
     except BaseException:
-        await run_in_threadpool(_release, db, upload.id, token)
+        # Not awaited: a cancelled request must still let go, or the client's resume would wait
+        # out the stale time (one small write).
+        _release(db, upload.id, token)
         raise
     db.refresh(upload)
     response.headers["Upload-Offset"] = str(upload.received_bytes)

@@ -387,3 +387,23 @@ def test_odd_instants_and_numbers_are_422_naming_the_parameter(sqlite_world: Wor
     for query in ("until=9999-12-31", "since=0001-01-01", "since=9999-12-31"):
         r = w.client.get(f"/ui/queue?{query}")
         assert r.status_code == 422, (query, r.status_code)
+
+
+def test_a_finish_that_fails_leaves_the_upload_open(sqlite_world: World) -> None:
+    """Closing is for good only when a recording is stored: unusable media (422) reopens it, so the
+    client can still send the rest."""
+    w = sqlite_world
+    manifest = {"class_id": "UP-2", "teachers": [{"id": "E1"}],
+                "schedule": [{"index": 1, "kind": "practical", "start": "2026-11-20T08:00:00+08:00",
+                              "end": "2026-11-20T08:45:00+08:00"}], "roster": [{"id": "T1", "name": "张伟"}]}
+    klass = w.client.post("/classes", json=manifest, headers=w.h("inst_a")).json()["id"]
+    upload = w.client.post(f"/classes/{klass}/uploads", json={"name": "a.mp4"}, headers=w.h("inst_a")).json()["id"]
+    assert w.client.patch(f"/uploads/{upload}", content=b"\x00" * 100, headers={**w.h("inst_a"), "Upload-Offset": "0"}).status_code == 200
+    assert w.client.post(f"/uploads/{upload}/finish", headers=w.h("inst_a")).status_code == 422
+    more = w.client.patch(f"/uploads/{upload}", content=b"\x00" * 50, headers={**w.h("inst_a"), "Upload-Offset": "100"})
+    assert more.status_code == 200 and more.headers["Upload-Offset"] == "150", more.text
+    # A chunk that is done leaves no claim behind (the next one is not kept waiting).
+    with w.service.session() as db:
+        from models.tables import Upload
+
+        assert db.get(Upload, upload).writer is None  # type: ignore[union-attr]
