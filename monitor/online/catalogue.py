@@ -34,6 +34,9 @@ class EarlierCourse(BaseModel):
 
     course: str
     assessed_at: AwareDatetime | None = None  # None: not assessed (yet)
+    # when the training began (a class's first hour, a course's first session), for B8: only a
+    # training that began earlier bars another's start. None: from its sessions, if the engine has them
+    started_at: AwareDatetime | None = None
 
 
 class Catalogue(BaseModel):

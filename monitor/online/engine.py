@@ -187,6 +187,7 @@ class OnlineEngine:
         shaped = self._courses_against_rules(set(head["course"]))
         ruled = [k for k, (learner, course) in enumerate(zip(head["learner"], head["course"]))
                  if learner in history or course in shaped]
+        self._note_starts((head["learner"][k], head["course"][k], _instant(head["at"][k])) for k in ruled)
         ends = part.rows.events(np.stack([heads[ruled], tails[ruled]], axis=1).ravel().tolist())
         ends_of = {k: (ends[2 * j], ends[2 * j + 1]) for j, k in enumerate(ruled)}
         reports: dict[str, list[SessionReport]] = defaultdict(list)
@@ -226,6 +227,7 @@ class OnlineEngine:
 
     def _judge_learner(self, sessions: list[list[LearningEvent]]) -> tuple[list[Track], dict[tuple[str, str], list[Finding]]]:
         tracks = sorted((build_track(events) for events in sessions), key=lambda t: (t.start_s, t.key))
+        self._note_starts((t.learner, t.course, t.start) for t in tracks)
         found: dict[tuple[str, str], list[Finding]] = {t.key: [] for t in tracks}
         for learner_rule in LEARNER_RULES:
             for key, findings in learner_rule.judge(tracks, self._ctx).items():
@@ -234,6 +236,17 @@ class OnlineEngine:
             for rule in SESSION_RULES:
                 found[track.key].extend(rule.judge(track, self._ctx))
         return tracks, found
+
+    def _note_starts(self, sessions: Iterable[tuple[str, str, datetime]]) -> None:
+        """When each (learner, course) training began: its earliest session among the learner's
+        (B8 judges a training on its start). A judged learner's events are all here, so the
+        minimum over them is the start; recomputed whenever the learner is."""
+        found: dict[tuple[str, str], datetime] = {}
+        for learner, course, at in sessions:
+            key = (learner, course)
+            if key not in found or at < found[key]:
+                found[key] = at
+        self._ctx.starts.update(found)
 
     def _report(self, track: Track, findings: list[Finding], credited_s: float | None = None,
                 count: int | None = None) -> SessionReport:
@@ -246,6 +259,10 @@ class OnlineEngine:
             start=track.events[0].at.isoformat(), end=track.events[-1].at.isoformat(),
             events=len(track.events) if count is None else count, findings=findings,
         )
+
+
+def _instant(at: "datetime | str") -> datetime:
+    return at if isinstance(at, datetime) else datetime.fromisoformat(at)
 
 
 def _iso(at: "datetime | str") -> str:

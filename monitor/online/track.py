@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from monitor.online.events import LearningEvent
+
+if TYPE_CHECKING:
+    import numpy as np
 
 B = TypeVar("B")  # a bool, or a numpy array of them: one definition for spans and for columns
 
 
-def is_credited(playing: B, rate: object, visible: B, blocked: B) -> B:
+def is_credited(playing: B, rate: "float | np.ndarray", visible: B, blocked: B) -> B:
     """A span counts as learning time when the learner is playing at no more than 1x, with the
     learning window visible, and not after an unanswered pop-up until another is answered (B1,
     B2, B3). Works alike on one span's bools and on whole columns of them."""

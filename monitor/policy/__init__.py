@@ -79,7 +79,7 @@ class Policy(BaseModel):
     online_theory_share_max: float | None  # blended courses only (an institution's online theory part)
     offline_practice_min_hours: float | None  # None: the profile's documents set no such minimum
     offline_practice_occupations: list[str]  # occupations whose online courses need it (004 annex 3)
-    cooldown_after_assessment_days: int
+    cooldown_after_assessment_months: int  # calendar months (Jan 31 + 1 = Feb 28/29), not days
     unfocused_max_s: float
     multi_window_overlap_tolerance_s: float
     position_speed_tolerance: float

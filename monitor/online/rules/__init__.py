@@ -25,6 +25,9 @@ class Context:
     # per course, every unit any learner was seen in (the fallback unit order of B5); the engine's
     # own dict, which grows as events come
     units: dict[str, set[str]] = field(default_factory=dict)
+    # (learner, course) -> when the learner's training in it began (the first session seen), for
+    # B8; the engine fills it for the learners it judges
+    starts: dict[tuple[str, str], datetime] = field(default_factory=dict)
 
 
 def instant(track: Track, epoch_s: float) -> datetime:

@@ -251,5 +251,80 @@ def test_cooldown_after_the_previous_assessment(assessed_days_before, flagged):
     from tests.monitor.online.builders import T0
 
     assessed = None if assessed_days_before is None else (T0 - timedelta(days=assessed_days_before)).isoformat()
-    catalogue = {"history": {"L1": [{"course": "C0", "assessed_at": assessed}]}}
+    # the earlier training began 60 days before this one (unassessed, or assessed after this one began: barred)
+    earlier = {"course": "C0", "assessed_at": assessed, "started_at": (T0 - timedelta(days=60)).isoformat()}
+    catalogue = {"history": {"L1": [earlier]}}
     assert rules_of(judge(clean_session().events, catalogue)) == (["online.cooldown"] if flagged else [])
+
+
+def _session_at(at, course: str, session: str):
+    from tests.monitor.online.builders import T0
+
+    return clean_session(course=course, session=session, start_s=(at - T0).total_seconds())
+
+
+@pytest.mark.parametrize(("assessed", "start", "flagged"), [
+    ("2027-01-31T10:00:00+08:00", "2027-02-28T09:59:59+08:00", True),
+    ("2027-01-31T10:00:00+08:00", "2027-02-28T10:00:00+08:00", False),  # one calendar month, not 30 days
+    ("2028-01-31T10:00:00+08:00", "2028-02-29T09:59:59+08:00", True),  # a leap year: Feb 29
+    ("2028-01-31T10:00:00+08:00", "2028-02-29T10:00:00+08:00", False),
+    ("2027-03-31T10:00:00+08:00", "2027-04-30T10:00:00+08:00", False),
+    ("2027-01-15T10:00:00+08:00", "2027-02-14T10:00:00+08:00", True),  # 30 days, still within the month
+])
+def test_cooldown_is_one_calendar_month_from_the_assessment(assessed, start, flagged):
+    from datetime import datetime
+
+    history = {"L1": [{"course": "C0", "assessed_at": assessed}]}  # start unknown: assessed before, so earlier
+    [report] = judge(_session_at(datetime.fromisoformat(start), "C1", "S1").events, {"history": history})
+    assert rules_of([report]) == (["online.cooldown"] if flagged else [])
+    if flagged:
+        assert datetime.fromisoformat(start) < datetime.fromisoformat(report.findings[0].evidence["allowed_from"])
+
+
+def test_add_months_clamps_to_the_months_last_day():
+    from datetime import datetime
+
+    from monitor.online.rules.cooldown import add_months
+
+    jan31 = datetime.fromisoformat("2027-01-31T10:00:00+08:00")
+    assert add_months(jan31, 1).isoformat() == "2027-02-28T10:00:00+08:00"
+    assert add_months(jan31.replace(year=2028), 1).isoformat() == "2028-02-29T10:00:00+08:00"
+    assert add_months(datetime.fromisoformat("2027-12-15T00:00:00+08:00"), 1).isoformat() == "2028-01-15T00:00:00+08:00"
+
+
+def test_a_later_trainings_assessment_leaves_an_earlier_verdict_unchanged():
+    """Regression: the rule used to check every other course, so an earlier course became invalid
+    once a later one was assessed. Only a training that began earlier bars another's start."""
+    from datetime import timedelta
+
+    from tests.monitor.online.builders import T0
+
+    events = (_session_at(T0, "C1", "S1").events + _session_at(T0 + timedelta(days=35), "C2", "S2").events)
+    before = {"L1": [{"course": "C1", "assessed_at": (T0 + timedelta(days=10)).isoformat()}]}
+    after = {"L1": [*before["L1"], {"course": "C2", "assessed_at": (T0 + timedelta(days=50)).isoformat()}]}
+    unassessed = {"L1": [*before["L1"], {"course": "C2", "assessed_at": None}]}
+    for history in (before, after, unassessed):
+        reports = {r.course: r for r in judge(events, {"history": history})}
+        assert rules_of([reports["C1"]]) == [], history  # C2 began later (its start from its sessions)
+        assert rules_of([reports["C2"]]) == ["online.cooldown"]  # 25 days after C1's assessment
+        assert reports["C2"].findings[0].start == reports["C2"].findings[0].end
+
+
+def test_cooldown_judges_the_trainings_start_on_every_session_of_it():
+    from datetime import timedelta
+
+    from tests.monitor.online.builders import T0
+
+    # C1 assessed 20 days before C2's first session; C2's second session is 40 days after: still barred,
+    # because the training started within the month (the finding is dated at the training's start)
+    events = (_session_at(T0, "C2", "S1").events + _session_at(T0 + timedelta(days=20), "C2", "S2").events)
+    history = {"L1": [{"course": "C1", "assessed_at": (T0 - timedelta(days=20)).isoformat(),
+                       "started_at": (T0 - timedelta(days=60)).isoformat()}]}
+    reports = judge(events, {"history": history})
+    assert [rules_of([r]) for r in reports] == [["online.cooldown"], ["online.cooldown"]]
+    assert {r.findings[0].start for r in reports} == {T0}
+
+
+def test_an_unassessed_training_of_unknown_start_may_be_a_later_one():
+    history = {"L1": [{"course": "C0", "assessed_at": None}]}
+    assert rules_of(judge(clean_session().events, {"history": history})) == []
