@@ -83,8 +83,6 @@ def create_key(db: Session, organisation: Organisation, person: str, by: str | A
 def revoke_key(db: Session, key: ApiKey, by: str | Actor = "admin") -> ApiKey:
     """Refused from the next request on, in every API process (keys are read from the database
     per request), and every pages session signed in with it ends in the same transaction."""
-    from models.types import utcnow
-
     now = utcnow()
     if key.revoked_at is None:
         key.revoked_at = now

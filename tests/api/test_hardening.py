@@ -407,3 +407,29 @@ def test_a_finish_that_fails_leaves_the_upload_open(sqlite_world: World) -> None
         from models.tables import Upload
 
         assert db.get(Upload, upload).writer is None  # type: ignore[union-attr]
+
+
+def test_the_upload_claim_is_a_compare_and_set_on_both_databases(world: World) -> None:
+    """What holds across API processes is the database's update: on SQLite and PostgreSQL alike,
+    one claim wins, a second at the same offset loses, a stale one is taken over, a closed
+    upload is never claimed."""
+    from api.deps import Caller
+    from api.routes.uploads import _claim, _close, _renew
+    from models.tables import ApiKey, Organisation, Upload
+
+    w = world
+    manifest = {"class_id": "UP-3", "teachers": [{"id": "E1"}],
+                "schedule": [{"index": 1, "kind": "practical", "start": "2026-11-20T08:00:00+08:00",
+                              "end": "2026-11-20T08:45:00+08:00"}], "roster": [{"id": "T1", "name": "张伟"}]}
+    klass = w.client.post("/classes", json=manifest, headers=w.h("inst_a")).json()["id"]
+    upload_id = w.client.post(f"/classes/{klass}/uploads", json={"name": "a.mp4"}, headers=w.h("inst_a")).json()["id"]
+    with w.service.session() as db:
+        caller = Caller(db.get(ApiKey, _key_id(w.keys["inst_a"])), db.get(Organisation, w.orgs["inst_a"]))  # type: ignore[arg-type]
+        first = _claim(db, caller, upload_id, 0, stale_s=60)
+        assert first and _claim(db, caller, upload_id, 0, stale_s=60) is None
+        assert not _close(db, caller, db.get(Upload, upload_id), stale_s=60)  # type: ignore[arg-type]  # a live writer holds it
+        time.sleep(0.3)
+        second = _claim(db, caller, upload_id, 0, stale_s=0.1)  # the first went silent: taken over
+        assert second and second != first and not _renew(db, upload_id, first) and _renew(db, upload_id, second)
+        assert _close(db, caller, db.get(Upload, upload_id), stale_s=0.0)  # type: ignore[arg-type]
+        assert not _renew(db, upload_id, second) and _claim(db, caller, upload_id, 0, stale_s=0.0) is None
