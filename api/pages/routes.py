@@ -31,7 +31,7 @@ from api.problems import Problem
 from api.service import Service
 from api.store.classes import latest_report, owned_class
 from api.store.review import DecisionIn, add_decision, flag_queue, flag_with_subject
-from models.tables import (Capture, Decision, Event, Flag, HourResult, Job, Learner, LearnerPhoto,
+from models.tables import (ApiKey, Capture, Decision, Event, Flag, HourResult, Job, Learner, LearnerPhoto,
                            LearnerSession, Organisation, Recording, RosterPhoto, TrainingClass, Upload)
 from monitor.findings import RULES
 from monitor.footage.media import frame_rgb
@@ -123,7 +123,8 @@ def need(caller: Caller, *roles: str) -> None:
 @router.get("", response_class=HTMLResponse)
 @router.get("/", response_class=HTMLResponse)
 def home(caller: PageCaller) -> Response:
-    return RedirectResponse("/ui/queue" if caller.role == "inspector" else "/ui/classes", status_code=303)
+    start = {"inspector": "/ui/queue", "admin": "/ui/admin/keys"}.get(caller.role, "/ui/classes")
+    return RedirectResponse(start, status_code=303)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -142,7 +143,7 @@ def sign_in(request: Request, db: DB, svc: Svc, key: Annotated[str, Form()],
     if not limits.allows(limits.sign_in, "sign-in", address):  # someone guessing keys: wait
         raise limits.refusal(limits.sign_in, "sign-in", address)
     found = find_key(db, key.strip())
-    if found is None or found.role not in ("inspector", "institution"):
+    if found is None or found.role not in ("inspector", "institution", "admin"):
         limits.spend(limits.sign_in, "sign-in", address)
         # Audited too (rate-limited above, so a guesser cannot flood the log): who tried from where.
         audit(db, None, "page.sign_in_refused", address, key_id=found.id if found else None)
@@ -169,6 +170,30 @@ def sign_out(request: Request, db: DB, svc: Svc, csrf: Annotated[str | None, For
         audit(db, Caller(found[1], organisation), "page.sign_out", found[1].id)
     db.commit()
     return RedirectResponse("/ui/sign-in", status_code=303)
+
+
+@router.get("/admin/keys", response_class=HTMLResponse)
+def keys_page(request: Request, db: DB, caller: PageCaller) -> HTMLResponse:
+    """Admins: every key, and a button that revokes one (the same revocation as DELETE /admin/keys/{id})."""
+    need(caller, "admin")
+    keys = db.exec(select(ApiKey).order_by(ApiKey.created_at.desc())).all()  # type: ignore[attr-defined]
+    names = {o.id: o.name for o in db.exec(select(Organisation)).all()}
+    return render(request, "keys.html", caller=caller, keys=keys, names=names)
+
+
+@router.post("/admin/keys/{key_id}/revoke")
+def revoke_key_page(key_id: str, request: Request, db: DB, caller: PageCaller,
+                    csrf: Annotated[str | None, Form()] = None) -> Response:
+    from api.admin import Actor, revoke_key
+
+    need(caller, "admin")
+    check_csrf(request, csrf)
+    key = db.get(ApiKey, key_id)
+    if key is None:
+        raise Problem(404, f"key {key_id} not found")
+    revoke_key(db, key, by=Actor(caller.key.person, caller.key.id, caller.org_id))
+    # Revoking one's own key ends this session too: the next page asks to sign in.
+    return RedirectResponse("/ui/admin/keys", status_code=303)
 
 
 @router.get("/lang/{locale}")

@@ -433,3 +433,26 @@ def test_the_upload_claim_is_a_compare_and_set_on_both_databases(world: World) -
         assert second and second != first and not _renew(db, upload_id, first) and _renew(db, upload_id, second)
         assert _close(db, caller, db.get(Upload, upload_id), stale_s=0.0)  # type: ignore[arg-type]
         assert not _renew(db, upload_id, second) and _claim(db, caller, upload_id, 0, stale_s=0.0) is None
+
+
+def test_an_admin_revokes_a_key_on_the_admin_page(sqlite_world: World) -> None:
+    w = sqlite_world
+    _sign_in(w.client, w.keys["admin"])
+    page = w.client.get("/ui/admin/keys")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    target = _key_id(w.keys["inst_a"])
+    assert f'data-key="{target}"' in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    assert w.client.post(f"/ui/admin/keys/{target}/revoke", data={}, follow_redirects=False).status_code == 403  # no CSRF token
+    done = w.client.post(f"/ui/admin/keys/{target}/revoke", data={"csrf": csrf}, follow_redirects=False)
+    assert done.status_code == 303
+    assert w.client.get("/me", headers=w.h("inst_a")).status_code == 401
+    [entry] = _audit(w, "key.revoke")
+    assert (entry.target, entry.key_id, entry.organisation_id) == (target, _key_id(w.keys["admin"]), w.orgs["admin"])
+    # Not for an institution's person.
+    school = TestClient(w.client.app, raise_server_exceptions=False)
+    _sign_in(school, w.keys["inst_b"])
+    assert school.get("/ui/admin/keys").status_code == 403
+    theirs = re.search(r'name="csrf" value="([^"]+)"', school.get("/ui/classes").text).group(1)  # type: ignore[union-attr]
+    assert school.post(f"/ui/admin/keys/{_key_id(w.keys['admin'])}/revoke", data={"csrf": theirs},
+                       follow_redirects=False).status_code == 403
