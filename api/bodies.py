@@ -42,21 +42,49 @@ async def read_limited(request: Request, limit: int, what: str) -> bytes:
     return bytes(out)
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+class _NonFinite(str):
+    """Where the JSON said NaN, Infinity or -Infinity (kept to name the field, then refused)."""
+
+
+def _where_non_finite(value: Any, path: str = "") -> tuple[str, str] | None:
+    if isinstance(value, _NonFinite):
+        return path or "body", str(value)
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _where_non_finite(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
 
 
 def parse_json(raw: bytes, what: str) -> Any:
-    """JSON as RFC 8259 has it: NaN and Infinity (which Python's reader accepts) are refused, so
-    no non-finite number reaches a rule or a database column (issue #19: `total_hours: NaN`)."""
+    """JSON as RFC 8259 has it: NaN and Infinity (which Python's reader accepts) are refused with
+    a 422 naming the field, so no non-finite number reaches a rule or a database column (issue
+    #19: `total_hours: NaN` was a 500)."""
+    seen: list[str] = []
+
+    def constant(name: str) -> _NonFinite:
+        seen.append(name)
+        return _NonFinite(name)
+
     try:
-        return json.loads(raw, parse_constant=_no_constant)
+        value = json.loads(raw, parse_constant=constant)
     except UnicodeDecodeError:
         raise Problem(400, f"{what} is not UTF-8 text") from None
     except RecursionError:
         raise Problem(400, f"{what} is nested too deeply") from None
     except ValueError as exc:
         raise Problem(400, f"{what} is not JSON: {exc}") from None
+    if seen:  # walked only when there is something to find
+        field, name = _where_non_finite(value) or ("body", seen[0])
+        message = f"{name} is not a number (only finite numbers are)"
+        raise Problem(422, f"{field}: {message}", "validation", errors=[{"field": field, "message": message}])
+    return value
 
 
 async def json_body(request: Request, limit: int, what: str) -> Any:
