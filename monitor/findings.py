@@ -26,8 +26,18 @@ class Verdict(StrEnum):
     REVIEW = "review"
 
 
+class Message(BaseModel):
+    """What a finding says, in both languages: str.format templates over the finding's `args`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    en: str
+    zh: str
+
+
 class Rule(BaseModel):
-    """A stable rule code, the clause it enforces and what it means, in both languages."""
+    """A stable rule code, the clause it enforces and what it means, in both languages; and the
+    messages its findings say, by name (a finding names one and carries its arguments)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -36,6 +46,55 @@ class Rule(BaseModel):
     severity: Severity
     title_en: str
     title_zh: str
+    messages: dict[str, Message] = Field(default_factory=dict)
+
+
+def _m(en: str, zh: str) -> Message:
+    return Message(en=en, zh=zh)
+
+
+# The online rules' messages (monitor/online/rules/): the English one is the finding's `detail`.
+_ONLINE_MESSAGES: dict[str, dict[str, Message]] = {
+    "online.fast_forward": {
+        "rate": _m("played at {rate:g}x", "以 {rate:g} 倍速播放"),
+        "seek": _m("seek from {from_s:g} s to {to_s:g} s, past the furthest point watched",
+                   "从 {from_s:g} 秒拖动到 {to_s:g} 秒，超过已观看的最远位置"),
+        "play": _m("play starts at {position_s:g} s, past the furthest point watched",
+                   "从 {position_s:g} 秒开始播放，超过已观看的最远位置"),
+        "drift": _m("position advanced {advanced_s:.0f} s in {elapsed_s:.0f} s of wall-clock time",
+                    "{elapsed_s:.0f} 秒内播放位置前进了 {advanced_s:.0f} 秒"),
+    },
+    "online.multi_window": {
+        "overlap": _m("playing at the same time as session {session} on {platform} ({course})",
+                      "与 {platform} 上的学习记录 {session}（{course}）同时播放"),
+        "hidden": _m("playing with the learning window hidden for {hidden_s:.0f} s", "学习窗口隐藏 {hidden_s:.0f} 秒仍在播放"),
+    },
+    "online.popup_gap": {"gap": _m("{learned_s:.0f} s of learning without an attention pop-up", "连续学习 {learned_s:.0f} 秒无弹窗")},
+    "online.popup_unanswered": {
+        "timed out": _m("pop-up {popup} timed out; credited time stops until another is answered",
+                        "弹窗 {popup} 超时未作答；在回答下一个弹窗前不计学时"),
+        "never answered": _m("pop-up {popup} never answered; credited time stops until another is answered",
+                             "弹窗 {popup} 未作答；在回答下一个弹窗前不计学时"),
+    },
+    "online.out_of_order": {"started": _m("unit {unit} started before unit {before} was complete",
+                                          "单元 {before} 未学完即开始单元 {unit}")},
+    "online.no_photo": {
+        "missing": _m("class hour {hour} of credited learning kept no photo", "第 {hour} 个课时未随机留存照片"),
+        "predictable": _m("photos kept at the same moment of every class hour: predictable, not random",
+                          "每课时照片留存于相同时刻：可预测，并非随机"),
+    },
+    "online.theory_share": {"share": _m(
+        "course {course}: {online_hours:g} of {total_hours:g} class hours online ({share:.0%}), at most {limit:.0%}",
+        "课程 {course}：{total_hours:g} 课时中 {online_hours:g} 课时在线上（{share:.0%}），上限 {limit:.0%}")},
+    "online.offline_practice": {"short": _m(
+        "occupation {occupation} needs {minimum:g} class hours of offline practice, the course has {hours:g}",
+        "职业（工种）{occupation} 须线下实训不少于 {minimum:g} 学时，本课程仅 {hours:g} 学时")},
+    "online.cooldown": {
+        "unassessed": _m("course {course} has not been assessed yet", "课程 {course} 尚未考核"),
+        "too_soon": _m("started {days:.1f} days after the assessment of {course}",
+                       "在课程 {course} 考核后 {days:.1f} 天即开始（须满一个自然月，{allowed_from} 起）"),
+    },
+}
 
 
 _RULES = [
@@ -110,7 +169,8 @@ _RULES = [
          title_en="Certificate-only course too short", title_zh="结业证书类培训不足40学时"),
 ]
 
-RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+RULES: dict[str, Rule] = {rule.code: rule.model_copy(update={"messages": _ONLINE_MESSAGES.get(rule.code, {})})
+                         for rule in _RULES}
 
 
 class Finding(BaseModel):
@@ -125,8 +185,10 @@ class Finding(BaseModel):
     end: datetime | None = None
     measured: float | str | None = None
     threshold: float | str | None = None
-    detail: str = ""
+    detail: str = ""  # in English; `say` gives it in the reader's language where the rule has a message
     evidence: dict[str, Any] = Field(default_factory=dict)
+    message: str | None = None  # the name of one of its rule's messages (Rule.messages)
+    args: dict[str, Any] = Field(default_factory=dict)  # what that message's templates are filled with
 
 
 def finding(rule: str, *, severity: Severity | None = None, clauses: Mapping[str, str] | None = None,
@@ -136,7 +198,22 @@ def finding(rule: str, *, severity: Severity | None = None, clauses: Mapping[str
     rule, else the catalogue's."""
     known = RULES[rule]
     clause = (clauses or {}).get(rule, known.clause)
+    if fields.get("message") is not None and "detail" not in fields:
+        fields["detail"] = known.messages[fields["message"]].en.format(**fields.get("args", {}))
     return Finding(rule=rule, clause=clause, severity=severity or known.severity, **fields)
+
+
+def say(f: Finding, lang: str = "en") -> str:
+    """A finding's message in the reader's language ("en" or "zh"), from its rule's template and
+    its own arguments: nothing parses the English back. Without a message, its `detail`."""
+    rule = RULES.get(f.rule)
+    template = rule.messages.get(f.message) if rule is not None and f.message else None
+    if template is None:
+        return f.detail
+    try:
+        return (template.zh if lang.startswith("zh") else template.en).format(**f.args)
+    except (KeyError, IndexError, ValueError):
+        return f.detail
 
 
 def cited(findings: Iterable[Finding], clauses: Mapping[str, str]) -> list[Finding]:

@@ -18,3 +18,28 @@ def test_finding_takes_clause_and_severity_from_the_catalogue():
 def test_every_rule_has_both_languages():
     for rule in RULES.values():
         assert rule.title_en and rule.title_zh and rule.clause
+
+
+def test_every_message_says_the_same_arguments_in_both_languages():
+    from string import Formatter
+
+    def fields(template: str) -> set[str]:
+        return {name for _, name, _, _ in Formatter().parse(template) if name}
+
+    said = 0
+    for rule in RULES.values():
+        for name, message in rule.messages.items():
+            assert fields(message.zh) <= fields(message.en) | {"allowed_from"}, (rule.code, name)
+            assert fields(message.en) <= fields(message.zh) | {"allowed_from"}, (rule.code, name)
+            said += 1
+    assert said >= 15
+
+
+def test_a_finding_says_its_message_in_the_readers_language():
+    from monitor.findings import say
+
+    f = finding("online.popup_unanswered", message="timed out", args={"popup": "p7"})
+    assert f.detail == "pop-up p7 timed out; credited time stops until another is answered"
+    assert say(f) == f.detail and say(f, "zh") == "弹窗 p7 超时未作答；在回答下一个弹窗前不计学时"
+    plain = finding("footage.gap", detail="no footage for 12 s")  # no message: its detail, as written
+    assert say(plain, "zh") == "no footage for 12 s"

@@ -54,8 +54,7 @@ def cooldown(track: Track, ctx: Context) -> list[Finding]:
             found.append(session_finding(
                 track, "online.cooldown", began_s, began_s, events=[track.events[0].id],
                 measured="not assessed", threshold=months,
-                # the wording api/pages/details.py translates (issue #17 item 8: message templates)
-                detail=f"course {earlier.course} has not been assessed yet", evidence=evidence))
+                message="unassessed", args={"course": earlier.course}, evidence=evidence))
             continue
         allowed = add_months(earlier.assessed_at, months)
         if began < allowed:
@@ -63,6 +62,6 @@ def cooldown(track: Track, ctx: Context) -> list[Finding]:
             found.append(session_finding(
                 track, "online.cooldown", began_s, began_s, events=[track.events[0].id],
                 measured=round(waited, 2), threshold=months,
-                detail=f"started {waited:.1f} days after the assessment of {earlier.course}",
+                message="too_soon", args={"days": waited, "course": earlier.course, "allowed_from": allowed.isoformat()},
                 evidence={**evidence, "assessed_at": earlier.assessed_at.isoformat(), "allowed_from": allowed.isoformat()}))
     return found

@@ -33,13 +33,14 @@ def course_shape(track: Track, ctx: Context) -> list[Finding]:
         if share > limit + 1e-9:
             found.append(session_finding(
                 track, "online.theory_share", track.start_s, track.end_s, events=[], measured=round(share, 4),
-                threshold=limit, detail=f"course {track.course}: {course.online_hours:g} of {course.total_hours:g} "
-                                        f"class hours online ({share:.0%}), at most {limit:.0%}"))
+                threshold=limit, message="share",
+                args={"course": track.course, "online_hours": course.online_hours, "total_hours": course.total_hours,
+                      "share": share, "limit": limit}))
     minimum = p.offline_practice_min_hours
     if minimum is not None and needs_offline_practice(course, p) and (course.offline_hours or 0) < minimum:
         found.append(session_finding(
             track, "online.offline_practice", track.start_s, track.end_s, events=[],
             measured=course.offline_hours or 0, threshold=minimum,
-            detail=f"occupation {course.occupation or '?'} needs {minimum:g} class hours "
-                   f"of offline practice, the course has {course.offline_hours or 0:g}"))
+            message="short", args={"occupation": course.occupation or "?", "minimum": minimum,
+                                   "hours": course.offline_hours or 0}))
     return found

@@ -34,7 +34,7 @@ def fast_forward(tracks: list[Track], ctx: Context) -> dict[tuple[str, str], lis
             if span.playing and span.rate > 1.0 and span.duration_s > 0:
                 found.append(session_finding(
                     track, "online.fast_forward", span.start_s, span.end_s, events=[span.opened_by],
-                    measured=span.rate, threshold=1.0, detail=f"played at {span.rate:g}x"))
+                    measured=span.rate, threshold=1.0, message="rate", args={"rate": span.rate}))
         last: tuple[float, float] | None = None  # (time, position) of the last report while playing, this unit
         playing, rate, unit = False, 1.0, None
         for e in track.events:
@@ -48,7 +48,7 @@ def fast_forward(tracks: list[Track], ctx: Context) -> dict[tuple[str, str], lis
                     found.append(session_finding(
                         track, "online.fast_forward", e.epoch_s, e.epoch_s, events=[e.id], measured=e.to_s,
                         threshold=round(limit, 3),
-                        detail=f"seek from {e.from_s:g} s to {e.to_s:g} s, past the furthest point watched"))
+                        message="seek", args={"from_s": e.from_s, "to_s": e.to_s}))
                 last = (e.epoch_s, e.to_s) if playing else None
                 continue
             if e.type == "play":
@@ -56,7 +56,7 @@ def fast_forward(tracks: list[Track], ctx: Context) -> dict[tuple[str, str], lis
                 if e.position_s > limit:
                     found.append(session_finding(
                         track, "online.fast_forward", e.epoch_s, e.epoch_s, events=[e.id], measured=e.position_s,
-                        threshold=round(limit, 3), detail=f"play starts at {e.position_s:g} s, past the furthest point watched"))
+                        threshold=round(limit, 3), message="play", args={"position_s": e.position_s}))
                 playing, rate = True, e.rate or rate
                 last = (e.epoch_s, e.position_s)
             elif e.type == "ratechange":
@@ -71,7 +71,7 @@ def fast_forward(tracks: list[Track], ctx: Context) -> dict[tuple[str, str], lis
                         found.append(session_finding(
                             track, "online.fast_forward", last[0], e.epoch_s, events=[e.id], measured=round(dpos, 3),
                             threshold=round(allowed, 3),
-                            detail=f"position advanced {dpos:.0f} s in {dt:.0f} s of wall-clock time"))
+                            message="drift", args={"advanced_s": dpos, "elapsed_s": dt}))
                 furthest[key] = max(furthest.get(key, 0.0), e.position_s)
                 last = (e.epoch_s, e.position_s) if e.type != "pause" else None
                 if e.type == "pause":

@@ -27,8 +27,8 @@ def multi_window(tracks: list[Track], ctx: Context) -> dict[tuple[str, str], lis
                 out[mine.key].append(session_finding(
                     mine, "online.multi_window", overlap_start, overlap_end, events=[],
                     measured=round(overlap_end - overlap_start, 3), threshold=p.multi_window_overlap_tolerance_s,
-                    detail=f"playing at the same time as session {theirs.session} on {theirs.platform} "
-                           f"({theirs.course})",
+                    message="overlap", args={"session": theirs.session, "platform": theirs.platform,
+                                             "course": theirs.course},
                     evidence={"other_session": theirs.session, "other_platform": theirs.platform,
                               "other_course": theirs.course}))
         active.append((a, b, track))
@@ -44,7 +44,7 @@ def multi_window(tracks: list[Track], ctx: Context) -> dict[tuple[str, str], lis
                     out[track.key].append(session_finding(
                         track, "online.multi_window", hidden_from, end, events=[opened],
                         measured=round(end - hidden_from, 3), threshold=p.unfocused_max_s,
-                        detail=f"playing with the learning window hidden for {end - hidden_from:.0f} s"))
+                        message="hidden", args={"hidden_s": end - hidden_from}))
                 hidden_from = None
     return out
 

@@ -52,7 +52,7 @@ def out_of_order(tracks: list[Track], ctx: Context) -> dict[tuple[str, str], lis
         if before is not None and (e.course, before) not in completed:
             out[track.key].append(session_finding(
                 track, "online.out_of_order", e.epoch_s, e.epoch_s, events=[e.id], measured=e.unit, threshold=before,
-                detail=f"unit {e.unit} started before unit {before} was complete"))
+                message="started", args={"unit": e.unit, "before": before}))
     return out
 
 

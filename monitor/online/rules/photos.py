@@ -45,7 +45,7 @@ def no_photo(track: Track, ctx: Context) -> list[Finding]:
         if not inside:
             found.append(session_finding(
                 track, "online.no_photo", a, b, events=[], measured=0, threshold=1,
-                detail=f"class hour {n} of credited learning kept no photo"))
+                message="missing", args={"hour": n}))
         else:
             offsets.append((inside[0].epoch_s - a, inside[0].id))
     if len(offsets) >= 2 and max(o for o, _ in offsets) - min(o for o, _ in offsets) <= p.photo_predictable_tolerance_s:
@@ -53,7 +53,7 @@ def no_photo(track: Track, ctx: Context) -> list[Finding]:
             track, "online.no_photo", track.start_s, track.end_s, events=[i for _, i in offsets],
             severity=Severity.REVIEW, measured=round(max(o for o, _ in offsets) - min(o for o, _ in offsets), 3),
             threshold=p.photo_predictable_tolerance_s,
-            detail="photos kept at the same moment of every class hour: predictable, not random"))
+            message="predictable"))
     return found
 
 

@@ -23,7 +23,7 @@ def popup_gap(track: Track, ctx: Context) -> list[Finding]:
             found.append(session_finding(
                 track, "online.popup_gap", since_s, at_s, events=[x for x in (since_event, event_id) if x],
                 measured=round(learned, 3), threshold=limit,
-                detail=f"{learned:.0f} s of learning without an attention pop-up"))
+                message="gap", args={"learned_s": learned}))
 
     for span in track.spans:
         if span.opened_by in shown:
@@ -40,7 +40,7 @@ def popup_gap(track: Track, ctx: Context) -> list[Finding]:
 def popup_unanswered(track: Track, ctx: Context) -> list[Finding]:
     return [
         session_finding(track, "online.popup_unanswered", at, at, events=[event_id], measured=why,
-                        detail=f"pop-up {popup} {why}; credited time stops until another is answered")
+                        message=why, args={"popup": popup})
         for popup, (at, event_id, why) in sorted(track.failed_popups.items(), key=lambda x: x[1][0])
     ]
 

@@ -55,3 +55,19 @@ def test_cli_reports_bad_lines_and_unknown_settings(tmp_path, day):
     assert "Traceback" not in bad.stderr
     assert subprocess.run([sys.executable, "-m", "monitor", "online", str(path), "--set", "popup_max_gap_s=600"],
                           capture_output=True, text=True).returncode == 0
+
+
+def test_every_finding_of_the_day_says_itself_in_both_languages_from_its_rule(day):
+    """Issue #17 item 8: the message comes from the rule's templates and the finding's arguments;
+    its English is the detail, and the Chinese needs no parsing of it."""
+    from monitor.findings import say
+
+    report = judge_file(day["events"], load_policy("sanmenxia-2021"), load_catalogue(day["courses"], day["history"]))
+    findings = [f for s in report.sessions for f in s.findings]
+    assert {f.rule for f in findings} >= set(VIOLATIONS) - {"online.theory_share"}  # no 40 % cap in Sanmenxia
+    for f in findings:
+        assert f.message, f
+        assert say(f, "en") == f.detail
+        zh = say(f, "zh")
+        assert zh != f.detail and "{" not in zh, (f.rule, zh)
+        assert f.clause.startswith("004"), f  # judged under Sanmenxia: its own document
