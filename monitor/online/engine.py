@@ -4,8 +4,10 @@ Events are kept as columns (table.py); adding events marks only their learners (
 course shows a unit not seen before, the course's learners, whose fallback unit order changed) for
 recomputation, so a late event changes only what it touches. The learners to recompute go through
 the screen (screen.py), a few array operations over all of them; those it flags, and only those,
-are read event by event by the rules (rules/), which write the findings. Every rule sees events in
-the same fixed order, which is why shuffled or duplicated arrival gives the same report.
+are read event by event by the rules (rules/), which write the findings. Each rule is one module
+holding both forms, listed in rules/registry.py, which is all this engine and the screen run.
+Every rule sees events in the same fixed order, which is why shuffled or duplicated arrival gives
+the same report. Findings cite the judging profile's own clauses (Policy.clauses, in `_report`).
 """
 
 from __future__ import annotations
