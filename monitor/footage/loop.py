@@ -6,14 +6,15 @@ Candidates come from three sources, cheapest first; each only says where to deco
 - the packet size series (monitor.footage.sizes), free: binned on one wall-clock grid
   (`loop_bin_s`), cut into sliding windows of half `loop_min_s`, each window compared with every
   earlier one (a similarity join as a matrix profile computes it: z-normalised windows, blocked
-  matrix products in NumPy, about a second for an hour; stumpy's numba kernels took 46 s to compile
-  on this 2-core machine before their first call). A run of windows whose best earlier match lies
-  at one lag is a candidate. Measured on generated footage: where copy and original are encoded at
-  the same GOP phase (a lag that is a multiple of the GOP, as when a file's first half is replayed
-  as its second) the runs are long (20-51 windows at correlation >= 0.7; clean footage at most 8);
-  at another phase the generated classroom's sizes did not repeat their shape (correlation 0.1-0.7
-  at the true lag, H.265 and H.264 alike, also on the real clip vtest.avi: 0.2): the per-frame size
-  there is mostly the encoder's own noise, not the scene's motion.
+  matrix products in NumPy: 2.5 s for an hour of 0.2-s bins on this loaded 2-core machine, where
+  stumpy's numba kernels took 46 s to compile before their first call). A run of windows whose
+  best earlier match lies at one lag is a candidate. Measured on generated footage: where copy and
+  original are encoded at the same GOP phase (a lag that is a multiple of the GOP, as when a
+  file's first half is replayed as its second) the runs are long (20-51 windows at correlation >=
+  0.7; clean footage at most 8); at another phase the generated classroom's sizes did not repeat
+  their shape (correlation 0.1-0.7 at the true lag, H.265 and H.264 alike, also on the real clip
+  vtest.avi: 0.2): the per-frame size there is mostly the encoder's own noise, not the scene's
+  motion.
 - sampled pictures: a keyframe matching an earlier keyframe within noise;
 - where keyframes are dense (at most `sample_interval_s` apart), the probes: a stretch as long as
   the sampling step decoded at each junction, at the file's start and every
