@@ -133,11 +133,6 @@ def _cookie_payload(cookie: str) -> dict[str, object]:
     return json.loads(base64.b64decode(data + "=" * (-len(data) % 4)))
 
 
-@pytest.fixture
-def pages_world(sqlite_url: str, tmp_path: Path) -> Iterator[World]:
-    yield from make_world(sqlite_url, tmp_path / "data", session_idle_s=1.5)
-
-
 def test_a_cookie_kept_from_before_sign_out_opens_nothing(sqlite_world: World) -> None:
     w = sqlite_world
     _sign_in(w.client, w.keys["inspector"])
@@ -158,11 +153,17 @@ def test_a_cookie_kept_from_before_sign_out_opens_nothing(sqlite_world: World) -
     assert decided.status_code == 303 and decided.headers["location"] == "/ui/sign-in"
 
 
-def test_revoking_the_key_and_idling_end_the_session(pages_world: World) -> None:
-    w = pages_world
+def test_revoking_the_key_and_idling_end_the_session(sqlite_world: World) -> None:
+    from models.tables import PageSession
+
+    w = sqlite_world
     _sign_in(w.client, w.keys["inspector"])
     assert w.client.get("/ui/queue", follow_redirects=False).status_code == 200
-    time.sleep(1.8)  # idle longer than session_idle_s
+    with w.service.session() as db:  # idle longer than session_idle_s (moved in the database, not waited for)
+        [row] = db.exec(select(PageSession)).all()
+        row.last_seen_at = datetime.now(timezone.utc) - timedelta(seconds=w.service.settings.session_idle_s + 1)
+        db.add(row)
+        db.commit()
     assert w.client.get("/ui/queue", follow_redirects=False).status_code == 303
     _sign_in(w.client, w.keys["inspector"])
     assert w.client.get("/ui/queue", follow_redirects=False).status_code == 200
