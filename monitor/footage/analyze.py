@@ -11,9 +11,10 @@ from typing import Any, Callable
 import numpy as np
 
 from monitor.faces.enrol import EncodingCache, Enrolled, enrol
-from monitor.findings import Finding, finding, verdict_of
+from monitor.findings import Finding, Severity, cited, finding, verdict_of
 from monitor.footage import intervals as iv
-from monitor.footage.detector import ClassSignals, registry
+from monitor.footage.detector import ClassSignals
+from monitor.footage.registry import registry
 from monitor.footage.events import FootageEvent
 from monitor.footage.media import PacketTimeline, UnreadableMedia, probe
 from monitor.footage.placed import PlacedFile
@@ -123,13 +124,27 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent, evidence
             findings = report.findings + found
             hours[n] = report.model_copy(update={"visibility": visibility, "findings": findings,
                                                  "verdict": verdict_of(findings)})
+    elif manifest.roster:
+        hours = [_unverifiable(hour, report, len(manifest.roster), policy) for hour, report in zip(manifest.schedule, hours)]
     in_no_hour = [f for a, b, f in located
                   if not any(iv.overlaps((a, b), (h.start.timestamp(), h.end.timestamp())) for h in manifest.schedule)]
+    # Each finding cites the judging profile's own clause (Sanmenxia's are 004's).
+    hours = [h.model_copy(update={"findings": cited(h.findings, policy.clauses)}) for h in hours]
     return ClassReport(
-        class_id=manifest.class_id, policy=manifest.policy, policy_overrides=manifest.policy_overrides,
-        hours=hours, findings=class_findings + in_no_hour,
+        class_id=manifest.class_id, policy=policy.name, policy_overrides=manifest.policy_overrides,
+        hours=hours, findings=cited(class_findings + in_no_hour, policy.clauses),
         files=[file_reports[name] for name in dict.fromkeys(r.path for r in manifest.recordings)],
     )
+
+
+def _unverifiable(hour: ClassHour, report: HourReport, trainees: int, policy: Policy) -> HourReport:
+    """No roster photo at all: who attends cannot be checked. Missing evidence is a finding, never
+    a check switched off (it invalidates where the profile requires every trainee visible)."""
+    found = finding("visibility.unverifiable", start=hour.start, end=hour.end, measured=0, threshold=trainees,
+                    severity=Severity.INVALIDATES if policy.all_trainees_visible else Severity.REVIEW,
+                    detail=f"none of the {trainees} trainees has a roster photo: who attended cannot be checked")
+    findings = report.findings + [found]
+    return report.model_copy(update={"findings": findings, "verdict": verdict_of(findings)})
 
 
 def _enrol_roster(loaded: LoadedClass) -> tuple[list[Enrolled], list[str]]:

@@ -108,15 +108,3 @@ class FileDetector:
 
 
 DetectorFactory = Callable[[Policy], Detector]
-
-
-def registry() -> list[DetectorFactory]:
-    """Every detector the class analysis runs, in order. Imported here, not at the top, because the
-    detectors import this module for the protocol."""
-    from monitor.footage.black import BlackDetector
-    from monitor.footage.freeze import FreezeDetector
-    from monitor.footage.loop import LoopDetector
-    from monitor.footage.splice import SpliceDetector
-
-    return [BlackDetector.from_policy, FreezeDetector.from_policy, SpliceDetector.from_policy,
-            LoopDetector.from_policy]

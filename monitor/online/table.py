@@ -111,10 +111,12 @@ class ListRows:
 
 
 def concat_rows(parts: list[Rows]) -> Rows:
-    from monitor.online.columnar import ArrowRows
-
-    if all(isinstance(p, ArrowRows) for p in parts):
-        return ArrowRows.concat(parts)  # type: ignore[arg-type]
+    """Rows of one kind that can join their own kind (Arrow's, in columnar.py) stay that kind;
+    anything else becomes a list. Asked of the rows themselves, so this module imports no reader."""
+    kind = type(parts[0]) if parts else ListRows
+    joins = getattr(kind, "concat", None)
+    if joins is not None and all(type(p) is kind for p in parts):
+        return joins(parts)  # type: ignore[no-any-return]
     return ListRows([e for p in parts for e in p.events(range(len(p)))])
 
 
