@@ -210,6 +210,7 @@ def _platform_side(finding: dict[str, Any], organisation_id: str) -> dict[str, A
     evidence = finding.get("evidence") or {}
     other = evidence.get("other_platform_id")
     if other is not None and other != organisation_id:
-        return {**finding, "evidence": {"other_platform": "another platform"},
+        # Everything that names the other side goes: evidence, the message's arguments, the text.
+        return {**finding, "evidence": {"other_platform": "another platform"}, "message": None, "args": {},
                 "detail": "learning at the same time in a session on another platform"}
     return finding
