@@ -39,7 +39,7 @@ from api.store import statements as xapi_store
 from api.bodies import read_limited
 from api.deps import DB, Admin, Platform, Svc, audit, ingest_limit
 
-from api.problems import Problem, not_found, problem_response
+from api.problems import Problem, documented, not_found, problem_response
 from api.settings import ServiceSettings
 from api.store.faces import own_captures
 from models.retry import write_unit
@@ -165,6 +165,9 @@ class XapiRoute(APIRoute):
                     handler_now = target.xapi_handler
                 else:
                     handler_now = handler
+                allowed = _METHODS.get(request.url.path)
+                if allowed is not None and request.method not in allowed.split(", "):
+                    raise Problem(405, f"{request.method} is not a method of {request.url.path}", headers={"Allow": allowed})
                 if (request.method != "OPTIONS" and request.url.path not in _NO_VERSION_NEEDED
                         and not _version_ok(request.headers.get(VERSION_HEADER))):
                     raise Problem(400, f"{VERSION_HEADER}: 1.0.x is required (this LRS speaks {xapi_store.VERSION})",
@@ -595,7 +598,9 @@ def about() -> dict[str, Any]:
     return {"version": ["1.0.3", "1.0.2", "1.0.1", "1.0.0"], "extensions": {}}
 
 
-@router.api_route("/xapi/profile", methods=["GET", "HEAD"], response_model=None)
+@router.api_route("/xapi/profile", methods=["GET", "HEAD"], response_model=None,
+                  responses={200: {"description": "the profile, JSON-LD",
+                                   "content": {"application/ld+json": {"schema": {"type": "object"}}}}})
 def profile() -> Response:
     """The monitor's own xAPI profile (supervision: pop-ups, face captures, window, kept photos), JSON-LD."""
     return Response(json.dumps(supervision.profile_document(), ensure_ascii=False), media_type="application/ld+json")
@@ -644,7 +649,8 @@ def list_origins(organisation_id: str, db: DB, caller: Admin) -> list[str]:
                         .order_by(XapiOrigin.origin)).all())
 
 
-@admin_router.post("/admin/organisations/{organisation_id}/xapi-origins", status_code=201, response_model=list[str])
+@admin_router.post("/admin/organisations/{organisation_id}/xapi-origins", status_code=201, response_model=list[str],
+                   responses=documented(400))
 def add_origin(organisation_id: str, body: OriginIn, db: DB, caller: Admin) -> list[str]:
     """Allow a browser origin (a platform's site whose player sends statements) to call /xapi/."""
     _platform(db, organisation_id)
