@@ -96,7 +96,7 @@ def test_a_platform_day_through_the_api_gets_the_cli_verdicts(world: World) -> N
     served = _all_sessions(world)
     assert len(served) == len(expected)
     assert _summary(served) == _summary(expected)
-    assert {s["verdict"] for s in served} == {"valid", "invalid"}
+    assert {"valid", "invalid"} <= {s["verdict"] for s in served}  # and review: an unanswered pop-up (B3) is for review
 
     # A platform sees its own sessions only; another's is a 404 as if it did not exist.
     mine = world.client.get("/sessions", params={"limit": 1000}, headers=world.h("edu-b")).json()
