@@ -37,7 +37,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.chaos import _cli_report  # noqa: E402
+from bench.chaos import _cli_report, as_cli_would  # noqa: E402
 from bench.servers import BIN, celery_worker, wait_healthy  # noqa: E402
 
 SUBNET = "10.77.0"
@@ -266,7 +266,7 @@ def run_scaleout(classes: int = 6, folder: Path | None = None) -> ScaleOutResult
             for class_id in class_ids:
                 report = api.get(f"/classes/{class_id}/report")
                 result.reports_same += (report.status_code == 200 and
-                                        {**report.json(), "class_id": expected["class_id"]} == expected)
+                                        as_cli_would(report.json(), expected["class_id"]) == expected)
             return result
         finally:
             cluster.stop()
