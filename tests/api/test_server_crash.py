@@ -42,7 +42,10 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        env = {**os.environ, "MONITOR_DATA_DIR": str(self.data_dir), "MONITOR_CACHE_DIR": str(self.data_dir / "cache")}
+        # A chunk cut off by the crash leaves its claim on the upload; it may be taken over once
+        # stale (#19: one writer at a time, held in the database), 2 s here instead of 60.
+        env = {**os.environ, "MONITOR_DATA_DIR": str(self.data_dir), "MONITOR_CACHE_DIR": str(self.data_dir / "cache"),
+               "MONITOR_UPLOAD_WRITER_STALE_S": "2"}
         env.pop("DATABASE_URL", None)
         self.process = subprocess.Popen([MONITOR, "serve", "--port", str(self.port)], env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -117,8 +120,15 @@ def test_a_server_killed_mid_upload_leaves_no_partial_recording(server: Server, 
     held = httpx.get(f"{server.url}/uploads/{upload}", headers=headers)
     offset = int(held.headers["Upload-Offset"])
     assert offset == half
-    assert httpx.patch(f"{server.url}/uploads/{upload}", content=data[offset:],
-                       headers={**headers, "Upload-Offset": str(offset)}).status_code == 200
+    deadline = time.monotonic() + 30
+    while True:  # the dead server's chunk holds the upload until its claim is stale (409 upload-busy)
+        resumed = httpx.patch(f"{server.url}/uploads/{upload}", content=data[offset:],
+                              headers={**headers, "Upload-Offset": str(offset)})
+        if resumed.status_code != 409 or time.monotonic() > deadline:
+            break
+        assert "busy" in resumed.json()["type"], resumed.text
+        time.sleep(0.5)
+    assert resumed.status_code == 200, resumed.text
     done: Any = httpx.post(f"{server.url}/uploads/{upload}/finish", headers=headers)
     assert done.status_code == 201, done.text
     import hashlib
