@@ -10,15 +10,15 @@ the attack made on it, or why the route cannot reach another tenant's state at a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 from sqlmodel import select
 
 from models.tables import Learner, LearnerPhoto, Recording, RosterPhoto, TrainingClass
 from sample_videos.make_sample import ROSTER, as_sent, make_sample_class
-from tests.api.conftest import World, make_world
-from tests.api.test_faces_api import OVERRIDES, _session
+from tests.api.conftest import World
+from tests.api.test_faces_api import _session, faces_world  # noqa: F401  (fixture: face checks on, stills enough)
 
 pytestmark = pytest.mark.shared_data
 Attack = Callable[["Setup"], None]
@@ -27,15 +27,6 @@ Attack = Callable[["Setup"], None]
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_sample_class(tmp_path_factory.mktemp("sample"))
-
-
-@pytest.fixture
-def hostile_world(sqlite_url: str, tmp_path: Path) -> Iterator[World]:
-    for w in make_world(sqlite_url, tmp_path / "data", online_face_checks=True):
-        r = w.client.post("/jurisdictions/zhengzhou/overrides", headers=w.h("admin"),
-                          json={"parameters": OVERRIDES, "reason": "the tests' captures are stills"})
-        assert r.status_code == 201, r.text
-        yield w
 
 
 class Setup:
@@ -186,8 +177,8 @@ def test_every_write_route_is_in_the_isolation_table(sqlite_world: World) -> Non
     assert not missing, f"write routes without an isolation attack or reason: {sorted(missing)}"
 
 
-def test_another_tenant_changes_nothing_it_does_not_own(hostile_world: World, shared_data: Path, sample: Path) -> None:
-    w = hostile_world
+def test_another_tenant_changes_nothing_it_does_not_own(faces_world: World, shared_data: Path, sample: Path) -> None:  # noqa: F811
+    w = faces_world
     # An inspectorate of another jurisdiction: it may not set Zhengzhou's numbers.
     from api.admin import create_key, create_organisation
 
