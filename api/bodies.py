@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
-from api.problems import Problem
+from api.problems import Problem, problem_response
 
 
 async def read_limited(request: Request, limit: int, what: str) -> bytes:
@@ -219,8 +219,6 @@ class BodyGuard:
 async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detail: str,
                   headers: dict[str, str] | None = None) -> None:
     """A problem-details answer that closes the connection: the unread body is never read."""
-    from api.problems import problem_response
-
     response = problem_response(status, detail, headers={
         **(headers or {}), "Connection": "close", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'", "Referrer-Policy": "no-referrer",

@@ -23,11 +23,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import DB, Caller, Svc, audit, get_db, get_service
+from api.deps import DB, Caller, Svc, audit, client_address, get_db, get_service
 from api.pages import i18n, sessions
 from api.pages.details import detail_zh
 from api.pages.charts import STYLES, headcount_chart, hour_timeline, session_plot
 from api.problems import Problem
+from api.security import find_key
 from api.service import Service
 from api.store.classes import latest_report, owned_class
 from api.store.review import DecisionIn, add_decision, flag_queue, flag_with_subject
@@ -135,9 +136,6 @@ def sign_in_page(request: Request) -> HTMLResponse:
 @router.post("/sign-in")
 def sign_in(request: Request, db: DB, svc: Svc, key: Annotated[str, Form()],
             csrf: Annotated[str | None, Form()] = None) -> Response:
-    from api.deps import client_address
-    from api.security import find_key
-
     check_csrf(request, csrf)
     limits, address = svc.limits, client_address(request)
     if not limits.allows(limits.sign_in, "sign-in", address):  # someone guessing keys: wait
