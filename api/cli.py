@@ -25,7 +25,7 @@ app.add_typer(admin_app, name="admin")
 
 
 def _settings():  # type: ignore[no-untyped-def]
-    from api.settings import ServiceSettings
+    from api.core.settings import ServiceSettings
 
     return ServiceSettings()
 
@@ -36,7 +36,7 @@ def _friendly_database_errors(work):  # type: ignore[no-untyped-def]
     def run() -> None:
         from sqlalchemy.exc import OperationalError
 
-        from api.problems import Problem
+        from api.core.problems import Problem
         from monitor.errors import MonitorError
 
         try:
@@ -88,8 +88,8 @@ def create_org(name: str, kind: Annotated[str, typer.Option(help="institution, p
     """Register an organisation (a platform must be registered before it can report, B0)."""
 
     def work() -> None:
-        from api.admin import create_organisation
-        from api.service import Service
+        from api.store.keys import create_organisation
+        from api.core.service import Service
 
         service = Service.from_settings(_settings())
         with service.session() as db:
@@ -107,8 +107,8 @@ def create_key_command(organisation: Annotated[str, typer.Argument(help="Organis
     """Make an API key; it is printed this once (only its hash is kept)."""
 
     def work() -> None:
-        from api.admin import create_key, find_organisation
-        from api.service import Service
+        from api.store.keys import create_key, find_organisation
+        from api.core.service import Service
         from monitor.errors import MonitorError
 
         service = Service.from_settings(_settings())
@@ -145,8 +145,8 @@ def revoke_key_command(key_id: Annotated[str, typer.Argument(help="The key's id 
     """Revoke a key at once, in every API process; its pages sessions end. Cannot be undone."""
 
     def work() -> None:
-        from api.admin import revoke_key
-        from api.service import Service
+        from api.store.keys import revoke_key
+        from api.core.service import Service
         from models.tables import ApiKey
         from monitor.errors import MonitorError
 
@@ -168,7 +168,7 @@ def list_orgs() -> None:
     def work() -> None:
         from sqlmodel import select
 
-        from api.service import Service
+        from api.core.service import Service
         from models.tables import ApiKey, Organisation
 
         service = Service.from_settings(_settings())

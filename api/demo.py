@@ -15,10 +15,10 @@ import httpx
 import uvicorn
 from sqlmodel import select
 
-from api.admin import create_key, create_organisation, find_organisation
+from api.store.keys import create_key, create_organisation, find_organisation
 from api.main import create_app
-from api.service import Service
-from api.settings import ServiceSettings
+from api.core.service import Service
+from api.core.settings import ServiceSettings
 from models.migrate import upgrade
 from models.tables import Job
 from monitor.errors import MonitorError

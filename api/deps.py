@@ -11,9 +11,9 @@ from typing import Annotated, Any, Callable, Iterator
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from api.problems import Problem
-from api.security import find_key
-from api.service import Service
+from api.core.problems import Problem
+from api.core.security import find_key
+from api.core.service import Service
 from models.tables import ApiKey, AuditEntry, Organisation
 
 
@@ -85,7 +85,7 @@ def role(*allowed: str) -> Callable[..., Caller]:
 
 
 def ingest_limit(caller: Annotated[Caller, Depends(get_caller)], svc: Annotated[Service, Depends(get_service)]) -> None:
-    """Each key's ingest requests (event batches, captures, uploads), counted together (api/limits.py)."""
+    """Each key's ingest requests (event batches, captures, uploads), counted together (api/core/limits.py)."""
     svc.limits.hit(svc.limits.ingest, "ingest", caller.key.id)
 
 

@@ -10,12 +10,12 @@ from typing import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
-from api import problems
-from api.bodies import BodyGuard
+from api.core import problems
+from api.core.bodies import BodyGuard
 from api.routes import admin, classes, faces, online, review, uploads, xapi
-from api.service import Service
-from api.storage import Storage
-from api.settings import ServiceSettings
+from api.core.service import Service
+from api.core.storage import Storage
+from api.core.settings import ServiceSettings
 
 # Bodies that are streamed and limited by their own routes; every other body is small JSON.
 _STREAMED = ("/recordings", "/photo", "/events", "/xapi/", "/uploads/", "/captures")

@@ -34,9 +34,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from api.admin import create_key, create_organisation  # noqa: E402
-from api.service import Service  # noqa: E402
-from api.settings import ServiceSettings  # noqa: E402
+from api.store.keys import create_key, create_organisation  # noqa: E402
+from api.core.service import Service  # noqa: E402
+from api.core.settings import ServiceSettings  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from sample_videos.online_day import make_day  # noqa: E402
 

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from api.jobs.flags import raise_or_clear
 from api.jobs.runner import finish
-from api.service import Service
-from api.storage import Storage
+from api.core.service import Service
+from api.core.storage import Storage
 from api.store.classes import first_day, latest_report, roster_photos
 from api.store.organisations import PolicyBook, jurisdiction_of
 from models.retry import write_unit

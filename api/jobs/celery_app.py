@@ -22,8 +22,8 @@ from celery.signals import worker_ready
 
 from api.jobs.handlers import register_all
 from api.jobs.runner import retry_in, run_one, stale_jobs, worker_name
-from api.service import Service
-from api.settings import ServiceSettings
+from api.core.service import Service
+from api.core.settings import ServiceSettings
 
 TASK, QUEUE = "monitor.run_job", "monitor"
 log = logging.getLogger("monitor.jobs")

@@ -17,8 +17,8 @@ from typing import Any
 
 from api.jobs.handlers import register_all
 from api.jobs.runner import claim, hand_back, run, worker_name
-from api.service import Service
-from api.settings import ServiceSettings
+from api.core.service import Service
+from api.core.settings import ServiceSettings
 from models.tables import Job
 
 log = logging.getLogger("monitor.jobs")

@@ -29,8 +29,8 @@ from sqlmodel import Session, select
 
 from api.jobs.flags import SubjectState, raise_or_clear_all
 from api.jobs.runner import finish
-from api.service import Service
-from api.settings import ServiceSettings
+from api.core.service import Service
+from api.core.settings import ServiceSettings
 from api.store.events import insert_ignoring_conflicts
 from api.store.faces import challenges_of, photo_versions
 from api.store.organisations import JudgedBy, PolicyBook, jurisdiction_of

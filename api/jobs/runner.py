@@ -18,7 +18,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from api.service import Service
+from api.core.service import Service
 
 from models.tables import Job, JobKind
 from models.types import utcnow

@@ -27,9 +27,9 @@ from api.deps import DB, Caller, Svc, audit, client_address, get_db, get_service
 from api.pages import i18n, sessions
 from api.pages.details import detail_zh
 from api.pages.charts import STYLES, headcount_chart, hour_timeline, session_plot
-from api.problems import Problem
-from api.security import find_key
-from api.service import Service
+from api.core.problems import Problem
+from api.core.security import find_key
+from api.core.service import Service
 from api.store.classes import latest_report, owned_class
 from api.store.review import DecisionIn, add_decision, flag_queue, flag_with_subject
 from models.tables import (ApiKey, Capture, Decision, Event, Flag, HourResult, Job, Learner, LearnerPhoto,
@@ -182,7 +182,7 @@ def keys_page(request: Request, db: DB, caller: PageCaller) -> HTMLResponse:
 @router.post("/admin/keys/{key_id}/revoke")
 def revoke_key_page(key_id: str, request: Request, db: DB, caller: PageCaller,
                     csrf: Annotated[str | None, Form()] = None) -> Response:
-    from api.admin import Actor, revoke_key
+    from api.store.keys import Actor, revoke_key
 
     need(caller, "admin")
     check_csrf(request, csrf)

@@ -18,8 +18,8 @@ from datetime import timedelta
 from fastapi import Request
 from sqlmodel import Session
 
-from api.security import is_live
-from api.settings import ServiceSettings
+from api.core.security import is_live
+from api.core.settings import ServiceSettings
 from models.tables import ApiKey, PageSession
 from models.types import utcnow
 

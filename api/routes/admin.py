@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from api.admin import Actor, create_key, create_organisation, revoke_key, set_jurisdiction
-from api.bodies import Instant
+from api.store.keys import Actor, create_key, create_organisation, revoke_key, set_jurisdiction
+from api.core.bodies import Instant
 from api.deps import DB, Admin, AnyCaller, Caller
-from api.problems import Problem, not_found
+from api.core.problems import Problem, not_found
 from models.tables import ApiKey, ApiKeyPublic, AuditEntry, Organisation, OrganisationCreate, OrganisationPublic
 
 router = APIRouter(tags=["admin"])

@@ -15,9 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, AnyCaller, Institution, InstitutionOrInspector, Svc, audit, role, ingest_limit
 
-from api.photos import accept_enrolment_photo
-from api.problems import Problem, documented, not_found
-from api.storage import Storage, receive
+from api.core.photos import accept_enrolment_photo
+from api.core.problems import Problem, documented, not_found
+from api.core.storage import Storage, receive
 from api.store.classes import (add_roster_photo, first_day, latest_report, owned_class, probe_upload, same_recording,
                                store_recording)
 from api.store.jobs import enqueue

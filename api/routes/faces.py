@@ -11,11 +11,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from api.bodies import Instant
+from api.core.bodies import Instant
 from api.deps import DB, Platform, Svc, audit, ingest_limit
 
-from api.photos import accept_capture, accept_enrolment_photo
-from api.problems import documented
+from api.core.photos import accept_capture, accept_enrolment_photo
+from api.core.problems import documented
 from api.store.faces import add_capture, add_learner_photo, link_person
 from api.store.organisations import PolicyBook, jurisdiction_of
 from models.tables import ChallengeRecord, new_id

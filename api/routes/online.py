@@ -13,13 +13,13 @@ from pydantic import BaseModel, Field
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
-from api.bodies import Instant, QueryInstant, json_body, read_limited
+from api.core.bodies import Instant, QueryInstant, json_body, read_limited
 from api.deps import DB, Platform, PlatformOrInspector, Svc, audit, ingest_limit
 
-from api.problems import Problem, documented, not_found
+from api.core.problems import Problem, documented, not_found
 from api.store.events import Stored, insert_ignoring_conflicts, learners_of, mark_dirty, store_events, subjects_of_course
 from api.store.faces import own_captures
-from api.settings import ServiceSettings
+from api.core.settings import ServiceSettings
 from models.retry import write_unit
 from models.tables import Assessment, Course, Job, LearnerSession, LearnerSessionPublic
 from models.types import utcnow

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from sqlmodel import select
 
-from api.bodies import QueryInstant
+from api.core.bodies import QueryInstant
 from api.deps import DB, Inspector, Svc, audit
-from api.problems import not_found
+from api.core.problems import not_found
 from api.store.events import mark_dirty, subjects_of_ids
 from api.store.review import DecisionIn, FlagPage, add_decision, decisions_of, flag_queue, flag_with_subject
 from models.tables import Decision, DecisionPublic, JudgingFailure, LearnerSession

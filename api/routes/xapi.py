@@ -36,11 +36,11 @@ from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from api.store import statements as xapi_store
-from api.bodies import read_limited
+from api.core.bodies import read_limited
 from api.deps import DB, Admin, Platform, Svc, audit, ingest_limit
 
-from api.problems import Problem, documented, not_found, problem_response
-from api.settings import ServiceSettings
+from api.core.problems import Problem, documented, not_found, problem_response
+from api.core.settings import ServiceSettings
 from api.store.faces import own_captures
 from models.retry import write_unit
 from models.statements import XapiOrigin, XapiStatement

@@ -12,8 +12,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.deps import Caller, audit
-from api.problems import Problem, not_found
-from api.storage import Storage
+from api.core.problems import Problem, not_found
+from api.core.storage import Storage
 from models.tables import ClassReportRecord, Recording, RosterPhoto, TrainingClass, new_id
 from monitor.footage.media import UnreadableMedia, probe
 from monitor.manifest import ClassManifest

@@ -10,7 +10,7 @@ from typing import Iterable
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.problems import Problem
+from api.core.problems import Problem
 from api.store.events import learner_of, mark_dirty
 from api.store.organisations import person_hash
 from models.tables import Capture, ChallengeRecord, Job, Learner, LearnerPhoto

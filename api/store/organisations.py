@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from api.problems import Problem
+from api.core.problems import Problem
 from models.tables import Organisation, PolicyOverride, Role
 from monitor.errors import PolicyError
 from monitor.policy import Policy, jurisdiction, jurisdictions, load_policy

@@ -13,7 +13,7 @@ from sqlalchemy import String, cast, func, or_
 from sqlmodel import Session, select
 
 from api.deps import Caller, audit
-from api.problems import Problem, not_found
+from api.core.problems import Problem, not_found
 from models.tables import Decision, DecisionPublic, Flag, FlagPublic, HourResult, LearnerSession, LearnerSessionPublic
 
 

@@ -16,10 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from api.admin import create_key, create_organisation
+from api.store.keys import create_key, create_organisation
 from api.main import create_app
-from api.service import Service
-from api.settings import ServiceSettings
+from api.core.service import Service
+from api.core.settings import ServiceSettings
 from models.migrate import upgrade
 from tests.conftest import missing
 

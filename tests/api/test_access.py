@@ -96,7 +96,7 @@ def test_keys_and_roles_are_checked_first(sqlite_world: World, route: tuple[str,
 
 
 def test_a_revoked_key_is_refused(sqlite_world: World) -> None:
-    from api.admin import revoke_key
+    from api.store.keys import revoke_key
     from models.tables import ApiKey
 
     w = sqlite_world

@@ -98,9 +98,9 @@ def test_monitor_admin_revoke_key(tmp_path: Path) -> None:
     naive = _cli(["admin", "create-key", "郑州焊接学校", "--person", "x", "--expires", "2099-01-01"], tmp_path)
     assert naive.returncode != 0 and "offset" in naive.stderr
 
-    from api.security import find_key
-    from api.service import Service
-    from api.settings import ServiceSettings
+    from api.core.security import find_key
+    from api.core.service import Service
+    from api.core.settings import ServiceSettings
 
     service = Service.from_settings(ServiceSettings(data_dir=tmp_path))
     with service.session() as db:
@@ -345,7 +345,7 @@ def _sign_in_addresses(tmp_path: Path, **settings: str) -> list[str]:
     import httpx
 
     from api.demo import BackgroundServer
-    from api.settings import ServiceSettings
+    from api.core.settings import ServiceSettings
     from models.migrate import upgrade
     from tests.pages.conftest import _port
 
@@ -423,7 +423,7 @@ def test_the_upload_claim_is_a_compare_and_set_on_both_databases(world: World) -
     one claim wins, a second at the same offset loses, a stale one is taken over, a closed
     upload is never claimed."""
     from api.deps import Caller
-    from api.routes.uploads import _claim, _close, _renew
+    from api.store.uploads import _claim, _close, _renew
     from models.tables import ApiKey, Organisation, Upload
 
     w = world

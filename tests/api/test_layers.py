@@ -81,3 +81,12 @@ def test_no_import_cycle() -> None:
         if module not in state:
             cycle = visit(module)
             assert cycle is None, " -> ".join(cycle)
+
+
+def test_core_serves_everyone_and_depends_on_no_other_layer() -> None:
+    """core/ (settings, service, keys, storage, problems, bodies, limits) is below the store, the
+    routes, the pages and the jobs: if it imported any of them, a change there could reach every
+    request through the middleware and the dependencies."""
+    offenders = sorted((m, i) for m, imported in _imports().items() if m.startswith("api.core")
+                       for i in imported if i.startswith("api.") and not i.startswith("api.core"))
+    assert not offenders, offenders

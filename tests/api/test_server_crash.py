@@ -17,9 +17,9 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from api.admin import create_key, create_organisation
-from api.service import Service
-from api.settings import ServiceSettings
+from api.store.keys import create_key, create_organisation
+from api.core.service import Service
+from api.core.settings import ServiceSettings
 from sample_videos.make_sample import as_sent
 from tests.api.test_classes_api import sample  # noqa: F401  (fixture)
 

@@ -29,9 +29,9 @@ def test_migrate_register_and_make_a_key(tmp_path: Path) -> None:
     listed = _run(["admin", "list"], tmp_path)
     assert "郑州焊接学校" in listed.stdout and "王老师" in listed.stdout
 
-    from api.security import find_key
-    from api.service import Service
-    from api.settings import ServiceSettings
+    from api.core.security import find_key
+    from api.core.service import Service
+    from api.core.settings import ServiceSettings
 
     service = Service.from_settings(ServiceSettings(data_dir=tmp_path))
     with service.session() as db:

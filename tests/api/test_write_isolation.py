@@ -180,7 +180,7 @@ def test_every_write_route_is_in_the_isolation_table(sqlite_world: World) -> Non
 def test_another_tenant_changes_nothing_it_does_not_own(faces_world: World, shared_data: Path, sample: Path) -> None:  # noqa: F811
     w = faces_world
     # An inspectorate of another jurisdiction: it may not set Zhengzhou's numbers.
-    from api.admin import create_key, create_organisation
+    from api.store.keys import create_key, create_organisation
 
     with w.service.session() as db:
         far = create_organisation(db, "Sanmenxia Inspectorate", "inspectorate", by="test", jurisdiction="sanmenxia")

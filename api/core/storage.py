@@ -13,7 +13,7 @@ from typing import AsyncIterator
 
 from starlette.concurrency import run_in_threadpool
 
-from api.problems import Problem
+from api.core.problems import Problem
 
 _FLUSH_BYTES = 1 << 20
 

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
-from api.problems import Problem, problem_response
+from api.core.problems import Problem, problem_response
 
 
 async def read_limited(request: Request, limit: int, what: str) -> bytes:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from api.problems import Problem
-from api.service import Service
-from api.storage import Received, Storage, receive
+from api.core.problems import Problem
+from api.core.service import Service
+from api.core.storage import Received, Storage, receive
 from models.tables import new_id
 from monitor.errors import MonitorError
 from monitor.faces.enrol import EncodingCache, enrol, load_rgb

@@ -41,7 +41,7 @@ class ServiceSettings(BaseSettings):
     max_batch_bytes: int = 32 * 1024**2  # one events batch, after gunzip
     max_batch_events: int = 10_000
     max_json_bytes: int = 2 * 1024**2  # any other JSON body (manifests, courses, decisions)
-    # Rate limits (api/limits.py): "N/second|minute|hour"; storage memory:// or redis://host:port
+    # Rate limits (api/core/limits.py): "N/second|minute|hour"; storage memory:// or redis://host:port
     ingest_rate_limit: str = "50/second"  # per API key: event batches, captures, uploads
     sign_in_rate_limit: str = "10/minute"  # failed sign-ins per client address
     rate_limit_storage: str = "memory://"

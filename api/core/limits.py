@@ -13,8 +13,8 @@ import math
 import time
 from limits import RateLimitItem, parse, storage, strategies
 
-from api.problems import Problem
-from api.settings import ServiceSettings
+from api.core.problems import Problem
+from api.core.settings import ServiceSettings
 
 
 class RateLimits:

@@ -13,8 +13,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from api.problems import Problem
-from api.security import make_key
+from api.core.problems import Problem
+from api.core.security import make_key
 from api.store.organisations import check_jurisdiction
 from models.tables import ORGANISATION_KINDS, ApiKey, AuditEntry, Organisation, PageSession
 from models.types import utcnow

@@ -10,8 +10,8 @@ from typing import Callable
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api.limits import RateLimits
-from api.settings import ServiceSettings
+from api.core.limits import RateLimits
+from api.core.settings import ServiceSettings
 from models.db import make_engine
 
 
