@@ -42,7 +42,6 @@ from monitor.footage.detector import ClassSignals, FileSignals
 from monitor.footage.events import FootageEvent
 from monitor.footage.junctions import junction_times
 from monitor.footage.media import SpanReader, choose_mode
-from monitor.footage.params import parameter
 from monitor.footage.pictures import distance, distances_to_many
 from monitor.footage.sizes import size_series
 from monitor.policy import Policy
@@ -85,9 +84,9 @@ class LoopDetector:
     @classmethod
     def from_policy(cls, policy: Policy) -> "LoopDetector":
         return cls(policy.loop_min_s, policy.loop_match_ratio, policy.loop_match_max, policy.loop_min_motion,
-                   parameter(policy, "loop_confirm_ratio"), parameter(policy, "loop_confirm_max"),
-                   parameter(policy, "loop_confirm_motion"), parameter(policy, "loop_bin_s"), parameter(policy, "loop_similarity_min"),
-                   parameter(policy, "loop_run_min_s"), parameter(policy, "loop_candidates_per_hour"),
+                   policy.loop_confirm_ratio, policy.loop_confirm_max,
+                   policy.loop_confirm_motion, policy.loop_bin_s, policy.loop_similarity_min,
+                   policy.loop_run_min_s, policy.loop_candidates_per_hour,
                    policy.sample_interval_s, policy.loop_probe_interval_s, policy.junction_size_ratio,
                    policy.junction_max_per_hour)
 

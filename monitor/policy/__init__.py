@@ -48,6 +48,21 @@ class Policy(BaseModel):
     junction_max_per_hour: int
     splice_cut_similarity_max: float
     splice_return_similarity_min: float
+    # A2 as NVRs record it (issue #16): where to decode, the loop search, the on-screen clock
+    quiet_window_s: float
+    quiet_level_max: float
+    quiet_spread_max: float
+    keyframe_gap_max_s: float
+    loop_bin_s: float
+    loop_similarity_min: float
+    loop_run_min_s: float
+    loop_candidates_per_hour: int
+    loop_confirm_ratio: float
+    loop_confirm_max: float
+    loop_confirm_motion: float
+    osd_clock_tolerance_s: float
+    osd_clock_jump_s: float
+    osd_clock_rate_tolerance: float
     # A5 class shape
     max_class_size: int
     trainee_per_teacher_max: int
