@@ -127,7 +127,7 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent, evidence
     elif manifest.roster:
         hours = [_unverifiable(hour, report, len(manifest.roster), policy) for hour, report in zip(manifest.schedule, hours)]
     in_no_hour = [f for a, b, f in located
-                  if not any(iv.overlaps((a, b), (h.start.timestamp(), h.end.timestamp())) for h in manifest.schedule)]
+                  if not any(_in_hour((a, b), f, h, policy) for h in manifest.schedule)]
     # Each finding cites the judging profile's own clause (Sanmenxia's are 004's).
     hours = [h.model_copy(update={"findings": cited(h.findings, policy.clauses)}) for h in hours]
     return ClassReport(
@@ -221,13 +221,21 @@ def _overlap_findings(placed: list[PlacedFile], policy: Policy, clock: _Clock) -
     return out
 
 
+def _in_hour(span: iv.Interval, f: Finding, hour: ClassHour, policy: Policy) -> bool:
+    """Whether a located finding belongs to a class hour: a hole only where it takes more than
+    `gap_tolerance_s` of the hour (one that ends a second into it is forgiven at the edge, as the
+    hour's coverage is: iv.to_edges)."""
+    h = (hour.start.timestamp(), hour.end.timestamp())
+    return iv.inside(span, h, policy.gap_tolerance_s) if f.rule == "footage.gap" else iv.overlaps(span, h)
+
+
 def _judge_hour(hour: ClassHour, coverage: list[iv.Interval], invalid: list[iv.Interval],
                 located: list[tuple[float, float, Finding]], policy: Policy, clock: _Clock) -> HourReport:
     h0, h1 = hour.start.timestamp(), hour.end.timestamp()
-    runs = iv.clip(iv.subtract(coverage, invalid), h0, h1)
+    runs = iv.clip(iv.subtract(iv.to_edges(coverage, h0, h1, policy.gap_tolerance_s), invalid), h0, h1)
     longest = max((b - a for a, b in runs), default=0.0)
     covered = iv.total(runs) / (h1 - h0)
-    findings = [f for a, b, f in sorted(located, key=lambda x: x[0]) if iv.overlaps((a, b), (h0, h1))]
+    findings = [f for a, b, f in sorted(located, key=lambda x: x[0]) if _in_hour((a, b), f, hour, policy)]
     if hour.kind == "practical" and longest < policy.practical_min_continuous_s:
         findings.append(finding(
             "practical.continuity", start=hour.start, end=hour.end, measured=round(longest, 2),

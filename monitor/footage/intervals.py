@@ -49,3 +49,22 @@ def overlaps(a: Interval, b: Interval) -> bool:
 
 def total(intervals: list[Interval]) -> float:
     return sum(b - a for a, b in intervals)
+
+
+def to_edges(covered: list[Interval], start: float, end: float, tolerance_s: float) -> list[Interval]:
+    """The (merged) intervals with a shortfall of at most `tolerance_s` at either edge of
+    [start, end) closed: footage that starts a second late or stops a second early is an
+    encoder's or a clock's hiccup at a class hour's edge, forgiven as one inside the hour is."""
+    out = [list(i) for i in covered]
+    first = next((i for i in out if i[1] > start), None)
+    if first is not None and start < first[0] <= start + tolerance_s:
+        first[0] = start
+    last = next((i for i in reversed(out) if i[0] < end), None)
+    if last is not None and end - tolerance_s <= last[1] < end:
+        last[1] = end
+    return [(a, b) for a, b in out]
+
+
+def inside(a: Interval, b: Interval, tolerance_s: float) -> bool:
+    """Whether interval a lies in b for longer than the tolerance."""
+    return min(a[1], b[1]) - max(a[0], b[0]) > tolerance_s
