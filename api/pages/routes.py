@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hmac
 import io
-import json
 import shutil
 import subprocess
 import tempfile
@@ -20,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, Caller, Svc, audit, client_address, get_db, get_service
@@ -30,10 +29,12 @@ from api.pages.charts import STYLES, headcount_chart, hour_timeline, session_plo
 from api.core.problems import Problem
 from api.core.security import find_key
 from api.core.service import Service
+from api.store import classes as class_store
+from api.store import faces as face_store
+from api.store import keys as key_store
+from api.store import review as review_store
 from api.store.classes import latest_report, owned_class
 from api.store.review import DecisionIn, add_decision, flag_queue, flag_with_subject
-from models.tables import (ApiKey, Capture, Decision, Event, Flag, HourResult, Job, Learner, LearnerPhoto,
-                           LearnerSession, Organisation, Recording, RosterPhoto, TrainingClass, Upload)
 from monitor.findings import RULES
 from monitor.footage.media import frame_rgb
 from monitor.policy import load_policy
@@ -87,7 +88,7 @@ def page_caller(request: Request, db: Annotated[Session, Depends(get_db)],
     found = sessions.current(db, request, svc.settings)
     if found is None:
         raise SignInNeeded()
-    organisation = db.get(Organisation, found[1].organisation_id)
+    organisation = key_store.organisation_by_id(db, found[1].organisation_id)
     assert organisation is not None
     return Caller(found[1], organisation)
 
@@ -147,7 +148,7 @@ def sign_in(request: Request, db: DB, svc: Svc, key: Annotated[str, Form()],
         audit(db, None, "page.sign_in_refused", address, key_id=found.id if found else None)
         db.commit()
         return render(request, "sign_in.html", status=401, error=True)
-    organisation = db.get(Organisation, found.organisation_id)
+    organisation = key_store.organisation_by_id(db, found.organisation_id)
     assert organisation is not None
     sessions.start(db, request, found)
     audit(db, Caller(found, organisation), "page.sign_in", found.id, address=address)
@@ -163,7 +164,7 @@ def sign_out(request: Request, db: DB, svc: Svc, csrf: Annotated[str | None, For
         check_csrf(request, csrf)
     sessions.end(db, request)
     if found is not None:
-        organisation = db.get(Organisation, found[1].organisation_id)
+        organisation = key_store.organisation_by_id(db, found[1].organisation_id)
         assert organisation is not None
         audit(db, Caller(found[1], organisation), "page.sign_out", found[1].id)
     db.commit()
@@ -174,22 +175,20 @@ def sign_out(request: Request, db: DB, svc: Svc, csrf: Annotated[str | None, For
 def keys_page(request: Request, db: DB, caller: PageCaller) -> HTMLResponse:
     """Admins: every key, and a button that revokes one (the same revocation as DELETE /admin/keys/{id})."""
     need(caller, "admin")
-    keys = db.exec(select(ApiKey).order_by(ApiKey.created_at.desc())).all()  # type: ignore[attr-defined]
-    names = {o.id: o.name for o in db.exec(select(Organisation)).all()}
+    keys = key_store.all_keys(db)
+    names = key_store.organisation_names(db)
     return render(request, "keys.html", caller=caller, keys=keys, names=names)
 
 
 @router.post("/admin/keys/{key_id}/revoke")
 def revoke_key_page(key_id: str, request: Request, db: DB, caller: PageCaller,
                     csrf: Annotated[str | None, Form()] = None) -> Response:
-    from api.store.keys import Actor, revoke_key
-
     need(caller, "admin")
     check_csrf(request, csrf)
-    key = db.get(ApiKey, key_id)
+    key = key_store.key_by_id(db, key_id)
     if key is None:
         raise Problem(404, f"key {key_id} not found")
-    revoke_key(db, key, by=Actor(caller.key.person, caller.key.id, caller.org_id))
+    key_store.revoke_key(db, key, by=key_store.Actor(caller.key.person, caller.key.id, caller.org_id))
     # Revoking one's own key ends this session too: the next page asks to sign in.
     return RedirectResponse("/ui/admin/keys", status_code=303)
 
@@ -210,11 +209,10 @@ def queue_page(request: Request, db: DB, caller: PageCaller, status: str | None 
     page = flag_queue(db, status=status or None, kind=kind or None, organisation=organisation or None,
                  rule=rule or None, since=_day(since), until=_day(until, end=True), include_cleared=False, limit=25,
                  cursor=cursor or None)
-    organisations = db.exec(select(Organisation).where(Organisation.kind.in_(["institution", "platform"]))  # type: ignore[attr-defined]
-                            .order_by(Organisation.name)).all()
+    names = key_store.organisation_names(db, ("institution", "platform"))
     filters = {"status": status or "", "kind": kind or "", "rule": rule or "", "organisation": organisation or "",
                "since": since or "", "until": until or ""}
-    return render(request, "queue.html", caller=caller, page=page, names={o.id: o.name for o in organisations},
+    return render(request, "queue.html", caller=caller, page=page, names=names,
                   filters=filters, filter_query=urlencode({k: v for k, v in filters.items() if v}))
 
 
@@ -271,8 +269,8 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
             headcount = headcount_chart(seen["moments"], seen["roster_size"], seen.get("headcount_mean"),
                                         lambda k: words.get(k, k), lambda t: i18n.clock(t, locale),
                                         trans.gettext("Trainees identified at each check"))
-            photos = {p.trainee_id for p in db.exec(select(RosterPhoto).where(RosterPhoto.class_id == subject["class_id"])).all()}
-            klass_row = db.get(TrainingClass, subject["class_id"])
+            photos = class_store.trainees_with_photo(db, subject["class_id"])
+            klass_row = class_store.class_by_id(db, subject["class_id"])
             roster = [{"id": t["id"], "name": t["name"], "photo": t["id"] in photos, "seen": seen["seen"].get(t["id"], 0),
                        "missing": t["id"] in seen["missing"], "no_photo": t["id"] in seen["without_photo"]}
                       for t in (klass_row.manifest.get("roster", []) if klass_row else [])]
@@ -283,10 +281,7 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
                   "axis": trans.gettext("Time of day"), "position": trans.gettext("Position in the video (min)"),
                   "popup_shown": trans.gettext("Pop-up shown"), "popup_answered": trans.gettext("Pop-up answered"),
                   "popup_timeout": trans.gettext("Pop-up timed out")}
-        row = db.get(LearnerSession, subject["id"])
-        bodies = db.exec(select(Event.body).where(Event.learner_id == (row.learner_id if row else None),
-                                                  Event.session == subject["session"])).all()
-        events = [json.loads(b) for b in bodies]
+        events = review_store.session_events(db, subject["id"])
         plot = session_plot(events, lambda k: labels.get(k, k), lambda t: i18n.clock(t, locale),
                             trans.gettext("Playback position against time"))
     overlapping: list[Any] = []
@@ -294,7 +289,7 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
     enrolment: list[dict[str, Any]] = []
     if data["flag"]["subject_kind"] == "session" and subject:
         overlapping, captures, enrolment = _session_context(db, subject, events)
-    klass = db.get(TrainingClass, subject["class_id"]) if subject.get("class_id") else None
+    klass = class_store.class_by_id(db, subject["class_id"]) if subject.get("class_id") else None
     report = latest_report(db, subject["class_id"]) if subject and subject.get("class_id") else None
     hour_judged_by = report.body.get("judged_by") if report else None
     return render(request, "flag.html", note_max=NOTE_MAX, hour_judged_by=hour_judged_by, frame_labels=FRAME_LABELS, headcount=headcount, roster=roster, overlapping=overlapping, captures=captures, enrolment=enrolment, caller=caller, data=data, subject=subject, timeline=timeline, plot=plot, klass=klass,
@@ -306,17 +301,13 @@ async def evidence_frame(flag_id: str, finding: int, frame: int, db: DB, caller:
     """A frame a footage finding points at (both places of a loop, the edges of a freeze or a
     splice), decoded from the stored recording when an inspector looks."""
     need(caller, "inspector")
-    flag = db.get(Flag, flag_id)
-    hour = db.get(HourResult, flag.subject_id) if flag is not None and flag.subject_kind == "hour" else None
+    hour = review_store.hour_of_flag(db, flag_id)
     findings = hour.body.get("findings", []) if hour else []
     frames = (findings[finding].get("evidence") or {}).get("frames", []) if 0 <= finding < len(findings) else []
     if hour is None or not 0 <= frame < len(frames):
         raise Problem(404, "no such evidence frame")
     ref = frames[frame]
-    recording = db.get(Recording, ref["recording_id"]) if ref.get("recording_id") else db.exec(
-        select(Recording).where(Recording.class_id == hour.class_id, Recording.original_name == ref["file"])).first()
-    if recording is not None and recording.class_id != hour.class_id:
-        recording = None
+    recording = class_store.recording_of_frame(db, hour.class_id, ref)
     if recording is None:
         raise Problem(404, "the recording of this frame is not stored")
     picture = await run_in_threadpool(_frame_at_or_before, svc.storage / recording.stored_name, float(ref["media_s"]))
@@ -342,27 +333,22 @@ def _session_context(db: Session, subject: dict[str, Any], events: list[dict[str
     captures with what the checks said of each, and the learner's enrolment photos, every
     version, the one this verdict used marked (a newer one is shown beside it, never instead)."""
     start, end = datetime.fromisoformat(subject["start"]), datetime.fromisoformat(subject["end"])
-    row = db.get(LearnerSession, subject["id"])
-    learner = db.get(Learner, row.learner_id) if row and row.learner_id else None
-    same = [learner.id] if learner else []
-    if learner is not None and learner.person_hash:
-        same = list(db.exec(select(Learner.id).where(Learner.person_hash == learner.person_hash)).all())
-    others = db.exec(select(LearnerSession).where(LearnerSession.learner_id.in_(same),  # type: ignore[union-attr]
-                                                  LearnerSession.id != subject["id"],
-                                                  LearnerSession.start < end, LearnerSession.end > start)).all()
+    row = review_store.session_row(db, subject["id"])
+    learner = review_store.learner_row(db, row.learner_id if row else None)
+    same = face_store.same_person(db, learner) if learner else []
+    others = review_store.overlapping_sessions(db, same, subject["id"], start, end)
     verdict_of_event: dict[str, str] = {}
     for f in subject["findings"]:
         if f["rule"].startswith("online.face_"):
             for event_id in (f.get("evidence") or {}).get("events", []):
                 verdict_of_event[event_id] = f["rule"]
-    known = set(db.exec(select(Capture.id).where(Capture.id.in_([i for e in events for i in (e.get("images") or [e.get("image")]) if i]))).all())  # type: ignore[attr-defined]
+    known = face_store.stored_captures(db, [i for e in events for i in (e.get("images") or [e.get("image")]) if i])
     captures = [{"id": e["id"], "type": e["type"], "at": e["at"], "rule": verdict_of_event.get(e["id"]),
                  "images": [i for i in (e.get("images") or [e.get("image")]) if i in known]}
                 for e in sorted(events, key=lambda e: e["at"]) if e["type"] in ("face_capture", "photo_kept")]
     used = (subject.get("judged_by") or {}).get("photo_version")
     photos = [{"id": p.id, "version": p.version, "at": p.created_at, "used": p.version == used}
-              for p in (db.exec(select(LearnerPhoto).where(LearnerPhoto.learner_id == learner.id)
-                                .order_by(LearnerPhoto.version)).all() if learner else [])]
+              for p in (face_store.photo_versions(db, [learner.id]).get(learner.id, []) if learner else [])]
     return list(others), captures, photos
 
 
@@ -370,8 +356,7 @@ def _session_context(db: Session, subject: dict[str, Any], events: list[dict[str
 def roster_photo(class_id: str, trainee: str, db: DB, caller: PageCaller, svc: Svc) -> Response:
     need(caller, "institution", "inspector")
     owned_class(db, caller, class_id)
-    photo = db.exec(select(RosterPhoto).where(RosterPhoto.class_id == class_id, RosterPhoto.trainee_id == trainee)
-                    .order_by(RosterPhoto.version.desc())).first()  # type: ignore[attr-defined]
+    photo = class_store.latest_roster_photo(db, class_id, trainee)
     if photo is None:
         raise Problem(404, "no enrolment photo")
     return _image(svc.storage / photo.stored_name)
@@ -380,7 +365,7 @@ def roster_photo(class_id: str, trainee: str, db: DB, caller: PageCaller, svc: S
 @router.get("/captures/{capture_id}.jpg")
 def capture_image(capture_id: str, db: DB, caller: PageCaller, svc: Svc) -> Response:
     need(caller, "inspector")
-    if db.get(Capture, capture_id) is None:
+    if not face_store.capture_exists(db, capture_id):
         raise Problem(404, "no such capture")
     return _image(svc.storage / "captures" / capture_id)
 
@@ -388,7 +373,7 @@ def capture_image(capture_id: str, db: DB, caller: PageCaller, svc: Svc) -> Resp
 @router.get("/learner-photos/{photo_id}.jpg")
 def learner_photo(photo_id: str, db: DB, caller: PageCaller, svc: Svc) -> Response:
     need(caller, "inspector")
-    photo = db.get(LearnerPhoto, photo_id)
+    photo = face_store.learner_photo(db, photo_id)
     if photo is None:
         raise Problem(404, "no enrolment photo")
     return _image(svc.storage / photo.stored_name)
@@ -424,10 +409,7 @@ def decide_page(flag_id: str, request: Request, db: DB, caller: PageCaller, outc
 @router.get("/classes", response_class=HTMLResponse)
 def classes_page(request: Request, db: DB, caller: PageCaller) -> HTMLResponse:
     need(caller, "institution", "inspector")
-    query = select(TrainingClass).order_by(TrainingClass.created_at.desc())  # type: ignore[attr-defined]
-    if caller.role != "inspector":
-        query = query.where(TrainingClass.organisation_id == caller.org_id)
-    classes = db.exec(query.limit(200)).all()
+    classes = class_store.classes_of(db, caller)
     return render(request, "classes.html", caller=caller, classes=classes)
 
 
@@ -445,14 +427,11 @@ def _record(request: Request, db: Session, caller: Caller, class_id: str, inline
     need(caller, "inspector")
     klass = owned_class(db, caller, class_id)
     record = latest_report(db, class_id)
-    flags = {f.subject_key: f for f in db.exec(select(Flag).where(Flag.subject_kind == "hour",
-                                                                  Flag.subject_key.startswith(f"{class_id}#"))).all()}  # type: ignore[attr-defined]
-    decisions = {key: db.exec(select(Decision).where(Decision.flag_id == flag.id).order_by(Decision.id)).all()
-                 for key, flag in flags.items()}
+    decisions = review_store.decisions_of_class(db, class_id)
     hours = record.body["hours"] if record else []
     means = [h["visibility"]["headcount_mean"] for h in hours if h.get("visibility") and h["visibility"].get("headcount_mean") is not None]
     css = (_HERE / "static" / "style.css").read_text(encoding="utf-8") if inline_css else None
-    institution = db.get(Organisation, klass.organisation_id)
+    institution = key_store.organisation_by_id(db, klass.organisation_id)
     return render(request, "record.html", caller=caller, klass=klass, hours=hours, decisions=decisions,
                   judged=record.body.get("judged_by") if record else None,
                   institution=institution, mean_attendance=sum(means) / len(means) if means else None,
@@ -464,14 +443,7 @@ def class_progress(class_id: str, db: DB, caller: PageCaller) -> dict[str, Any]:
     """The latest analysis of the class and the recordings so far, for the page to follow live."""
     need(caller, "institution", "inspector")
     owned_class(db, caller, class_id)
-    job = db.exec(select(Job).where(Job.subject_id == class_id, Job.kind == "analyze_class")
-                  .order_by(Job.created_at.desc())).first()  # type: ignore[attr-defined]
-    recordings = db.exec(select(Recording).where(Recording.class_id == class_id)).all()
-    uploads = db.exec(select(Upload).where(Upload.class_id == class_id, Upload.recording_id.is_(None))).all()  # type: ignore[union-attr]
-    return {"job": None if job is None else {"id": job.id, "status": job.status, "stage": job.stage, "progress": job.progress,
-                                             "error": job.error},
-            "recordings": len(recordings), "uploads_in_progress": [{"name": u.original_name, "received_bytes": u.received_bytes}
-                                                                  for u in uploads]}
+    return class_store.progress_of(db, class_id)
 
 
 @router.get("/classes/{class_id}/record", response_class=HTMLResponse)

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from api.deps import Caller, audit
 from api.core.problems import Problem, not_found
 from api.core.storage import Storage
-from models.tables import ClassReportRecord, Recording, RosterPhoto, TrainingClass, new_id
+from models.tables import ClassReportRecord, Job, Recording, RosterPhoto, TrainingClass, Upload, new_id
 from monitor.footage.media import UnreadableMedia, probe
 from monitor.manifest import ClassManifest
 
@@ -83,3 +83,47 @@ def store_recording(db: Session, storage: Storage, caller: Caller, klass: Traini
     db.add(recording)
     audit(db, caller, "recording.upload", recording.id, class_id=klass.id, name=name, sha256=sha256, size_bytes=size)
     return recording
+
+
+# Reads for the pages.
+
+def classes_of(db: Session, caller: Caller, limit: int = 200) -> list[TrainingClass]:
+    """The caller's classes, newest first (an inspector's: every class)."""
+    query = select(TrainingClass).order_by(TrainingClass.created_at.desc())  # type: ignore[attr-defined]
+    if caller.role != "inspector":
+        query = query.where(TrainingClass.organisation_id == caller.org_id)
+    return list(db.exec(query.limit(limit)).all())
+
+
+def class_by_id(db: Session, class_id: str) -> TrainingClass | None:
+    """A class without an ownership check: for the inspectors' pages (the caller checks the role)."""
+    return db.get(TrainingClass, class_id)
+
+
+def trainees_with_photo(db: Session, class_id: str) -> set[str]:
+    return set(db.exec(select(RosterPhoto.trainee_id).where(RosterPhoto.class_id == class_id)).all())
+
+
+def latest_roster_photo(db: Session, class_id: str, trainee_id: str) -> RosterPhoto | None:
+    return db.exec(select(RosterPhoto).where(RosterPhoto.class_id == class_id, RosterPhoto.trainee_id == trainee_id)
+                   .order_by(RosterPhoto.version.desc())).first()  # type: ignore[attr-defined]
+
+
+def recording_of_frame(db: Session, class_id: str, ref: dict[str, Any]) -> Recording | None:
+    """The stored recording an evidence frame points at: by id, or by file name in older reports;
+    never one of another class."""
+    recording = db.get(Recording, ref["recording_id"]) if ref.get("recording_id") else db.exec(
+        select(Recording).where(Recording.class_id == class_id, Recording.original_name == ref.get("file"))).first()
+    return recording if recording is not None and recording.class_id == class_id else None
+
+
+def progress_of(db: Session, class_id: str) -> dict[str, Any]:
+    """The latest analysis of the class, its recordings, and the uploads still coming in."""
+    job = db.exec(select(Job).where(Job.subject_id == class_id, Job.kind == "analyze_class")
+                  .order_by(Job.created_at.desc())).first()  # type: ignore[attr-defined]
+    recordings = db.exec(select(Recording).where(Recording.class_id == class_id)).all()
+    uploads = db.exec(select(Upload).where(Upload.class_id == class_id, Upload.recording_id.is_(None))).all()  # type: ignore[union-attr]
+    return {"job": None if job is None else {"id": job.id, "status": job.status, "stage": job.stage,
+                                             "progress": job.progress, "error": job.error},
+            "recordings": len(recordings),
+            "uploads_in_progress": [{"name": u.original_name, "received_bytes": u.received_bytes} for u in uploads]}

@@ -87,3 +87,29 @@ def challenges_of(db: Session, learners: list[Learner]) -> list[ChallengeRecord]
             out.extend(db.exec(select(ChallengeRecord).where(ChallengeRecord.organisation_id == org,
                                                              ChallengeRecord.learner.in_(refs[start:start + _CHUNK]))).all())  # type: ignore[attr-defined]
     return out
+
+
+# Reads for the inspectors' pages (a flagged session's face evidence).
+
+def capture_exists(db: Session, capture_id: str) -> bool:
+    return db.get(Capture, capture_id) is not None
+
+
+def stored_captures(db: Session, ids: Iterable[str]) -> set[str]:
+    """Which of these capture ids were uploaded (by any platform: an inspector sees them all)."""
+    listed = sorted(set(ids))
+    found: set[str] = set()
+    for start in range(0, len(listed), _CHUNK):
+        found.update(db.exec(select(Capture.id).where(Capture.id.in_(listed[start:start + _CHUNK]))).all())  # type: ignore[attr-defined]
+    return found
+
+
+def learner_photo(db: Session, photo_id: str) -> LearnerPhoto | None:
+    return db.get(LearnerPhoto, photo_id)
+
+
+def same_person(db: Session, learner: Learner) -> list[str]:
+    """The learner ids of one person on every platform (the learner alone without a person id)."""
+    if not learner.person_hash:
+        return [learner.id]
+    return list(db.exec(select(Learner.id).where(Learner.person_hash == learner.person_hash)).all())

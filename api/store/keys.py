@@ -92,3 +92,26 @@ def revoke_key(db: Session, key: ApiKey, by: str | Actor = "admin") -> ApiKey:
     db.add(_entry(by, "key.revoke", key.id, {"organisation": key.organisation_id, "sessions_ended": ended}))
     db.commit()
     return key
+
+
+# Reads for the admins' pages.
+
+def all_keys(db: Session) -> list[ApiKey]:
+    """Every key, newest first."""
+    return list(db.exec(select(ApiKey).order_by(ApiKey.created_at.desc())).all())  # type: ignore[attr-defined]
+
+
+def key_by_id(db: Session, key_id: str) -> ApiKey | None:
+    return db.get(ApiKey, key_id)
+
+
+def organisation_names(db: Session, kinds: tuple[str, ...] = ()) -> dict[str, str]:
+    """Organisation id -> name, by name (only of these kinds when given)."""
+    query = select(Organisation).order_by(Organisation.name)
+    if kinds:
+        query = query.where(Organisation.kind.in_(kinds))  # type: ignore[attr-defined]
+    return {o.id: o.name for o in db.exec(query).all()}
+
+
+def organisation_by_id(db: Session, organisation_id: str) -> Organisation | None:
+    return db.get(Organisation, organisation_id)

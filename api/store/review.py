@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from api.deps import Caller, audit
 from api.core.problems import Problem, not_found
-from models.tables import Decision, DecisionPublic, Flag, FlagPublic, HourResult, LearnerSession, LearnerSessionPublic
+from models.tables import (Decision, DecisionPublic, Event, Flag, FlagPublic, HourResult, Learner, LearnerSession,
+                           LearnerSessionPublic)
 
 
 def _latest_outcome(db: Session, flag_ids: list[str]) -> dict[str, str]:
@@ -131,3 +132,44 @@ def add_decision(db: Session, caller: Caller, flag_id: str, body: DecisionIn) ->
 def decisions_of(db: Session, flag_id: str) -> list[Decision]:
     flag_of(db, flag_id)
     return list(db.exec(select(Decision).where(Decision.flag_id == flag_id).order_by(Decision.id)).all())
+
+
+# The evidence of a flag, for the inspectors' pages.
+
+def session_row(db: Session, session_id: str) -> LearnerSession | None:
+    return db.get(LearnerSession, session_id)
+
+
+def learner_row(db: Session, learner_id: str | None) -> Learner | None:
+    return db.get(Learner, learner_id) if learner_id else None
+
+
+def session_events(db: Session, session_id: str) -> list[dict[str, Any]]:
+    """The events of a learner session as the platform sent them (stored bodies)."""
+    row = db.get(LearnerSession, session_id)
+    if row is None:
+        return []
+    bodies = db.exec(select(Event.body).where(Event.learner_id == row.learner_id, Event.session == row.session)).all()
+    return [json.loads(b) for b in bodies]
+
+
+def overlapping_sessions(db: Session, learner_ids: list[str], session_id: str, start: datetime,
+                         end: datetime) -> list[LearnerSession]:
+    """Sessions of these learners (one person's, on every platform) that overlap [start, end)."""
+    return list(db.exec(select(LearnerSession).where(LearnerSession.learner_id.in_(learner_ids),  # type: ignore[attr-defined]
+                                                     LearnerSession.id != session_id,
+                                                     LearnerSession.start < end, LearnerSession.end > start)).all())
+
+
+def hour_of_flag(db: Session, flag_id: str) -> HourResult | None:
+    """The class hour a flag is about (None for a session's flag or an unknown flag)."""
+    flag = db.get(Flag, flag_id)
+    return db.get(HourResult, flag.subject_id) if flag is not None and flag.subject_kind == "hour" else None
+
+
+def decisions_of_class(db: Session, class_id: str) -> dict[str, list[Decision]]:
+    """Per class hour (its subject key, `class#index`), the decisions on its flag, oldest first."""
+    flags = db.exec(select(Flag).where(Flag.subject_kind == "hour",
+                                       Flag.subject_key.startswith(f"{class_id}#"))).all()  # type: ignore[attr-defined]
+    return {flag.subject_key: list(db.exec(select(Decision).where(Decision.flag_id == flag.id).order_by(Decision.id)).all())
+            for flag in flags}

@@ -90,3 +90,45 @@ def test_core_serves_everyone_and_depends_on_no_other_layer() -> None:
     offenders = sorted((m, i) for m, imported in _imports().items() if m.startswith("api.core")
                        for i in imported if i.startswith("api.") and not i.startswith("api.core"))
     assert not offenders, offenders
+
+
+# Route modules that still built their own queries when this check came (issue #14 moves them into
+# the store, concurrently: take a module off the list once it calls the store only). The pages have
+# none left.
+QUERYING_ROUTES: set[str] = set()  # none left: every route reads and writes through api/store/
+
+
+def _queries(path: Path) -> list[str]:
+    """Where a module builds or runs a query itself: a call of `select(...)` (any spelling,
+    `sqlmodel.select` too) or of any `.exec(...)`, with its line."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else (
+            node.func.attr if isinstance(node.func, ast.Attribute) else None)
+        if name in ("select", "exec"):
+            found.append(f"{name}() at line {node.lineno}")
+    return found
+
+
+def test_pages_and_routes_read_through_the_store() -> None:
+    """Pages and routes never query tables themselves: what they read comes from api/store/,
+    where ownership is enforced once (#14)."""
+    querying = {}
+    for folder in ("pages", "routes"):
+        for path in (ROOT / "api" / folder).rglob("*.py"):
+            found = _queries(path)
+            if found:
+                querying[_module(path)] = found
+    assert set(querying) - QUERYING_ROUTES == set(), {m: q for m, q in querying.items() if m not in QUERYING_ROUTES}
+    assert not any(m.startswith("api.pages") for m in QUERYING_ROUTES)
+
+
+def test_the_query_check_sees_a_query() -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        probe = Path(folder) / "probe.py"
+        probe.write_text("from sqlmodel import select\nrows = db.exec(select(T)).all()\nsqlmodel.select(T)\n")
+        assert sorted(_queries(probe)) == ["exec() at line 2", "select() at line 2", "select() at line 3"]
