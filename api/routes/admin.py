@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlmodel import select
 
-from api.store.keys import Actor, create_key, create_organisation, revoke_key, set_jurisdiction
+from api.store.keys import (Actor, all_organisations, audit_entries, create_key, create_organisation, key_by_id,
+                            keys_oldest_first, organisation_by_id, revoke_key, set_jurisdiction)
 from api.core.bodies import Instant
 from api.deps import DB, Admin, AnyCaller, Caller
 from api.core.problems import Problem, not_found
-from models.tables import ApiKey, ApiKeyPublic, AuditEntry, Organisation, OrganisationCreate, OrganisationPublic
+from models.tables import ApiKey, ApiKeyPublic, Organisation, OrganisationCreate, OrganisationPublic
 
 router = APIRouter(tags=["admin"])
 
@@ -35,7 +35,7 @@ class OrganisationChange(BaseModel):
 @router.patch("/admin/organisations/{organisation_id}", response_model=OrganisationPublic)
 def change_organisation(organisation_id: str, body: OrganisationChange, db: DB, caller: Admin) -> Organisation:
     """Set the jurisdiction whose rules judge the organisation (admins only, audited)."""
-    organisation = db.get(Organisation, organisation_id)
+    organisation = organisation_by_id(db, organisation_id)
     if organisation is None:
         raise not_found(f"organisation {organisation_id}")
     return set_jurisdiction(db, organisation, body.jurisdiction, by=_actor(caller))
@@ -43,7 +43,7 @@ def change_organisation(organisation_id: str, body: OrganisationChange, db: DB, 
 
 @router.get("/admin/organisations", response_model=list[OrganisationPublic])
 def organisations(db: DB, caller: Admin) -> list[Organisation]:
-    return list(db.exec(select(Organisation).order_by(Organisation.name)).all())
+    return all_organisations(db)
 
 
 class KeyCreate(BaseModel):
@@ -57,7 +57,7 @@ class KeyMade(ApiKeyPublic):
 
 @router.post("/admin/organisations/{organisation_id}/keys", status_code=201, response_model=KeyMade)
 def new_key(organisation_id: str, body: KeyCreate, db: DB, caller: Admin) -> KeyMade:
-    organisation = db.get(Organisation, organisation_id)
+    organisation = organisation_by_id(db, organisation_id)
     if organisation is None:
         raise not_found(f"organisation {organisation_id}")
     key, secret = create_key(db, organisation, body.person, by=_actor(caller), expires_at=body.expires_at)
@@ -66,14 +66,14 @@ def new_key(organisation_id: str, body: KeyCreate, db: DB, caller: Admin) -> Key
 
 @router.get("/admin/keys", response_model=list[ApiKeyPublic])
 def keys(db: DB, caller: Admin) -> list[ApiKey]:
-    return list(db.exec(select(ApiKey).order_by(ApiKey.created_at)).all())
+    return keys_oldest_first(db)
 
 
 @router.delete("/admin/keys/{key_id}", response_model=ApiKeyPublic)
 def delete_key(key_id: str, db: DB, caller: Admin) -> ApiKey:
     """Revoke a key: refused from the next request on in every API process, its pages sessions
     ended. The row stays (the audit log and decisions name it); revoking again answers the same."""
-    key = db.get(ApiKey, key_id)
+    key = key_by_id(db, key_id)
     if key is None:
         raise not_found(f"key {key_id}")
     return revoke_key(db, key, by=_actor(caller))
@@ -85,10 +85,7 @@ def audit_log(db: DB, caller: AnyCaller, limit: Annotated[int, Query(ge=1, le=10
     """Newest first. Admins and inspectors read every entry; nobody can change one."""
     if caller.role not in ("admin", "inspector"):
         raise Problem(403, f"this needs the role admin or inspector; the key has the role {caller.role}")
-    query = select(AuditEntry).order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
-    if before:
-        query = query.where(AuditEntry.id < before)  # type: ignore[operator]
-    return [e.model_dump(mode="json") for e in db.exec(query.limit(limit)).all()]
+    return [e.model_dump(mode="json") for e in audit_entries(db, limit, before)]
 
 
 @router.get("/me")

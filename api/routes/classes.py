@@ -9,8 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, AnyCaller, Institution, InstitutionOrInspector, Svc, audit, role, ingest_limit
@@ -18,11 +16,11 @@ from api.deps import DB, AnyCaller, Institution, InstitutionOrInspector, Svc, au
 from api.core.photos import accept_enrolment_photo
 from api.core.problems import Problem, documented, not_found
 from api.core.storage import Storage, receive
-from api.store.classes import (add_roster_photo, first_day, latest_report, owned_class, probe_upload, same_recording,
-                               store_recording)
+from api.store.classes import (add_roster_photo, class_by_id, class_page, first_day, job_for, latest_report, owned_class,
+                               owner_of, probe_upload, recordings_of, add_class, same_recording, store_recording)
 from api.store.jobs import enqueue
 from api.store.organisations import PolicyBook, add_override, jurisdiction_of
-from models.tables import (Job, JobKind, JobPublic, Organisation, PolicyOverridePublic, Recording, RecordingPublic, Role, new_id,
+from models.tables import (Job, JobKind, JobPublic, PolicyOverridePublic, Recording, RecordingPublic, Role, new_id,
                            TrainingClass, TrainingClassPublic)
 from monitor.manifest import ClassManifest, check_class_shape
 
@@ -57,19 +55,9 @@ def register_class(manifest: ClassRegistration, db: DB, caller: Institution, svc
     check_class_shape(manifest, judged.policy())
     body = manifest.model_dump(mode="json", exclude={"recordings", "policy", "policy_overrides"})
     body["roster"] = [{k: v for k, v in t.items() if k != "photo"} for t in body["roster"]]
-    klass = TrainingClass(organisation_id=caller.org_id, class_ref=manifest.class_id, policy=judged.profile, manifest=body)
-    db.add(klass)
-    audit(db, caller, "class.register", klass.id, class_ref=manifest.class_id, jurisdiction=where)
-    try:
-        db.commit()
-    except IntegrityError:
-        db.rollback()
-        registered = db.exec(select(TrainingClass).where(TrainingClass.organisation_id == caller.org_id,
-                                                         TrainingClass.class_ref == manifest.class_id)).first()
-        if registered is not None and registered.manifest == body:
-            response.status_code = 200
-            return registered
-        raise Problem(409, f"class {manifest.class_id} is already registered by this institution", "duplicate") from None
+    klass, new = add_class(db, caller, manifest.class_id, judged.profile, body, where)
+    if not new:
+        response.status_code = 200
     return klass
 
 
@@ -102,11 +90,10 @@ def override_jurisdiction(jurisdiction: str, body: OverrideIn, db: DB, caller: A
 def override_class(class_id: str, body: OverrideIn, db: DB, caller: Authority, svc: Svc) -> Any:
     """The authority changes a number for one class (an admin, or the inspectorate of the class's
     jurisdiction); the institution cannot. Used from the class's next analysis on."""
-    klass = db.get(TrainingClass, class_id)
+    klass = class_by_id(db, class_id)
     if klass is None:
         raise not_found(f"class {class_id}")
-    owner = db.get(Organisation, klass.organisation_id)
-    assert owner is not None  # a foreign key
+    owner = owner_of(db, klass)
     row = add_override(db, role=caller.role, caller_jurisdiction=_caller_jurisdiction(caller, svc.settings.default_jurisdiction),
                        key_id=caller.key.id, person=caller.key.person, organisation_id=caller.org_id,
                        target=jurisdiction_of(owner, svc.settings.default_jurisdiction), parameters=body.parameters,
@@ -121,10 +108,7 @@ def override_class(class_id: str, body: OverrideIn, db: DB, caller: Authority, s
 def list_classes(db: DB, caller: InstitutionOrInspector,
                  limit: Annotated[int, Query(ge=1, le=500)] = 100,
                  offset: Annotated[int, Query(ge=0, le=2**31)] = 0) -> list[TrainingClass]:
-    query = select(TrainingClass).order_by(TrainingClass.created_at.desc(), TrainingClass.id)  # type: ignore[attr-defined]
-    if caller.role != "inspector":
-        query = query.where(TrainingClass.organisation_id == caller.org_id)
-    return list(db.exec(query.offset(offset).limit(limit)).all())
+    return class_page(db, caller, limit, offset)
 
 
 @router.get("/classes/{class_id}", response_model=TrainingClassPublic)
@@ -154,9 +138,7 @@ async def put_roster_photo(class_id: str, trainee_id: str, request: Request, db:
 
 
 def _class_jurisdiction(db: DB, klass: TrainingClass, default: str) -> str:
-    owner = db.get(Organisation, klass.organisation_id)
-    assert owner is not None  # a foreign key
-    return jurisdiction_of(owner, default)
+    return jurisdiction_of(owner_of(db, klass), default)
 
 
 @router.post("/classes/{class_id}/recordings", status_code=201, response_model=RecordingPublic,
@@ -189,7 +171,7 @@ async def upload_recording(class_id: str, request: Request, response: Response, 
 @router.get("/classes/{class_id}/recordings", response_model=list[RecordingPublic])
 def list_recordings(class_id: str, db: DB, caller: InstitutionOrInspector) -> list[Recording]:
     owned_class(db, caller, class_id)
-    return list(db.exec(select(Recording).where(Recording.class_id == class_id).order_by(Recording.created_at)).all())
+    return recordings_of(db, class_id)
 
 
 @router.post("/classes/{class_id}/analyses", status_code=202, response_model=JobPublic)
@@ -223,9 +205,6 @@ def read_report(class_id: str, db: DB, caller: InstitutionOrInspector) -> dict[s
 
 @router.get("/jobs/{job_id}", response_model=JobPublic, tags=["jobs"])
 def read_job(job_id: str, db: DB, caller: InstitutionOrInspector) -> Job:
-    job = db.get(Job, job_id)
-    if job is None or (caller.role != "inspector" and job.organisation_id != caller.org_id):
-        raise not_found(f"job {job_id}")
-    return job
+    return job_for(db, caller, job_id)
 
 

@@ -16,9 +16,9 @@ from api.deps import DB, Platform, Svc, audit, ingest_limit
 
 from api.core.photos import accept_capture, accept_enrolment_photo
 from api.core.problems import documented
-from api.store.faces import add_capture, add_learner_photo, link_person
+from api.store.faces import add_capture, add_learner_photo, hand_out, link_person
 from api.store.organisations import PolicyBook, jurisdiction_of
-from models.tables import ChallengeRecord, new_id
+from models.tables import new_id
 from monitor.faces.challenge import challenges_for
 from monitor.policy import Policy
 
@@ -106,9 +106,7 @@ def post_challenges(body: ChallengeAsk, db: DB, caller: Platform, svc: Svc) -> l
     class hour), the prompt for each burst, and the nonce each capture must carry back."""
     policy = _policy_today(db, caller, svc, body.start.date())
     made = challenges_for(body.learner, body.session, body.start, body.planned_s, policy)
-    for c in made:
-        db.add(ChallengeRecord(organisation_id=caller.org_id, learner=c.learner, session=c.session, at=c.at,
-                               prompt=c.prompt, nonce=c.nonce))
+    hand_out(db, caller.org_id, made)
     audit(db, caller, "challenges.hand_out", body.session, learner=body.learner, count=len(made))
     db.commit()
     return [ChallengeOut(learner=c.learner, session=c.session, at=c.at, prompt=c.prompt, nonce=c.nonce) for c in made]

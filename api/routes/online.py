@@ -4,36 +4,26 @@ A platform sees only its own learners' sessions; inspectors see all."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from api.core.bodies import Instant, QueryInstant, json_body, read_limited
+from api.core.problems import Problem, documented
 from api.deps import DB, Platform, PlatformOrInspector, Svc, audit, ingest_limit
-
-from api.core.problems import Problem, documented, not_found
-from api.store.events import Stored, insert_ignoring_conflicts, learners_of, mark_dirty, store_events, subjects_of_course
-from api.store.faces import own_captures
-from api.core.settings import ServiceSettings
+from api.store import courses
+from api.store.events import Stored, in_time, sender, store_events
+from api.store.faces import foreign_images
+from api.store.sessions import for_caller, session_row, sessions_page
 from models.retry import write_unit
-from models.tables import Assessment, Course, Job, LearnerSession, LearnerSessionPublic
-from models.types import utcnow
+from models.tables import Job, LearnerSessionPublic
 from monitor.online.catalogue import Course as CourseSpec
 from monitor.online.events import EventFields
 from monitor.online.reader import ReadResult, parse_text
 
 router = APIRouter(tags=["online"])
-_NAME_PART = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
-
-
-def _plain_name(image: str) -> bool:
-    """A relative name without a way out: parts of letters, digits, `._-`, none `.` or `..`."""
-    return len(image) <= 200 and all(_NAME_PART.fullmatch(part) for part in image.split("/"))
 
 
 class RejectedEvent(BaseModel):
@@ -50,44 +40,23 @@ class BatchResult(BaseModel):
     rejected: list[RejectedEvent]
 
 
-def _in_time(settings: ServiceSettings) -> Callable[[EventFields], tuple[str, str] | None]:
-    """An event from before `events_not_before` or more than `max_event_future_s` ahead of the
-    server's clock is refused: a platform's clock gone wrong, or events made up in advance."""
-    latest = utcnow() + timedelta(seconds=settings.max_event_future_s)
-    earliest = datetime.combine(settings.events_not_before, datetime.min.time(), timezone.utc)
-
-    def check(e: EventFields) -> tuple[str, str] | None:
-        if e.at > latest:
-            return "at", f"{e.at.isoformat()} is later than the server's clock allows ({latest.isoformat(timespec='seconds')})"
-        if e.at < earliest:
-            return "at", f"{e.at.isoformat()} is earlier than {settings.events_not_before.isoformat()}"
-        return None
-
-    return check
-
-
 async def _ingest(request: Request, db: DB, caller: Platform, svc: Svc) -> tuple[ReadResult, BatchResult, list[str]]:
     raw = await read_limited(request, svc.settings.max_batch_bytes, "the batch")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise Problem(400, "the batch is not UTF-8 text", "bad-batch") from None
-    name = caller.organisation.name
-    in_time = _in_time(svc.settings)
-    read = await run_in_threadpool(parse_text, text, name, name, in_time)
-    named = {i for e in read.events for i in ([e.image] if e.image else []) + (e.images or [])}
-    if named:  # an image is named by the id POST /captures gave: never a path into the server's files
-        unknown = {i for i in named if not _plain_name(i)}
-        if svc.settings.online_face_checks:  # the images are opened: each must be this platform's capture
-            unknown |= named - await run_in_threadpool(own_captures, db, caller.org_id, named - unknown)
-        if unknown:
-            def check(e):  # type: ignore[no-untyped-def]
-                bad = [i for i in ([e.image] if e.image else []) + (e.images or []) if i in unknown]
-                if bad:
-                    return "image", f"{bad[0]!r} is not a capture this platform uploaded (POST /captures)"
-                return in_time(e)
+    platform, arrived = sender(caller.organisation), in_time(svc.settings)
+    read = await run_in_threadpool(parse_text, text, caller.org_id, platform, arrived)
+    foreign = await run_in_threadpool(foreign_images, db, caller.org_id, read.events, svc.settings.online_face_checks)
+    if foreign:  # read again, refusing the events that name them (the rest of the batch is kept)
+        def check(e: EventFields) -> tuple[str, str] | None:
+            bad = [i for i in ([e.image] if e.image else []) + (e.images or []) if i in foreign]
+            if bad:
+                return "image", f"{bad[0]!r} is not a capture this platform uploaded (POST /captures)"
+            return arrived(e)
 
-            read = await run_in_threadpool(parse_text, text, name, name, check)
+        read = await run_in_threadpool(parse_text, text, caller.org_id, platform, check)
     total = len(read.events) + len(read.bad) + read.duplicates + read.ignored
     if total > svc.settings.max_batch_events:
         raise Problem(413, f"the batch holds {total} records, at most {svc.settings.max_batch_events} allowed")
@@ -126,11 +95,7 @@ async def put_course(course_ref: str, request: Request, db: DB, caller: Platform
     """A course of the catalogue: unit order, total and online hours, occupation (B5, B7)."""
     spec = CourseSpec.model_validate(await json_body(request, svc.settings.max_json_bytes, "the course"))
     body = spec.model_dump(mode="json")
-    insert_ignoring_conflicts(db, Course.__table__, [{"organisation_id": caller.org_id, "course_ref": course_ref,  # type: ignore[arg-type]
-                                                      "body": body, "updated_at": utcnow()}],
-                              ["organisation_id", "course_ref"], update=["body", "updated_at"])
-    # Only this platform's course changed: only its learners of the course are judged again.
-    queued = mark_dirty(db, subjects_of_course(db, caller.org_id, course_ref))
+    queued = courses.put_course(db, caller.org_id, course_ref, body)
     audit(db, caller, "course.put", course_ref)
     db.commit()
     if queued is not None:
@@ -147,12 +112,7 @@ class AssessmentIn(BaseModel):
 @router.post("/assessments", response_model=dict[str, int])
 def post_assessments(items: Annotated[list[AssessmentIn], Field(max_length=10_000)], db: DB, caller: Platform, svc: Svc) -> dict[str, int]:
     """Learners' earlier subsidised courses and their assessment dates (B8)."""
-    rows = [{"organisation_id": caller.org_id, **a.model_dump()} for a in items]
-    for row in rows:
-        insert_ignoring_conflicts(db, Assessment.__table__, [row], ["organisation_id", "learner", "course"],  # type: ignore[arg-type]
-                                  update=["assessed_at"])
-    learners = learners_of(db, caller.org_id, (a.learner for a in items))
-    queued = mark_dirty(db, (learners[a.learner].subject for a in items))
+    queued = courses.put_assessments(db, caller.org_id, (a.model_dump() for a in items))
     audit(db, caller, "assessments.post", caller.org_id, count=len(items))
     db.commit()
     if queued is not None:
@@ -167,50 +127,9 @@ def list_sessions(db: DB, caller: PlatformOrInspector,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                   after: Annotated[str | None, Query(description="cursor: the last id of the previous page")] = None,
                   ) -> list[LearnerSessionPublic]:
-    query = select(LearnerSession).order_by(LearnerSession.id)
-    if caller.role == "platform":
-        query = query.where(LearnerSession.organisation_id == caller.org_id)
-    if learner:
-        query = query.where(LearnerSession.learner == learner)
-    if verdict:
-        query = query.where(LearnerSession.verdict == verdict)
-    if since:
-        query = query.where(LearnerSession.start >= since)
-    if after:
-        query = query.where(LearnerSession.id > after)
-    rows = list(db.exec(query.limit(limit)).all())
-    return [for_caller(r, caller.role, caller.org_id) for r in rows]
+    return sessions_page(db, caller, learner, verdict, since, after, limit)
 
 
 @router.get("/sessions/{session_id}", response_model=LearnerSessionPublic)
 def read_session(session_id: str, db: DB, caller: PlatformOrInspector) -> LearnerSessionPublic:
-    row = db.get(LearnerSession, session_id)
-    if row is None or (caller.role == "platform" and row.organisation_id != caller.org_id):
-        raise not_found(f"session {session_id}")
-    return for_caller(row, caller.role, caller.org_id)
-
-
-_SCORES = ("measured", "threshold", "evidence")
-
-
-def for_caller(row: LearnerSession, role: str, organisation_id: str) -> LearnerSessionPublic:
-    """A platform learns whether a face check passed, never its score or what it was compared
-    with (GB/T 38671-2020 6.1.6.6): those fields of face findings are left out for it. Nor does
-    it learn another platform's side of a finding (the same person learning there at the same
-    time): that the other session exists and overlaps, not where, what or which platform."""
-    public = LearnerSessionPublic.model_validate(row)
-    if role == "platform":
-        public.findings = [_platform_side(f, organisation_id) for f in public.findings]
-    return public
-
-
-def _platform_side(finding: dict[str, Any], organisation_id: str) -> dict[str, Any]:
-    if str(finding.get("rule", "")).startswith("online.face_"):
-        return {k: v for k, v in finding.items() if k not in _SCORES}
-    evidence = finding.get("evidence") or {}
-    other = evidence.get("other_platform_id")
-    if other is not None and other != organisation_id:
-        # Everything that names the other side goes: evidence, the message's arguments, the text.
-        return {**finding, "evidence": {"other_platform": "another platform"}, "message": None, "args": {},
-                "detail": "learning at the same time in a session on another platform"}
-    return finding
+    return for_caller(session_row(db, caller, session_id), caller.role, caller.org_id)

@@ -6,14 +6,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from sqlmodel import select
 
 from api.core.bodies import QueryInstant
 from api.deps import DB, Inspector, Svc, audit
-from api.core.problems import not_found
-from api.store.events import mark_dirty, subjects_of_ids
 from api.store.review import DecisionIn, FlagPage, add_decision, decisions_of, flag_queue, flag_with_subject
-from models.tables import Decision, DecisionPublic, JudgingFailure, LearnerSession
+from api.store.sessions import judging_failures, unpin_photo
+from models.tables import Decision, DecisionPublic, JudgingFailure
 
 router = APIRouter(tags=["review"])
 
@@ -50,22 +48,17 @@ def decisions(flag_id: str, db: DB, caller: Inspector) -> list[Decision]:
 
 
 @router.get("/judging/failures", response_model=list[JudgingFailure])
-def judging_failures(db: DB, caller: Inspector) -> list[JudgingFailure]:
+def failures(db: DB, caller: Inspector) -> list[JudgingFailure]:
     """Learners whose judging failed (`judging.failed`): the reason, how often, when it is tried
     again. The other learners of the same batch were judged; these are never silently left."""
-    return list(db.exec(select(JudgingFailure).order_by(JudgingFailure.first_failed_at)).all())
+    return judging_failures(db)
 
 
 @router.post("/sessions/{session_id}/rejudge", status_code=202)
 def rejudge_session(session_id: str, db: DB, caller: Inspector, svc: Svc) -> dict[str, str]:
     """Judge a session again against its learner's newest enrolment photo (a session otherwise
     keeps the photo version it was first judged with)."""
-    row = db.get(LearnerSession, session_id)
-    if row is None or row.learner_id is None:
-        raise not_found(f"session {session_id}")
-    row.judged_by = {**(row.judged_by or {}), "photo_unpinned": True}
-    db.add(row)
-    queued = mark_dirty(db, subjects_of_ids(db, [row.learner_id]))
+    queued = unpin_photo(db, session_id)
     audit(db, caller, "session.rejudge", session_id)
     db.commit()
     if queued is not None:

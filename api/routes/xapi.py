@@ -19,9 +19,7 @@ import email.parser
 import email.policy
 import hashlib
 import json
-import re
 import urllib.parse
-from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Awaitable, Callable
 
 import msgspec
@@ -29,10 +27,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
-from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from api.store import statements as xapi_store
@@ -41,12 +36,10 @@ from api.deps import DB, Admin, Platform, Svc, audit, ingest_limit
 
 from api.core.problems import Problem, documented, not_found, problem_response
 from api.core.settings import ServiceSettings
-from api.store.faces import own_captures
+from api.store.events import in_time, sender
+from api.store.faces import foreign_images
 from models.retry import write_unit
-from models.statements import XapiOrigin, XapiStatement
-from models.tables import Organisation
 from models.types import utcnow
-from monitor.online.events import EventFields
 from monitor.online import supervision
 from monitor.online.reader import parse_text
 from monitor.online.table import gc_paused
@@ -73,10 +66,7 @@ def _allowed_origin(request: Request, organisation_id: str | None) -> bool:
         return False
     service = request.app.state.service
     with service.session() as db:
-        query = select(XapiOrigin.id).where(XapiOrigin.origin == origin)
-        if organisation_id:
-            query = query.where(XapiOrigin.organisation_id == organisation_id)
-        return db.exec(query.limit(1)).first() is not None
+        return xapi_store.origin_allowed(db, origin, organisation_id)
 
 
 def _finish(request: Request, response: Response) -> Response:
@@ -281,27 +271,13 @@ def _check_attachments(statements: list[dict[str, Any]], attachments: dict[str, 
                       "bad-attachments")
 
 
-def _in_time(settings: ServiceSettings) -> Callable[[EventFields], tuple[str, str] | None]:
-    latest = utcnow() + timedelta(seconds=settings.max_event_future_s)
-    earliest = datetime.combine(settings.events_not_before, datetime.min.time(), timezone.utc)
-
-    def check(e: EventFields) -> tuple[str, str] | None:
-        if e.at > latest:
-            return "timestamp", f"{e.at.isoformat()} is later than the server's clock allows"
-        if e.at < earliest:
-            return "timestamp", f"{e.at.isoformat()} is earlier than {settings.events_not_before.isoformat()}"
-        return None
-
-    return check
-
-
-def _events_of(prepared: list[xapi_store.Prepared], platform: str, settings: ServiceSettings) -> list[Any]:
+def _events_of(prepared: list[xapi_store.Prepared], platform: tuple[str, str], settings: ServiceSettings) -> list[Any]:
     """The learning events the statements stand for; a statement of a verb the rules use that
     cannot be one refuses the batch (400 naming it). Other verbs: no event, stored all the same."""
     if not prepared:
         return []
     text = xapi_store.encode_json([p.body for p in prepared]).decode()
-    read = parse_text(text, platform, platform, _in_time(settings))
+    read = parse_text(text, platform[0], platform, in_time(settings, "timestamp"))
     if read.bad:
         bad = read.bad[0]
         statement = prepared[bad.line - 1].body
@@ -319,13 +295,13 @@ async def _store(request: Request, db: DB, caller: Platform, svc: Svc, data: Any
         raise Problem(413, f"the batch holds {len(statements)} statements, at most {svc.settings.max_batch_events} allowed")
     home = str(request.base_url).rstrip("/") + "/xapi/"
     authority = xapi_store.authority_of(caller.organisation.name, caller.key.id, home)
-    name = caller.organisation.name
+    platform = sender(caller.organisation)
 
     def checked() -> tuple[list[xapi_store.Prepared], list[Any]]:
         xapi_store.check_batch(statements, clean=clean)
         _check_attachments(statements, attachments)
         prepared = xapi_store.prepare(statements, authority)
-        return prepared, _events_of(prepared, name, svc.settings)
+        return prepared, _events_of(prepared, platform, svc.settings)
 
     def checked_without_collector() -> tuple[list[xapi_store.Prepared], list[Any]]:
         with gc_paused():
@@ -371,26 +347,13 @@ async def _store(request: Request, db: DB, caller: Platform, svc: Svc, data: Any
     return outcome
 
 
-_IMAGE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
-
-
-def _plain_name(image: str) -> bool:
-    """A relative name without a way out (as /events checks it): parts of letters, digits, `._-`."""
-    return len(image) <= 200 and all(_IMAGE_NAME.fullmatch(part) for part in image.split("/"))
-
-
 async def _check_images(db: DB, caller: Platform, svc: Svc, events: list[Any]) -> None:
     """A capture or kept photo is named by the id POST /captures gave this platform: never a path
     into the server's files, never another platform's capture."""
-    named = {i: e.id for e in events for i in ([e.image] if e.image else []) + (e.images or [])}
-    if not named:
-        return
-    unknown = {i for i in named if not _plain_name(i)}
-    if svc.settings.online_face_checks:  # the images are opened: each must be this platform's capture
-        unknown |= set(named) - await run_in_threadpool(own_captures, db, caller.org_id, set(named) - unknown)
-    if unknown:
-        image = sorted(unknown)[0]
-        raise Problem(400, f"statement {named[image]}: image {image!r} is not a capture this platform uploaded "
+    foreign = await run_in_threadpool(foreign_images, db, caller.org_id, events, svc.settings.online_face_checks)
+    if foreign:
+        image, statement = next(iter(foreign.items()))
+        raise Problem(400, f"statement {statement}: image {image!r} is not a capture this platform uploaded "
                            "(POST /captures)", "bad-statements", "Statement cannot be judged")
 
 
@@ -514,7 +477,6 @@ def _flag(params: Any, name: str) -> bool:
 
 
 _PAGE_MAX = 500  # statements per page
-_SCAN_MAX = 20_000  # rows looked at for one page of a filtered query; then `more` goes on from there
 
 
 def _page(db: DB, organisation_id: str, request: Request) -> tuple[list[dict[str, Any]], str]:
@@ -532,58 +494,19 @@ def _page(db: DB, organisation_id: str, request: Request) -> tuple[list[dict[str
         raise Problem(400, "limit and cursor: whole numbers", "xapi-parameter") from None
     limit = _PAGE_MAX if limit <= 0 or limit > _PAGE_MAX else limit
     ascending = _flag(params, "ascending")
-    query = select(XapiStatement).where(XapiStatement.organisation_id == organisation_id, XapiStatement.voided == False)  # noqa: E712
-    for name, compare in (("since", lambda t: XapiStatement.stored > t), ("until", lambda t: XapiStatement.stored <= t)):
+    bounds: dict[str, Any] = {}
+    for name in ("since", "until"):
         if name in params:
-            moment = xapi_store.parse_timestamp(params[name])
-            if moment is None:
+            bounds[name] = xapi_store.parse_timestamp(params[name])
+            if bounds[name] is None:
                 raise Problem(400, f"{name}: an ISO 8601 timestamp", "xapi-parameter")
-            query = query.where(compare(moment))
     try:
         matcher = xapi_store.StatementFilter.from_params(params)
     except xapi_store.StatementError as exc:
         raise Problem(400, str(exc), "xapi-parameter") from None
-    verb = params.get("verb")
-    # What a statement must match itself; a voiding statement is also returned when its target
-    # matches (1.0.3 Part Three 2.1.4: the voided statement is not, what targets it still is).
-    conditions = [XapiStatement.verb_id == verb] if verb else []
-    conditions += [XapiStatement.body.contains(n, autoescape=True) for n in matcher.needles()]  # type: ignore[attr-defined]
-    if conditions:
-        target = aliased(XapiStatement)
-        target_conditions = ([target.verb_id == verb] if verb else []) + [
-            target.body.contains(n, autoescape=True) for n in matcher.needles()]  # type: ignore[attr-defined]
-        targets = select(target.statement_id).where(target.organisation_id == organisation_id, *target_conditions)
-        query = query.where(or_(and_(*conditions), XapiStatement.voids.in_(targets)))  # type: ignore[union-attr]
-
-    def matches(row: XapiStatement, statement: dict[str, Any]) -> bool:
-        if (verb is None or statement["verb"]["id"] == verb) and matcher.matches(statement):
-            return True
-        if not (conditions and row.voids):
-            return False
-        voided = xapi_store.find(db, organisation_id, row.voids)
-        body = json.loads(voided.body) if voided is not None else None
-        return body is not None and (verb is None or body["verb"]["id"] == verb) and matcher.matches(body)
-    if cursor is not None:
-        query = query.where(XapiStatement.id > cursor if ascending else XapiStatement.id < cursor)  # type: ignore[operator]
-    query = query.order_by(XapiStatement.id.asc() if ascending else XapiStatement.id.desc())  # type: ignore[union-attr]
-    found: list[dict[str, Any]] = []
-    last_id, scanned = None, 0
-    while len(found) <= limit and scanned < _SCAN_MAX:
-        after = query
-        if last_id is not None:
-            after = query.where(XapiStatement.id > last_id if ascending else XapiStatement.id < last_id)  # type: ignore[operator]
-        rows = db.exec(after.limit(_PAGE_MAX)).all()
-        if not rows:
-            return found, ""
-        for row in rows:
-            scanned += 1
-            statement = json.loads(row.body)
-            if matches(row, statement):
-                if len(found) == limit:  # one more than the page: there is a next page
-                    return found, _more(request, last_id)
-                found.append(statement)
-            last_id = row.id
-    return found, (_more(request, last_id) if last_id is not None else "")
+    found, more = xapi_store.statement_page(db, organisation_id, matcher, params.get("verb"), bounds.get("since"),
+                                            bounds.get("until"), ascending, cursor, limit)
+    return found, (_more(request, more) if more is not None else "")
 
 
 def _more(request: Request, cursor: int | None) -> str:
@@ -634,29 +557,17 @@ class OriginIn(BaseModel):
                                  description="scheme://host[:port], as a browser sends it in Origin")]
 
 
-def _platform(db: DB, organisation_id: str) -> Organisation:
-    organisation = db.get(Organisation, organisation_id)
-    if organisation is None or organisation.kind != "platform":
-        raise not_found(f"platform {organisation_id}")
-    return organisation
-
-
 @admin_router.get("/admin/organisations/{organisation_id}/xapi-origins", response_model=list[str])
 def list_origins(organisation_id: str, db: DB, caller: Admin) -> list[str]:
     """The browser origins allowed to call this platform's /xapi/ resources."""
-    _platform(db, organisation_id)
-    return list(db.exec(select(XapiOrigin.origin).where(XapiOrigin.organisation_id == organisation_id)
-                        .order_by(XapiOrigin.origin)).all())
+    return xapi_store.origins_of(db, organisation_id)
 
 
 @admin_router.post("/admin/organisations/{organisation_id}/xapi-origins", status_code=201, response_model=list[str],
                    responses=documented(400))
 def add_origin(organisation_id: str, body: OriginIn, db: DB, caller: Admin) -> list[str]:
     """Allow a browser origin (a platform's site whose player sends statements) to call /xapi/."""
-    _platform(db, organisation_id)
-    if db.exec(select(XapiOrigin.id).where(XapiOrigin.organisation_id == organisation_id,
-                                           XapiOrigin.origin == body.origin)).first() is None:
-        db.add(XapiOrigin(organisation_id=organisation_id, origin=body.origin))
+    if xapi_store.add_origin(db, organisation_id, body.origin):
         audit(db, caller, "xapi.origin.add", organisation_id, origin=body.origin)
         db.commit()
     return list_origins(organisation_id, db, caller)
@@ -664,12 +575,7 @@ def add_origin(organisation_id: str, body: OriginIn, db: DB, caller: Admin) -> l
 
 @admin_router.delete("/admin/organisations/{organisation_id}/xapi-origins", status_code=204)
 def remove_origin(organisation_id: str, origin: str, db: DB, caller: Admin) -> Response:
-    _platform(db, organisation_id)
-    row = db.exec(select(XapiOrigin).where(XapiOrigin.organisation_id == organisation_id,
-                                           XapiOrigin.origin == origin)).first()
-    if row is None:
-        raise not_found(f"origin {origin}")
-    db.delete(row)
+    xapi_store.remove_origin(db, organisation_id, origin)
     audit(db, caller, "xapi.origin.remove", organisation_id, origin=origin)
     db.commit()
     return Response(status_code=204)

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api.deps import Caller, audit
 from api.core.problems import Problem, not_found
 from api.core.storage import Storage
-from models.tables import ClassReportRecord, Job, Recording, RosterPhoto, TrainingClass, Upload, new_id
+from models.tables import ClassReportRecord, Job, Organisation, Recording, RosterPhoto, TrainingClass, Upload, new_id
 from monitor.footage.media import UnreadableMedia, probe
 from monitor.manifest import ClassManifest
 
@@ -127,3 +128,50 @@ def progress_of(db: Session, class_id: str) -> dict[str, Any]:
                                              "progress": job.progress, "error": job.error},
             "recordings": len(recordings),
             "uploads_in_progress": [{"name": u.original_name, "received_bytes": u.received_bytes} for u in uploads]}
+
+
+# The class routes' reads and writes.
+
+def add_class(db: Session, caller: Caller, class_ref: str, profile: str, body: dict[str, Any],
+                   jurisdiction: str) -> tuple[TrainingClass, bool]:
+    """The class and whether it is new. The same manifest registered again (a retry after a lost
+    answer) is the class registered; another manifest under a class id already used is a 409."""
+    klass = TrainingClass(organisation_id=caller.org_id, class_ref=class_ref, policy=profile, manifest=body)
+    db.add(klass)
+    audit(db, caller, "class.register", klass.id, class_ref=class_ref, jurisdiction=jurisdiction)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        registered = db.exec(select(TrainingClass).where(TrainingClass.organisation_id == caller.org_id,
+                                                         TrainingClass.class_ref == class_ref)).first()
+        if registered is not None and registered.manifest == body:
+            return registered, False
+        raise Problem(409, f"class {class_ref} is already registered by this institution", "duplicate") from None
+    return klass, True
+
+
+def owner_of(db: Session, klass: TrainingClass) -> Organisation:
+    owner = db.get(Organisation, klass.organisation_id)
+    assert owner is not None  # a foreign key
+    return owner
+
+
+def class_page(db: Session, caller: Caller, limit: int, offset: int) -> list[TrainingClass]:
+    """Newest first: an inspector's of every institution, an institution's of its own."""
+    query = select(TrainingClass).order_by(TrainingClass.created_at.desc(), TrainingClass.id)  # type: ignore[attr-defined]
+    if caller.role != "inspector":
+        query = query.where(TrainingClass.organisation_id == caller.org_id)
+    return list(db.exec(query.offset(offset).limit(limit)).all())
+
+
+def recordings_of(db: Session, class_id: str) -> list[Recording]:
+    return list(db.exec(select(Recording).where(Recording.class_id == class_id).order_by(Recording.created_at)).all())  # type: ignore[arg-type]
+
+
+def job_for(db: Session, caller: Caller, job_id: str) -> Job:
+    """A job its organisation or an inspector may follow; anyone else's is a 404."""
+    job = db.get(Job, job_id)
+    if job is None or (caller.role != "inspector" and job.organisation_id != caller.org_id):
+        raise not_found(f"job {job_id}")
+    return job

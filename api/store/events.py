@@ -7,19 +7,20 @@ platform's batch is acknowledged as soon as it is stored."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterable, Sequence
 
 import msgspec
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from api.core.settings import ServiceSettings
 from api.store.jobs import enqueue
-from models.tables import DirtyLearner, Event, Job, JobKind, Learner
+from models.tables import DirtyLearner, Event, Job, JobKind, Learner, Organisation
 from models.tables import new_id
 from models.types import utcnow
-from monitor.online.events import LearningEvent
+from monitor.online.events import EventFields, LearningEvent
 
 _CHUNK = 500  # ids per IN (...) and rows per INSERT: well inside SQLite's variable limit
 _ENCODE = msgspec.json.Encoder()
@@ -40,6 +41,30 @@ def insert_ignoring_conflicts(db: Session, table: Table, rows: Sequence[dict[str
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
     db.connection().execute(statement, list(rows))
+
+
+def sender(platform: Organisation) -> tuple[str, str]:
+    """What a platform's native events may name as their platform: its id (what the service knows
+    it by, and what its statements are taken as) or its organisation's name (what a sender
+    writes); a rename of the organisation then refuses nothing."""
+    return platform.id, platform.name
+
+
+def in_time(settings: ServiceSettings, field: str = "at") -> Callable[[EventFields], tuple[str, str] | None]:
+    """An event from before `events_not_before` or more than `max_event_future_s` ahead of the
+    server's clock is refused: a platform's clock gone wrong, or events made up in advance.
+    `field`: what the sender calls the time (`at` natively, `timestamp` in a statement)."""
+    latest = utcnow() + timedelta(seconds=settings.max_event_future_s)
+    earliest = datetime.combine(settings.events_not_before, datetime.min.time(), timezone.utc)
+
+    def check(e: EventFields) -> tuple[str, str] | None:
+        if e.at > latest:
+            return field, f"{e.at.isoformat()} is later than the server's clock allows ({latest.isoformat(timespec='seconds')})"
+        if e.at < earliest:
+            return field, f"{e.at.isoformat()} is earlier than {settings.events_not_before.isoformat()}"
+        return None
+
+    return check
 
 
 @dataclass(frozen=True)

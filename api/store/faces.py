@@ -5,7 +5,8 @@ learner id reaches a learner of its own."""
 
 from __future__ import annotations
 
-from typing import Iterable
+import re
+from typing import Any, Iterable
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -75,6 +76,29 @@ def own_captures(db: Session, organisation_id: str, ids: set[str]) -> set[str]:
     return found
 
 
+_NAME_PART = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+
+
+def _plain_name(image: str) -> bool:
+    """A relative name without a way out: parts of letters, digits, `._-`, none `.` or `..`."""
+    return len(image) <= 200 and all(_NAME_PART.fullmatch(part) for part in image.split("/"))
+
+
+def foreign_images(db: Session, organisation_id: str, events: Iterable[Any], face_checks: bool) -> dict[str, str]:
+    """The images events name that this platform may not name, each with the first event naming
+    it: a capture is named by the id POST /captures gave this platform, never a path into the
+    server's files; with face checks on (the images are opened) never another platform's
+    capture. One check for native events and xAPI statements alike."""
+    named: dict[str, str] = {}
+    for e in events:
+        for image in ([e.image] if e.image else []) + (e.images or []):
+            named.setdefault(image, e.id)
+    unknown = {i for i in named if not _plain_name(i)}
+    if face_checks and named:
+        unknown |= set(named) - own_captures(db, organisation_id, set(named) - unknown)
+    return {image: named[image] for image in sorted(unknown)}
+
+
 def challenges_of(db: Session, learners: list[Learner]) -> list[ChallengeRecord]:
     """The challenges each learner's own platform handed out for it (a platform cannot hand
     out challenges that another platform's learner must answer)."""
@@ -113,3 +137,10 @@ def same_person(db: Session, learner: Learner) -> list[str]:
     if not learner.person_hash:
         return [learner.id]
     return list(db.exec(select(Learner.id).where(Learner.person_hash == learner.person_hash)).all())
+
+
+def hand_out(db: Session, organisation_id: str, made: Iterable[Any]) -> None:
+    """Keep the challenges handed out, as the platform's own: only these may be answered."""
+    for c in made:
+        db.add(ChallengeRecord(organisation_id=organisation_id, learner=c.learner, session=c.session, at=c.at,
+                               prompt=c.prompt, nonce=c.nonce))

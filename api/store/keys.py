@@ -115,3 +115,22 @@ def organisation_names(db: Session, kinds: tuple[str, ...] = ()) -> dict[str, st
 
 def organisation_by_id(db: Session, organisation_id: str) -> Organisation | None:
     return db.get(Organisation, organisation_id)
+
+
+# Reads for the admin routes.
+
+def all_organisations(db: Session) -> list[Organisation]:
+    """Every organisation, by name."""
+    return list(db.exec(select(Organisation).order_by(Organisation.name)).all())
+
+
+def keys_oldest_first(db: Session) -> list[ApiKey]:
+    return list(db.exec(select(ApiKey).order_by(ApiKey.created_at)).all())
+
+
+def audit_entries(db: Session, limit: int, before: int | None = None) -> list[AuditEntry]:
+    """Newest first; `before`: the cursor, entries with a smaller id."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
+    if before:
+        query = query.where(AuditEntry.id < before)  # type: ignore[operator]
+    return list(db.exec(query.limit(limit)).all())

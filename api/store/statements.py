@@ -25,14 +25,16 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
 import msgspec
-from sqlalchemy import delete, insert
+from sqlalchemy import and_, delete, insert, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from api.core.problems import not_found
 from api.store.events import mark_dirty, store_events, subjects_of_ids
 from monitor.online.xapi_schema import (SIGNATURE, VERSION, VOIDED, StatementError, check_batch,  # noqa: F401 (the API's)
                                         parse_timestamp, validate_statement)
-from models.statements import XapiAttachment, XapiStatement
-from models.tables import Event, Job
+from models.statements import XapiAttachment, XapiOrigin, XapiStatement
+from models.tables import Event, Job, Organisation
 from models.types import utcnow
 
 _IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
@@ -429,3 +431,107 @@ class StatementFilter:
 
 _IRI_START = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 _UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+# --- Reading a platform's statements (GET /xapi/statements) ---------------------------------
+
+SCAN_MAX = 20_000  # rows looked at for one page of a filtered query; then `more` goes on from there
+_BATCH = 500
+
+
+def statement_page(db: Session, organisation_id: str, matcher: "StatementFilter", verb: str | None,
+                   since: datetime | None, until: datetime | None, ascending: bool, cursor: int | None,
+                   limit: int) -> tuple[list[dict[str, Any]], int | None]:
+    """The platform's statements (not voided) matching the query, newest first unless
+    `ascending`, and the cursor of the next page (None when there is none).
+
+    `since`, `until`, `verb` and the order are SQL; `agent`, `activity` and `registration` (and
+    `related_agents` / `related_activities`, which widen them) are matched exactly in Python on rows
+    a LIKE on the statement's text has narrowed down to, a batch at a time."""
+    query = select(XapiStatement).where(XapiStatement.organisation_id == organisation_id, XapiStatement.voided == False)  # noqa: E712
+    if since is not None:
+        query = query.where(XapiStatement.stored > since)  # type: ignore[operator]
+    if until is not None:
+        query = query.where(XapiStatement.stored <= until)  # type: ignore[operator]
+    # What a statement must match itself; a voiding statement is also returned when its target
+    # matches (1.0.3 Part Three 2.1.4: the voided statement is not, what targets it still is).
+    conditions = [XapiStatement.verb_id == verb] if verb else []
+    conditions += [XapiStatement.body.contains(n, autoescape=True) for n in matcher.needles()]  # type: ignore[attr-defined]
+    if conditions:
+        target = aliased(XapiStatement)
+        target_conditions = ([target.verb_id == verb] if verb else []) + [
+            target.body.contains(n, autoescape=True) for n in matcher.needles()]  # type: ignore[attr-defined]
+        targets = select(target.statement_id).where(target.organisation_id == organisation_id, *target_conditions)
+        query = query.where(or_(and_(*conditions), XapiStatement.voids.in_(targets)))  # type: ignore[union-attr]
+
+    def matches(row: XapiStatement, statement: dict[str, Any]) -> bool:
+        if (verb is None or statement["verb"]["id"] == verb) and matcher.matches(statement):
+            return True
+        if not (conditions and row.voids):
+            return False
+        voided = find(db, organisation_id, row.voids)
+        body = json.loads(voided.body) if voided is not None else None
+        return body is not None and (verb is None or body["verb"]["id"] == verb) and matcher.matches(body)
+    if cursor is not None:
+        query = query.where(XapiStatement.id > cursor if ascending else XapiStatement.id < cursor)  # type: ignore[operator]
+    query = query.order_by(XapiStatement.id.asc() if ascending else XapiStatement.id.desc())  # type: ignore[union-attr]
+    found: list[dict[str, Any]] = []
+    last_id, scanned = None, 0
+    while len(found) <= limit and scanned < SCAN_MAX:
+        after = query
+        if last_id is not None:
+            after = query.where(XapiStatement.id > last_id if ascending else XapiStatement.id < last_id)  # type: ignore[operator]
+        rows = db.exec(after.limit(_BATCH)).all()
+        if not rows:
+            return found, None
+        for row in rows:
+            scanned += 1
+            statement = json.loads(row.body)
+            if matches(row, statement):
+                if len(found) == limit:  # one more than the page: there is a next page
+                    return found, last_id
+                found.append(statement)
+            last_id = row.id
+    return found, last_id
+
+
+# --- Browser origins allowed to call a platform's /xapi/ (registered by an admin) ------------
+
+def origin_allowed(db: Session, origin: str, organisation_id: str | None) -> bool:
+    """An Origin registered by an admin (for this platform, when the caller is known)."""
+    query = select(XapiOrigin.id).where(XapiOrigin.origin == origin)
+    if organisation_id:
+        query = query.where(XapiOrigin.organisation_id == organisation_id)
+    return db.exec(query.limit(1)).first() is not None
+
+
+def _platform(db: Session, organisation_id: str) -> Organisation:
+    organisation = db.get(Organisation, organisation_id)
+    if organisation is None or organisation.kind != "platform":
+        raise not_found(f"platform {organisation_id}")
+    return organisation
+
+
+def origins_of(db: Session, organisation_id: str) -> list[str]:
+    _platform(db, organisation_id)
+    return list(db.exec(select(XapiOrigin.origin).where(XapiOrigin.organisation_id == organisation_id)
+                        .order_by(XapiOrigin.origin)).all())  # type: ignore[arg-type]
+
+
+def add_origin(db: Session, organisation_id: str, origin: str) -> bool:
+    """Whether it is new (adding it again changes nothing)."""
+    _platform(db, organisation_id)
+    if db.exec(select(XapiOrigin.id).where(XapiOrigin.organisation_id == organisation_id,
+                                           XapiOrigin.origin == origin)).first() is not None:
+        return False
+    db.add(XapiOrigin(organisation_id=organisation_id, origin=origin))
+    return True
+
+
+def remove_origin(db: Session, organisation_id: str, origin: str) -> None:
+    _platform(db, organisation_id)
+    row = db.exec(select(XapiOrigin).where(XapiOrigin.organisation_id == organisation_id,
+                                           XapiOrigin.origin == origin)).first()
+    if row is None:
+        raise not_found(f"origin {origin}")
+    db.delete(row)

@@ -173,7 +173,17 @@ def collect(parsed: Iterable[LearningEvent | BadRecord | Voiding | None], result
 Check = Callable[[EventFields], "tuple[str, str] | None"]  # an event -> (field, why refused), or None
 
 
-def parse_lines(lines: Sequence[str], default_platform: str | None = None, only_platform: str | None = None,
+Sender = str | tuple[str, ...] | None
+"""The sending platform as the service knows it: its id first, then the other names its native
+events may give (its organisation's name), so that a rename does not refuse a platform's events."""
+
+
+def _sender(only_platform: Sender) -> str | None:
+    """The platform statements are taken as: the sender's first name (its id)."""
+    return only_platform if only_platform is None or isinstance(only_platform, str) else only_platform[0]
+
+
+def parse_lines(lines: Sequence[str], default_platform: str | None = None, only_platform: Sender = None,
                 check: Check | None = None, validate: bool = False) -> ReadResult:
     """JSON lines. Native events are decoded a block of lines at a time, as one JSON array (one
     call into msgspec per block instead of per line, and no Python per event: the fields are
@@ -183,7 +193,7 @@ def parse_lines(lines: Sequence[str], default_platform: str | None = None, only_
         return _parse_lines(lines, default_platform, only_platform, check, validate)
 
 
-def _parse_lines(lines: Sequence[str], default_platform: str | None, only_platform: str | None,
+def _parse_lines(lines: Sequence[str], default_platform: str | None, only_platform: Sender,
                  check: Check | None, validate: bool) -> ReadResult:
     events: list[EventFields] = []
     numbers: list[int] = []  # the line of each event
@@ -201,7 +211,7 @@ def _parse_lines(lines: Sequence[str], default_platform: str | None, only_platfo
                     events.append(row)
                     numbers.append(number)
             continue
-        for item in _records(block, start, default_platform, only_platform, validate):
+        for item in _records(block, start, default_platform, _sender(only_platform), validate):
             if item is None:
                 ignored += 1
             elif isinstance(item, Voiding):
@@ -216,7 +226,7 @@ def _parse_lines(lines: Sequence[str], default_platform: str | None, only_platfo
 
 
 def _finish(events: list[EventFields], numbers: list[int], bad: list[BadRecord], ignored: int, voided: list[str],
-            only_platform: str | None, check: Check | None) -> ReadResult:
+            only_platform: Sender, check: Check | None) -> ReadResult:
     """What each event's type needs, its date, the sender's own checks, then each id once."""
     kept: list[EventFields] = []
     for line, e in zip(numbers, events):
@@ -303,20 +313,21 @@ def _first_of_each_id(events: list[EventFields]) -> tuple[list[EventFields], int
     return kept, len(events) - len(kept)
 
 
-def _vet(item: EventFields | BadRecord | Voiding | None, line: int, only_platform: str | None,
+def _vet(item: EventFields | BadRecord | Voiding | None, line: int, only_platform: Sender,
          check: Check | None = None) -> EventFields | BadRecord | Voiding | None:
     """A platform reports its own learners' events only (B0): another platform's name is refused;
     `check` refuses what else the caller cannot accept (the server: images it was not given)."""
     if not isinstance(item, EventFields):
         return item
-    if only_platform is not None and item.platform != only_platform:
+    allowed = (only_platform,) if isinstance(only_platform, str) else only_platform
+    if allowed and item.platform not in allowed:
         return BadRecord(line, item.id, "platform",
-                         f"event of platform {item.platform!r} sent with the key of platform {only_platform!r}")
+                         f"event of platform {item.platform!r} sent with the key of platform {allowed[-1]!r}")
     refused = check(item) if check is not None else None
     return BadRecord(line, item.id, refused[0], refused[1]) if refused else item
 
 
-def parse_text(text: str, default_platform: str | None = None, only_platform: str | None = None,
+def parse_text(text: str, default_platform: str | None = None, only_platform: Sender = None,
                check: Check | None = None, validate: bool = False) -> ReadResult:
     """JSON lines, a JSON array or an LRS export ({"statements": [...], "more": ...}), told apart by
     content. `default_platform`: the platform of statements that name none; `only_platform`: the
@@ -347,7 +358,7 @@ def parse_text(text: str, default_platform: str | None = None, only_platform: st
             data = [data]  # a single statement or event
         if isinstance(data, list):
             with gc_paused():  # (tens of thousands of new objects: the collector would walk them again and again)
-                return collect(_vet(parse_record(item, n, default_platform, only_platform, validate, clean), n,
+                return collect(_vet(parse_record(item, n, default_platform, _sender(only_platform), validate, clean), n,
                                     only_platform, check) for n, item in enumerate(data, start=1))
     return parse_lines(text.splitlines(), default_platform, only_platform, check, validate)
 

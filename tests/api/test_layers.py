@@ -132,3 +132,34 @@ def test_the_query_check_sees_a_query() -> None:
         probe = Path(folder) / "probe.py"
         probe.write_text("from sqlmodel import select\nrows = db.exec(select(T)).all()\nsqlmodel.select(T)\n")
         assert sorted(_queries(probe)) == ["exec() at line 2", "select() at line 2", "select() at line 3"]
+
+
+_DATABASE_CALLS = {"select", "exec", "execute", "get", "add", "add_all", "delete", "scalar", "scalars", "query"}
+
+
+def _database_calls(path: Path) -> list[str]:
+    """`select(...)` anywhere, and `<session>.exec/execute/get/add/delete(...)` on a name that
+    holds a database session (`db`, `session`): how a module reads or writes tables itself."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "select":
+            found.append(f"{path.name}:{node.lineno} select(")
+        elif (isinstance(func, ast.Attribute) and func.attr in _DATABASE_CALLS and isinstance(func.value, ast.Name)
+              and func.value.id in ("db", "session")):
+            found.append(f"{path.name}:{node.lineno} {func.value.id}.{func.attr}(")
+    return found
+
+
+def test_routes_reach_the_database_only_through_the_store() -> None:
+    """Ownership is enforced once, in the store: a route that queried tables itself could read
+    or write past it."""
+    offenders = [call for path in sorted((ROOT / "api" / "routes").glob("*.py")) for call in _database_calls(path)]
+    assert not offenders, offenders
+
+
+def test_the_database_check_sees_a_query() -> None:
+    """The check above must be able to fail: it finds the store's own queries."""
+    assert _database_calls(ROOT / "api" / "store" / "sessions.py")
