@@ -89,10 +89,20 @@ _ONLINE_MESSAGES: dict[str, dict[str, Message]] = {
     "online.offline_practice": {"short": _m(
         "occupation {occupation} needs {minimum:g} class hours of offline practice, the course has {hours:g}",
         "职业（工种）{occupation} 须线下实训不少于 {minimum:g} 学时，本课程仅 {hours:g} 学时")},
-    "online.cooldown": {
-        "unassessed": _m("course {course} has not been assessed yet", "课程 {course} 尚未考核"),
+    # The person rules (monitor/person.py), on classes and online courses alike.
+    "person.cooldown": {
+        "unassessed": _m("course {course} has not been assessed yet", "此前的培训 {course} 尚未考核"),
         "too_soon": _m("started {days:.1f} days after the assessment of {course}",
-                       "在课程 {course} 考核后 {days:.1f} 天即开始（须满一个自然月，{allowed_from} 起）"),
+                       "在培训 {course} 考核后 {days:.1f} 天即开始（须满一个自然月，{allowed_from} 起）"),
+    },
+    "person.subsidy_limit": {
+        "per_year": _m("subsidised training number {n} of {year}, at most {limit} a year",
+                       "{year} 年第 {n} 次补贴性培训，每年不超过 {limit} 次"),
+        "same_occupation": _m("{occupation} at level {level} again (already in {course})",
+                              "同一职业同一等级重复培训：{occupation}（{level}），此前已参加 {course}"),
+    },
+    "person.two_places": {
+        "overlap": _m("at the same time in {course} for {minutes:.0f} min", "同一时间（{minutes:.0f} 分钟）另在 {course} 参加培训"),
     },
 }
 
@@ -154,8 +164,14 @@ _RULES = [
          title_en="No live face", title_zh="人脸活体检测不通过"),
     Rule(code="online.face_attempts", clause="GB/T 38671-2020 6.1.6.8", severity=Severity.REVIEW,
          title_en="Face checks failed again and again", title_zh="人脸比对连续多次失败"),
-    Rule(code="online.cooldown", clause="003 §20(3)", severity=Severity.INVALIDATES,
-         title_en="New course too soon after the last assessment", title_zh="上一培训考核结束不足一个月"),
+    # Person rules (monitor/person.py): one person's trainings, classroom and online, together.
+    Rule(code="person.cooldown", clause="003 §20(3)", severity=Severity.INVALIDATES,
+         title_en="New training too soon after the last assessment", title_zh="上一培训未考核或考核结束不足一个月"),
+    Rule(code="person.subsidy_limit", clause="002 §二(三)2", severity=Severity.INVALIDATES,
+         title_en="Subsidised trainings over the yearly limit, or the same one again",
+         title_zh="超过每年补贴培训次数或同一职业同一等级重复培训"),
+    Rule(code="person.two_places", clause="003 §20(3)", severity=Severity.INVALIDATES,
+         title_en="In a classroom and learning online at the same time", title_zh="同一时间参加两处培训"),
     # Class shape (A5): refused when the class is registered, never a silent flag.
     Rule(code="class.size", clause="003 §20(1)", severity=Severity.INVALIDATES,
          title_en="More than the allowed trainees in one class", title_zh="每班人数超过上限"),

@@ -22,7 +22,7 @@ HEARTBEAT_S = 30.0
 
 # The violations planted, by the rule that must catch them.
 VIOLATIONS = ("online.fast_forward", "online.multi_window", "online.popup_gap", "online.popup_unanswered",
-              "online.out_of_order", "online.no_photo", "online.cooldown", "online.theory_share")
+              "online.out_of_order", "online.no_photo", "person.cooldown", "online.theory_share")
 
 
 @dataclass
@@ -152,7 +152,7 @@ def make_day(learners: int = 300, seed: int = 11) -> dict[str, Any]:
             made, _, _ = simulate_session(rng, learner, f"{learner}-x", "edu-c", course,
                                           first_start + 600, 1200, 0, 0.0)
             events += made
-        if rule == "online.cooldown":
+        if rule == "person.cooldown":
             history[learner] = [{"course": "CHEF-2026", "assessed_at": (DAY - timedelta(days=12)).isoformat()}]
         elif n % 7 == 0:
             history[learner] = [{"course": "CHEF-2025", "assessed_at": (DAY - timedelta(days=200)).isoformat()}]

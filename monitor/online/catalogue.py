@@ -1,5 +1,6 @@
 """What the rules need beyond the events: the course catalogue (unit order, hours, occupation)
-and each learner's earlier subsidised courses with their assessment dates."""
+and each learner's (person's) other subsidised trainings, classroom classes too, with their
+starts, assessment dates, occupations and levels, and a class's hours."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class Course(BaseModel):
     total_hours: float | None = Field(default=None, gt=0)
     online_hours: float | None = Field(default=None, ge=0)
     occupation: str | None = None
+    level: str | None = None  # the occupation's level (B9: never the same occupation and level twice)
     # the course says its occupation needs offline practice (besides the profile's list of them)
     needs_offline_practice: bool = False
     offline_hours: float | None = Field(default=None, ge=0)
@@ -37,6 +39,10 @@ class EarlierCourse(BaseModel):
     # when the training began (a class's first hour, a course's first session), for B8: only a
     # training that began earlier bars another's start. None: from its sessions, if the engine has them
     started_at: AwareDatetime | None = None
+    occupation: str | None = None  # B9: the same occupation at the same level again
+    level: str | None = None
+    # when the person was in it (a class's hours), for one person in two places at once
+    spans: list[tuple[AwareDatetime, AwareDatetime]] = Field(default_factory=list)
 
 
 class Catalogue(BaseModel):

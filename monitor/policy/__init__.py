@@ -95,6 +95,8 @@ class Policy(BaseModel):
     offline_practice_min_hours: float | None  # None: the profile's documents set no such minimum
     offline_practice_occupations: list[str]  # occupations whose online courses need it (004 annex 3)
     cooldown_after_assessment_months: int  # calendar months (Jan 31 + 1 = Feb 28/29), not days
+    subsidised_trainings_per_year_max: int | None  # B9 per person and calendar year; None: no limit
+    two_places_overlap_tolerance_s: float  # one person in a class hour and online at once, beyond this
     unfocused_max_s: float
     multi_window_overlap_tolerance_s: float
     position_speed_tolerance: float
@@ -102,7 +104,8 @@ class Policy(BaseModel):
     online_class_hour_s: float
     photo_predictable_tolerance_s: float
 
-    @field_validator("online_theory_share_max", "offline_practice_min_hours", mode="before")
+    @field_validator("online_theory_share_max", "offline_practice_min_hours", "subsidised_trainings_per_year_max",
+                     mode="before")
     @classmethod
     def _none_word(cls, value: Any) -> Any:
         # TOML has no null: profiles write "none" where a document sets no such limit.

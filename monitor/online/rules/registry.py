@@ -15,11 +15,11 @@ from typing import Any, Literal
 import numpy as np
 
 from monitor.online.rules.columns import Screening, SessionColumns
-from monitor.online.rules.cooldown import cooldown
 from monitor.online.rules.course import course_shape
 from monitor.online.rules.fast_forward import fast_forward, screen_fast_forward
 from monitor.online.rules.multi_window import multi_window, screen_multi_window
 from monitor.online.rules.order import out_of_order, screen_out_of_order
+from monitor.online.rules.person import person_rules
 from monitor.online.rules.photos import no_photo, screen_no_photo
 from monitor.online.rules.popups import (
     popup_gap,
@@ -54,7 +54,7 @@ RULES: tuple[OnlineRule, ...] = (
     OnlineRule(("online.out_of_order",), "learner", out_of_order, screen_out_of_order),  # B5
     OnlineRule(("online.no_photo",), "session", no_photo, screen_no_photo),  # B6
     OnlineRule(("online.theory_share", "online.offline_practice"), "catalogue", course_shape, None),  # B7
-    OnlineRule(("online.cooldown",), "catalogue", cooldown, None),  # B8
+    OnlineRule(("person.cooldown", "person.subsidy_limit", "person.two_places"), "catalogue", person_rules, None),  # B8, B9
 )
 
 LEARNER_RULES = tuple(r for r in RULES if r.scope == "learner")

@@ -254,7 +254,7 @@ def test_cooldown_after_the_previous_assessment(assessed_days_before, flagged):
     # the earlier training began 60 days before this one (unassessed, or assessed after this one began: barred)
     earlier = {"course": "C0", "assessed_at": assessed, "started_at": (T0 - timedelta(days=60)).isoformat()}
     catalogue = {"history": {"L1": [earlier]}}
-    assert rules_of(judge(clean_session().events, catalogue)) == (["online.cooldown"] if flagged else [])
+    assert rules_of(judge(clean_session().events, catalogue)) == (["person.cooldown"] if flagged else [])
 
 
 def _session_at(at, course: str, session: str):
@@ -276,7 +276,7 @@ def test_cooldown_is_one_calendar_month_from_the_assessment(assessed, start, fla
 
     history = {"L1": [{"course": "C0", "assessed_at": assessed}]}  # start unknown: assessed before, so earlier
     [report] = judge(_session_at(datetime.fromisoformat(start), "C1", "S1").events, {"history": history})
-    assert rules_of([report]) == (["online.cooldown"] if flagged else [])
+    assert rules_of([report]) == (["person.cooldown"] if flagged else [])
     if flagged:
         assert datetime.fromisoformat(start) < datetime.fromisoformat(report.findings[0].evidence["allowed_from"])
 
@@ -284,7 +284,7 @@ def test_cooldown_is_one_calendar_month_from_the_assessment(assessed, start, fla
 def test_add_months_clamps_to_the_months_last_day():
     from datetime import datetime
 
-    from monitor.online.rules.cooldown import add_months
+    from monitor.person import add_months
 
     jan31 = datetime.fromisoformat("2027-01-31T10:00:00+08:00")
     assert add_months(jan31, 1).isoformat() == "2027-02-28T10:00:00+08:00"
@@ -306,7 +306,7 @@ def test_a_later_trainings_assessment_leaves_an_earlier_verdict_unchanged():
     for history in (before, after, unassessed):
         reports = {r.course: r for r in judge(events, {"history": history})}
         assert rules_of([reports["C1"]]) == [], history  # C2 began later (its start from its sessions)
-        assert rules_of([reports["C2"]]) == ["online.cooldown"]  # 25 days after C1's assessment
+        assert rules_of([reports["C2"]]) == ["person.cooldown"]  # 25 days after C1's assessment
         assert reports["C2"].findings[0].start == reports["C2"].findings[0].end
 
 
@@ -321,7 +321,7 @@ def test_cooldown_judges_the_trainings_start_on_every_session_of_it():
     history = {"L1": [{"course": "C1", "assessed_at": (T0 - timedelta(days=20)).isoformat(),
                        "started_at": (T0 - timedelta(days=60)).isoformat()}]}
     reports = judge(events, {"history": history})
-    assert [rules_of([r]) for r in reports] == [["online.cooldown"], ["online.cooldown"]]
+    assert [rules_of([r]) for r in reports] == [["person.cooldown"], ["person.cooldown"]]
     assert {r.findings[0].start for r in reports} == {T0}
 
 

@@ -167,7 +167,8 @@ def test_screened_reports_are_the_rules_own_on_the_sample_day(tmp_path):
     assert len(with_findings) >= len(json.loads(paths["planted"].read_text()))  # findings to keep
     # and the screen does its job: the learners with findings from events are read in full (the
     # catalogue's rules need no events), most others are cleared without
-    catalogue_rules = {"online.theory_share", "online.offline_practice", "online.cooldown"}
+    catalogue_rules = {"online.theory_share", "online.offline_practice", "person.cooldown", "person.subsidy_limit",
+                       "person.two_places"}
     from_events = {r["learner"] for r in json.loads(full) if {f["rule"] for f in r["findings"]} - catalogue_rules}
     engine = OnlineEngine(POLICY, catalogue)
     engine.add(events)
