@@ -104,6 +104,12 @@ _ONLINE_MESSAGES: dict[str, dict[str, Message]] = {
     "person.two_places": {
         "overlap": _m("at the same time in {course} for {minutes:.0f} min", "同一时间（{minutes:.0f} 分钟）另在 {course} 参加培训"),
     },
+    # Attendance per class period (monitor/attendance.py).
+    "visibility.trainee_absent": {"absent": _m("{trainee} {name} not seen in class hours {hours} (of {checked} checked)",
+                                               "{trainee} {name} 未出现在第 {hours} 课时（共检查 {checked} 课时）")},
+    "visibility.unknown_person": {"unknown": _m(
+        "faces matching nobody on the roster at {n} of {moments} check moments of class hour {hour}: a stand-in?",
+        "第 {hour} 课时 {moments} 次检查中有 {n} 次出现花名册以外的人脸：是否有人替课？")},
 }
 
 
@@ -172,6 +178,11 @@ _RULES = [
          title_zh="超过每年补贴培训次数或同一职业同一等级重复培训"),
     Rule(code="person.two_places", clause="003 §20(3)", severity=Severity.INVALIDATES,
          title_en="In a classroom and learning online at the same time", title_zh="同一时间参加两处培训"),
+    # Attendance per class period (monitor/attendance.py): absence lowers the headcount, voids nothing.
+    Rule(code="visibility.trainee_absent", clause="003 §21", severity=Severity.REVIEW,
+         title_en="Trainee absent from class hours", title_zh="学员缺课"),
+    Rule(code="visibility.unknown_person", clause="003 §19", severity=Severity.REVIEW,
+         title_en="Unknown faces present again and again", title_zh="多次出现花名册以外的人员"),
     # Class shape (A5): refused when the class is registered, never a silent flag.
     Rule(code="class.size", clause="003 §20(1)", severity=Severity.INVALIDATES,
          title_en="More than the allowed trainees in one class", title_zh="每班人数超过上限"),

@@ -115,7 +115,9 @@ def check_hour(start: datetime, end: datetime, runs: list[tuple[float, float]], 
                             headcount_mean=None if mean is None else round(mean, 3), roster_size=size)
     found = []
     if missing or without_photo:
-        severity = Severity.INVALIDATES if policy.all_trainees_visible and missing else Severity.REVIEW
+        # A trainee not seen lowers the headcount and is for review; it voids nothing (003 §19 refuses
+        # footage that cannot show the people attending, not a class with someone absent: #17).
+        severity = Severity.REVIEW
         never = ", ".join(f"{p} {names.get(p, '')}".strip() for p in missing) or "nobody"
         no_photo = f"; no enrolment photo: {', '.join(without_photo)}" if without_photo else ""
         found.append(finding(

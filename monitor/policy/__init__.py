@@ -73,6 +73,7 @@ class Policy(BaseModel):
     all_trainees_visible: bool
     min_sightings_per_hour: int
     check_interval_s: float
+    unknown_person_min_share: float  # of an hour's check moments with faces matching nobody
     enrolment_min_face_px: int
     face_match_tolerance: float
     capture_min_face_px: int
