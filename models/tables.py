@@ -533,8 +533,14 @@ class FlagPublic(SQLModel):
 
 
 class DecisionBase(SQLModel):
-    outcome: str = Field(max_length=20)  # confirmed | dismissed
+    outcome: str = Field(max_length=20)  # confirmed | dismissed | withdrawn (an undo, naming the one it withdraws)
     note: str = Field(default="", max_length=4000)
+    # Issue #18: a decision is on one finding (its rule and start, stable when the subject is judged
+    # again) or, when empty, on the whole flag; a reason code from a short list; an undo appends a
+    # `withdrawn` decision naming the one it takes back (nothing is edited).
+    finding: str | None = Field(default=None, max_length=200)
+    reason: str = Field(default="", max_length=40)
+    withdraws: int | None = Field(default=None)
 
 
 class Decision(DecisionBase, table=True):

@@ -62,3 +62,12 @@ def _zone(name: str):  # type: ignore[no-untyped-def]
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(name)
+
+
+def age(seconds: float, locale: str) -> str:
+    """How long ago, roughly (the queue's age column): "3 days", "3天"."""
+    from datetime import timedelta
+
+    from babel.dates import format_timedelta
+
+    return format_timedelta(timedelta(seconds=max(0.0, seconds)), threshold=1.5, locale=Locale.parse(locale))

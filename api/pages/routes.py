@@ -19,11 +19,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, Caller, Svc, audit, client_address, get_db, get_service
-from api.pages import i18n, sessions
+from api.pages import i18n, measures, sessions
 from api.pages.details import detail_zh
 from api.pages.charts import STYLES, headcount_chart, hour_timeline, session_plot
 from api.core.problems import Problem
@@ -34,7 +35,7 @@ from api.store import faces as face_store
 from api.store import keys as key_store
 from api.store import review as review_store
 from api.store.classes import latest_report, owned_class
-from api.store.review import DecisionIn, add_decision, flag_queue, flag_with_subject
+from api.store.review import DecisionIn, QueueFilters, add_decision, flag_with_subject
 from monitor.findings import RULES
 from monitor.footage.media import frame_rgb
 from monitor.policy import load_policy
@@ -106,15 +107,64 @@ def render(request: Request, template: str, status: int = 200, caller: Caller | 
             return code
         return rule.title_zh if locale.startswith("zh") else rule.title_en
 
+    def finding_text(f: dict[str, Any]) -> Markup:
+        """The finding's measured value and threshold with units, then what it says, both in the
+        page's language (the rule's message template when the finding names one, #17)."""
+        measured, complete = measures.measured_text(f, locale, trans.gettext)
+        said = say_finding(f, locale)
+        parts = []
+        if measured:
+            parts.append(Markup('<span class="measured{}">{}</span>').format("" if complete else " untranslated", measured))
+        if said is not None:
+            parts.append(Markup('<span class="said">{}</span>').format(said))
+        elif f.get("detail"):
+            parts.append(Markup('<details class="untranslated"><summary>{}</summary><span lang="en">{}</span></details>')
+                         .format(trans.gettext("Analysis note (English)"), f["detail"]))
+        return Markup("<br>").join(parts)
+
     html = _ENV.get_template(template).render(
         _=trans.gettext, locale=locale, html_lang="zh-Hans" if locale.startswith("zh") else "en",
         csrf=csrf_token(request), caller=caller, path=request.url.path, query=request.url.query,
         csp_nonce=getattr(request.state, "csp_nonce", ""),
         when=lambda v: i18n.when(v, locale), number=lambda v, d=1: i18n.number(v, locale, d),
-        rule_title=rule_title, rules=RULES, detail_zh=detail_zh,
+        rule_title=rule_title, rules=RULES, detail_zh=detail_zh, finding_text=finding_text, age=lambda s: i18n.age(s, locale),
+        priority_word=lambda code: trans.gettext(PRIORITY_WORDS.get(code, code)),
+        reason_word=lambda code: trans.gettext(REASON_WORDS.get(code, code)),
         rule_titles=lambda codes: ("、" if locale.startswith("zh") else ", ").join(dict.fromkeys(rule_title(c) for c in codes)),
         **context)
     return HTMLResponse(html, status_code=status)
+
+
+# What the queue and the decision bar say of a priority and a reason (msgids for Babel: the
+# extractor reads these calls of N_).
+def N_(text: str) -> str:
+    return text
+
+
+PRIORITY_WORDS = {"tampering": N_("Evidence faked or hidden"), "invalidates": N_("Invalidates"),
+                  "money": N_("Credited hours or headcount"), "review": N_("For review")}
+REASON_WORDS = {"evidence_clear": N_("The evidence is clear"), "tampering_seen": N_("Tampering seen in the footage"),
+                "rule_breached": N_("The rule is breached by the declared data"), "other": N_("Other (see the note)"),
+                "false_alarm": N_("False alarm of the analysis"), "explained": N_("Explained by the institution or platform"),
+                "data_corrected": N_("The data was corrected")}
+
+
+def say_finding(f: dict[str, Any], locale: str) -> str | None:
+    """What a stored finding says in the reader's language: its rule's message template filled
+    with its arguments when it names one (#17's bilingual catalogue), else the English note in
+    English or read back into Chinese by details.py; None when Chinese has no reading of it."""
+    zh = locale.startswith("zh")
+    rule = RULES.get(str(f.get("rule")))
+    template = rule.messages.get(f["message"]) if rule is not None and f.get("message") else None
+    if template is not None:
+        try:
+            return (template.zh if zh else template.en).format(**(f.get("args") or {}))
+        except (KeyError, IndexError, ValueError):
+            pass
+    detail = str(f.get("detail") or "")
+    if not zh:
+        return detail or None
+    return detail_zh(detail) if detail else None
 
 
 def need(caller: Caller, *roles: str) -> None:
@@ -201,19 +251,62 @@ def switch_language(locale: str, next: str = "/ui/") -> Response:
     return response
 
 
+FILTER_NAMES = ("status", "kind", "rule", "organisation", "since", "until")
+UNDO_S = 60.0  # how long a decision may be taken back by its own author with one click
+
+
+def _filters(request: Request) -> tuple[QueueFilters, dict[str, str]]:
+    """The queue's filters from the query (the flag pages carry them too, so "next" follows the
+    queue the inspector came from). No status given: open flags; "any": every status."""
+    return _filters_from({k: request.query_params.get(k, "") for k in FILTER_NAMES})
+
+
+def _filters_from(raw: dict[str, str]) -> tuple[QueueFilters, dict[str, str]]:
+    status = raw["status"] or "open"
+    if status not in ("open", "confirmed", "dismissed", "any"):
+        raise Problem(422, "status: open, confirmed, dismissed or any")
+    if raw["kind"] not in ("", "hour", "session"):
+        raise Problem(422, "kind: hour or session")
+    filters = QueueFilters(status=status, kind=raw["kind"], rule=raw["rule"], organisation=raw["organisation"],
+                           since=_day(raw["since"]), until=_day(raw["until"], end=True))
+    raw["status"] = status
+    return filters, raw
+
+
+def _query(raw: dict[str, str], **more: Any) -> str:
+    return urlencode({**{k: v for k, v in raw.items() if v and not (k == "status" and v == "open")},
+                      **{k: v for k, v in more.items() if v not in (None, "")}})
+
+
 @router.get("/queue", response_class=HTMLResponse)
-def queue_page(request: Request, db: DB, caller: PageCaller, status: str | None = None, kind: str | None = None,
-               rule: str | None = None, organisation: str | None = None, since: str | None = None,
-               until: str | None = None, cursor: str | None = None) -> HTMLResponse:
+def queue_page(request: Request, db: DB, caller: PageCaller, offset: int = 0, done: str = "", undo: str = "",
+               undo_flag: str = "") -> HTMLResponse:
     need(caller, "inspector")
-    page = flag_queue(db, status=status or None, kind=kind or None, organisation=organisation or None,
-                 rule=rule or None, since=_day(since), until=_day(until, end=True), include_cleared=False, limit=25,
-                 cursor=cursor or None)
+    filters, raw = _filters(request)
+    page = review_store.triage(db, filters, offset=max(0, offset), per_page=25)
     names = key_store.organisation_names(db, ("institution", "platform"))
-    filters = {"status": status or "", "kind": kind or "", "rule": rule or "", "organisation": organisation or "",
-               "since": since or "", "until": until or ""}
-    return render(request, "queue.html", caller=caller, page=page, names=names,
-                  filters=filters, filter_query=urlencode({k: v for k, v in filters.items() if v}))
+    return render(request, "queue.html", caller=caller, page=page, names=names, filters=raw,
+                  filter_query=_query(raw), query_with=lambda **more: _query(raw, **more),
+                  bulk_rules=review_store.NO_JUDGEMENT, reasons=review_store.REASONS, done=done,
+                  undo_ids=[int(i) for i in undo.split(",") if i.isdigit()][:50], undo_flag=undo_flag, undo_s=UNDO_S,
+                  back=f"/ui/queue?{_query(raw)}")
+
+
+@router.post("/queue/bulk")
+def bulk_decide_page(request: Request, db: DB, caller: PageCaller, outcome: Annotated[str, Form()],
+                     rule: Annotated[str, Form()], reason: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+                     csrf: Annotated[str | None, Form()] = None) -> Response:
+    """One decision over the filtered open flags of a rule that needs no judgement (cool-down,
+    theory share, the class's shape): the filters come in the query, as on the queue."""
+    need(caller, "inspector")
+    check_csrf(request, csrf)
+    filters, raw = _filters(request)
+    if rule != filters.rule:
+        raise Problem(422, "the rule decided must be the rule filtered by")
+    if len(note) > NOTE_MAX:
+        raise Problem(422, f"note: at most {NOTE_MAX:,} characters; this one has {len(note):,}")
+    count = review_store.decide_in_bulk(db, caller, filters, outcome, reason, note)
+    return RedirectResponse(f"/ui/queue?{_query(raw, done=str(count))}", status_code=303)
 
 
 def _day(value: str | None, end: bool = False) -> datetime | None:
@@ -241,10 +334,50 @@ def _required_s(db: Session, class_id: str) -> float | None:
     return load_policy(judged["profile"], values).practical_min_continuous_s
 
 
+def finding_groups(findings: list[dict[str, Any]], gap_s: float = 60.0) -> list[dict[str, Any]]:
+    """Consecutive findings of one rule, each starting within `gap_s` of the previous one's end,
+    shown and decided as one (four back-to-back fast-forwards are one incident); each group keeps
+    its findings' keys, so a decision is still recorded per finding."""
+    groups: list[dict[str, Any]] = []
+    for index, f in enumerate(findings):
+        last = groups[-1] if groups else None
+        start, end = f.get("start"), f.get("end") or f.get("start")
+        if (last is not None and last["rule"] == f.get("rule") and start and last["end"]
+                and (datetime.fromisoformat(start) - datetime.fromisoformat(last["end"])).total_seconds() <= gap_s):
+            last["findings"].append(f)
+            last["indexes"].append(index)
+            last["keys"].append(review_store.finding_key(f))
+            last["end"] = max(last["end"], end, key=lambda v: datetime.fromisoformat(v)) if end else last["end"]
+            continue
+        groups.append({"rule": f.get("rule"), "start": start, "end": end, "findings": [f], "indexes": [index],
+                       "keys": [review_store.finding_key(f)]})
+    return groups
+
+
+def decision_acts(decisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Decisions recorded together (one press of the bar: same person, outcome, reason, note and
+    moment) shown as one act naming its findings; the rows stay one per finding."""
+    acts: list[dict[str, Any]] = []
+    for d in decisions:
+        last = acts[-1] if acts else None
+        same = last is not None and all(last[k] == d.get(k) for k in ("person", "outcome", "reason", "note")) and \
+            abs((datetime.fromisoformat(str(d["created_at"])) - datetime.fromisoformat(str(last["created_at"]))).total_seconds()) < 2
+        if same:
+            assert last is not None
+            if d.get("finding"):
+                last["rules"].append(str(d["finding"]).split("@")[0])
+            continue
+        acts.append({**d, "rules": [str(d["finding"]).split("@")[0]] if d.get("finding") else []})
+    return acts
+
+
 @router.get("/flags/{flag_id}", response_class=HTMLResponse)
-def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTMLResponse:
+def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller, undo: str = "", undo_flag: str = "") -> HTMLResponse:
     need(caller, "inspector")
+    filters, raw = _filters(request)
     data = flag_with_subject(db, flag_id)
+    before, after, position, total = review_store.neighbours(db, filters, flag_id)
+    undo_ids = [int(i) for i in undo.split(",") if i.isdigit()][:50]
     locale = locale_of(request)
     trans = i18n.translations(locale)
     timeline = headcount = None
@@ -292,7 +425,11 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> HTM
     klass = class_store.class_by_id(db, subject["class_id"]) if subject.get("class_id") else None
     report = latest_report(db, subject["class_id"]) if subject and subject.get("class_id") else None
     hour_judged_by = report.body.get("judged_by") if report else None
-    return render(request, "flag.html", note_max=NOTE_MAX, hour_judged_by=hour_judged_by, frame_labels=FRAME_LABELS, headcount=headcount, roster=roster, overlapping=overlapping, captures=captures, enrolment=enrolment, caller=caller, data=data, subject=subject, timeline=timeline, plot=plot, klass=klass,
+    return render(request, "flag.html", groups=finding_groups((subject or {}).get("findings", [])),
+                  acts=decision_acts(data["decisions"]),
+                  before=before, after=after, position=position, total=total, filters=raw, filter_query=_query(raw),
+                  reasons=review_store.REASONS, undo_ids=undo_ids, undo_flag=undo_flag or flag_id, undo_s=UNDO_S,
+                  back=f"/ui/flags/{flag_id}?{_query(raw)}", note_max=NOTE_MAX, hour_judged_by=hour_judged_by, frame_labels=FRAME_LABELS, headcount=headcount, roster=roster, overlapping=overlapping, captures=captures, enrolment=enrolment, caller=caller, data=data, subject=subject, timeline=timeline, plot=plot, klass=klass,
                   styles=STYLES)
 
 
@@ -394,16 +531,55 @@ def _image(path: Path) -> Response:
 
 
 @router.post("/flags/{flag_id}/decide")
-def decide_page(flag_id: str, request: Request, db: DB, caller: PageCaller, outcome: Annotated[str, Form()],
-                note: Annotated[str, Form()] = "", csrf: Annotated[str | None, Form()] = None) -> Response:
+async def decide_page(flag_id: str, request: Request, db: DB, caller: PageCaller) -> Response:
+    """The decision bar: one outcome per finding group (`d<n>`, its findings' keys in `k<n>`), or
+    `outcome` for every finding; a reason and a note. `then=next` opens the next flag of the
+    queue the inspector came from; the page shown next offers the undo."""
     need(caller, "inspector")
-    check_csrf(request, csrf)
-    if outcome not in ("confirmed", "dismissed"):
-        raise Problem(422, "outcome: confirmed or dismissed")
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf") or "") or None)
+    note, reason, everything = str(form.get("note") or ""), str(form.get("reason") or ""), str(form.get("outcome") or "")
     if len(note) > NOTE_MAX:  # the API's limit, refused as the API refuses it (never cut silently)
         raise Problem(422, f"note: at most {NOTE_MAX:,} characters; this one has {len(note):,}")
-    add_decision(db, caller, flag_id, DecisionIn(outcome=outcome, note=note))  # type: ignore[arg-type]
-    return RedirectResponse(f"/ui/flags/{flag_id}#decisions", status_code=303)
+    data = await run_in_threadpool(flag_with_subject, db, flag_id)
+    outcomes: dict[str, str] = {}
+    if everything:
+        outcomes = {review_store.finding_key(f): everything for f in (data["subject"] or {}).get("findings", [])}
+    for name, value in form.multi_items():
+        if name.startswith("d") and name[1:].isdigit() and value:
+            for key in str(form.get(f"k{name[1:]}") or "").split("\n"):
+                if key:
+                    outcomes[key] = str(value)
+    if everything and reason and reason not in review_store.REASONS.get(everything, ()):
+        raise Problem(422, f"reason {reason!r} is not one for {everything}")
+    if not outcomes and everything in ("confirmed", "dismissed") and not (data["subject"] or {}).get("findings"):
+        made = [await run_in_threadpool(add_decision, db, caller, flag_id,
+                                        DecisionIn(outcome=everything, note=note))]  # type: ignore[arg-type]
+    else:
+        made = await run_in_threadpool(review_store.decide_findings, db, caller, flag_id, outcomes, reason, note)
+    raw = {k: str(form.get(k) or "") for k in FILTER_NAMES}
+    ids = ",".join(str(d.id) for d in made)
+    if form.get("then") == "next":
+        filters, raw = _filters_from(raw)
+        _, after, _, _ = await run_in_threadpool(review_store.neighbours, db, filters, flag_id)
+        if after is not None:
+            return RedirectResponse(f"/ui/flags/{after}?{_query(raw, undo=ids, undo_flag=flag_id)}", status_code=303)
+        return RedirectResponse(f"/ui/queue?{_query(raw, done='1', undo=ids, undo_flag=flag_id)}", status_code=303)
+    return RedirectResponse(f"/ui/flags/{flag_id}?{_query(raw, undo=ids, undo_flag=flag_id)}#decisions", status_code=303)
+
+
+@router.post("/flags/{flag_id}/undo")
+def undo_page(flag_id: str, request: Request, db: DB, caller: PageCaller, ids: Annotated[str, Form()],
+              back: Annotated[str, Form()] = "", csrf: Annotated[str | None, Form()] = None) -> Response:
+    """Takes back the caller's own decisions just made: a withdrawal is appended for each."""
+    need(caller, "inspector")
+    check_csrf(request, csrf)
+    numbers = [int(i) for i in ids.split(",") if i.strip().isdigit()]
+    if not numbers:
+        raise Problem(422, "ids: the decisions to withdraw")
+    review_store.withdraw(db, caller, flag_id, numbers, UNDO_S)
+    target = back if back.startswith("/ui/") and not back.startswith("//") else f"/ui/flags/{flag_id}"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/classes", response_class=HTMLResponse)

@@ -160,6 +160,12 @@ ATTACKS: dict[tuple[str, str], Attack | str] = {
     ("POST", "/admin/organisations/{organisation_id}/xapi-origins"): "admins only (test_access)",
     ("DELETE", "/admin/organisations/{organisation_id}/xapi-origins"): "admins only (test_access)",
     ("POST", "/ui/sign-in"): "pages: a sign-in writes nothing but the caller's own cookie",
+    ("POST", "/ui/flags/{flag_id}/decide"): "pages, inspectors only, CSRF-checked: decisions appended (finding keys checked "
+                                            "against the flag's own findings), never edits a verdict",
+    ("POST", "/ui/flags/{flag_id}/undo"): "pages, inspectors only, CSRF-checked: withdraws only the caller's own decisions "
+                                          "of the last minute on that flag (409 otherwise; test_workbench)",
+    ("POST", "/ui/queue/bulk"): "pages, inspectors only, CSRF-checked: only for a rule that needs no judgement "
+                                "(test_workbench), decisions appended",
 }
 
 

@@ -10,16 +10,16 @@ from api.pages.routes import FRAME_LABELS
 
 PAGES = Path(__file__).resolve().parents[2] / "api" / "pages"
 # Values shown through _() from data rather than written in a template.
-FROM_DATA = {"valid", "invalid", "review", "open", "confirmed", "dismissed", "theory", "practical", "face_capture",
+FROM_DATA = {"valid", "invalid", "review", "open", "confirmed", "dismissed", "withdrawn", "theory", "practical", "face_capture",
              "photo_kept"} | {label for labels in FRAME_LABELS.values() for label in labels}
 
 
 def _msgids() -> set[str]:
     found: set[str] = set(FROM_DATA)
-    for path in [*PAGES.glob("templates/*.html"), PAGES / "routes.py"]:
+    for path in [*PAGES.glob("templates/*.html"), PAGES / "routes.py", PAGES / "measures.py"]:
         text = path.read_text(encoding="utf-8")
         found |= set(re.findall(r'_\("([^"]+)"\)', text)) | set(re.findall(r"_\('([^']+)'\)", text))
-        found |= set(re.findall(r'gettext\("([^"]+)"\)', text))
+        found |= set(re.findall(r'gettext\("([^"]+)"\)', text)) | set(re.findall(r'N_\("([^"]+)"\)', text))
     return found
 
 
