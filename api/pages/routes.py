@@ -130,6 +130,7 @@ def render(request: Request, template: str, status: int = 200, caller: Caller | 
         rule_title=rule_title, rules=RULES, detail_zh=detail_zh, finding_text=finding_text, age=lambda s: i18n.age(s, locale),
         priority_word=lambda code: trans.gettext(PRIORITY_WORDS.get(code, code)),
         reason_word=lambda code: trans.gettext(REASON_WORDS.get(code, code)),
+        conclusion_word=lambda code: trans.gettext(CONCLUSION_WORDS.get(code, code)),
         rule_titles=lambda codes: ("、" if locale.startswith("zh") else ", ").join(dict.fromkeys(rule_title(c) for c in codes)),
         **context)
     return HTMLResponse(html, status_code=status)
@@ -165,6 +166,10 @@ def say_finding(f: dict[str, Any], locale: str) -> str | None:
     if not zh:
         return detail or None
     return detail_zh(detail) if detail else None
+
+
+CONCLUSION_WORDS = {"confirmed": N_("Findings confirmed"), "dismissed": N_("Findings dismissed: valid"),
+                    "open": N_("Not decided yet"), "unflagged": N_("Valid: nothing found")}
 
 
 def need(caller: Caller, *roles: str) -> None:
@@ -605,10 +610,26 @@ def _record(request: Request, db: Session, caller: Caller, class_id: str, inline
     record = latest_report(db, class_id)
     decisions = review_store.decisions_of_class(db, class_id)
     hours = record.body["hours"] if record else []
+    # Per hour the final conclusion after the decisions and each finding's standing decision;
+    # every decision in turn goes to the annex.
+    conclusions: dict[int, str] = {}
+    standing: dict[tuple[int, int], Any] = {}
+    for h in hours:
+        made = decisions.get(f"{class_id}#{h['index']}")
+        keys = [review_store.finding_key(f) for f in h.get("findings", [])]
+        if made is None:
+            conclusions[h["index"]] = "unflagged" if h.get("verdict") == "valid" else "open"
+            continue
+        outcome, by_key = review_store.conclusion(made, keys)
+        conclusions[h["index"]] = outcome
+        for n, key in enumerate(keys):
+            if key in by_key:
+                standing[(h["index"], n)] = by_key[key]
     means = [h["visibility"]["headcount_mean"] for h in hours if h.get("visibility") and h["visibility"].get("headcount_mean") is not None]
     css = (_HERE / "static" / "style.css").read_text(encoding="utf-8") if inline_css else None
     institution = key_store.organisation_by_id(db, klass.organisation_id)
     return render(request, "record.html", caller=caller, klass=klass, hours=hours, decisions=decisions,
+                  conclusions=conclusions, standing=standing, pdf=inline_css,
                   judged=record.body.get("judged_by") if record else None,
                   institution=institution, mean_attendance=sum(means) / len(means) if means else None,
                   printed_at=datetime.now(timezone.utc), inline_css=css, roster=len(klass.manifest.get("roster", [])))

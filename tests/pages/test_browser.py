@@ -80,6 +80,33 @@ def test_an_inspector_reviews_the_tampered_hour(site: Site, browser: Any) -> Non
     pdf = page.request.get(page.url + ".pdf")
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body()[:5] == b"%PDF-"
     (ARTIFACTS / "inspection-record.pdf").write_bytes(pdf.body())
+    # An official document (#18): A4, numbered pages, the summary, the final decision per finding,
+    # the history in an annex on a page of its own, two signature lines; the PDF says what the page says.
+    import io
+
+    from pypdf import PdfReader
+
+    printed = PdfReader(io.BytesIO(pdf.body()))
+    sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in printed.pages}
+    assert sizes == {(595, 842)}, sizes  # A4 in points (210 × 297 mm)
+    pages = len(printed.pages)
+    assert pages >= 2
+    texts = [p.extract_text() for p in printed.pages]
+    for n, text in enumerate(texts, start=1):
+        assert f"{n} / {pages}" in text, (n, text[-200:])
+    import unicodedata
+
+    # The PDF's text comes back with CJK compatibility forms (⽉ for 月): compared after NFKC.
+    whole = unicodedata.normalize("NFKC", "".join(texts)).replace(" ", "").replace("\n", "")
+    summary = page.locator("table.record-summary tbody tr")
+    assert summary.count() == 3
+    assert page.locator("table.record-summary tr[data-conclusion=confirmed]").count() == 1
+    for row in page.locator("table.record-hours tbody tr").all() + summary.all():
+        for cell in row.locator("td").all():
+            words = unicodedata.normalize("NFKC", cell.inner_text()).replace(" ", "").replace("\n", "")
+            assert words[:12] in whole, words
+    assert page.locator(".signatures .blank").count() == 4
+    assert "08:01:05 起画面重复" in page.locator("table.record-annex").inner_text()
 
     # A form sent without the session's CSRF token is refused, and nothing is recorded.
     page.go_back()
