@@ -599,19 +599,16 @@ def class_page(class_id: str, request: Request, db: DB, caller: PageCaller) -> H
     need(caller, "institution", "inspector")
     klass = owned_class(db, caller, class_id)
     record = latest_report(db, class_id)
-    return render(request, "class.html", caller=caller, klass=klass, report=record.body if record else None)
-
-
-def _record(request: Request, db: Session, caller: Caller, class_id: str, inline_css: bool) -> HTMLResponse:
-    """The inspection record of a class (004 annex 2): per hour the verdict and findings, the mean
-    attendance, the decisions taken on its flags, and the inspector, with a line to sign."""
-    need(caller, "inspector")
-    klass = owned_class(db, caller, class_id)
-    record = latest_report(db, class_id)
-    decisions = review_store.decisions_of_class(db, class_id)
     hours = record.body["hours"] if record else []
-    # Per hour the final conclusion after the decisions and each finding's standing decision;
-    # every decision in turn goes to the annex.
+    conclusions, _ = _conclusions(review_store.decisions_of_class(db, class_id), class_id, hours)
+    return render(request, "class.html", caller=caller, klass=klass, report=record.body if record else None,
+                  conclusions=conclusions, report_id=record.id if record else "")
+
+
+def _conclusions(decisions: dict[str, list[Any]], class_id: str,
+                 hours: list[dict[str, Any]]) -> tuple[dict[int, str], dict[tuple[int, int], Any]]:
+    """Per hour the final conclusion after the inspector's decisions, and each finding's standing
+    decision (hour, finding's place): the record's summary and the institution's view agree."""
     conclusions: dict[int, str] = {}
     standing: dict[tuple[int, int], Any] = {}
     for h in hours:
@@ -625,6 +622,18 @@ def _record(request: Request, db: Session, caller: Caller, class_id: str, inline
         for n, key in enumerate(keys):
             if key in by_key:
                 standing[(h["index"], n)] = by_key[key]
+    return conclusions, standing
+
+
+def _record(request: Request, db: Session, caller: Caller, class_id: str, inline_css: bool) -> HTMLResponse:
+    """The inspection record of a class (004 annex 2): per hour the verdict and findings, the mean
+    attendance, the decisions taken on its flags, and the inspector, with a line to sign."""
+    need(caller, "inspector")
+    klass = owned_class(db, caller, class_id)
+    record = latest_report(db, class_id)
+    decisions = review_store.decisions_of_class(db, class_id)
+    hours = record.body["hours"] if record else []
+    conclusions, standing = _conclusions(decisions, class_id, hours)
     means = [h["visibility"]["headcount_mean"] for h in hours if h.get("visibility") and h["visibility"].get("headcount_mean") is not None]
     css = (_HERE / "static" / "style.css").read_text(encoding="utf-8") if inline_css else None
     institution = key_store.organisation_by_id(db, klass.organisation_id)

@@ -124,8 +124,9 @@ def progress_of(db: Session, class_id: str) -> dict[str, Any]:
                   .order_by(Job.created_at.desc())).first()  # type: ignore[attr-defined]
     recordings = db.exec(select(Recording).where(Recording.class_id == class_id)).all()
     uploads = db.exec(select(Upload).where(Upload.class_id == class_id, Upload.recording_id.is_(None))).all()  # type: ignore[union-attr]
+    report = None if job is None else db.exec(select(ClassReportRecord.id).where(ClassReportRecord.job_id == job.id)).first()
     return {"job": None if job is None else {"id": job.id, "status": job.status, "stage": job.stage,
-                                             "progress": job.progress, "error": job.error},
+                                             "progress": job.progress, "error": job.error, "report": report},
             "recordings": len(recordings),
             "uploads_in_progress": [{"name": u.original_name, "received_bytes": u.received_bytes} for u in uploads]}
 

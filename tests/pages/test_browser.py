@@ -5,6 +5,7 @@ without its CSRF token is refused. Screenshots go to tests/artifacts/ (not commi
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -149,6 +150,43 @@ def test_an_institution_sees_only_its_own_classes(site: Site, browser: Any) -> N
     assert other is not None and other.status == 404
     queue = page.goto(f"{site.url}/ui/queue")
     assert queue is not None and queue.status == 403
+
+
+def test_the_institution_sees_results_when_its_job_finishes(site: Site, browser: Any, tmp_path: Any) -> None:
+    """The results appear when the analysis finishes, without a reload; the stage in the page's language."""
+    import json
+
+    import httpx
+
+    from sample_videos.make_sample import make_sample_class
+
+    sample = make_sample_class(tmp_path / "sample")
+    manifest = json.loads(sample.read_text(encoding="utf-8"))
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    _sign_in(page, site, "inst_b")
+    page.goto(f"{site.url}/ui/classes/{site.classes['inst_b']}")
+    assert page.locator("tr.hour-row").count() == 0
+    loads: list[str] = []
+    page.on("framenavigated", lambda frame: loads.append(frame.url))
+    stages: set[str] = set()
+    b = {"Authorization": f"Bearer {site.keys['inst_b']}"}
+    with httpx.Client(base_url=site.url, timeout=120) as http:
+        for ref in manifest["recordings"]:
+            http.post(f"/classes/{site.classes['inst_b']}/recordings",
+                      params={"name": ref["path"], **({"start": ref["start"]} if ref.get("start") else {})},
+                      content=(sample.parent / ref["path"]).read_bytes(), headers=b).raise_for_status()
+        expect(page.locator("#recordings")).to_have_text("2", timeout=10_000)
+        assert http.post(f"/classes/{site.classes['inst_b']}/analyses", headers=b).status_code == 202
+    deadline = time.monotonic() + 180
+    while page.locator("#job-status").get_attribute("data-status") != "done":
+        assert time.monotonic() < deadline
+        stages.add(page.locator("#job-stage").inner_text())
+        page.wait_for_timeout(200)
+    expect(page.locator("tr.hour-row")).to_have_count(3, timeout=10_000)
+    assert loads == []  # no reload
+    assert not stages & {"sampling", "detecting", "checking faces"}, stages
+    assert "无效" in page.locator("tr.hour-row").nth(1).inner_text()
+    page.screenshot(path=str(ARTIFACTS / "institution-live-zh.png"), full_page=True)
 
 
 def test_a_flagged_session_shows_its_playback(site: Site, browser: Any) -> None:
