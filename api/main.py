@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request, Response
 
 from api.core import problems
 from api.core.bodies import BodyGuard
-from api.routes import admin, classes, faces, online, review, uploads, xapi
+from api.routes import admin, classes, faces, online, periods, review, uploads, xapi
 from api.core.service import Service
 from api.core.storage import Storage
 from api.core.settings import ServiceSettings
@@ -110,7 +110,7 @@ def create_app(settings: ServiceSettings | None = None, start_worker: bool = Tru
     # The xAPI statement resource first: it takes /xapi/* (answers carry the xAPI version header).
     app.include_router(xapi.router, responses=problems.documented(400, 401, 403, 404, 409, 413))
     app.include_router(xapi.admin_router, responses=problems.documented(401, 403, 404, 422))
-    for module in (classes, uploads, online, faces, review, admin):
+    for module in (classes, periods, uploads, online, faces, review, admin):
         # Every route may answer these as problem details (auth, role, tenant, size, validation).
         app.include_router(module.router, responses=problems.documented(400, 401, 403, 404, 409, 413, 422, 503))
     from starlette.middleware.sessions import SessionMiddleware

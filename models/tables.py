@@ -321,6 +321,101 @@ class HourResult(SQLModel, table=True):
     body: dict[str, Any] = _json(nullable=False)
 
 
+class ClassTrainee(SQLModel, table=True):
+    """A class trainee's person: the keyed hash of the real-name ID number the roster gave (the
+    number itself is kept nowhere), linking the trainee to the person's other classes and to their
+    learners on every platform for the person rules (cool-down, yearly limit, two places)."""
+
+    __tablename__ = "class_trainee"
+
+    class_id: str = Field(foreign_key="training_class.id", primary_key=True, max_length=32)
+    trainee_id: str = Field(primary_key=True, max_length=200)
+    person_hash: str = Field(max_length=64, index=True)
+
+
+class ClassAssessment(SQLModel, table=True):
+    """When a class was assessed (结业考核), as its institution reports it: set once, audited. The
+    cool-down of its trainees' next trainings runs from it; without it the class is unassessed."""
+
+    __tablename__ = "class_assessment"
+
+    class_id: str = Field(foreign_key="training_class.id", primary_key=True, max_length=32)
+    assessed_at: datetime = Field(sa_type=UTCDateTime)
+    key_id: str = Field(max_length=32)
+    person: str = Field(max_length=200)
+    created_at: datetime = _when()
+
+
+class LateRegistration(SQLModel, table=True):
+    """An authority's acceptance of a class registered after its first class hour began
+    (class.registered_late, 000 (十八), 004 annex 2: the opening application comes first): for one
+    institution's class id, with who accepted it and why. Append-only."""
+
+    __tablename__ = "late_registration"
+    __table_args__ = (UniqueConstraint("organisation_id", "class_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=32)  # the institution
+    class_ref: str = Field(max_length=200)
+    reason: str = Field(max_length=2000)
+    key_id: str = Field(max_length=32)
+    person: str = Field(max_length=200)
+    authority_id: str = Field(max_length=32)  # the accepting organisation (admin or inspectorate)
+    created_at: datetime = _when()
+
+
+class OnsiteCheck(SQLModel, table=True):
+    """An inspector's on-site check of a class (004 annex 2 开班当日检查情况、培训期间检查情况、检查人员签字):
+    when, who, how many were present, who was seen absent, a note. Append-only: a correction is a
+    new check. Feeds the class period's mean present (003 §21 实地检查在位平均人数)."""
+
+    __tablename__ = "onsite_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    class_id: str = Field(foreign_key="training_class.id", index=True, max_length=32)
+    at: datetime = Field(sa_type=UTCDateTime)
+    present: int
+    absent: list[str] = _json(nullable=False)  # trainee ids seen absent
+    note: str = Field(default="", max_length=2000)
+    key_id: str = Field(max_length=32)
+    person: str = Field(max_length=200)  # the inspector who signs it
+    organisation_id: str = Field(max_length=32)  # the inspectorate
+    created_at: datetime = _when()
+
+
+class TraineeAbsence(SQLModel, table=True):
+    """A trainee's absence from a class hour with the institution's written leave, and the later
+    class hour of the same content that makes it up (003 §21: 经…同意后，可在结业考核前通过补课等方式
+    完成规定课程，计入培训到课率). It counts towards attendance only once an inspector has accepted it."""
+
+    __tablename__ = "trainee_absence"
+
+    id: int | None = Field(default=None, primary_key=True)
+    class_id: str = Field(foreign_key="training_class.id", index=True, max_length=32)
+    trainee_id: str = Field(max_length=200)
+    hour_index: int
+    makeup_hour_index: int | None = None
+    reason: str = Field(max_length=2000)
+    key_id: str = Field(max_length=32)
+    person: str = Field(max_length=200)
+    created_at: datetime = _when()
+    accepted_by: str | None = Field(default=None, max_length=200)  # the inspector
+    accepted_key_id: str | None = Field(default=None, max_length=32)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OnsiteCheckPublic(SQLModel):
+    id: int
+    class_id: str
+    at: datetime
+    present: int
+    absent: list[str]
+    note: str
+    person: str
+    organisation_id: str
+    created_at: datetime
+
+
 # --- online learning --------------------------------------------------------------------------
 
 class Course(SQLModel, table=True):

@@ -194,6 +194,8 @@ _RULES = [
          title_en="Too few practical hours", title_zh="实操课时占比不足"),
     Rule(code="class.certificate_hours", clause="003 §19", severity=Severity.INVALIDATES,
          title_en="Certificate-only course too short", title_zh="结业证书类培训不足40学时"),
+    Rule(code="class.registered_late", clause="003 §19", severity=Severity.INVALIDATES,
+         title_en="Class registered after its first class hour began", title_zh="开班后补报开班申请"),
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule.model_copy(update={"messages": _ONLINE_MESSAGES.get(rule.code, {})})

@@ -49,6 +49,9 @@ class Trainee(_Strict):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
     photo: str | None = None
+    # The real-name ID number: links the trainee to the person's other trainings (the person rules).
+    # The service keeps only its keyed hash and drops it from the stored manifest.
+    person_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class Teacher(_Strict):
@@ -65,6 +68,10 @@ class ClassManifest(_Strict):
     roster: list[Trainee] = Field(default_factory=list)
     teachers: list[Teacher] = Field(default_factory=list)
     certificate_only: bool = False
+    # The occupation (职业/工种) and level trained, for B9 (never the same occupation at the same level
+    # twice); without them only the yearly count is checked.
+    occupation: str | None = Field(default=None, min_length=1, max_length=200)
+    level: str | None = Field(default=None, min_length=1, max_length=100)
 
     @model_validator(mode="after")
     def _unique_indices(self) -> "ClassManifest":

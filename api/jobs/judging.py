@@ -34,6 +34,7 @@ from api.core.settings import ServiceSettings
 from api.store.events import insert_ignoring_conflicts
 from api.store.faces import challenges_of, photo_versions
 from api.store.organisations import JudgedBy, PolicyBook, jurisdiction_of
+from api.store.persons import class_history
 from models.retry import write_unit
 from models.tables import (Assessment, Course, DirtyLearner, Event, Job, JudgingFailure, Learner, LearnerPhoto,
                            LearnerSession, Organisation, SubjectKind, new_id)
@@ -138,6 +139,9 @@ def _catalogue(db: Session, loaded: Loaded) -> Catalogue:
                                                       Assessment.learner.in_(chunk))).all():  # type: ignore[attr-defined]
                 history.setdefault(refs[a.learner].subject, []).append(
                     {"course": f"{org}:{a.course}", "assessed_at": a.assessed_at})
+    # The persons' classroom classes too (#17: the person rules over classes and courses alike).
+    for subject, classes in class_history(db, [r.person_hash for r in loaded.learners.values() if r.person_hash]).items():
+        history.setdefault(subject, []).extend(classes)
     return Catalogue.model_validate({"courses": courses, "history": history})
 
 

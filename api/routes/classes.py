@@ -16,12 +16,13 @@ from api.deps import DB, AnyCaller, Institution, InstitutionOrInspector, Svc, au
 from api.core.photos import accept_enrolment_photo
 from api.core.problems import Problem, documented, not_found
 from api.core.storage import Storage, receive
-from api.store.classes import (add_roster_photo, class_by_id, class_page, first_day, job_for, latest_report, owned_class,
+from api.store.classes import (link_class_trainees, refuse_late_registration, add_roster_photo, class_by_id, class_page, first_day, job_for, latest_report, owned_class,
                                owner_of, probe_upload, recordings_of, add_class, same_recording, store_recording)
 from api.store.jobs import enqueue
 from api.store.organisations import PolicyBook, add_override, jurisdiction_of
 from models.tables import (Job, JobKind, JobPublic, PolicyOverridePublic, Recording, RecordingPublic, Role, new_id,
                            TrainingClass, TrainingClassPublic)
+from models.types import utcnow
 from monitor.manifest import ClassManifest, check_class_shape
 
 router = APIRouter(tags=["classes"])
@@ -53,11 +54,16 @@ def register_class(manifest: ClassRegistration, db: DB, caller: Institution, svc
     where = jurisdiction_of(caller.organisation, svc.settings.default_jurisdiction)
     judged = PolicyBook(db).judged_by(where, first_day(manifest))
     check_class_shape(manifest, judged.policy())
+    late = refuse_late_registration(db, caller.org_id, manifest.class_id, manifest, judged.policy(), utcnow())
     body = manifest.model_dump(mode="json", exclude={"recordings", "policy", "policy_overrides"})
-    body["roster"] = [{k: v for k, v in t.items() if k != "photo"} for t in body["roster"]]
+    # the ID numbers are kept only as keyed hashes (link_trainees), never in the stored manifest
+    body["roster"] = [{k: v for k, v in t.items() if k not in ("photo", "person_id")} for t in body["roster"]]
     klass, new = add_class(db, caller, manifest.class_id, judged.profile, body, where)
     if not new:
         response.status_code = 200
+    else:
+        link_class_trainees(db, caller, klass, [t.model_dump() for t in manifest.roster],
+                            svc.settings.person_secret_value(), late)
     return klass
 
 

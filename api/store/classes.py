@@ -15,7 +15,15 @@ from sqlmodel import Session, select
 from api.deps import Caller, audit
 from api.core.problems import Problem, not_found
 from api.core.storage import Storage
-from models.tables import ClassReportRecord, Job, Organisation, Recording, RosterPhoto, TrainingClass, Upload, new_id
+from api.store.events import mark_dirty
+from api.store.organisations import may_override
+from api.store.persons import link_trainees, subjects_of_class, trainees_judged
+from models.tables import (ClassAssessment, ClassReportRecord, Job, LateRegistration, OnsiteCheck, Organisation, Recording,
+                           RosterPhoto, TraineeAbsence, TrainingClass, Upload, new_id)
+from models.types import utcnow
+from monitor import attendance
+from monitor.findings import RULES
+from monitor.policy import Policy, clause_of
 from monitor.footage.media import UnreadableMedia, probe
 from monitor.manifest import ClassManifest
 
@@ -176,3 +184,185 @@ def job_for(db: Session, caller: Caller, job_id: str) -> Job:
     if job is None or (caller.role != "inspector" and job.organisation_id != caller.org_id):
         raise not_found(f"job {job_id}")
     return job
+
+
+# Opening application, on-site checks, assessment and absences (#17; 004 annex 2: 开班申请 ->
+# 开班当日检查、培训期间检查 (signed) -> 结业考核).
+
+def first_hour_start(manifest: ClassManifest | dict[str, Any]) -> datetime:
+    schedule = manifest.schedule if isinstance(manifest, ClassManifest) else manifest["schedule"]
+    return min(h.start if hasattr(h, "start") else datetime.fromisoformat(h["start"]) for h in schedule)
+
+
+def refuse_late_registration(db: Session, organisation_id: str, class_ref: str, manifest: ClassManifest,
+                             policy: Policy, now: datetime) -> LateRegistration | None:
+    """A class registered after its first class hour began is refused (422 class.registered_late)
+    unless the authority accepted it for this institution and class id; the acceptance, if used."""
+    begins = first_hour_start(manifest)
+    if not policy.registration_before_first_hour or now < begins:
+        return None
+    accepted = db.exec(select(LateRegistration).where(LateRegistration.organisation_id == organisation_id,
+                                                      LateRegistration.class_ref == class_ref)).first()
+    if accepted is not None:
+        return accepted
+    raise Problem(422, f"class.registered_late ({clause_of(policy, 'class.registered_late') or RULES['class.registered_late'].clause}): "
+                       f"the first class hour began at {begins.isoformat()}; a class is registered before it starts, "
+                       "unless the authority accepts the late registration", "class-registered-late")
+
+
+def accept_late_registration(db: Session, caller: Caller, caller_jurisdiction: str | None, institution: Organisation,
+                             institution_jurisdiction: str, class_ref: str, reason: str) -> LateRegistration:
+    """The authority (an admin, or the inspectorate of the institution's jurisdiction) accepts
+    one class registered late; audited, append-only (accepting again is a 409)."""
+    if not may_override(caller.role, caller_jurisdiction, institution_jurisdiction):
+        raise Problem(403, f"only an admin or the inspectorate of {institution_jurisdiction} may accept a late registration")
+    if institution.kind != "institution":
+        raise not_found(f"institution {institution.id}")
+    row = LateRegistration(organisation_id=institution.id, class_ref=class_ref, reason=reason, key_id=caller.key.id,
+                           person=caller.key.person, authority_id=caller.org_id)
+    db.add(row)
+    audit(db, caller, "class.late_registration_accepted", institution.id, class_ref=class_ref, reason=reason)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise Problem(409, f"the late registration of {class_ref} is accepted already", "duplicate") from None
+    return row
+
+
+def _trainee_ids(klass: TrainingClass) -> set[str]:
+    return {t["id"] for t in klass.manifest.get("roster", [])}
+
+
+def record_onsite_check(db: Session, caller: Caller, klass: TrainingClass, at: datetime, present: int,
+                        absent: list[str], note: str) -> OnsiteCheck:
+    """An inspector's signed on-site check of a class (004 annex 2); append-only, audited."""
+    if caller.role != "inspector":
+        raise Problem(403, "only an inspector records an on-site check")
+    roster = _trainee_ids(klass)
+    unknown = sorted(set(absent) - roster)
+    if unknown:
+        raise Problem(422, f"absent: not on the class's roster: {', '.join(unknown)}", "validation")
+    if present + len(set(absent)) > len(roster):
+        raise Problem(422, f"present: {present} present and {len(set(absent))} absent, but the roster has {len(roster)}",
+                      "validation")
+    row = OnsiteCheck(class_id=klass.id, at=at, present=present, absent=sorted(set(absent)), note=note,
+                      key_id=caller.key.id, person=caller.key.person, organisation_id=caller.org_id)
+    db.add(row)
+    db.flush()
+    audit(db, caller, "class.onsite_check", klass.id, check=row.id, at=at.isoformat(), present=present, absent=row.absent)
+    db.commit()
+    return row
+
+
+def onsite_checks(db: Session, class_id: str) -> list[OnsiteCheck]:
+    return list(db.exec(select(OnsiteCheck).where(OnsiteCheck.class_id == class_id)
+                        .order_by(OnsiteCheck.at, OnsiteCheck.id)).all())  # type: ignore[arg-type]
+
+
+def record_assessment(db: Session, caller: Caller, klass: TrainingClass, assessed_at: datetime) -> ClassAssessment:
+    """The class's assessment (结业考核) as its institution reports it: set once (the same again is
+    the stored one; another date is a 409), audited. Its trainees' later trainings wait a month
+    from it (person.cooldown), so their online sessions are judged again."""
+    if assessed_at < first_hour_start(klass.manifest):
+        raise Problem(422, "assessed_at: before the class's first class hour", "validation")
+    stored = db.get(ClassAssessment, klass.id)
+    if stored is not None:
+        if stored.assessed_at == assessed_at:
+            return stored
+        raise Problem(409, f"class {klass.class_ref} was assessed at {stored.assessed_at.isoformat()} already", "duplicate")
+    row = ClassAssessment(class_id=klass.id, assessed_at=assessed_at, key_id=caller.key.id, person=caller.key.person)
+    db.add(row)
+    audit(db, caller, "class.assessment", klass.id, assessed_at=assessed_at.isoformat())
+    job = mark_dirty(db, subjects_of_class(db, klass.id))
+    db.commit()
+    if job is not None:
+        db.refresh(job)
+    return row
+
+
+def record_absence(db: Session, caller: Caller, klass: TrainingClass, trainee: str, hour: int, makeup_hour: int | None,
+                   reason: str) -> TraineeAbsence:
+    """The institution's written leave for a trainee's class hour, with the later hour that makes
+    it up; it counts once an inspector accepts it. Append-only, audited."""
+    if trainee not in _trainee_ids(klass):
+        raise not_found(f"trainee {trainee} of class {klass.id}")
+    hours = {h["index"] for h in klass.manifest.get("schedule", [])}
+    for name, index in (("hour", hour), ("makeup_hour", makeup_hour)):
+        if index is not None and index not in hours:
+            raise Problem(422, f"{name}: the class has no class hour {index}", "validation")
+    row = TraineeAbsence(class_id=klass.id, trainee_id=trainee, hour_index=hour, makeup_hour_index=makeup_hour, reason=reason,
+                         key_id=caller.key.id, person=caller.key.person)
+    db.add(row)
+    db.flush()
+    audit(db, caller, "class.absence", klass.id, absence=row.id, trainee=trainee, hour=hour, makeup_hour=makeup_hour)
+    db.commit()
+    return row
+
+
+def accept_absence(db: Session, caller: Caller, klass: TrainingClass, absence_id: int) -> TraineeAbsence:
+    """An inspector accepts a recorded leave (once; audited)."""
+    if caller.role != "inspector":
+        raise Problem(403, "only an inspector accepts a leave")
+    row = db.get(TraineeAbsence, absence_id)
+    if row is None or row.class_id != klass.id:
+        raise not_found(f"absence {absence_id} of class {klass.id}")
+    if row.accepted_at is not None:
+        return row
+    row.accepted_by, row.accepted_key_id, row.accepted_at = caller.key.person, caller.key.id, utcnow()
+    db.add(row)
+    audit(db, caller, "class.absence_accepted", klass.id, absence=absence_id)
+    db.commit()
+    return row
+
+
+def absences_of(db: Session, class_id: str) -> list[TraineeAbsence]:
+    return list(db.exec(select(TraineeAbsence).where(TraineeAbsence.class_id == class_id).order_by(TraineeAbsence.id)).all())  # type: ignore[arg-type]
+
+
+def class_period(db: Session, klass: TrainingClass, policy: Policy) -> dict[str, Any]:
+    """The class period as the documents count it (monitor.attendance): attendance per trainee and
+    the subsidisable headcount from the latest report's check moments and the inspectors' on-site
+    checks; the trainees' person findings (monitor.person); the inspection record's data (004
+    annex 2): opening-day and later checks with who signed them, the mean present, the assessment."""
+    record = latest_report(db, klass.id)
+    checks = onsite_checks(db, klass.id)
+    absences = absences_of(db, klass.id)
+    names = {t["id"]: t.get("name", "") for t in klass.manifest.get("roster", [])}
+    period = attendance.class_period(
+        names, attendance.hours_of_report(record.body if record else {"hours": klass.manifest.get("schedule", [])}),
+        [attendance.OnsiteCount(at=c.at, present=c.present, absent=c.absent, person=c.person) for c in checks],
+        [attendance.Absence(trainee=a.trainee_id, hour=a.hour_index, makeup_hour=a.makeup_hour_index,
+                            accepted=a.accepted_at is not None) for a in absences], policy, names)
+    persons = trainees_judged(db, klass, policy)
+    assessed = db.get(ClassAssessment, klass.id)
+    return {
+        "class_id": klass.id, "class_ref": klass.class_ref, "report_id": record.id if record else None,
+        "policy": policy.name,
+        "attendance": [t.model_dump(mode="json") for t in period.trainees],
+        "headcount": period.headcount.model_dump(mode="json"),
+        "findings": [f.model_dump(mode="json") for f in period.findings],
+        "persons": {t: {"subsidisable": v.subsidisable, "findings": [f.model_dump(mode="json") for f in v.findings]}
+                    for t, v in persons.items()},
+        "unlinked": sorted(set(names) - set(persons)),  # trainees without an ID number: no person rules
+        "onsite_checks": [{"id": c.id, "at": c.at.isoformat(), "present": c.present, "absent": c.absent, "note": c.note,
+                           "person": c.person, "organisation_id": c.organisation_id} for c in checks],
+        "absences": [{"id": a.id, "trainee": a.trainee_id, "hour": a.hour_index, "makeup_hour": a.makeup_hour_index,
+                      "reason": a.reason, "recorded_by": a.person,
+                      "accepted_by": a.accepted_by, "accepted_at": a.accepted_at.isoformat() if a.accepted_at else None}
+                     for a in absences],
+        "assessed_at": assessed.assessed_at.isoformat() if assessed else None,
+    }
+
+
+def link_class_trainees(db: Session, caller: Caller, klass: TrainingClass, roster: list[dict[str, Any]], secret: bytes,
+                        late: LateRegistration | None) -> None:
+    """After a class is registered: its trainees' persons (the ID numbers as keyed hashes), their
+    online sessions marked to be judged again (this class is one of their trainings now), and the
+    authority's acceptance of a late registration noted in the audit."""
+    subjects = link_trainees(db, klass.id, roster, secret)
+    mark_dirty(db, subjects)
+    if late is not None:
+        audit(db, caller, "class.registered_late", klass.id, class_ref=klass.class_ref, accepted_by=late.person,
+              acceptance=late.id)
+    db.commit()

@@ -69,6 +69,7 @@ class Policy(BaseModel):
     class_hour_min_s: float
     practical_share_min: float
     certificate_only_min_hours: int
+    registration_before_first_hour: bool  # class.registered_late unless an authority accepts it
     # A3/A4
     all_trainees_visible: bool
     min_sightings_per_hour: int

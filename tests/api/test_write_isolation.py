@@ -149,6 +149,23 @@ ATTACKS: dict[tuple[str, str], Attack | str] = {
     ("POST", "/jurisdictions/{jurisdiction}/overrides"): lambda s: [_ok(s.w.client.post(
         "/jurisdictions/zhengzhou/overrides", json={"parameters": {"face_match_tolerance": 0.99}, "reason": "mine"},
         headers=s.w.h(who)), 403) for who in ("inst_a", "plat_q", "inspector_far")],
+    # Class periods (#17): inspectors only in their own jurisdiction (the class is the demo's), institutions only their own.
+    ("POST", "/classes/{class_id}/checks"): lambda s: [_ok(s.w.client.post(
+        f"/classes/{s.class_id}/checks", json={"at": "2026-11-20T08:10:00+08:00", "present": 1},  # type: ignore[attr-defined]
+        headers=s.w.h(who)), status) for who, status in (("inst_a", 403), ("inst_b", 403), ("plat_q", 403),
+                                                         ("inspector_far", 404))],
+    ("PUT", "/classes/{class_id}/assessment"): lambda s: _ok(s.w.client.put(
+        f"/classes/{s.class_id}/assessment", json={"assessed_at": "2026-11-21T08:00:00+08:00"},  # type: ignore[attr-defined]
+        headers=s.w.h("inst_b")), 404),
+    ("POST", "/classes/{class_id}/absences"): lambda s: _ok(s.w.client.post(
+        f"/classes/{s.class_id}/absences", json={"trainee": ROSTER[0]["id"], "hour": 1, "reason": "mine"},  # type: ignore[attr-defined]
+        headers=s.w.h("inst_b")), 404),
+    ("POST", "/classes/{class_id}/absences/{absence_id}/acceptance"): lambda s: [_ok(s.w.client.post(
+        f"/classes/{s.class_id}/absences/1/acceptance", headers=s.w.h(who)), status)  # type: ignore[attr-defined]
+        for who, status in (("inst_b", 403), ("inspector_far", 404))],
+    ("POST", "/late-registrations"): lambda s: [_ok(s.w.client.post(
+        "/late-registrations", json={"institution_id": s.w.orgs["inst_a"], "class_ref": "LATE", "reason": "mine"},
+        headers=s.w.h(who)), 403) for who in ("inst_a", "inst_b", "plat_q", "inspector_far")],
     ("PATCH", "/uploads/{upload_id}"): "an upload id is found within the caller's organisation (test_classes_api: resumable)",
     ("POST", "/uploads/{upload_id}/finish"): "as PATCH /uploads/{upload_id}",
     ("POST", "/flags/{flag_id}/decisions"): "inspectors only (test_access); a decision is appended, never edits a verdict",

@@ -1,0 +1,155 @@
+"""A class period through the API (#17): the opening application (a late one refused unless the
+authority accepts it), inspectors' signed on-site checks and accepted leaves, the class's
+assessment, the period's attendance and subsidisable headcount, and the person rules over one
+person's classes and online sessions (the ID number kept only as a keyed hash)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlmodel import select
+
+from models.tables import AuditEntry, ClassTrainee
+from models.types import utcnow
+from tests.api.conftest import World
+from tests.monitor.online.builders import T0, clean_session
+
+CST = timezone(timedelta(hours=8))
+PERSON = "410102199001010011"
+
+
+def _manifest(class_id: str, first: datetime, roster: list[dict[str, Any]] | None = None, hours: int = 2,
+              length_s: float = 2700) -> dict[str, Any]:
+    schedule = [{"index": n + 1, "kind": "practical", "start": (first + timedelta(hours=n)).isoformat(),
+                 "end": (first + timedelta(hours=n, seconds=length_s)).isoformat()} for n in range(hours)]
+    return {"class_id": class_id, "schedule": schedule, "teachers": [{"id": "E-01", "name": "赵老师"}],
+            "roster": roster or [{"id": "T-1", "name": "张伟", "person_id": PERSON}, {"id": "T-2", "name": "李娜"},
+                                 {"id": "T-3", "name": "王芳"}],
+            "occupation": "焊工", "level": "四级"}
+
+
+def _future(days: float) -> datetime:
+    return (utcnow() + timedelta(days=days)).astimezone(CST).replace(microsecond=0)
+
+
+def test_a_class_registered_after_its_first_hour_is_refused_unless_the_authority_accepts_it(world: World) -> None:
+    w = world
+    w.place("inst_a", "zhengzhou")
+    w.place("inst_b", "zhengzhou")
+    past = _manifest("LATE-1", _future(-2))
+    r = w.client.post("/classes", json=past, headers=w.h("inst_a"))
+    assert r.status_code == 422 and "class-registered-late" in r.json()["type"] and "003 §19" in r.json()["detail"], r.text
+    # nobody but the authority accepts it: not the institution, not a platform
+    body = {"institution_id": w.orgs["inst_a"], "class_ref": "LATE-1", "reason": "开班申请系统故障，已书面说明"}
+    for who in ("inst_a", "plat_p"):
+        assert w.client.post("/late-registrations", json=body, headers=w.h(who)).status_code == 403
+    r = w.client.post("/late-registrations", json=body, headers=w.h("inspector"))  # Zhengzhou's inspectorate
+    assert r.status_code == 201, r.text
+    assert w.client.post("/late-registrations", json=body, headers=w.h("inspector")).status_code == 409
+    r = w.client.post("/classes", json=past, headers=w.h("inst_a"))
+    assert r.status_code == 201, r.text
+    # the acceptance is for that institution's class id only
+    assert w.client.post("/classes", json=past, headers=w.h("inst_b")).status_code == 422
+    assert w.client.post("/classes", json=_manifest("LATE-2", _future(-2)), headers=w.h("inst_a")).status_code == 422
+    assert w.client.post("/classes", json=_manifest("ON-TIME", _future(2)), headers=w.h("inst_a")).status_code == 201
+    with w.service.session() as db:
+        actions = [a.action for a in db.exec(select(AuditEntry).order_by(AuditEntry.id)).all()]  # type: ignore[arg-type]
+    assert "class.late_registration_accepted" in actions and "class.registered_late" in actions
+    # an inspectorate of another jurisdiction cannot accept one for Zhengzhou's school
+    w.place("inst_b", "sanmenxia")
+    body_b = {**body, "institution_id": w.orgs["inst_b"], "class_ref": "LATE-B"}
+    assert w.client.post("/late-registrations", json=body_b, headers=w.h("inspector")).status_code == 403
+
+
+def test_onsite_checks_leaves_and_the_period_headcount(world: World) -> None:
+    w = world
+    w.place("inst_a", "zhengzhou")
+    first = _future(3)
+    r = w.client.post("/classes", json=_manifest("K-CHECKS", first), headers=w.h("inst_a"))
+    assert r.status_code == 201, r.text
+    class_id = r.json()["id"]
+    assert all("person_id" not in t for t in r.json()["manifest"]["roster"])  # the ID number is not kept
+    with w.service.session() as db:
+        [linked] = db.exec(select(ClassTrainee).where(ClassTrainee.class_id == class_id)).all()
+    assert linked.trainee_id == "T-1" and PERSON not in linked.person_hash and len(linked.person_hash) == 64
+
+    check = {"at": (first + timedelta(minutes=10)).isoformat(), "present": 2, "absent": ["T-3"], "note": "签到表已核"}
+    assert w.client.post(f"/classes/{class_id}/checks", json=check, headers=w.h("inst_a")).status_code == 403
+    r = w.client.post(f"/classes/{class_id}/checks", json=check, headers=w.h("inspector"))
+    assert r.status_code == 201, r.text
+    assert r.json()["person"] == "inspector person" and r.json()["absent"] == ["T-3"]
+    later = {"at": (first + timedelta(hours=1, minutes=10)).isoformat(), "present": 3}
+    assert w.client.post(f"/classes/{class_id}/checks", json=later, headers=w.h("inspector")).status_code == 201
+    for bad in ({**check, "absent": ["T-9"]}, {**check, "present": 3}, {**check, "at": "2026-12-01T08:00:00"}):
+        assert w.client.post(f"/classes/{class_id}/checks", json=bad, headers=w.h("inspector")).status_code == 422, bad
+
+    leave = {"trainee": "T-3", "hour": 1, "makeup_hour": 2, "reason": "病假，有医院证明"}
+    assert w.client.post(f"/classes/{class_id}/absences", json={**leave, "hour": 7}, headers=w.h("inst_a")).status_code == 422
+    r = w.client.post(f"/classes/{class_id}/absences", json=leave, headers=w.h("inst_a"))
+    assert r.status_code == 201, r.text
+    absence = r.json()["id"]
+    assert w.client.post(f"/classes/{class_id}/absences/{absence}/acceptance", headers=w.h("inst_a")).status_code == 403
+    r = w.client.post(f"/classes/{class_id}/absences/{absence}/acceptance", headers=w.h("inspector"))
+    assert r.status_code == 200 and r.json()["accepted_by"] == "inspector person"
+
+    period = w.client.get(f"/classes/{class_id}/period", headers=w.h("inst_a")).json()
+    h = period["headcount"]
+    # no footage analysed yet: the on-site counts are the series; the opening day's count the opening
+    assert [(p["present"], p["source"]) for p in h["series"]] == [(2, "onsite"), (3, "onsite")]
+    assert (h["opening"], h["mean_present"], h["subsidisable"]) == (3, 2.5, 2.5)
+    assert [c["person"] for c in period["onsite_checks"]] == ["inspector person"] * 2
+    assert period["absences"][0]["accepted_by"] == "inspector person"
+    assert period["unlinked"] == ["T-2", "T-3"] and period["persons"] == {"T-1": {"subsidisable": True, "findings": []}}
+    assert w.client.get(f"/classes/{class_id}/period", headers=w.h("inst_b")).status_code == 404
+
+
+def test_the_person_rules_over_one_persons_classes(world: World) -> None:
+    w = world
+    w.place("inst_a", "zhengzhou")
+    w.place("inst_b", "zhengzhou")
+    first = _future(5)
+    k1 = w.client.post("/classes", json=_manifest("K1", first), headers=w.h("inst_a")).json()["id"]
+    k2 = w.client.post("/classes", json=_manifest("K2", first + timedelta(days=10)), headers=w.h("inst_b")).json()["id"]
+
+    def person_findings(class_id: str, who: str) -> list[tuple[str, str]]:
+        period = w.client.get(f"/classes/{class_id}/period", headers=w.h(who)).json()
+        return [(f["rule"], f["message"]) for f in period["persons"]["T-1"]["findings"]]
+
+    # K1 is not assessed: K2 (another school, the same person) may not start; the same occupation
+    # and level again too. K2 never reaches back to K1.
+    assert person_findings(k2, "inst_b") == [("person.cooldown", "unassessed"), ("person.subsidy_limit", "same_occupation")]
+    assert person_findings(k1, "inst_a") == []
+    bad = w.client.put(f"/classes/{k1}/assessment", json={"assessed_at": (first - timedelta(days=1)).isoformat()},
+                       headers=w.h("inst_a"))
+    assert bad.status_code == 422
+    assessed = (first + timedelta(days=2)).isoformat()
+    assert w.client.put(f"/classes/{k1}/assessment", json={"assessed_at": assessed}, headers=w.h("inst_b")).status_code == 404
+    assert w.client.put(f"/classes/{k1}/assessment", json={"assessed_at": assessed}, headers=w.h("inst_a")).status_code == 200
+    other = (first + timedelta(days=3)).isoformat()
+    assert w.client.put(f"/classes/{k1}/assessment", json={"assessed_at": other}, headers=w.h("inst_a")).status_code == 409
+    # assessed 2 days after K1 began, K2 begins 8 days after that: within the month
+    assert person_findings(k2, "inst_b")[0] == ("person.cooldown", "too_soon")
+    assert person_findings(k1, "inst_a") == []
+
+
+def test_an_online_session_during_a_class_hour_of_the_same_person(world: World) -> None:
+    """The demo jurisdiction takes classes of the past (registration_before_first_hour = false):
+    a class hour at T0 and the same person learning online at T0 on a platform."""
+    w = world
+    klass = _manifest("K-ONLINE", T0, roster=[{"id": "T-1", "name": "张伟", "person_id": PERSON}])
+    assert w.client.post("/classes", json=klass, headers=w.h("inst_a")).status_code == 201
+    assert w.client.put("/learners/L1", json={"person_id": PERSON}, headers=w.h("plat_p")).status_code == 200
+    events = clean_session(platform="learn.example", learner="L1").events
+    assert w.client.post("/events", json=events, headers=w.h("plat_p")).json()["accepted"] == len(events)
+    w.wait_jobs()
+    [session] = w.client.get("/sessions", headers=w.h("plat_p")).json()
+    rules = {f["rule"] for f in session["findings"]}
+    assert "person.two_places" in rules and session["verdict"] == "invalid", session
+    # a learner of another person learning at the same time: nothing of the kind
+    assert w.client.put("/learners/L2", json={"person_id": "410102199202020022"}, headers=w.h("plat_p")).status_code == 200
+    other = clean_session(platform="learn.example", learner="L2", session="S2").events
+    assert w.client.post("/events", json=other, headers=w.h("plat_p")).json()["accepted"] == len(other)
+    w.wait_jobs()
+    by = {s["session"]: s for s in w.client.get("/sessions", headers=w.h("plat_p")).json()}
+    assert "person.two_places" not in {f["rule"] for f in by["S2"]["findings"]}
