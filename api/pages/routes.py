@@ -45,6 +45,11 @@ _HERE = Path(__file__).resolve().parent
 _ENV = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=select_autoescape(["html"]))
 
 
+def N_(text: str) -> str:
+    """A msgid to translate where it is shown (the catalogue test reads these calls)."""
+    return text
+
+
 # What each evidence frame of a footage finding shows, in the order the analysis lists them.
 FRAME_LABELS = {
     "footage.loop": ("Repeat starts", "Repeat ends", "First shown: start", "First shown: end"),
@@ -52,6 +57,41 @@ FRAME_LABELS = {
     "footage.freeze": ("Frozen from", "Frozen until"),
     "footage.black": ("Dark from", "Dark until"),
 }
+
+
+FRAME_BEFORE_S = 0.04
+
+# How a finding's frames are laid out, row by row: (label, which frame, edge). A freeze shows its
+# last frozen frame beside the first live one (its end is exclusive); a loop pairs each place of
+# the original with the same place of its repeat.
+EVIDENCE_VIEWS: dict[str, list[list[tuple[str, int, str]]]] = {
+    "footage.freeze": [[(N_("Frozen from"), 0, ""), (N_("Last frozen frame"), 1, "before"), (N_("First live frame"), 1, "")]],
+    "footage.black": [[(N_("Dark from"), 0, ""), (N_("Last dark frame"), 1, "before"), (N_("First lit frame"), 1, "")]],
+    "footage.loop": [[(N_("Original: start"), 2, ""), (N_("Repeat: start"), 0, "")],
+                     [(N_("Original: end"), 3, ""), (N_("Repeat: end"), 1, "")]],
+}
+
+
+def evidence_rows(finding: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """The frames of a footage finding as rows of figures, each with its label, clock time and
+    the query that decodes it."""
+    frames = (finding.get("evidence") or {}).get("frames") or []
+    view = EVIDENCE_VIEWS.get(str(finding.get("rule")))
+    if view is None or any(n >= len(frames) for row in view for _, n, _ in row):
+        names = FRAME_LABELS.get(str(finding.get("rule")), ())
+        view = [[(names[n] if n < len(names) else "", n, "") for n in range(len(frames))]]
+    return [[{"label": label, "frame": n, "edge": edge, "ref": frames[n],
+              "clock": frame_clock(finding, {**frames[n], "media_s": float(frames[n]["media_s"]) - (FRAME_BEFORE_S if edge else 0)})}
+             for label, n, edge in row] for row in view]
+
+
+def frame_clock(finding: dict[str, Any], ref: dict[str, Any]) -> datetime | None:
+    """The wall-clock time of an evidence frame: the finding's start plus the frame's offset from
+    its first frame, when both are in one file (a frame of another file has no such anchor here)."""
+    frames = (finding.get("evidence") or {}).get("frames") or []
+    if not frames or not finding.get("start") or ref.get("file") != frames[0].get("file"):
+        return None
+    return datetime.fromisoformat(finding["start"]) + timedelta(seconds=float(ref["media_s"]) - float(frames[0]["media_s"]))
 
 
 def _note_max() -> int:
@@ -127,7 +167,7 @@ def render(request: Request, template: str, status: int = 200, caller: Caller | 
         csrf=csrf_token(request), caller=caller, path=request.url.path, query=request.url.query,
         csp_nonce=getattr(request.state, "csp_nonce", ""),
         when=lambda v: i18n.when(v, locale), number=lambda v, d=1: i18n.number(v, locale, d),
-        rule_title=rule_title, rules=RULES, detail_zh=detail_zh, finding_text=finding_text, age=lambda s: i18n.age(s, locale),
+        rule_title=rule_title, rules=RULES, detail_zh=detail_zh, finding_text=finding_text, frame_clock=frame_clock, evidence_rows=evidence_rows, age=lambda s: i18n.age(s, locale),
         priority_word=lambda code: trans.gettext(PRIORITY_WORDS.get(code, code)),
         reason_word=lambda code: trans.gettext(REASON_WORDS.get(code, code)),
         conclusion_word=lambda code: trans.gettext(CONCLUSION_WORDS.get(code, code)),
@@ -136,10 +176,6 @@ def render(request: Request, template: str, status: int = 200, caller: Caller | 
     return HTMLResponse(html, status_code=status)
 
 
-# What the queue and the decision bar say of a priority and a reason (msgids for Babel: the
-# extractor reads these calls of N_).
-def N_(text: str) -> str:
-    return text
 
 
 PRIORITY_WORDS = {"tampering": N_("Evidence faked or hidden"), "invalidates": N_("Invalidates"),
@@ -439,9 +475,13 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller, undo: 
 
 
 @router.get("/flags/{flag_id}/frames/{finding}/{frame}.jpg")
-async def evidence_frame(flag_id: str, finding: int, frame: int, db: DB, caller: PageCaller, svc: Svc) -> Response:
+async def evidence_frame(flag_id: str, finding: int, frame: int, db: DB, caller: PageCaller, svc: Svc,
+                         edge: str = "") -> Response:
     """A frame a footage finding points at (both places of a loop, the edges of a freeze or a
-    splice), decoded from the stored recording when an inspector looks."""
+    splice), decoded from the stored recording when an inspector looks. `edge=before`: the frame
+    shown just before that instant. A freeze's end is the first live frame (the end is exclusive),
+    so its last frozen frame is the one before: 40 ms back is inside the last frame up to 25 fps,
+    and at a higher rate still a frame of the freeze, which are all the same picture."""
     need(caller, "inspector")
     hour = review_store.hour_of_flag(db, flag_id)
     findings = hour.body.get("findings", []) if hour else []
@@ -452,7 +492,8 @@ async def evidence_frame(flag_id: str, finding: int, frame: int, db: DB, caller:
     recording = class_store.recording_of_frame(db, hour.class_id, ref)
     if recording is None:
         raise Problem(404, "the recording of this frame is not stored")
-    picture = await run_in_threadpool(_frame_at_or_before, svc.storage / recording.stored_name, float(ref["media_s"]))
+    at = float(ref["media_s"]) - (FRAME_BEFORE_S if edge == "before" else 0.0)
+    picture = await run_in_threadpool(_frame_at_or_before, svc.storage / recording.stored_name, max(0.0, at))
     if picture is None:
         raise Problem(404, "the frame cannot be decoded")
     import cv2

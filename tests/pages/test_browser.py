@@ -55,6 +55,32 @@ def test_an_inspector_reviews_the_tampered_hour(site: Site, browser: Any) -> Non
                                timeout=15_000)
         assert frames.nth(k).evaluate("img => img.naturalWidth") == 640
     page.screenshot(path=str(ARTIFACTS / "class-hour-zh.png"), full_page=True)
+    # The loop's pairs: the original and its repeat at the same place match; the freeze's first
+    # and last frozen frames are the same picture and are labelled as frozen, the first live one after.
+    def pixels(img: Any) -> Any:
+        import io
+
+        import numpy as np
+        from PIL import Image
+
+        # Averaged over 8 × 8 blocks: the sample's per-frame noise (about 4 levels) cancels, the scene stays.
+        picture = Image.open(io.BytesIO(page.request.get(site.url + img.get_attribute("src")).body()))
+        return np.asarray(picture.resize((picture.width // 8, picture.height // 8), Image.Resampling.BOX), dtype=float)
+
+    differences = {}
+    pairs = [row.locator("img").all() for row in page.locator('figure.evidence[data-rule="footage.loop"] .frames.pair').all()]
+    for (original, repeat), name in zip(pairs, ("start", "end")):
+        differences[name] = abs(pixels(original) - pixels(repeat)).mean()
+    differences["crossed"] = abs(pixels(pairs[0][0]) - pixels(pairs[1][1])).mean()  # start of one, end of the other
+    freeze = page.locator('figure.evidence[data-rule="footage.freeze"] img').all()
+    assert len(freeze) == 3
+    frozen = abs(pixels(freeze[0]) - pixels(freeze[1])).mean()
+    live = abs(pixels(freeze[1]) - pixels(freeze[2])).mean()
+    print(f"loop pairs: mean abs difference {differences}; freeze: first↔last frozen {frozen:.2f}, last frozen↔first live {live:.2f}")
+    assert len(pairs) == 2 and max(differences["start"], differences["end"]) < 2.0 < differences["crossed"], differences
+    assert frozen < 1.0 < live, (frozen, live)
+    labels = page.locator('figure.evidence[data-rule="footage.freeze"] figcaption strong').all_inner_texts()
+    assert labels == ["静止开始", "最后一帧静止画面", "第一帧恢复画面"], labels
 
     page.check("input[name=outcome][value=confirmed]")
     page.fill("#note", "08:01:05 起画面重复，确认循环播放")
@@ -209,6 +235,9 @@ def test_a_flagged_session_shows_its_playback(site: Site, browser: Any) -> None:
     capture.scroll_into_view_if_needed()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=capture.element_handle(), timeout=15_000)
     page.screenshot(path=str(ARTIFACTS / "session-zh.png"), full_page=True)
+    # The site judges with face checks off: a capture says "not checked", never "passed".
+    captions = page.locator("figure.capture figcaption").all_inner_texts()
+    assert captions and all("未比对" in c and "通过" not in c for c in captions if "人脸" not in c), captions
 
 
 def test_the_pages_pass_an_accessibility_check(site: Site, browser: Any, axe_script) -> None:  # type: ignore[no-untyped-def]
