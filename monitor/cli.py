@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from monitor.attendance import class_period, hours_of_report
 from monitor.errors import MonitorError
 from monitor.findings import RULES, Verdict
 from monitor.footage.analyze import analyze_class
@@ -105,6 +106,32 @@ def print_report(report: ClassReport) -> None:
             out.print(f"  file    {fr.path}: unreadable — {fr.reason}", markup=False, highlight=False)
 
 
+def print_period(report: ClassReport, manifest: Path) -> None:
+    """The class period (POLICY A3, A4; monitor/attendance.py): attendance per trainee and the
+    subsidisable headcount from the report's check moments (the footage's only: on-site checks
+    and accepted leaves are the service's)."""
+    loaded = load_class(manifest)
+    names = {t.id: t.name for t in loaded.manifest.roster}
+    if not names or not any(h.visibility for h in report.hours):
+        return
+    period = class_period(names, hours_of_report(report.model_dump(mode="json")), [], [], loaded.policy, names)
+    table = Table(title="Attendance per trainee (check moments seen)")
+    for column in ("trainee", "name", "seen", "rate", "hours absent"):
+        table.add_column(column, no_wrap=True)
+    for t in period.trainees:
+        table.add_row(t.trainee, names.get(t.trainee, ""), f"{t.moments_seen}/{t.moments_checked}",
+                      "—" if t.rate is None else f"{t.rate:.0%}", ", ".join(map(str, t.hours_absent)) or "—")
+    out.print(table)
+    h = period.headcount
+    out.print(f"  headcount: roster {h.roster}, present at the opening {h.opening if h.opening is not None else '—'}, "
+              f"mean present at {len(h.series)} checks {'—' if h.mean_present is None else f'{h.mean_present:.2f}'}, "
+              f"subsidisable {'—' if h.subsidisable is None else f'{h.subsidisable:.2f}'} (the lower of the two)",
+              markup=False, highlight=False)
+    for f in period.findings:
+        out.print(f"  period  {f.rule:<26} {f.clause:<10} {f.detail}  ({RULES[f.rule].title_zh})", markup=False,
+                  highlight=False)
+
+
 def _what_if(profile: str, overrides: dict[str, object]) -> dict[str, object]:
     """What a report judged with overrides of the user's own (a manifest's, or --set) says of
     itself: not the official judgement."""
@@ -131,6 +158,7 @@ def analyze(
             sys.stdout.write(json_module.dumps(body, indent=2, ensure_ascii=False) + "\n")
         else:
             print_report(report)
+            print_period(report, manifest)
             if report.policy_overrides:
                 err.print(f"what-if: judged with the manifest's own overrides ({', '.join(sorted(report.policy_overrides))}); "
                           "not the official judgement, which is the jurisdiction's profile with the authority's overrides",
@@ -243,7 +271,9 @@ def demo(
         target = out_dir or Path(tempfile.mkdtemp(prefix="monitor-demo-"))
         err.print(f"making the sample class in {target} …")
         manifest = make_sample_class(target)
-        print_report(_analyze_with_progress(manifest))
+        report = _analyze_with_progress(manifest)
+        print_report(report)
+        print_period(report, manifest)
         err.print(f"making a sample day of an e-learning platform in {target / 'online'} …")
         day = write_day(target / "online")
         report = judge_file(day["events"], load_policy("zhengzhou-2022"), load_catalogue(day["courses"], day["history"]))

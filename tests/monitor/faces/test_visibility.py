@@ -111,3 +111,34 @@ def test_evidence_frames_show_who_was_there(classroom, tmp_path):
     for m in kept:
         picture = cv2.imread(str(folder / m.evidence))
         assert picture is not None and picture.shape[:2] == (540, 960)
+
+
+def test_the_class_period_from_real_check_moments(classroom):
+    """#17: per trainee moments seen; the opening number is who was identified on the first day,
+    the subsidisable headcount the lower of it and the mean present; T-4, never there, is listed
+    absent for review and voids nothing."""
+    from monitor.attendance import class_period, hours_of_report
+
+    loaded = load_class(classroom)
+    report = analyze_class(loaded)
+    names = {t.id: t.name for t in loaded.manifest.roster}
+    period = class_period(names, hours_of_report(report.model_dump(mode="json")), [], [], loaded.policy, names)
+    by = {t.trainee: t for t in period.trainees}
+    assert (by["T-1"].moments_seen, by["T-1"].moments_checked) == (8, 8) and by["T-4"].moments_seen == 0
+    assert by["T-3"].rate == pytest.approx(0.5, abs=0.13) and by["T-4"].hours_absent == [1]
+    h = period.headcount
+    assert h.opening == 3 and h.mean_present == pytest.approx(2.5, abs=0.5) and h.subsidisable == h.mean_present
+    assert [(f.rule, f.evidence["trainee"], f.severity) for f in period.findings] == [
+        ("visibility.trainee_absent", "T-4", Severity.REVIEW)]
+
+
+def test_the_cli_prints_attendance_and_the_headcount(classroom):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "monitor", "analyze", str(classroom)], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "Attendance per trainee" in result.stdout and "拉卡莫尔" in result.stdout
+    assert "present at the opening 3" in result.stdout and "subsidisable" in result.stdout
+    assert "visibility.trainee_absent" in result.stdout
