@@ -185,9 +185,12 @@ NVR_SIZES = {"b": (1920, 1080), "c": (2560, 1440)}
 
 
 def nvr_plan(duration_s: float) -> list[tuple[str, float, float, float | None]]:
-    """Planted events of the tampered NVR file: (rule, start, end, lag of a loop)."""
+    """Planted events of the tampered NVR file: (rule, start, end, lag of a loop). The 12-s loop is a
+    recording played again, its old clock included: a footage.clock_jump (back) over the same
+    stretch. Lags are no multiple of the 10-s GOP."""
     d = duration_s
     plan = [("footage.loop", 0.2 * d, 0.2 * d + 5, 7.3), ("footage.loop", 0.45 * d, 0.45 * d + 12, 0.3 * d + 0.7),
+            ("footage.clock_jump", 0.45 * d, 0.45 * d + 12, None),
             ("footage.freeze", 0.6 * d, 0.6 * d + 15, None), ("footage.black", 0.75 * d, 0.75 * d + 8, None)]
     if d >= 240:
         plan.append(("footage.loop", 0.8 * d, 0.8 * d + 60, 0.5 * d + 0.4))
@@ -199,12 +202,14 @@ def _nvr_make(path: Path, size: tuple[int, int], duration_s: float, tampered: bo
         return path
     script = live(START)
     if tampered:
-        for rule, a, b, lag in nvr_plan(duration_s):
+        plan = nvr_plan(duration_s)
+        old_clock = {a for rule, a, _, _ in plan if rule == "footage.clock_jump"}
+        for rule, a, b, lag in plan:
             if rule == "footage.loop":
-                script = replayed(script, a, b, a - lag)
+                script = replayed(script, a, b, a - lag, old_clock=a in old_clock)
             elif rule == "footage.freeze":
                 script = frozen(script, a, b)
-            else:
+            elif rule == "footage.black":
                 script = blacked(script, a, b)
     partial = path.with_suffix(".part.mp4")
     write_nvr(partial, sensor_room(*size, trainees=24), script, duration_s, codec="hevc", gop_s=10)

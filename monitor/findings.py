@@ -113,6 +113,22 @@ _ONLINE_MESSAGES: dict[str, dict[str, Message]] = {
 }
 
 
+# The footage rules' messages (monitor/footage/): the English one is the finding's `detail`.
+_FOOTAGE_MESSAGES: dict[str, dict[str, Message]] = {
+    "footage.clock_mismatch": {"offset": _m(
+        "the picture's clock ({shown}) is {offset_s:+.0f} s off the recording's start",
+        "画面时钟（{shown}）与录像开始时间相差 {offset_s:+.0f} 秒")},
+    "footage.clock_jump": {
+        "back": _m("the picture's clock jumps back {jump_s:.0f} s (footage replayed)",
+                   "画面时钟倒退 {jump_s:.0f} 秒（录像被重放）"),
+        "forward": _m("the picture's clock jumps forward {jump_s:.0f} s (footage cut)",
+                      "画面时钟跳进 {jump_s:.0f} 秒（录像被剪切）"),
+        "stall": _m("the picture's clock stands still for {stall_s:.0f} s", "画面时钟停滞 {stall_s:.0f} 秒"),
+        "rate": _m("the picture's clock runs at {rate:.3f}x the recording's time",
+                   "画面时钟走速为录像时间的 {rate:.3f} 倍"),
+    },
+}
+
 _RULES = [
     Rule(code="footage.gap", clause="003 §19", severity=Severity.REVIEW,
          title_en="Hole in the recording", title_zh="录像存在时间缺口"),
@@ -126,6 +142,14 @@ _RULES = [
          title_en="Footage shown again (loop)", title_zh="录像重复播放（循环）"),
     Rule(code="footage.splice", clause="003 §19", severity=Severity.INVALIDATES,
          title_en="Other footage inserted (splice)", title_zh="插入其他录像（拼接）"),
+    Rule(code="footage.clock_mismatch", clause="003 §19", severity=Severity.REVIEW,
+         title_en="On-screen clock disagrees with the recording's start", title_zh="画面时钟与录像开始时间不符"),
+    Rule(code="footage.clock_jump", clause="003 §19", severity=Severity.REVIEW,
+         title_en="On-screen clock jumps, stalls or runs at the wrong rate", title_zh="画面时钟跳变、停滞或走速异常"),
+    Rule(code="footage.defocus", clause="003 §19", severity=Severity.REVIEW,
+         title_en="Picture out of focus", title_zh="画面失焦（模糊）"),
+    Rule(code="footage.camera_moved", clause="003 §19", severity=Severity.REVIEW,
+         title_en="Camera turned away from the class", title_zh="摄像头被移动（偏离拍摄画面）"),
     Rule(code="file.unreadable", clause="003 §19", severity=Severity.REVIEW,
          title_en="Recording file cannot be read", title_zh="录像文件无法读取"),
     Rule(code="file.start_unknown", clause="003 §19", severity=Severity.REVIEW,
@@ -198,7 +222,8 @@ _RULES = [
          title_en="Class registered after its first class hour began", title_zh="开班后补报开班申请"),
 ]
 
-RULES: dict[str, Rule] = {rule.code: rule.model_copy(update={"messages": _ONLINE_MESSAGES.get(rule.code, {})})
+RULES: dict[str, Rule] = {rule.code: rule.model_copy(update={"messages": {**_ONLINE_MESSAGES.get(rule.code, {}),
+                                                                          **_FOOTAGE_MESSAGES.get(rule.code, {})}})
                          for rule in _RULES}
 
 

@@ -77,14 +77,15 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent, evidence
             on_progress("sampling", base + media_done, total_s)
 
         try:
-            samples = sample_file(timeline, policy, report)
+            samples, clock_track = sample_file(timeline, policy, report)
         except UnreadableMedia as exc:
             file_reports[name] = FileReport(path=name, status="unreadable", reason=str(exc))
             class_findings.append(finding("file.unreadable", detail=f"{name}: {exc}", evidence={"file": name}))
             continue
         done_s += timeline.end_s - timeline.first_s
         on_progress("sampling", done_s, total_s)
-        pf = PlacedFile(name=name, timeline=timeline, samples=samples, wall_start=start, start_source=source)
+        pf = PlacedFile(name=name, timeline=timeline, samples=samples, wall_start=start, start_source=source,
+                        clock=clock_track)
         placed.append(pf)
         if timeline.truncated:
             class_findings.append(finding(
@@ -95,10 +96,11 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent, evidence
             path=name, status="analysed", start=clock.at(pf.wall_begin), end=clock.at(pf.wall_end),
             start_source=source, duration_s=round(timeline.end_s - timeline.first_s, 3), codec=timeline.codec,
             width=timeline.width, height=timeline.height, sampling=samples.mode, samples=len(samples),
+            clock=clock_track.note,
         )
 
     detectors = [make(policy) for make in registry()]
-    signals = ClassSignals.of(placed, policy)
+    signals = ClassSignals.of(placed, policy, clock.tz)
     by_path = {pf.path: pf for pf in placed}
     events: list[tuple[PlacedFile, FootageEvent]] = []
     on_progress("detecting", 0, len(detectors))
@@ -112,7 +114,7 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent, evidence
     located = event_findings + _gap_findings(placed, coverage, manifest.schedule, policy, clock)
     class_findings += _overlap_findings(placed, policy, clock)
 
-    invalid = [(a, b) for a, b, _ in event_findings]
+    invalid = [(pf.wall(e.start_s), pf.wall(e.end_s)) for pf, e in events if e.invalidates_footage]
     hours = [_judge_hour(hour, coverage, invalid, located, policy, clock) for hour in manifest.schedule]
     if roster:
         names = {t.id: t.name for t in manifest.roster}
@@ -177,7 +179,7 @@ def _event_finding(pf: PlacedFile, e: FootageEvent, by_path: dict[Path, PlacedFi
     frames = [_frame_ref(by_path[path], media_s) for path, media_s in e.evidence_frames]
     return finding(
         e.rule, start=clock.at(pf.wall(e.start_s)), end=clock.at(pf.wall(e.end_s)),
-        measured=e.measured, threshold=e.threshold, detail=e.detail,
+        measured=e.measured, threshold=e.threshold, detail=e.detail, message=e.message, args=e.args,
         evidence={"file": pf.name, "media_start_s": round(e.start_s, 3), "media_end_s": round(e.end_s, 3),
                   "frames": frames, **e.evidence},
     )

@@ -14,12 +14,15 @@ Signals (what `needs` may name):
 - "samples":  keyframe thumbnails (plus denser samples where the size series asked for them).
 - "blank":    which samples are black or covered; freeze and splice leave these to the black detector.
 - "osd":      the burned-in clock's region (decodes the file's first 4 s), left out of comparisons.
+- "clock":    what the clock showed at each sample (monitor.footage.clock_read), and the class's
+              time zone (the OSD shows local time).
 - "spans":    the detector decodes short stretches itself (confirmation, edges).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timezone, tzinfo
 from functools import cached_property
 from typing import Callable, ClassVar, Protocol, runtime_checkable
 
@@ -54,7 +57,10 @@ class FileSignals:
 
     @cached_property
     def osd(self) -> OsdRegion | None:
-        """The burned-in clock, looked for in the file's first seconds (monitor.footage.osd)."""
+        """The burned-in clock, looked for in the file's first seconds (monitor.footage.osd); the
+        sampling already looked when it read the clock."""
+        if self.placed.clock is not None:
+            return self.placed.clock.region
         reader = SpanReader(self.timeline.path)
         try:
             return locate_clock(reader, self.timeline.first_s)
@@ -77,11 +83,12 @@ class ClassSignals:
     """The signals of every file of a class, in the order the files lie on the wall clock."""
 
     files: list[FileSignals] = field(default_factory=list)
+    tz: tzinfo = timezone.utc  # the class's own: an NVR's on-screen clock shows local time
 
     @classmethod
-    def of(cls, placed: list[PlacedFile], policy: Policy) -> "ClassSignals":
+    def of(cls, placed: list[PlacedFile], policy: Policy, tz: tzinfo = timezone.utc) -> "ClassSignals":
         ordered = sorted(placed, key=lambda p: p.wall_begin)
-        return cls([FileSignals(p, policy.black_luma_max, policy.covered_contrast_max) for p in ordered])
+        return cls([FileSignals(p, policy.black_luma_max, policy.covered_contrast_max) for p in ordered], tz)
 
 
 @runtime_checkable

@@ -24,6 +24,14 @@ class FootageEvent:
     evidence: dict[str, Any] = field(default_factory=dict)
     # Frames an inspector should look at, (file, media second); empty: the event's first and last.
     frames: tuple[tuple[Path, float], ...] = ()
+    # One of the rule's bilingual messages (monitor.findings) and its arguments, so that a reader
+    # gets the finding in Chinese without anything parsing the English `detail` back.
+    message: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+    # Whether the interval stops counting as valid footage. A clock that disagrees with the declared
+    # start over a whole file says the declaration or the NVR's clock is wrong, not that the
+    # pictures are: it asks for review and leaves the footage standing.
+    invalidates_footage: bool = True
 
     @property
     def evidence_frames(self) -> tuple[tuple[Path, float], ...]:

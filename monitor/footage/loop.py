@@ -57,7 +57,7 @@ class Candidate:
     copy_wall: tuple[float, float]  # where the size series (or a sample) says the copy lies
     lag_s: float  # wall seconds from the original to the copy
     score: float  # ranking: longer and closer runs first
-    source: str  # "sizes", "probes" or "samples"
+    source: str  # "frames", "sizes", "probes" or "samples"
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ class LoopDetector:
     probe_interval_s: float  # ... at one stretch this often
     junction_ratio: float  # ... and at junctions: packets this many times their neighbours
     junctions_per_hour: int  # ... the strongest this many per hour
+    frame_ratio: float  # every-frame pictures: nearest earlier frame within this share of the scene's motion
 
     @classmethod
     def from_policy(cls, policy: Policy) -> "LoopDetector":
@@ -88,7 +89,7 @@ class LoopDetector:
                    policy.loop_confirm_motion, policy.loop_bin_s, policy.loop_similarity_min,
                    policy.loop_run_min_s, policy.loop_candidates_per_hour,
                    policy.sample_interval_s, policy.loop_probe_interval_s, policy.junction_size_ratio,
-                   policy.junction_max_per_hour)
+                   policy.junction_max_per_hour, policy.loop_frame_ratio)
 
     def detect(self, signals: ClassSignals) -> list[FootageEvent]:
         files = [f for f in signals.files if f.timeline.times_s.size > 1]
@@ -175,6 +176,29 @@ class LoopDetector:
                                      "probes"))
         return out
 
+    def frame_candidates(self, files: list[FileSignals]) -> list[Candidate]:
+        """Where every frame was decoded (long GOPs): each frame of a 0.2-s grid against every frame
+        at least `min_s` earlier, anywhere in the class. A copy's frame lies within re-encoding noise
+        of its original (measured 0.08 of the scene's own motion at 32x18 px), a clean frame's
+        nearest other frame much further (0.18 and more); a run of such frames at one lag is a
+        candidate. The nearest frame is searched in a projection on the pictures' main components
+        (32 numbers a frame: an hour's 18000 queries against 90000 frames is a few seconds of matrix
+        products) and the distance then taken on the whole picture, so the projection only ranks."""
+        own = [f for f in files if f.samples.frames is not None and f.samples.frames.shape[0] > 1]
+        if not own:
+            return []
+        walls = np.concatenate([f.samples.frame_times_s + f.placed.wall(0.0) for f in own])
+        pictures = np.concatenate([f.samples.frames for f in own])
+        order = np.argsort(walls, kind="stable")
+        walls, pictures = walls[order], pictures[order]
+        keep = np.ones(pictures.shape[1:], dtype=bool)
+        for f in own:  # the OSD clock ticks on over a replay: its rows are left out
+            if f.osd is not None:
+                r0, r1 = f.osd.rows
+                keep[r0 * keep.shape[0] // 36:(r1 + 1) * keep.shape[0] // 36 + 1] = False
+        flat = pictures[:, keep]  # (n, d) uint8
+        return _frame_runs(walls, flat, self.min_s, self.frame_ratio, self.confirm_motion)
+
     def sample_candidates(self, files: list[FileSignals]) -> list[Candidate]:
         """A sampled picture matching an earlier one within noise (one far from its neighbours)."""
         walls = np.concatenate([f.samples.times_s + f.placed.wall(0.0) for f in files])
@@ -198,6 +222,69 @@ class LoopDetector:
                 out.append(Candidate((walls[i] - 1.0, walls[i] + 1.0), float(walls[i] - walls[j]),
                                      float(motion[i] / max(dist[i, j], 1e-3)), "samples"))
         return out
+
+
+_QUERY_S = 0.2  # frames queried this far apart: a 5-s copy holds 25
+_DIMS = 32  # main components the nearest frame is searched in
+_MOTION_AT_S = (-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0)  # the scene's own motion: frames this far off
+_RUN_MIN_S = 1.0  # queries matching at one lag for this long make a candidate
+_LAG_AGREE_S = 0.15
+
+
+def _frame_runs(walls: np.ndarray, flat: np.ndarray, min_s: float, ratio_max: float, motion_min: float,
+                block: int = 512) -> list[Candidate]:
+    """Runs of queried frames whose nearest earlier frame (at least `min_s` before) is a copy's."""
+    n = walls.size
+    queries = np.flatnonzero(np.concatenate([[True], np.diff(np.floor((walls - walls[0]) / _QUERY_S)) > 0]))
+    queries = queries[walls[queries] >= walls[0] + min_s]
+    if queries.size == 0:
+        return []
+    step = max(1, n // 4000)
+    sample = flat[::step].astype(np.float32)
+    mean = sample.mean(axis=0)
+    _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)
+    basis = vt[:_DIMS].T.astype(np.float32)  # (d, k)
+    feats = np.concatenate([(flat[a:a + 4096].astype(np.float32) - mean) @ basis for a in range(0, n, 4096)])
+    norms = np.einsum("ij,ij->i", feats, feats)
+    nearest = np.empty(queries.size, dtype=np.int64)
+    for a in range(0, queries.size, block):
+        q = queries[a:a + block]
+        limit = int(np.searchsorted(walls, walls[q].max() - min_s, side="right"))
+        if limit == 0:
+            nearest[a:a + block] = -1
+            continue
+        d2 = norms[q][:, None] + norms[None, :limit] - 2.0 * (feats[q] @ feats[:limit].T)
+        d2[walls[None, :limit] > walls[q][:, None] - min_s] = np.inf
+        j = np.argmin(d2, axis=1)
+        nearest[a:a + block] = np.where(np.isfinite(d2[np.arange(q.size), j]), j, -1)
+    found = nearest >= 0
+    q, j = queries[found], nearest[found]
+    if q.size == 0:
+        return []
+
+    def dist(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        diff = flat[x].astype(np.float32) - flat[y].astype(np.float32)
+        return np.sqrt(np.mean(diff * diff, axis=1))
+
+    match = dist(q, j)
+    around = [np.clip(np.searchsorted(walls, walls[q] + off), 0, n - 1) for off in _MOTION_AT_S]
+    motion = np.median(np.stack([dist(q, k) for k in around]), axis=0)
+    ok = (motion >= motion_min) & (match <= ratio_max * motion)
+    lags = walls[q] - walls[j]
+    out: list[Candidate] = []
+    k = 0
+    idx = np.flatnonzero(ok)
+    while k < idx.size:
+        first = last = k
+        while last + 1 < idx.size and abs(lags[idx[last + 1]] - lags[idx[first]]) <= _LAG_AGREE_S \
+                and walls[q[idx[last + 1]]] - walls[q[idx[last]]] <= 3 * _QUERY_S:
+            last += 1
+        a, b = walls[q[idx[first]]], walls[q[idx[last]]]
+        if b - a >= _RUN_MIN_S - 1e-6:
+            score = float((last - first + 1) / max(float(np.mean(match[idx[first:last + 1]] / motion[idx[first:last + 1]])), 1e-3))
+            out.append(Candidate((float(a), float(b)), float(np.median(lags[idx[first:last + 1]])), score, "frames"))
+        k = last + 1
+    return out
 
 
 def _similarity_join(x: np.ndarray, m: int, exclusion: int, block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
@@ -298,16 +385,17 @@ class _Search:
     def run(self) -> list[FootageEvent]:
         hours = sum(f.timeline.end_s - f.timeline.first_s for f in self.files) / 3600.0
         cap = max(5, int(np.ceil(self.d.candidates_per_hour * hours)))
-        candidates = self.d.size_candidates(self.files) + self.d.sample_candidates(self.files)
-        dense = [f for f in self.files if choose_mode(f.timeline, self.d.sample_step_s) == "keyframes"
-                 or f.samples.mode == "interval"]
+        candidates = (self.d.frame_candidates(self.files) + self.d.size_candidates(self.files)
+                      + self.d.sample_candidates(self.files))
+        dense = [f for f in self.files if f.samples.frames is None
+                 and (choose_mode(f.timeline, self.d.sample_step_s) == "keyframes" or f.samples.mode == "interval")]
         if dense:
             index = _SampleIndex(self.files)
             for f in dense:
                 candidates += self.d.probe_candidates(f, index, self._reader(f, "probe"), self.d.probe_interval_s,
                                                       self.d.junction_ratio, self.d.junctions_per_hour)
         # Probes and samples matched a picture within noise; a size run is only a shape.
-        candidates.sort(key=lambda c: ({"probes": 0, "samples": 1}.get(c.source, 2), -c.score))
+        candidates.sort(key=lambda c: ({"frames": 0, "probes": 0, "samples": 1}.get(c.source, 2), -c.score))
         tried = 0
         events: list[FootageEvent] = []
         covered: list[tuple[float, float]] = []

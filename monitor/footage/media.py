@@ -16,6 +16,11 @@ import cv2
 import numpy as np
 
 THUMB_W, THUMB_H = 64, 36
+# Every frame's picture, where every frame is decoded: 576 bytes, 52 MB for an hour at 25 fps. On
+# generated footage a copy's frame lay 0.08 of the scene's own motion (0.5-2 s) from its original
+# at this size, a clean file's nearest other frame 0.18 and more (64x36: 0.10 and 0.23; 16x9:
+# 0.07 and 0.07, no longer apart).
+MICRO_W, MICRO_H = 32, 18
 _LUMA_FORMATS = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"}
 
 
@@ -140,15 +145,28 @@ def probe(path: Path) -> PacketTimeline:
     )
 
 
+def luma_plane(frame: av.VideoFrame) -> np.ndarray:
+    """The frame's grey picture at full size, a view of the decoded plane where the format allows
+    (no copy: the OSD clock is read from it at every sample)."""
+    if frame.format.name in _LUMA_FORMATS:
+        plane = frame.planes[0]
+        return np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+    return frame.to_ndarray(format="gray")
+
+
+def micro_picture(frame: av.VideoFrame) -> np.ndarray:
+    """MICRO_W x MICRO_H grey picture of a frame, cheaply: the luma thinned to about 240 columns
+    first (each micro pixel still averages dozens), so that every frame of an hour can afford it."""
+    luma = luma_plane(frame)
+    step = max(1, luma.shape[1] // 240)
+    return cv2.resize(np.ascontiguousarray(luma[::step, ::step]), (MICRO_W, MICRO_H), interpolation=cv2.INTER_AREA)
+
+
 def thumbnail(frame: av.VideoFrame) -> np.ndarray:
     """The luma plane shrunk to THUMB_W x THUMB_H by area averaging (uint8). Pictures wider than
     640 are first thinned to every 2nd (3rd …) pixel: a thumbnail block still averages 100 or more
     pixels, and the resize costs a quarter (measured: 0.3 ms at 720p, a quarter of a decode)."""
-    if frame.format.name in _LUMA_FORMATS:
-        plane = frame.planes[0]
-        luma = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
-    else:
-        luma = frame.to_ndarray(format="gray")
+    luma = luma_plane(frame)
     step = max(1, luma.shape[1] // 640)
     if step > 1:
         luma = luma[::step, ::step]
@@ -162,6 +180,10 @@ class Samples:
     times_s: np.ndarray  # (n,)
     thumbs: np.ndarray  # (n, THUMB_H, THUMB_W) uint8
     mode: str  # "keyframes" or "interval"
+    # Where every frame was decoded anyway (`every_frame`): a tiny picture of each, for the loop
+    # search's frame-by-frame matching (monitor.footage.loop); None elsewhere.
+    frame_times_s: np.ndarray | None = None  # (m,)
+    frames: np.ndarray | None = None  # (m, MICRO_H, MICRO_W) uint8
 
     def __len__(self) -> int:
         return int(self.times_s.size)
@@ -185,12 +207,15 @@ def sample(
     *,
     keyframe_gap_max_s: float | None = None,
     dense: list[tuple[float, float]] | None = None,
+    on_frame: Callable[[float, av.VideoFrame], None] | None = None,
+    every_frame: bool = False,
 ) -> Samples:
     """Decode only what the sampling needs: keyframes where they are dense enough, else every frame
     but keep one per `interval_s`. In keyframe mode, each `dense` span (media seconds) is also
     decoded from the keyframe before it and sampled every `interval_s`: a freeze or black shorter
     than a 10-s GOP would otherwise fall between two samples. Decode errors end the sampling of this
-    file early (the packet timeline already knows how long it is)."""
+    file early (the packet timeline already knows how long it is). `on_frame` sees every sampled
+    frame while it is decoded (the OSD clock is read there, at no extra decoding)."""
     mode = choose_mode(timeline, interval_s, keyframe_gap_max_s)
     container, stream = _open_video(timeline.path)
     context = stream.codec_context
@@ -202,15 +227,23 @@ def sample(
     thumbs: list[np.ndarray] = []
     next_due = -np.inf
     last_report = 0.0
+    every = every_frame and mode == "interval"
+    frame_times: list[float] = []
+    micro: list[np.ndarray] = []
     try:
         for frame in container.decode(stream):
             if frame.time is None:
                 continue
             t = float(frame.time)
+            if every:
+                frame_times.append(t)
+                micro.append(micro_picture(frame))
             if mode == "interval" and t < next_due:
                 continue
             times.append(t)
             thumbs.append(thumbnail(frame))
+            if on_frame is not None:
+                on_frame(t, frame)
             next_due = t + interval_s * 0.999
             if on_progress is not None and t - last_report >= 10.0:
                 on_progress(t - timeline.first_s)
@@ -224,10 +257,12 @@ def sample(
         try:
             for a, b in _merged(dense, interval_s):
                 due = -np.inf
-                for t, thumb in reader.span(a, b):
+                for t, frame in reader.frames(a, b):
                     if t >= due:
                         times.append(t)
-                        thumbs.append(thumb)
+                        thumbs.append(thumbnail(frame))
+                        if on_frame is not None:
+                            on_frame(t, frame)
                         due = t + interval_s * 0.999
         finally:
             reader.close()
@@ -236,6 +271,11 @@ def sample(
     order = np.argsort(times, kind="stable")
     times_s = np.asarray(times, dtype=np.float64)[order]
     keep = np.concatenate([[True], np.diff(times_s) > 1e-6])  # a keyframe inside a dense span is there twice
+    if every and frame_times:
+        by_time = np.argsort(frame_times, kind="stable")
+        return Samples(times_s=times_s[keep], thumbs=np.stack(thumbs)[order][keep], mode=mode,
+                       frame_times_s=np.asarray(frame_times, dtype=np.float64)[by_time],
+                       frames=np.stack(micro)[by_time])
     return Samples(times_s=times_s[keep], thumbs=np.stack(thumbs)[order][keep], mode=mode)
 
 
@@ -349,11 +389,7 @@ class SpanReader:
 
 
 def _grey(frame: av.VideoFrame, width: int) -> np.ndarray:
-    if frame.format.name in _LUMA_FORMATS:
-        plane = frame.planes[0]
-        luma = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
-    else:
-        luma = frame.to_ndarray(format="gray")
+    luma = luma_plane(frame)
     height = max(1, int(round(luma.shape[0] * width / luma.shape[1])))
     return cv2.resize(np.ascontiguousarray(luma), (width, height), interpolation=cv2.INTER_AREA)
 

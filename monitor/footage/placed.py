@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from monitor.footage.clock_read import ClockTrack
 from monitor.footage.media import PacketTimeline, Samples
 
 
@@ -16,6 +17,7 @@ class PlacedFile:
     samples: Samples
     wall_start: datetime  # wall-clock instant of the first frame
     start_source: str  # "declared" (manifest) or "container" (creation_time)
+    clock: ClockTrack | None = None  # the on-screen clock as read at the samples (None: not looked for)
 
     @property
     def path(self) -> Path:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from monitor.footage.black import BlackDetector
+from monitor.footage.clock import ClockDetector
 from monitor.footage.detector import DetectorFactory
 from monitor.footage.freeze import FreezeDetector
 from monitor.footage.loop import LoopDetector
@@ -13,4 +14,4 @@ from monitor.footage.splice import SpliceDetector
 def registry() -> list[DetectorFactory]:
     """Every detector the class analysis runs, in order: adding one is its module and a line here."""
     return [BlackDetector.from_policy, FreezeDetector.from_policy, SpliceDetector.from_policy,
-            LoopDetector.from_policy]
+            LoopDetector.from_policy, ClockDetector.from_policy]

@@ -23,6 +23,7 @@ class FileReport(BaseModel):
     height: int | None = None
     sampling: str | None = None  # "keyframes" or "interval"
     samples: int | None = None
+    clock: str | None = None  # the on-screen clock: read at how many samples, or why it was not
 
 
 class Run(BaseModel):

@@ -7,14 +7,23 @@ between two keyframes.
 
 Each is decoded from the keyframe before it and sampled every `sample_interval_s`, so freeze,
 black and splice see the same samples as on a 2-s GOP there, and pay nothing elsewhere.
+
+The on-screen clock is located and learned first (its first ~17 s decoded once), then read at
+every sample while the sampling has the full picture in hand: no frame is decoded for it twice.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Callable
 
+import av
+import numpy as np
+
+from monitor.footage.clock_read import ClockReader, ClockTrack, learn_in_file
 from monitor.footage.junctions import junction_times
-from monitor.footage.media import PacketTimeline, Samples, choose_mode, sample
+from monitor.footage.media import PacketTimeline, Samples, SpanReader, choose_mode, luma_plane, sample
+from monitor.footage.osd import LOOK_S, OsdRegion, locate_clock
 from monitor.footage.sizes import quiet_spans, size_series
 from monitor.policy import Policy
 
@@ -32,13 +41,46 @@ def dense_spans(timeline: PacketTimeline, policy: Policy) -> list[tuple[float, f
 
 
 def sample_file(timeline: PacketTimeline, policy: Policy,
-                on_progress: Callable[[float], None] | None = None) -> Samples:
+                on_progress: Callable[[float], None] | None = None) -> tuple[Samples, ClockTrack]:
     """Keyframes whatever the GOP up to `keyframe_gap_max_s`, plus the dense spans; beyond that,
-    every frame decoded and one kept per `sample_interval_s`."""
-    gap_max = policy.keyframe_gap_max_s
-    if choose_mode(timeline, policy.sample_interval_s, gap_max) == "keyframes" and \
+    every frame decoded and one kept per `sample_interval_s`. The clock is read at each sample."""
+    gap_max: float | None = policy.keyframe_gap_max_s
+    keys = timeline.keyframe_times_s
+    every_frame = keys.size < 2 or float(np.max(np.diff(keys))) > policy.loop_dense_gop_s
+    if every_frame:
+        # A repeat shorter than the GOP at a lag that is no multiple of it holds no keyframe, and
+        # its original none either: only pictures of every frame find it (monitor.footage.loop).
+        # So every frame is decoded (threaded) and sampled every step, as for a file without keyframes.
+        gap_max, dense = None, []
+    elif choose_mode(timeline, policy.sample_interval_s, gap_max) == "keyframes" and \
             choose_mode(timeline, policy.sample_interval_s) != "keyframes":
         dense = dense_spans(timeline, policy)
     else:
         dense = []
-    return sample(timeline, policy.sample_interval_s, on_progress, keyframe_gap_max_s=gap_max, dense=dense)
+    region, clock = _learn_clock(timeline)
+    times: list[float] = []
+    shown: list[datetime | None] = []
+
+    def read(t: float, frame: av.VideoFrame, reader: ClockReader | None = clock) -> None:
+        if reader is not None:
+            times.append(t)
+            shown.append(reader.read(luma_plane(frame)))
+
+    samples = sample(timeline, policy.sample_interval_s, on_progress, keyframe_gap_max_s=gap_max, dense=dense,
+                     on_frame=read, every_frame=every_frame)
+    order = np.argsort(times, kind="stable")
+    track = ClockTrack(region, clock, np.asarray(times, dtype=np.float64)[order], tuple(shown[k] for k in order))
+    return samples, track
+
+
+def _learn_clock(timeline: PacketTimeline) -> tuple[OsdRegion | None, ClockReader | None]:
+    """Where the clock ticks (the file's first seconds) and its digits (the dozen seconds after)."""
+    reader = SpanReader(timeline.path, timeline.keyframe_times_s)
+    try:
+        region = locate_clock(reader, timeline.first_s)
+        if region is None:
+            return None, None
+        return region, learn_in_file(reader, region, timeline.first_s + LOOK_S, timeline.end_s,
+                                     timeline.frame_duration_s)
+    finally:
+        reader.close()

@@ -2,9 +2,9 @@
 (H.265 and H.264, an OSD clock that ticks on over a replay or is replayed with it), reported with
 both places and the lag; none on clean footage (test_nvr's clean files run the loop search too).
 
-Not covered, because not achieved (see the loop module): a repeat shorter than the GOP at a lag
-that is no multiple of it, on a 10-s GOP: the packet size series of the generated footage does not
-repeat its shape when the copy is encoded at another GOP phase (correlation 0.1-0.7 at the lag)."""
+A repeat shorter than the GOP at a lag that is no multiple of it, on a 10-s GOP, holds no keyframe
+and neither does its original: it is found by matching every frame (long GOPs are decoded frame by
+frame, `loop_dense_gop_s`)."""
 
 from __future__ import annotations
 
@@ -59,13 +59,23 @@ def test_a_5_s_repeat_at_a_short_lag_and_a_12_s_one_at_a_long_lag(tmp_path, room
     assert report.hours[0].verdict is Verdict.INVALID
 
 
+@pytest.mark.parametrize("codec,ext,bframes", [("hevc", "mp4", 0), ("h264", "mkv", 2)])
+def test_a_5_s_repeat_at_a_lag_off_the_gop_on_a_10_s_gop(tmp_path, room, codec, ext, bframes):
+    # 40-45 s shows 32.7-37.7 s again (lag 7.3 s): neither stretch holds a keyframe (0, 10, … 50 s).
+    script = replayed(live(CLASS_START), 40, 45, 32.7)
+    path = write_nvr(tmp_path / f"short.{ext}", room, script, 60, codec=codec, gop_s=10, bframes=bframes)
+    report = analyze_nvr(path, 60, loop_min_s=5.0)
+    assert rules(report) == {"footage.loop"}
+    loop_found(report, 40, 45, 7.3)
+
+
 def test_a_padded_half_replayed_old_clock_and_all(tmp_path, small_room):
     """The second half of the recording is the first half played again, its OSD clock included
     (10-s GOP with B-frames: found from the size series alone, no probe)."""
     script = replayed(live(CLASS_START), 30, 60, 0, old_clock=True)
     path = write_nvr(tmp_path / "padded.ts", small_room, script, 60, codec="hevc", gop_s=10, bframes=3)
     report = analyze_nvr(path, 60, loop_min_s=5.0)
-    assert rules(report) == {"footage.loop"}
+    assert rules(report) <= {"footage.loop", "footage.clock_jump"}  # the clock too, where it reads at 480x270
     loop_found(report, 30, 60, 30)
 
 

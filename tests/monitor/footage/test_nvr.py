@@ -1,7 +1,10 @@
 """Footage as classroom NVRs record it (issue #16): H.265 and H.264, a keyframe every 1-10 s, B-frames
-or not, MP4 / MPEG-TS / MKV / FLV, an OSD clock burned in. Sampled at keyframes whatever the GOP,
-decoding elsewhere only where the packet sizes point; freeze under a ticking clock and black found
-and located; clean footage (sensor noise, lighting drift, people moving) gives no finding."""
+or not, MP4 / MPEG-TS / MKV / FLV, an OSD clock burned in. Keyframes at most `loop_dense_gop_s` (2 s)
+apart are sampled at the keyframes; longer GOPs are decoded frame by frame (threaded), which the loop
+search needs (test_loops); a profile that sets `loop_dense_gop_s` higher gets keyframe sampling
+whatever the GOP, decoding elsewhere only where the packet sizes point. Freeze under a ticking clock
+and black found and located either way; clean footage (sensor noise, lighting drift, people moving)
+gives no finding."""
 
 from __future__ import annotations
 
@@ -65,12 +68,12 @@ FORMATS = [  # codec, container, seconds between keyframes, B-frames
 
 
 @pytest.mark.parametrize("codec,ext,gop_s,bframes", FORMATS)
-def test_freeze_under_a_ticking_clock_and_black_are_found_at_keyframe_sampling(tmp_path, room, codec, ext, gop_s,
+def test_freeze_under_a_ticking_clock_and_black_are_found(tmp_path, room, codec, ext, gop_s,
                                                                                bframes):
     script = blacked(frozen(live(CLASS_START), 10, 22), 30, 38)
     path = write_nvr(tmp_path / f"nvr.{ext}", room, script, 45, codec=codec, gop_s=gop_s, bframes=bframes)
     report = analyze_nvr(path, 45)
-    assert report.files[0].sampling == "keyframes"
+    assert report.files[0].sampling == ("keyframes" if gop_s <= 2 else "interval")
     assert rules(report) == {"footage.freeze", "footage.black"}
     located(report, "footage.freeze", 10, 22)
     located(report, "footage.black", 30, 38)
@@ -81,14 +84,26 @@ def test_clean_footage_with_drifting_light_gives_no_finding(tmp_path, room, code
     path = write_nvr(tmp_path / "clean.mkv", room, drifting(), 60, codec=codec, gop_s=gop_s)
     report = analyze_nvr(path, 60)
     assert rules(report) == set()
+    assert report.files[0].sampling == ("keyframes" if gop_s <= 2 else "interval")
+    assert report.files[0].samples <= 60 / 2 + 2  # nothing sampled densely where nothing happens
+
+
+@pytest.mark.parametrize("codec,ext,bframes", [("hevc", "mp4", 0), ("h264", "flv", 2)])
+def test_a_profile_trading_short_loops_for_speed_samples_a_long_gop_at_its_keyframes(tmp_path, room, codec, ext,
+                                                                                     bframes):
+    script = blacked(frozen(live(CLASS_START), 10, 22), 30, 38)
+    path = write_nvr(tmp_path / f"nvr.{ext}", room, script, 45, codec=codec, gop_s=10, bframes=bframes)
+    report = analyze_nvr(path, 45, loop_dense_gop_s=12.0)
     assert report.files[0].sampling == "keyframes"
-    assert report.files[0].samples <= 60 / 2 + 2  # nothing decoded densely where nothing happens
+    assert rules(report) == {"footage.freeze", "footage.black"}
+    located(report, "footage.freeze", 10, 22)
+    located(report, "footage.black", 30, 38)
 
 
 def test_1080p_h265_long_gop_is_sampled_at_its_keyframes(tmp_path):
     room = sensor_room(1920, 1080)
     path = write_nvr(tmp_path / "hd.mp4", room, frozen(live(CLASS_START), 6, 14), 20, codec="hevc", gop_s=10)
-    report = analyze_nvr(path, 20, freeze_max_s=5.0)
+    report = analyze_nvr(path, 20, freeze_max_s=5.0, loop_dense_gop_s=12.0)
     assert (report.files[0].width, report.files[0].height, report.files[0].codec) == (1920, 1080, "hevc")
     assert report.files[0].sampling == "keyframes"
     located(report, "footage.freeze", 6, 14)

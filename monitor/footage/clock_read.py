@@ -1,0 +1,325 @@
+"""Reading the burned-in clock (OSD) with digit templates learned from the footage itself.
+
+Why not an OCR package: the clock is one font, one size, one place for the whole file, and the file
+itself shows every digit in order: the units of the seconds step 0, 1, 2 … 9 once a second, and the
+tens of the seconds change exactly when the units come round to 0. Twelve seconds of footage thus
+label ten glyphs with their digits, with nothing to download and nothing to guess about the font
+(an NVR's OSD font is its own). Reading is then nearest-template matching of the line's glyphs:
+about a millisecond a picture, so the clock is read at every sample the analysis decodes anyway.
+
+How the glyphs are found: the OSD draws light digits with a dark outline. In the clock's band (found
+by monitor.footage.osd) the light pixels split into connected components; a digit is one component
+of the line's height (a 1080p digit measured 28x37 px, a 360p one 8x12); separators (":" "-") are
+shorter and a bright background (a whiteboard behind the text) is taller and wider, so both drop out
+by size, while the dark outline keeps the digits apart from that background. Digits closer than
+half a digit's width form a run ("2026", "11", "20", "08", "00", "00"); the runs' lengths say the
+layout (YYYY-MM-DD hh:mm:ss, or MM-DD-YYYY / DD-MM-YYYY).
+
+How it fails: a clock in a font whose digits break into pieces at this resolution, or a line whose
+seconds are not the glyph that ticks, is not learned (the file's report says the clock was found but
+not read; no finding). A single picture that does not read (a compression smear over the digits)
+reads as None and is skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
+
+import cv2
+import numpy as np
+
+from monitor.footage.media import SpanReader, luma_plane
+from monitor.footage.osd import OsdRegion
+
+LEARN_S = 12.5  # decoded to learn the digits: ten ticks of the units, one wrap of the tens, some margin
+_LIGHT = 200  # grey level of the OSD's light strokes (measured 230-255 after H.265 at crf 28)
+_GLYPH = (10, 16)  # template size (w, h): a 360p digit is 8x12 px, so nothing is made up
+_CHANGE = 0.2  # RMS (0-1 scale) between two pictures of one glyph that means it changed (digits differ 0.3-0.6)
+_MIN_STATE_S = 0.5  # a tick holds a digit for a second; shorter states are flicker
+# A glyph is the digit of its nearest template when that is at most _ACCEPT away (RMS) and clearly
+# nearer than the second nearest. Measured at 360p: the units' own pictures of one digit within
+# 0.1; the same digit elsewhere on the line (placed a subpixel differently) 0.05-0.34, its second
+# nearest template 0.45 and more; templates of different digits 0.37-0.61 apart.
+_ACCEPT = 0.4
+_MARGIN = 0.8
+
+
+@dataclass(frozen=True)
+class _Glyph:
+    x0: int
+    x1: int  # exclusive
+    h: int  # height in pixels
+    vector: np.ndarray  # (_GLYPH h * w,) float32 in [0, 1]
+
+
+def _components(band: np.ndarray, height: int) -> list[_Glyph]:
+    """The glyphs of the line's height (within 25 %), left to right: light components no taller
+    than the line, joined where they share columns (at 360p the bar of a "5" comes loose from its
+    bowl), kept where the joined glyph has the line's height (a ":" or "-" has not)."""
+    mask = (band > _LIGHT).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    parts = sorted((int(s[0]), int(s[0] + s[2]), int(s[1]), int(s[1] + s[3]), k) for k, s in enumerate(stats)
+                   if k > 0 and s[3] <= 1.25 * height and s[2] <= 1.2 * height)
+    groups: list[list[tuple[int, int, int, int, int]]] = []
+    for part in parts:
+        if groups and part[0] < max(p[1] for p in groups[-1]):
+            groups[-1].append(part)
+        else:
+            groups.append([part])
+    out = []
+    for group in groups:
+        x0, x1 = min(p[0] for p in group), max(p[1] for p in group)
+        y0, y1 = min(p[2] for p in group), max(p[3] for p in group)
+        h, w = y1 - y0, x1 - x0
+        if not (0.75 * height <= h <= 1.25 * height and w <= 1.2 * height):
+            continue
+        # The strokes' grey levels, not a thresholded mask: a stroke a pixel wide lands a subpixel
+        # differently at each place on the line, and its anti-aliased grey says so smoothly where a
+        # mask flips whole pixels (at 360p that cost 0.3 of the 0.4 between two digits). Only
+        # pixels at most one away from the glyph count: a light background beyond the dark
+        # outline (a whiteboard) is not the digit's.
+        mask = np.isin(labels[y0:y1, x0:x1], [p[4] for p in group]).astype(np.uint8)
+        near = cv2.dilate(mask, np.ones((3, 3), np.uint8)).astype(np.float32)
+        piece = np.clip((band[y0:y1, x0:x1].astype(np.float32) - 120.0) / 135.0, 0.0, 1.0) * near
+        vector = cv2.resize(piece, _GLYPH, interpolation=cv2.INTER_AREA).reshape(-1)
+        out.append(_Glyph(x0, x1, h, vector))
+    return out
+
+
+def _distances(vectors: np.ndarray, templates: np.ndarray) -> np.ndarray:
+    """RMS distance of each glyph (n, size) to each template (10, size), the glyph shifted by up to
+    a pixel of the template grid either way (a digit elsewhere on the line is drawn a subpixel
+    differently from the units' one: at 360p the shift alone cost 0.1-0.3)."""
+    w, h = _GLYPH
+    glyphs = np.pad(vectors.reshape(-1, h, w), ((0, 0), (1, 1), (1, 1)))
+    t = templates.reshape(1, -1, h * w)
+    best = np.full((vectors.shape[0], templates.shape[0]), np.inf)
+    for dy in range(3):
+        for dx in range(3):
+            shifted = glyphs[:, dy:dy + h, dx:dx + w].reshape(-1, 1, h * w)
+            best = np.minimum(best, np.sqrt(np.mean((shifted - t) ** 2, axis=2)))
+    return best
+
+
+def _rms(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((a - b) ** 2)))
+
+
+_LAYOUTS = {  # run lengths -> which runs hold year, month, day, hour, minute, second
+    (4, 2, 2, 2, 2, 2): ("ymd", (0, 1, 2, 3, 4, 5)),
+    (2, 2, 4, 2, 2, 2): ("mdy", (2, 0, 1, 3, 4, 5)),
+}
+
+
+@dataclass(frozen=True)
+class ClockReader:
+    """Learned digit templates and where the clock's line lies in the picture."""
+
+    rows: tuple[int, int]  # picture rows of the band [r0, r1) at the file's size
+    cols: tuple[int, int]  # picture columns of the text [c0, c1)
+    height: int  # a digit's height in pixels
+    templates: np.ndarray  # (10, n) float32
+    layout: tuple[int, ...]  # digits per run, as learned
+    order: str  # "ymd", "mdy" or "dmy"
+
+    def digits(self, luma: np.ndarray) -> list[list[int]] | None:
+        """The line's digits as runs, or None where a glyph of the line's height is no digit."""
+        band = luma[self.rows[0]:self.rows[1], self.cols[0]:self.cols[1]]
+        glyphs = _components(np.ascontiguousarray(band), self.height)
+        if not glyphs:
+            return None
+        d = _distances(np.stack([g.vector for g in glyphs]), self.templates)
+        ranked = np.sort(d, axis=1)
+        best = np.argmin(d, axis=1)
+        if np.any(ranked[:, 0] > _ACCEPT) or (d.shape[1] > 1 and np.any(ranked[:, 0] > _MARGIN * ranked[:, 1])):
+            return None
+        return _runs(glyphs, [int(b) for b in best])
+
+    def read(self, luma: np.ndarray) -> datetime | None:
+        """The clock shown in one picture (the luma plane at the file's size), naive local time."""
+        runs = self.digits(luma)
+        if runs is None or tuple(len(r) for r in runs) != self.layout:
+            return None
+        return _datetime(runs, self.order)
+
+
+def _runs(glyphs: list[_Glyph], digits: list[int]) -> list[list[int]]:
+    """Digits whose glyphs lie closer than half a digit's width form one run."""
+    width = float(np.median([g.x1 - g.x0 for g in glyphs]))
+    runs: list[list[int]] = [[digits[0]]]
+    for prev, g, d in zip(glyphs, glyphs[1:], digits[1:]):
+        if g.x0 - prev.x1 <= width * 0.5:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return runs
+
+
+def _number(run: list[int]) -> int:
+    return int("".join(map(str, run)))
+
+
+def _datetime(runs: list[list[int]], order: str) -> datetime | None:
+    values = [_number(r) for r in runs]
+    if order == "ymd":
+        y, mo, d = values[0], values[1], values[2]
+    elif order == "mdy":
+        mo, d, y = values[0], values[1], values[2]
+    else:
+        d, mo, y = values[0], values[1], values[2]
+    try:
+        return datetime(y, mo, d, values[3], values[4], values[5])
+    except ValueError:
+        return None
+
+
+def _states(frames: list[tuple[float, _Glyph, _Glyph]]) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """Consecutive stretches of one units glyph: (start time, mean units vector, mean tens vector).
+    A stretch shorter than _MIN_STATE_S inside the window is a transient (H.265 smeared the digits
+    for one frame where the minute turned over) and is dropped; what it separated is joined."""
+    raw: list[list] = []  # [start, end, units vectors, tens vectors]
+    for t, units, tens in frames:
+        if raw and _rms(np.mean(raw[-1][2], axis=0), units.vector) <= _CHANGE:
+            raw[-1][1] = t
+            raw[-1][2].append(units.vector)
+            raw[-1][3].append(tens.vector)
+        else:
+            raw.append([t, t, [units.vector], [tens.vector]])
+    kept = [s for n, s in enumerate(raw) if n in (0, len(raw) - 1) or s[1] - s[0] >= _MIN_STATE_S]
+    joined: list[list] = []
+    for s in kept:
+        if joined and _rms(np.mean(joined[-1][2], axis=0), np.mean(s[2], axis=0)) <= _CHANGE:
+            joined[-1][1] = s[1]
+            joined[-1][2] += s[2]
+            joined[-1][3] += s[3]
+        else:
+            joined.append(s)
+    return [(s[0], np.mean(s[2], axis=0), np.mean(s[3], axis=0)) for s in joined]
+
+
+def learn(pictures: Iterable[tuple[float, np.ndarray]], region: OsdRegion, frame_duration_s: float
+          ) -> ClockReader | None:
+    """Templates from consecutive pictures (media time, luma plane) spanning at least 11 ticks, or
+    None when the clock cannot be learned there."""
+    frames: list[tuple[float, _Glyph, _Glyph]] = []
+    first_luma: np.ndarray | None = None
+    rows = height = centre = None
+    for t, luma in pictures:
+        if rows is None:
+            h, w = luma.shape
+            rows = (region.rows[0] * h // 36, min(h, (region.rows[1] + 1) * h // 36 + 1))
+            centre = (region.box[0] + region.box[2]) / 2 * w / 10000
+            band = luma[rows[0]:rows[1]]
+            units = _units(_components(np.ascontiguousarray(band), _tall(band)), centre)
+            if units is None:
+                return None
+            height = units.h
+            first_luma = luma.copy()
+        glyphs = _components(np.ascontiguousarray(luma[rows[0]:rows[1]]), height)
+        k = _units_index(glyphs, centre)
+        if k is None or k == 0:
+            continue
+        frames.append((t, glyphs[k], glyphs[k - 1]))
+    if first_luma is None or rows is None or height is None or len(frames) < 10:
+        return None
+    states = _states(frames)
+    # The first and last states are partial; the others should last a second each.
+    whole = [s for n, s in enumerate(states) if 0 < n < len(states) - 1]
+    if len(whole) < 10:
+        return None
+    starts = np.array([s[0] for s in states])
+    if np.any(np.abs(np.diff(starts[1:-1]) - 1.0) > max(0.25, 3 * frame_duration_s)):
+        return None  # not a clock ticking once a second (stalled, jumping, or misread)
+    wraps = [n for n in range(1, len(states)) if _rms(states[n][2], states[n - 1][2]) > _CHANGE]
+    if not wraps:
+        return None
+    labels = [(n - wraps[0]) % 10 for n in range(len(states))]  # the units read 0 where the tens changed
+    if any((n - wraps[0]) % 10 != 0 for n in wraps):
+        return None
+    templates = np.zeros((10, states[0][1].size), dtype=np.float32)
+    for digit in range(10):
+        members = [states[n][1] for n in range(len(states)) if labels[n] == digit]
+        if not members:
+            return None
+        templates[digit] = np.mean(members, axis=0)
+    distinct = min(_rms(templates[a], templates[b]) for a in range(10) for b in range(a + 1, 10))
+    if distinct <= _CHANGE:
+        return None
+    w = first_luma.shape[1]
+    probe = ClockReader(rows, (0, w), height, templates, (), "ymd")
+    line = _components(np.ascontiguousarray(first_luma[rows[0]:rows[1]]), height)
+    runs = probe.digits(first_luma)
+    if runs is None:
+        return None
+    layout = tuple(len(r) for r in runs)
+    if layout not in _LAYOUTS:
+        return None
+    order = _LAYOUTS[layout][0]
+    if order == "mdy" and _number(runs[0]) > 12:
+        order = "dmy"
+    pad = height
+    cols = (max(0, line[0].x0 - pad), min(w, line[-1].x1 + pad))
+    reader = ClockReader(rows, cols, height, templates, layout, order)
+    return reader if reader.read(first_luma) is not None else None
+
+
+def _tall(band: np.ndarray) -> int:
+    """A first guess of the line's height for finding the ticking glyph: the tallest component
+    that is not wider than tall (the whiteboard behind the text is)."""
+    mask = (band > _LIGHT).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    heights = [int(s[3]) for s in stats[1:] if s[3] >= 5 and s[2] <= 1.2 * s[3] and s[3] < band.shape[0]]
+    return int(np.median(heights)) if heights else 0
+
+
+def _units(glyphs: list[_Glyph], centre: float) -> _Glyph | None:
+    k = _units_index(glyphs, centre)
+    return None if k is None else glyphs[k]
+
+
+def _units_index(glyphs: list[_Glyph], centre: float | None) -> int | None:
+    """The glyph under the ticking box's centre (the units of the seconds)."""
+    if not glyphs or centre is None:
+        return None
+    k = int(np.argmin([abs((g.x0 + g.x1) / 2 - centre) for g in glyphs]))
+    g = glyphs[k]
+    return k if g.x0 - (g.x1 - g.x0) <= centre <= g.x1 + (g.x1 - g.x0) else None
+
+
+@dataclass(frozen=True)
+class ClockTrack:
+    """What one file's on-screen clock showed at its samples, and what could be made of it."""
+
+    region: OsdRegion | None  # where the clock ticks (None: no clock found)
+    reader: ClockReader | None  # its learned digits (None: found but not learned)
+    times_s: np.ndarray  # media seconds of the pictures read
+    shown: tuple[datetime | None, ...]  # what each showed (naive local time; None: not read)
+
+    @property
+    def read(self) -> int:
+        return sum(s is not None for s in self.shown)
+
+    @property
+    def note(self) -> str:
+        """For the file's report: footage without a readable clock says so, without a finding."""
+        if self.region is None:
+            return "no on-screen clock found"
+        if self.reader is None:
+            return "an on-screen clock ticks but could not be read"
+        return f"on-screen clock read at {self.read} of {len(self.shown)} samples"
+
+
+def learn_in_file(reader: SpanReader, region: OsdRegion, from_s: float, end_s: float,
+                  frame_duration_s: float) -> ClockReader | None:
+    """Learn the digits from `from_s` on (right after where the clock was located: the reader
+    decodes on without a seek), else once more from the file's middle (a fault at its start)."""
+    for start in dict.fromkeys([from_s, max(from_s, (from_s + end_s) / 2 - LEARN_S / 2)]):
+        if start + LEARN_S > end_s + 0.5:
+            continue
+        pictures = ((t, luma_plane(f)) for t, f in reader.frames(start, start + LEARN_S))
+        learned = learn(pictures, region, frame_duration_s)
+        if learned is not None:
+            return learned
+    return None

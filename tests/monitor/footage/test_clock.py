@@ -1,0 +1,124 @@
+"""The on-screen clock (issue #16 item 4): read with digits learned from the file itself, checked
+against where the file is placed. A clock off by two hours is a clock_mismatch (review; the footage
+still counts); a clock that jumps back (a recording replayed, old clock and all) or forward (a cut)
+is a clock_jump over the stretch, pinned within a second; clean footage gives none; footage
+without a clock says so in its file report."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from monitor.findings import Verdict, say
+from monitor.footage.clock_read import ClockTrack
+from monitor.footage.media import SpanReader, luma_plane
+from monitor.footage.osd import locate_clock
+from monitor.footage.clock_read import learn_in_file
+from monitor.footage.media import probe
+from sample_videos.classroom import Classroom
+from sample_videos.nvr import Shown, live, replayed, sensor_room, write_nvr
+from tests.conftest import CLASS_START
+from tests.monitor.footage.test_nvr import analyze_nvr, findings, located, rules
+
+
+@pytest.fixture(scope="module")
+def room() -> Classroom:
+    """720p: its OSD digits are 24 px high. At 360p (12 px) a digit read 0.22 from its own template
+    and 0.25 from the next on a keyframe: such pictures read as unreadable (see clock_read)."""
+    return sensor_room(1280, 720)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_the_clock_is_read_at_every_frame_once_learned(tmp_path, size):
+    path = write_nvr(tmp_path / "clock.mp4", sensor_room(*size), live(CLASS_START + timedelta(hours=1, seconds=47)),
+                     24, codec="hevc", gop_s=10)
+    timeline = probe(path)
+    reader = SpanReader(path)
+    try:
+        region = locate_clock(reader, 0.0)
+        assert region is not None
+        clock = learn_in_file(reader, region, 4.3, timeline.end_s, timeline.frame_duration_s)
+        assert clock is not None and clock.layout == (4, 2, 2, 2, 2, 2)
+        read = [(t, clock.read(luma_plane(f))) for t, f in reader.frames(0.0, 24.0)]
+    finally:
+        reader.close()
+    expected = CLASS_START.replace(tzinfo=None) + timedelta(hours=1, seconds=47)
+    assert len(read) == 600
+    assert all(shown == expected + timedelta(seconds=int(t + 1e-6)) for t, shown in read), \
+        [(t, s) for t, s in read if s != expected + timedelta(seconds=int(t + 1e-6))][:5]
+
+
+def test_clean_footage_reads_its_clock_at_every_sample_and_gives_no_finding(tmp_path, room):
+    path = write_nvr(tmp_path / "clean.mp4", room, live(CLASS_START), 45, codec="hevc", gop_s=10)
+    report = analyze_nvr(path, 45)
+    assert rules(report) == set()
+    read, of = re.fullmatch(r"on-screen clock read at (\d+) of (\d+) samples", report.files[0].clock).groups()
+    assert read == of and int(of) >= report.files[0].samples  # a keyframe inside a dense span is read twice
+
+
+def test_a_clock_two_hours_off_is_a_mismatch_that_leaves_the_footage_standing(tmp_path, room):
+    path = write_nvr(tmp_path / "late.mp4", room, live(CLASS_START + timedelta(hours=2)), 45, codec="h264", gop_s=2)
+    report = analyze_nvr(path, 45)
+    assert rules(report) == {"footage.clock_mismatch"}
+    (mismatch,) = findings(report, "footage.clock_mismatch")
+    assert abs(mismatch.measured - 7200) <= 1 and mismatch.threshold == 60.0
+    assert mismatch.clause == "003 §19"  # zhengzhou-2022's clause, as for every footage finding
+    assert mismatch.evidence["frames"] and mismatch.evidence["start_source"] == "declared"
+    assert "7200" in say(mismatch, "zh") and "画面时钟" in say(mismatch, "zh")
+    assert report.hours[0].verdict is Verdict.REVIEW  # the pictures still count: continuity holds
+    assert report.hours[0].longest_continuous_s >= 44
+
+
+def test_within_the_tolerance_is_no_mismatch(tmp_path, room):
+    path = write_nvr(tmp_path / "near.mp4", room, live(CLASS_START + timedelta(seconds=40)), 30, codec="hevc", gop_s=2)
+    assert rules(analyze_nvr(path, 30)) == set()
+
+
+def test_a_recording_replayed_with_its_old_clock_is_a_jump_back_over_the_replay(tmp_path, room):
+    # 30-42 s shows 5.3-17.3 s again, its clock included (lag 24.7 s, no multiple of the GOP).
+    script = replayed(live(CLASS_START), 30, 42, 5.3, old_clock=True)
+    path = write_nvr(tmp_path / "replay.mkv", room, script, 60, codec="hevc", gop_s=10)
+    report = analyze_nvr(path, 60, loop_min_s=30.0)  # the clock alone, the picture matching aside
+    assert rules(report) == {"footage.clock_jump"}
+    located(report, "footage.clock_jump", 30, 42)
+    (jump,) = findings(report, "footage.clock_jump")
+    assert jump.evidence["kind"] == "back" and abs(jump.measured - 25) <= 1.5
+    assert len(jump.evidence["frames"]) == 3
+    assert "倒退" in say(jump, "zh")
+
+
+def test_a_clock_that_jumps_forward_is_a_cut(tmp_path, room):
+    clock = live(CLASS_START)
+    script = lambda t: Shown(t, clock(t + 300 if t >= 34 else t).clock)  # noqa: E731
+    path = write_nvr(tmp_path / "cut.ts", room, script, 45, codec="h264", gop_s=4)
+    report = analyze_nvr(path, 45)
+    assert rules(report) == {"footage.clock_jump"}
+    located(report, "footage.clock_jump", 34, 45)
+    assert findings(report, "footage.clock_jump")[0].evidence["kind"] == "forward"
+
+
+def test_footage_without_a_clock_says_so_and_has_no_clock_finding(tmp_path, room):
+    path = write_nvr(tmp_path / "plain.mp4", room, live(CLASS_START, osd=False), 30, codec="hevc", gop_s=2)
+    report = analyze_nvr(path, 30)
+    assert rules(report) == set()
+    assert report.files[0].clock == "no on-screen clock found"
+
+
+def test_a_track_without_a_reader_notes_that_the_clock_could_not_be_read():
+    import numpy as np
+
+    from monitor.footage.osd import OsdRegion
+    track = ClockTrack(OsdRegion((0, 3), 4, (0, 0, 100, 100)), None, np.zeros(0), ())
+    assert track.note == "an on-screen clock ticks but could not be read"
+
+
+def test_a_clock_running_fast_is_a_wrong_rate(tmp_path, room):
+    clock = live(CLASS_START)
+    script = lambda t: Shown(t, clock(t * 1.2).clock)  # noqa: E731  (30-fps pictures played at 25)
+    path = write_nvr(tmp_path / "fast.mp4", room, script, 45, codec="hevc", gop_s=2)
+    report = analyze_nvr(path, 45)
+    assert rules(report) == {"footage.clock_jump"}
+    (rate,) = findings(report, "footage.clock_jump")
+    assert abs(rate.measured - 1.2) <= 0.02 and rate.message == "rate"
