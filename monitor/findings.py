@@ -89,6 +89,42 @@ _ONLINE_MESSAGES: dict[str, dict[str, Message]] = {
     "online.offline_practice": {"short": _m(
         "occupation {occupation} needs {minimum:g} class hours of offline practice, the course has {hours:g}",
         "职业（工种）{occupation} 须线下实训不少于 {minimum:g} 学时，本课程仅 {hours:g} 学时")},
+    # Face checks (monitor/online/faces.py, monitor/faces/): the capture's type ({type}) first.
+    "online.face_missing": {
+        "refused": _m("{type} refused: {n} failed face checks in a row before it", "{type} 未受理：此前已连续 {n} 次人脸比对失败"),
+        "no_start": _m("no face capture at the start of the session", "学习开始时没有人脸抓拍"),
+        "unanswered": _m("the random check at {at} was not answered", "{at} 的随机抽查未响应"),
+        "late": _m("{type}: taken {seconds:.0f} s from the moment of its challenge", "{type}：拍摄时间距抽查时刻 {seconds:.0f} 秒"),
+        "no_photo": _m("no enrolment photo for learner {learner}: the live face comparison is impossible",
+                       "学员 {learner} 无报名照片，无法进行人脸活体比对"),
+        "no_face": _m("{type}: no usable face in the capture", "{type}：抓拍中没有可用的人脸"),
+        "unreadable": _m("{type}: {why}", "{type}：抓拍无法读取（{why}）"),
+    },
+    "online.face_attempts": {"run": _m("{n} failed face checks in a row: further captures refused",
+                                       "连续 {n} 次人脸比对失败：此后的抓拍不再受理")},
+    "online.face_replay": {
+        "unknown_nonce": _m("{type}: its nonce answers no challenge handed out", "{type}：随机码不对应任何已下发的抽查"),
+        "other_session": _m("{type}: its nonce is of a challenge for session {session} of learner {learner}",
+                            "{type}：随机码属于学员 {learner} 学习记录 {session} 的抽查（跨学习记录重放）"),
+        "answered": _m("{type}: its challenge was already answered by event {event}", "{type}：该抽查已由事件 {event} 响应"),
+        "enrolment": _m("{type}: the enrolment photo sent as a capture", "{type}：以报名照片冒充抓拍"),
+        "enrolment_cut": _m("{type}: the enrolment photo, cut or resized, sent as a capture", "{type}：以裁剪或缩放的报名照片冒充抓拍"),
+        "copy": _m("{type}: a copy of the earlier capture {earlier}", "{type}：与此前的抓拍 {earlier} 相同（重放）"),
+    },
+    "online.face_mismatch": {
+        "several": _m("{type}: {n} faces in the capture: who is learning?", "{type}：抓拍中有 {n} 张人脸：谁在学习？"),
+        "other": _m("{type}: the face is not the enrolled learner's", "{type}：人脸与报名学员不符"),
+    },
+    "online.face_not_live": {
+        "still": _m("{type}: a still alone cannot prove a live face", "{type}：单张照片不能证明是活体"),
+        "unreadable": _m("{type}: {why}", "{type}：连拍无法读取（{why}）"),
+        "frames": _m("{type}: a face in {found} of {frames} frames, {needed} needed", "{type}：{frames} 帧中仅 {found} 帧有人脸，至少需要 {needed} 帧"),
+        "changes": _m("{type}: the face changes within the burst", "{type}：连拍中人脸发生变化"),
+        "rigid": _m("{type}: the face moves only as a whole: a photo or a screen", "{type}：人脸只整体移动：疑为照片或屏幕"),
+        "not_as_asked": _m("{type}: the face moves, but not as asked ({prompt})", "{type}：人脸在动，但没有按提示动作（{prompt_zh}）"),
+        "held_up": _m("{type}: straight edges around the face ({sides}): a screen or print held up?",
+                      "{type}：人脸周围有直边（{sides_zh}）：疑为举着屏幕或照片"),
+    },
     # The person rules (monitor/person.py), on classes and online courses alike.
     "person.cooldown": {
         "unassessed": _m("course {course} has not been assessed yet", "此前的培训 {course} 尚未考核"),
@@ -107,6 +143,14 @@ _ONLINE_MESSAGES: dict[str, dict[str, Message]] = {
     # Attendance per class period (monitor/attendance.py).
     "visibility.trainee_absent": {"absent": _m("{trainee} {name} not seen in class hours {hours} (of {checked} checked)",
                                                "{trainee} {name} 未出现在第 {hours} 课时（共检查 {checked} 课时）")},
+    # Visibility per class hour (monitor/footage/visibility.py).
+    "visibility.trainee_missing": {
+        "never_seen": _m("never seen: {never}", "从未出现：{never}"),
+        "never_seen_no_photo": _m("never seen: {never}; no enrolment photo: {without_photo}",
+                                  "从未出现：{never}；无报名照片：{without_photo}"),
+    },
+    "visibility.headcount": {"mean": _m("on average {mean:.1f} of {size} trainees present at {checks} checks",
+                                        "{checks} 次检查平均在位 {mean:.1f} 人（花名册 {size} 人）")},
     "visibility.unknown_person": {"unknown": _m(
         "faces matching nobody on the roster at {n} of {moments} check moments of class hour {hour}: a stand-in?",
         "第 {hour} 课时 {moments} 次检查中有 {n} 次出现花名册以外的人脸：是否有人替课？")},

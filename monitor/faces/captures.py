@@ -12,6 +12,7 @@ guarantee by construction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 import imagehash
@@ -54,6 +55,8 @@ class CaptureJudgement:
     distance: float | None = None  # to the enrolment encoding
     replay_of: str | None = None
     hash_distance: int | None = None
+    message: str = ""  # the name of the finding's message (monitor.findings, under `rule`) and its arguments
+    args: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -66,7 +69,8 @@ def judge_capture(capture: Path, enrolled: Enrolled, index: ReplayIndex, *, tole
     try:
         faces = faces_in(load_rgb(capture, f"capture of {enrolled.person}"), detect_max_side=PORTRAIT_DETECT_SIDE)
     except MonitorError as exc:
-        return CaptureJudgement(str(capture), "online.face_missing", Severity.INVALIDATES, str(exc))
+        return CaptureJudgement(str(capture), "online.face_missing", Severity.INVALIDATES, str(exc),
+                                message="unreadable", args={"why": str(exc)})
     return judge_faces(str(capture), faces, enrolled, index, tolerance=tolerance, min_face_px=min_face_px,
                        replay_max_bits=replay_max_bits)
 
@@ -76,10 +80,12 @@ def judge_faces(name: str, found: list[Face], enrolled: Enrolled, index: ReplayI
     """judge_capture for faces already found in the capture (finding them is the costly part)."""
     faces = [f for f in found if f.height_px >= min_face_px]
     if not faces:
-        return CaptureJudgement(name, "online.face_missing", Severity.INVALIDATES, "no usable face in the capture")
+        return CaptureJudgement(name, "online.face_missing", Severity.INVALIDATES, "no usable face in the capture",
+                                message="no_face")
     if len(faces) > 1:
         return CaptureJudgement(name, "online.face_mismatch", Severity.REVIEW,
-                                f"{len(faces)} faces in the capture: who is learning?")
+                                f"{len(faces)} faces in the capture: who is learning?", message="several",
+                                args={"n": len(faces)})
     face = faces[0]
     distance = float(np.linalg.norm(face.encoding - enrolled.encoding))
     earlier = index.nearest(face.face_hash)
@@ -87,11 +93,11 @@ def judge_faces(name: str, found: list[Face], enrolled: Enrolled, index: ReplayI
     index.add(face.face_hash, name)
     if to_enrolment <= replay_max_bits:
         return CaptureJudgement(name, "online.face_replay", Severity.INVALIDATES, "the enrolment photo sent as a capture",
-                                distance, f"enrolment photo of {enrolled.person}", to_enrolment)
+                                distance, f"enrolment photo of {enrolled.person}", to_enrolment, message="enrolment")
     if earlier is not None and earlier[1] <= replay_max_bits:
         return CaptureJudgement(name, "online.face_replay", Severity.INVALIDATES, f"a copy of the earlier capture {earlier[0]}",
-                                distance, earlier[0], earlier[1])
+                                distance, earlier[0], earlier[1], message="copy", args={"earlier": earlier[0]})
     if distance > tolerance:
         return CaptureJudgement(name, "online.face_mismatch", Severity.INVALIDATES,
-                                "the face is not the enrolled learner's", distance)
+                                "the face is not the enrolled learner's", distance, message="other")
     return CaptureJudgement(name, None, None, "the enrolled learner, live capture", distance)

@@ -18,7 +18,8 @@ camera image). Thresholds: the profile's liveness_* values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from monitor.policy import Policy
 # Only prompts whose measure was seen to work on real footage: a nod's measure moved as much when
 # the head only turned, and a blink lasts 0.1-0.4 s, which a burst of 5 frames over 2 s mostly misses.
 PROMPTS = ("turn_left", "turn_right", "open_mouth")
+PROMPTS_ZH = {"turn_left": "向左转头", "turn_right": "向右转头", "open_mouth": "张嘴"}  # as the findings say them
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class Liveness:
     frames_with_face: int
     detail: str
     prompt_change: float | None = None  # the prompt's measure, largest change that way (None: no prompt)
+    message: str = ""  # online.face_not_live's message (monitor.findings) when not live, and its arguments
+    args: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -98,18 +102,20 @@ def burst_liveness(frames: list[np.ndarray], policy: Policy, prompt: str | None 
     whole, and (answering a challenge) doing what the prompt asked."""
     found = [face for face in (_face_shape(f) for f in frames) if face is not None]
     if len(found) < min_frames:
-        return Liveness(False, 0.0, len(found), f"a face in {len(found)} of {len(frames)} frames, {min_frames} needed")
+        return Liveness(False, 0.0, len(found), f"a face in {len(found)} of {len(frames)} frames, {min_frames} needed",
+                        message="frames", args={"found": len(found), "frames": len(frames), "needed": min_frames})
     first = found[0]
     # Frame to frame, with the profile's looser bound: a head turning (as a prompt asks) is encoded
     # farther from itself than a frontal capture from the enrolment photo (matched separately).
     if any(np.linalg.norm(b.encoding - a.encoding) > policy.liveness_same_face_max for a, b in zip(found, found[1:])):
-        return Liveness(False, 0.0, len(found), "the face changes within the burst")
+        return Liveness(False, 0.0, len(found), "the face changes within the burst", message="changes")
     motion = max(non_rigid_motion(first.points, face.points) for face in found[1:])
     if motion < policy.liveness_min_motion:
-        return Liveness(False, motion, len(found), "the face moves only as a whole: a photo or a screen")
+        return Liveness(False, motion, len(found), "the face moves only as a whole: a photo or a screen", message="rigid")
     if prompt is None:
         return Liveness(True, motion, len(found), "a live face")
     change = prompt_change(prompt, found)
     if change < prompt_threshold(prompt, policy):
-        return Liveness(False, motion, len(found), f"the face moves, but not as asked ({prompt})", round(change, 4))
+        return Liveness(False, motion, len(found), f"the face moves, but not as asked ({prompt})", round(change, 4),
+                        message="not_as_asked", args={"prompt": prompt, "prompt_zh": PROMPTS_ZH.get(prompt, prompt)})
     return Liveness(True, motion, len(found), f"a live face, as asked ({prompt})", round(change, 4))

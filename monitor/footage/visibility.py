@@ -118,17 +118,17 @@ def check_hour(start: datetime, end: datetime, runs: list[tuple[float, float]], 
         # A trainee not seen lowers the headcount and is for review; it voids nothing (003 §19 refuses
         # footage that cannot show the people attending, not a class with someone absent: #17).
         severity = Severity.REVIEW
-        never = ", ".join(f"{p} {names.get(p, '')}".strip() for p in missing) or "nobody"
-        no_photo = f"; no enrolment photo: {', '.join(without_photo)}" if without_photo else ""
+        never = ", ".join(f"{p} {names.get(p, '')}".strip() for p in missing) or "—"
         found.append(finding(
             "visibility.trainee_missing", severity=severity, start=start, end=end, measured=len(missing),
-            threshold=policy.min_sightings_per_hour, detail=f"never seen: {never}{no_photo}",
+            threshold=policy.min_sightings_per_hour, message="never_seen_no_photo" if without_photo else "never_seen",
+            args={"never": never, "without_photo": ", ".join(without_photo)},
             evidence={"missing": [{"id": p, "name": names.get(p, "")} for p in missing], "without_photo": without_photo,
                       "moments": len(moments)}))
     if mean is not None and mean < size:
         found.append(finding(
             "visibility.headcount", start=start, end=end, measured=round(mean, 3), threshold=size,
-            detail=f"on average {mean:.1f} of {size} trainees present at {len(moments)} checks",
+            message="mean", args={"mean": mean, "size": size, "checks": len(moments)},
             evidence={"series": [len(m.present) for m in moments]}))
     return visibility, found
 

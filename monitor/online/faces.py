@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -30,6 +30,7 @@ from monitor.online.track import Track
 from monitor.policy import Policy
 
 CAPTURE_TYPES = ("face_capture", "photo_kept")
+_SIDES_ZH = {"left": "左", "right": "右", "top": "上", "bottom": "下"}  # held-up edges, as the findings say them
 
 
 class FaceChecks:
@@ -87,8 +88,7 @@ class FaceChecks:
             if len(run) >= p.face_max_failures_in_row:
                 out[track.key].append(session_finding(
                     track, "online.face_missing", e.epoch_s, e.epoch_s, events=[e.id], measured=len(run),
-                    threshold=p.face_max_failures_in_row,
-                    detail=f"{e.type} refused: {len(run)} failed face checks in a row before it"))
+                    threshold=p.face_max_failures_in_row, message="refused", args={"type": e.type, "n": len(run)}))
                 continue
             found = self._challenge_findings(e, track, answered) + self._capture_findings(e, track, index)
             out[track.key].extend(found)
@@ -97,8 +97,7 @@ class FaceChecks:
                 if len(run) == p.face_max_failures_in_row:
                     out[track.key].append(session_finding(
                         track, "online.face_attempts", e.epoch_s, e.epoch_s, events=list(run), measured=len(run),
-                        threshold=p.face_max_failures_in_row,
-                        detail=f"{len(run)} failed face checks in a row: further captures refused"))
+                        threshold=p.face_max_failures_in_row, message="run", args={"n": len(run)}))
             else:
                 run.clear()
         for track in tracks:
@@ -107,15 +106,14 @@ class FaceChecks:
             if not starts:
                 out[track.key].append(session_finding(
                     track, "online.face_missing", track.start_s, track.start_s + p.face_start_window_s,
-                    events=[track.events[0].id], threshold=p.face_start_window_s,
-                    detail="no face capture at the start of the session"))
+                    events=[track.events[0].id], threshold=p.face_start_window_s, message="no_start"))
             nonces = {e.nonce for e in track.events if e.type in CAPTURE_TYPES and e.nonce}
             for c in self._challenges_of.get((track.learner, track.session), []):
                 moment = c.at.timestamp()
                 if c.nonce not in nonces and moment <= track.end_s + p.challenge_window_s:
                     out[track.key].append(session_finding(
                         track, "online.face_missing", moment, moment, events=[], threshold=p.challenge_window_s,
-                        detail=f"the random check at {c.at.astimezone(track.start.tzinfo):%H:%M:%S} was not answered"))
+                        message="unanswered", args={"at": f"{c.at.astimezone(track.start.tzinfo):%H:%M:%S}"}))
         return out
 
     def _challenge_findings(self, e: LearningEvent, track: Track, answered: dict[str, str]) -> list[Finding]:
@@ -126,20 +124,21 @@ class FaceChecks:
         p = self._policy
         c = self._challenge_of.get(e.nonce)
         first = answered.setdefault(e.nonce, e.id)
-        why, rule = None, "online.face_replay"
+        why: str | None = None
+        rule, args = "online.face_replay", {"type": e.type}
         if c is None:
-            why = "its nonce answers no challenge handed out"
+            why = "unknown_nonce"
         elif (c.learner, c.session) != (e.learner, e.session):
-            why = f"its nonce is of a challenge for session {c.session} of learner {c.learner}"
+            why, args = "other_session", {**args, "session": c.session, "learner": c.learner}
         elif first != e.id:
-            why = f"its challenge was already answered by event {first}"
+            why, args = "answered", {**args, "event": first}
         elif abs(e.epoch_s - c.at.timestamp()) > p.challenge_window_s:
             rule = "online.face_missing"
-            why = f"taken {abs(e.epoch_s - c.at.timestamp()):.0f} s from the moment of its challenge"
+            why, args = "late", {**args, "seconds": abs(e.epoch_s - c.at.timestamp())}
         if why is None:
             return []
         return [session_finding(track, rule, e.epoch_s, e.epoch_s, events=[e.id], threshold=p.challenge_window_s,
-                                detail=f"{e.type}: {why}", evidence={"nonce": e.nonce})]
+                                message=why, args=args, evidence={"nonce": e.nonce})]
 
     def _capture_findings(self, e: LearningEvent, track: Track, index: ReplayIndex) -> list[Finding]:
         """The capture itself: the learner's own live face, not a copy."""
@@ -148,8 +147,8 @@ class FaceChecks:
         if enrolled is None:
             # B4: 无法进行人脸活体比对 -> 视同培训无效. A missing photo is missing evidence, never a pass.
             return [session_finding(
-                track, "online.face_missing", e.epoch_s, e.epoch_s, events=[e.id],
-                detail=f"no enrolment photo for learner {e.learner}: the live face comparison is impossible")]
+                track, "online.face_missing", e.epoch_s, e.epoch_s, events=[e.id], message="no_photo",
+                args={"learner": e.learner})]
         frames = e.images or [e.image]
         judgement = judge_faces(frames[0], self._faces_of(frames[0], e), enrolled, index,
                                 tolerance=p.face_match_tolerance, min_face_px=p.capture_min_face_px,
@@ -158,7 +157,7 @@ class FaceChecks:
             return [session_finding(
                 track, judgement.rule, e.epoch_s, e.epoch_s, events=[e.id], severity=judgement.severity,
                 measured=None if judgement.distance is None else round(judgement.distance, 4),
-                threshold=p.face_match_tolerance, detail=f"{e.type}: {judgement.detail}",
+                threshold=p.face_match_tolerance, message=judgement.message, args={"type": e.type, **judgement.args},
                 evidence={"image": e.image, "replay_of": judgement.replay_of,
                           "hash_distance": judgement.hash_distance})]
         picture = self._picture(frames[0], e)
@@ -168,7 +167,7 @@ class FaceChecks:
         if shared >= p.face_copy_min_matches:
             return [session_finding(
                 track, "online.face_replay", e.epoch_s, e.epoch_s, events=[e.id], measured=shared,
-                threshold=p.face_copy_min_matches, detail=f"{e.type}: the enrolment photo, cut or resized, sent as a capture",
+                threshold=p.face_copy_min_matches, message="enrolment_cut", args={"type": e.type},
                 evidence={"image": frames[0], "replay_of": f"enrolment photo of {enrolled.person}"})]
         found = []
         held_up = self._held_up(e, frames[0], picture)
@@ -176,15 +175,16 @@ class FaceChecks:
             found.append(session_finding(
                 track, "online.face_not_live", e.epoch_s, e.epoch_s, events=[e.id], severity=Severity.REVIEW,
                 measured=len(held_up), threshold=p.held_up_min_sides,
-                detail=f"{e.type}: straight edges around the face ({', '.join(held_up)}): a screen or print held up?",
+                message="held_up", args={"type": e.type, "sides": ", ".join(held_up),
+                                         "sides_zh": "、".join(_SIDES_ZH.get(side, side) for side in held_up)},
                 evidence={"image": frames[0], "sides": held_up}))
         if e.type == "face_capture":
             liveness = self._liveness(e, frames, picture)
             if liveness is not None:
-                measured, threshold, why = liveness
+                measured, threshold, why, args = liveness
                 found.append(session_finding(
                     track, "online.face_not_live", e.epoch_s, e.epoch_s, events=[e.id],
-                    measured=measured, threshold=threshold, detail=f"face_capture: {why}",
+                    measured=measured, threshold=threshold, message=why, args={"type": e.type, **args},
                     evidence={"images": frames, "prompt": self._prompt_of(e)}))
         return found
 
@@ -236,25 +236,26 @@ class FaceChecks:
             self._faces[path] = found
         return self._faces[path]
 
-    def _liveness(self, e: LearningEvent, frames: list[str], first: np.ndarray) -> tuple[float | None, float, str] | None:
-        """Why a capture does not show a live face ((measured, threshold, reason)), or None when it
+    def _liveness(self, e: LearningEvent, frames: list[str], first: np.ndarray
+                  ) -> tuple[float | None, float, str, dict[str, Any]] | None:
+        """Why a capture does not show a live face ((measured, threshold, message, its arguments)), or None when it
         does. A still alone cannot show it: under `face_liveness = "burst"` it fails; under "still"
         it is accepted. A burst answering a challenge must show the challenge's prompt. `first`:
         the first frame, decoded already."""
         p = self._policy
         if len(frames) < 2:
-            return None if p.face_liveness == "still" else (None, p.liveness_min_motion, "a still alone cannot prove a live face")
+            return None if p.face_liveness == "still" else (None, p.liveness_min_motion, "still", {})
         try:
             pictures = [first] + [load_rgb((self._images_dir / f).resolve(), f"image of event {e.id}") for f in frames[1:]]
         except MonitorError as exc:
-            return None, p.liveness_min_motion, str(exc)
+            return None, p.liveness_min_motion, "unreadable", {"why": str(exc)}
         prompt = self._prompt_of(e)
         result = burst_liveness(pictures, p, prompt)
         if result.live:
             return None
         if result.prompt_change is not None and prompt is not None:
-            return result.prompt_change, prompt_threshold(prompt, p), result.detail
-        return round(result.motion, 4), p.liveness_min_motion, result.detail
+            return result.prompt_change, prompt_threshold(prompt, p), result.message, result.args
+        return round(result.motion, 4), p.liveness_min_motion, result.message, result.args
 
 
 def load_enrolment(path: Path) -> dict[str, Path]:
