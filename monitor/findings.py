@@ -89,6 +89,22 @@ _ONLINE_MESSAGES: dict[str, dict[str, Message]] = {
     "online.offline_practice": {"short": _m(
         "occupation {occupation} needs {minimum:g} class hours of offline practice, the course has {hours:g}",
         "职业（工种）{occupation} 须线下实训不少于 {minimum:g} 学时，本课程仅 {hours:g} 学时")},
+    # The class analysis's own findings (monitor/footage/analyze.py).
+    "footage.gap": {"hole": _m("no footage for {seconds:.1f} s", "{seconds:.1f} 秒无录像")},
+    "footage.overlap": {"both": _m("{a} and {b} both claim {seconds:.1f} s", "{a} 与 {b} 有 {seconds:.1f} 秒时间重叠")},
+    "file.unreadable": {
+        "unreadable": _m("{file}: {why}", "{file}：无法读取（{why}）"),
+        "truncated": _m("{file}: {why}; the part before was analysed", "{file}：{why}；此前的部分已分析"),
+    },
+    "file.start_unknown": {"no_start": _m("{file}: no declared start and no creation_time in the file",
+                                          "{file}：未申报开始时间，文件中也没有创建时间")},
+    "practical.continuity": {"short": _m("longest continuous valid footage {longest_min:.1f} min, {required_min:g} min required",
+                                         "最长连续有效录像 {longest_min:.1f} 分钟，要求 {required_min:g} 分钟")},
+    "theory.coverage": {"short": _m("valid footage covers {covered:.1%} of the hour, {required:.0%} required",
+                                    "有效录像覆盖本课时 {covered:.1%}，要求 {required:.0%}")},
+    "visibility.unverifiable": {"no_photos": _m(
+        "none of the {n} trainees has a roster photo: who attended cannot be checked",
+        "{n} 名学员均无报名照片：无法核验参训人员")},
     # Face checks (monitor/online/faces.py, monitor/faces/): the capture's type ({type}) first.
     "online.face_missing": {
         "refused": _m("{type} refused: {n} failed face checks in a row before it", "{type} 未受理：此前已连续 {n} 次人脸比对失败"),

@@ -76,27 +76,42 @@ def hour_timeline(hour: dict[str, Any], required_s: float | None, label: Callabl
     return "".join(parts).replace(f'viewBox="0 0 {left + width + 45} {height}"', f'viewBox="0 0 {left + width + 45} {y + 44}"')
 
 
+def _nice(span: float, steps: tuple[float, ...], most: int) -> float:
+    """The smallest round step giving at most `most` intervals over `span`."""
+    return next((step for step in steps if span / step <= most), steps[-1])
+
+
+_TIME_STEPS = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800)
+_MINUTE_STEPS = (0.5, 1, 2, 5, 10, 15, 30, 60, 120)
+
+
 def session_plot(events: list[dict[str, Any]], label: Callable[[str], str], clock: Callable[[datetime], str],
-                 title: str) -> str:
+                 title: str, findings: list[dict[str, Any]] | None = None) -> str:
     """Playback position against wall-clock time: a slope steeper than the dashed 1× guide is
     fast-forwarding, a vertical jump a seek. Pop-ups are marked above the plot (shown ▲,
-    answered ●, timed out ✕), hidden-window spans shaded."""
+    answered ●, timed out ✕), hidden-window spans shaded, each finding's interval drawn as a band
+    under the plot (an instant as a tick); a 1× guide starts again with each unit (a unit's video
+    starts at 0); ticks at round times and minutes; a legend says what each mark is."""
     events = sorted(events, key=lambda e: e["at"])
     if not events:
         return ""
     t0, t1 = _t(events[0]["at"]), _t(events[-1]["at"])
     span = max((t1 - t0).total_seconds(), 1.0)
     positions = [e.get("position_s") or e.get("to_s") or 0.0 for e in events if e.get("position_s") is not None or e.get("to_s") is not None]
-    top = max(max(positions, default=1.0), span) or 1.0
+    step_min = _nice(max(max(positions, default=60.0), 60.0) / 60, _MINUTE_STEPS, 6)
+    top = step_min * 60 * -(-max(max(positions, default=60.0), 1.0) // (step_min * 60))
+    findings = [f for f in (findings or []) if f.get("start")]
     left, width, plot_top, height = 70, 760, 40, 260
+    band_top = plot_top + height + 44
+    legend_top = band_top + 22 * len({f["rule"] for f in findings}) + 16
 
     def x(instant: datetime) -> float:
-        return left + width * (instant - t0).total_seconds() / span
+        return left + width * min(max((instant - t0).total_seconds() / span, 0.0), 1.0)
 
     def y(position: float) -> float:
         return plot_top + height - height * position / top
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + width + 60} {plot_top + height + 60}" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + width + 60} {legend_top + 48}" '
              f'role="img" aria-labelledby="sp-title" class="timeline session-plot"><title id="sp-title">{escape(title)}</title>',
              _PATTERNS, f'<rect x="{left}" y="{plot_top}" width="{width}" height="{height}" fill="#fafafa" stroke="#ccc"/>']
     hidden_from: datetime | None = None
@@ -109,14 +124,22 @@ def session_plot(events: list[dict[str, Any]], label: Callable[[str], str], cloc
                          f'width="{max(b - a, 1):.1f}" height="{height}" fill="#bdbdbd" opacity=".5"/>'
                          f'<rect x="{a:.1f}" y="{plot_top}" width="{max(b - a, 1):.1f}" height="{height}" fill="url(#p-dots)"/></g>')
             hidden_from = None
-    first = next((e for e in events if e.get("position_s") is not None), None)
-    if first is not None:
-        a = _t(first["at"])
-        guide_end = min(span - (a - t0).total_seconds(), top - first["position_s"])
+    # The 1× guide, from the first position of each unit to the end of that unit's events.
+    by_unit: dict[Any, list[dict[str, Any]]] = {}
+    for e in events:
+        if e.get("position_s") is not None:
+            by_unit.setdefault(e.get("unit"), []).append(e)
+    for n, unit_events in enumerate(by_unit.values()):
+        first, last = unit_events[0], unit_events[-1]
+        a, b = _t(first["at"]), _t(last["at"])
+        run = min((b - a).total_seconds(), top - first["position_s"])
+        if run <= 0:
+            continue
         parts.append(f'<g data-kind="guide"><title>1×</title><line x1="{x(a):.1f}" y1="{y(first["position_s"]):.1f}" '
-                     f'x2="{x(a + (t1 - t0) * (guide_end / span)):.1f}" y2="{y(first["position_s"] + guide_end):.1f}" '
-                     f'stroke="#555" stroke-dasharray="6 4"/><text x="{x(a) + 6:.1f}" y="{plot_top + 14}" class="axis">'
-                     f'{escape(label("guide"))}</text></g>')
+                     f'x2="{x(a + (b - a) * (run / max((b - a).total_seconds(), 1e-9))):.1f}" y2="{y(first["position_s"] + run):.1f}" '
+                     f'stroke="#555" stroke-dasharray="6 4"/>'
+                     + (f'<text x="{x(a) + 6:.1f}" y="{plot_top + 14}" class="axis">{escape(label("guide"))}</text>' if n == 0 else "")
+                     + "</g>")
     points: list[str] = []
     unit = None
     for e in events:
@@ -139,15 +162,54 @@ def session_plot(events: list[dict[str, Any]], label: Callable[[str], str], cloc
             parts.append(f'<text data-kind="{e["type"]}" x="{x(at):.1f}" y="{plot_top - 8 - (12 if e["type"] == "popup_answered" else 0)}" '
                          f'text-anchor="middle" class="mark"><title>{escape(label(e["type"]))}: {escape(clock(at))}</title>'
                          f'{marks[e["type"]]}</text>')
-    for k in range(7):
-        instant = t0 + (t1 - t0) * (k / 6)
-        tx = left + width * k / 6
-        parts.append(f'<text x="{tx:.1f}" y="{plot_top + height + 18}" text-anchor="middle" class="axis">{escape(clock(instant))}</text>')
-        position = top * k / 6
-        parts.append(f'<text x="{left - 6}" y="{y(position) + 4:.1f}" text-anchor="end" class="axis">{round(position / 60, 1):g}</text>')
-    parts.append(f'<text x="{left + width / 2}" y="{plot_top + height + 40}" text-anchor="middle" class="axis-title">{escape(label("axis"))}</text>')
+    # Round clock ticks (whole minutes or their multiples) and round minutes of the video.
+    step_s = _nice(span, _TIME_STEPS, 7)
+    tick = t0.timestamp() // step_s * step_s + (step_s if t0.timestamp() % step_s else 0)
+    while tick <= t1.timestamp() + 1e-6:
+        instant = datetime.fromtimestamp(tick, t0.tzinfo)
+        parts.append(f'<text x="{x(instant):.1f}" y="{plot_top + height + 18}" text-anchor="middle" class="axis">{escape(clock(instant))}</text>'
+                     f'<line x1="{x(instant):.1f}" y1="{plot_top + height}" x2="{x(instant):.1f}" y2="{plot_top + height + 5}" stroke="#555"/>')
+        tick += step_s
+    k = 0.0
+    while k <= top / 60 + 1e-9:
+        parts.append(f'<text x="{left - 6}" y="{y(k * 60) + 4:.1f}" text-anchor="end" class="axis">{k:g}</text>')
+        k += step_min
+    parts.append(f'<text x="{left + width / 2}" y="{plot_top + height + 36}" text-anchor="middle" class="axis-title">{escape(label("axis"))}</text>')
     parts.append(f'<text x="16" y="{plot_top + height / 2}" transform="rotate(-90 16 {plot_top + height / 2})" '
-                 f'text-anchor="middle" class="axis-title">{escape(label("position"))}</text></svg>')
+                 f'text-anchor="middle" class="axis-title">{escape(label("position"))}</text>')
+    # Findings: one band per rule under the plot, each interval (or instant) marked where it was.
+    rules = sorted({f["rule"] for f in findings})
+    for n, rule in enumerate(rules):
+        by = band_top + n * 22
+        parts.append(f'<text x="{left - 6}" y="{by + 13}" text-anchor="end" class="band-label">{escape(label(rule))}</text>'
+                     f'<rect x="{left}" y="{by}" width="{width}" height="16" fill="#f5f5f5" stroke="#ccc"/>')
+        for f in findings:
+            if f["rule"] != rule:
+                continue
+            a, b = _t(f["start"]), _t(f.get("end") or f["start"])
+            x0, x1 = x(a), x(b)
+            parts.append(f'<g data-kind="finding" data-rule="{escape(rule)}" data-start="{escape(f["start"])}">'
+                         f'<title>{escape(label(rule))}: {escape(clock(a))} – {escape(clock(b))}</title>'
+                         f'<rect x="{x0 - (1.5 if x1 - x0 < 3 else 0):.1f}" y="{by}" width="{max(x1 - x0, 3):.1f}" height="16" fill="#c62828"/>'
+                         f'<rect x="{x0:.1f}" y="{plot_top}" width="{max(x1 - x0, 1.5):.1f}" height="{height}" fill="#c62828" opacity=".12"/></g>')
+    # The legend, in words.
+    items = [("position", '<line x1="0" y1="-4" x2="18" y2="-4" stroke="#0d47a1" stroke-width="2"/>'),
+             ("guide", '<line x1="0" y1="-4" x2="18" y2="-4" stroke="#555" stroke-dasharray="6 4"/>'),
+             ("popup_shown", '<text x="9" y="0" text-anchor="middle">▲</text>'),
+             ("popup_answered", '<text x="9" y="0" text-anchor="middle">●</text>'),
+             ("popup_timeout", '<text x="9" y="0" text-anchor="middle">✕</text>'),
+             ("hidden", '<rect x="0" y="-11" width="18" height="12" fill="#bdbdbd"/>'),
+             ("finding", '<rect x="0" y="-11" width="18" height="12" fill="#c62828"/>')]
+    lx = left
+    parts.append('<g class="legend">')
+    for key, swatch in items:
+        text = label("legend." + key) if key in ("position", "finding") else label(key)
+        wide = 30 + 12 * len(text) * (1 if any(ord(c) > 0x2e80 for c in text) else 0.55)
+        if lx + wide > left + width + 40 and lx > left:  # the next row
+            lx, legend_top = left, legend_top + 20
+        parts.append(f'<g transform="translate({lx:.0f},{legend_top})">{swatch}<text x="22" y="0" class="axis">{escape(text)}</text></g>')
+        lx += wide
+    parts.append("</g></svg>")
     return "".join(parts)
 
 

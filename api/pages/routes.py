@@ -454,10 +454,16 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller, undo: 
         labels = {"hidden": trans.gettext("Window hidden"), "guide": trans.gettext("1× playback"),
                   "axis": trans.gettext("Time of day"), "position": trans.gettext("Position in the video (min)"),
                   "popup_shown": trans.gettext("Pop-up shown"), "popup_answered": trans.gettext("Pop-up answered"),
-                  "popup_timeout": trans.gettext("Pop-up timed out")}
+                  "popup_timeout": trans.gettext("Pop-up timed out"),
+                  "legend.position": trans.gettext("Position in the video"),
+                  "legend.finding": trans.gettext("A finding's interval")}
         events = review_store.session_events(db, subject["id"])
-        plot = session_plot(events, lambda k: labels.get(k, k), lambda t: i18n.clock(t, locale),
-                            trans.gettext("Playback position against time"))
+        def label_rule(code: str) -> str:
+            rule = RULES.get(code)
+            return (rule.title_zh if locale.startswith("zh") else rule.title_en) if rule else code
+
+        plot = session_plot(events, lambda k: labels.get(k) or label_rule(k), lambda t: i18n.clock(t, locale),
+                            trans.gettext("Playback position against time"), findings=subject.get("findings", []))
     overlapping: list[Any] = []
     captures: list[dict[str, Any]] = []
     enrolment: list[dict[str, Any]] = []
@@ -466,7 +472,7 @@ def flag_page(flag_id: str, request: Request, db: DB, caller: PageCaller, undo: 
     klass = class_store.class_by_id(db, subject["class_id"]) if subject.get("class_id") else None
     report = latest_report(db, subject["class_id"]) if subject and subject.get("class_id") else None
     hour_judged_by = report.body.get("judged_by") if report else None
-    return render(request, "flag.html", groups=finding_groups((subject or {}).get("findings", [])),
+    return render(request, "flag.html", groups=finding_groups((subject or {}).get("findings", [])), events=events,
                   acts=decision_acts(data["decisions"]),
                   before=before, after=after, position=position, total=total, filters=raw, filter_query=_query(raw),
                   reasons=review_store.REASONS, undo_ids=undo_ids, undo_flag=undo_flag or flag_id, undo_s=UNDO_S,
@@ -723,6 +729,33 @@ def print_pdf(html: bytes) -> bytes:
         return target.read_bytes()
 
 
+ERROR_WORDS = {400: N_("The request could not be read."), 401: N_("Please sign in."),
+               403: N_("This page is not for your role, or the form had expired: reload it and try again."),
+               404: N_("There is no such page, or it is not yours to see."),
+               405: N_("This address does not take that kind of request."),
+               409: N_("This conflicts with what was recorded already."),
+               413: N_("What was sent is too large."), 422: N_("Something in the form or the address is not valid."),
+               429: N_("Too many attempts: please wait a moment."), 503: N_("The service is busy or missing a part: try again later.")}
+
+
+def render_error(request: Request, status: int, detail: str) -> HTMLResponse:
+    """An error under /ui/ as a page in the reader's language with the signed-in header; the
+    service's own detail (English, precise) is kept folded beneath for a report."""
+    caller = None
+    service = getattr(request.app.state, "service", None)
+    if service is not None:
+        try:
+            with service.session() as db:
+                found = sessions.current(db, request, service.settings)
+                organisation = key_store.organisation_by_id(db, found[1].organisation_id) if found else None
+                caller = Caller(found[1], organisation) if found and organisation else None
+        except Exception:  # an error page must render even when the database is what failed
+            caller = None
+    words = ERROR_WORDS.get(status, N_("Something went wrong on our side."))
+    return render(request, "error.html", status=status, caller=caller, status_code=status,
+                  message=i18n.translations(locale_of(request)).gettext(words), detail=detail)
+
+
 def install(app: Any) -> None:
     """The pages' router, its static files, and HTML answers (not JSON) for errors under /ui."""
     from fastapi.staticfiles import StaticFiles
@@ -734,7 +767,6 @@ def install(app: Any) -> None:
     async def _sign_in(request: Request, exc: SignInNeeded) -> Response:
         return RedirectResponse("/ui/sign-in", status_code=303)
 
-    app.state.render_error = lambda request, status, detail: render(request, "error.html", status=status,
-                                                                      status_code=status, detail=detail)
+    app.state.render_error = render_error
 
 

@@ -57,7 +57,7 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent, evidence
             timeline = probe(path)
         except UnreadableMedia as exc:
             file_reports[ref.path] = FileReport(path=ref.path, status="unreadable", reason=str(exc))
-            class_findings.append(finding("file.unreadable", detail=f"{ref.path}: {exc}",
+            class_findings.append(finding("file.unreadable", message="unreadable", args={"file": ref.path, "why": str(exc)},
                                           start=ref.start, evidence={"file": ref.path}))
             continue
         start, source = (ref.start, "declared") if ref.start else (timeline.creation_time, "container")
@@ -65,7 +65,7 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent, evidence
             file_reports[ref.path] = FileReport(path=ref.path, status="unreadable",
                                                 reason="no start time: declare one in the manifest")
             class_findings.append(finding("file.start_unknown", evidence={"file": ref.path},
-                                          detail=f"{ref.path}: no declared start and no creation_time in the file"))
+                                          message="no_start", args={"file": ref.path}))
             continue
         timelines.append((ref.path, timeline, start, source))
 
@@ -80,7 +80,8 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent, evidence
             samples, clock_track = sample_file(timeline, policy, report)
         except UnreadableMedia as exc:
             file_reports[name] = FileReport(path=name, status="unreadable", reason=str(exc))
-            class_findings.append(finding("file.unreadable", detail=f"{name}: {exc}", evidence={"file": name}))
+            class_findings.append(finding("file.unreadable", message="unreadable", args={"file": name, "why": str(exc)},
+                                          evidence={"file": name}))
             continue
         done_s += timeline.end_s - timeline.first_s
         on_progress("sampling", done_s, total_s)
@@ -89,7 +90,7 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent, evidence
         placed.append(pf)
         if timeline.truncated:
             class_findings.append(finding(
-                "file.unreadable", detail=f"{name}: {timeline.truncated}; the part before was analysed",
+                "file.unreadable", message="truncated", args={"file": name, "why": timeline.truncated},
                 start=clock.at(pf.wall_end), evidence={"file": name, "media_s": round(timeline.end_s, 3)},
             ))
         file_reports[name] = FileReport(
@@ -144,7 +145,7 @@ def _unverifiable(hour: ClassHour, report: HourReport, trainees: int, policy: Po
     a check switched off (it invalidates where the profile requires every trainee visible)."""
     found = finding("visibility.unverifiable", start=hour.start, end=hour.end, measured=0, threshold=trainees,
                     severity=Severity.INVALIDATES if policy.all_trainees_visible else Severity.REVIEW,
-                    detail=f"none of the {trainees} trainees has a roster photo: who attended cannot be checked")
+                    message="no_photos", args={"n": trainees})
     findings = report.findings + [found]
     return report.model_copy(update={"findings": findings, "verdict": verdict_of(findings)})
 
@@ -204,7 +205,7 @@ def _gap_findings(placed: list[PlacedFile], coverage: list[iv.Interval], schedul
             evidence["after"] = _frame_ref(after[0], after[0].media(b))
         out.append((a, b, finding(
             "footage.gap", start=clock.at(a), end=clock.at(b), measured=round(b - a, 2),
-            threshold=policy.gap_tolerance_s, detail=f"no footage for {b - a:.1f} s", evidence=evidence,
+            threshold=policy.gap_tolerance_s, message="hole", args={"seconds": b - a}, evidence=evidence,
         )))
     return out
 
@@ -217,7 +218,7 @@ def _overlap_findings(placed: list[PlacedFile], policy: Policy, clock: _Clock) -
             if end - start > policy.gap_tolerance_s:
                 out.append(finding(
                     "footage.overlap", start=clock.at(start), end=clock.at(end), measured=round(end - start, 2),
-                    threshold=policy.gap_tolerance_s, detail=f"{a.name} and {b.name} both claim {end - start:.1f} s",
+                    threshold=policy.gap_tolerance_s, message="both", args={"a": a.name, "b": b.name, "seconds": end - start},
                     evidence={"files": [a.name, b.name]},
                 ))
     return out
@@ -242,14 +243,13 @@ def _judge_hour(hour: ClassHour, coverage: list[iv.Interval], invalid: list[iv.I
         findings.append(finding(
             "practical.continuity", start=hour.start, end=hour.end, measured=round(longest, 2),
             threshold=policy.practical_min_continuous_s,
-            detail=f"longest continuous valid footage {longest / 60:.1f} min, "
-                   f"{policy.practical_min_continuous_s / 60:g} min required",
+            message="short", args={"longest_min": longest / 60, "required_min": policy.practical_min_continuous_s / 60},
         ))
     if hour.kind == "theory" and covered < policy.theory_min_coverage - 1e-9:
         findings.append(finding(
             "theory.coverage", start=hour.start, end=hour.end, measured=round(covered, 4),
             threshold=policy.theory_min_coverage,
-            detail=f"valid footage covers {covered:.1%} of the hour, {policy.theory_min_coverage:.0%} required",
+            message="short", args={"covered": covered, "required": policy.theory_min_coverage},
         ))
     return HourReport(
         index=hour.index, kind=hour.kind, start=hour.start, end=hour.end, verdict=verdict_of(findings),

@@ -215,6 +215,21 @@ def test_the_institution_sees_results_when_its_job_finishes(site: Site, browser:
     page.screenshot(path=str(ARTIFACTS / "institution-live-zh.png"), full_page=True)
 
 
+def test_an_error_page_speaks_the_readers_language_with_the_header(site: Site, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    _sign_in(page, site, "inspector")
+    answer = page.goto(site.url + "/ui/flags/no-such-flag")
+    assert answer is not None and answer.status == 404
+    assert page.locator("#error-message").inner_text() == "页面不存在，或您无权查看。"
+    assert "稽查员 李明" in page.locator("header").inner_text() and page.locator("header nav a").count() == 2
+    page.click("#lang-switch")
+    assert page.locator("#error-message").inner_text() == "There is no such page, or it is not yours to see."
+    assert page.locator('link[rel=icon]').count() == 1
+    icon = page.request.get(site.url + page.locator('link[rel=icon]').get_attribute("href"))
+    assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg")
+    page.click("#lang-switch")
+
+
 def test_a_flagged_session_shows_its_playback(site: Site, browser: Any) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     _sign_in(page, site, "inspector")
@@ -228,6 +243,10 @@ def test_a_flagged_session_shows_its_playback(site: Site, browser: Any) -> None:
     assert plot.locator("polyline[data-kind=position]").count() >= 1
     assert plot.locator("text[data-kind=popup_shown]").count() >= 2
     assert plot.locator("g[data-kind=hidden]").count() == 1
+    assert plot.locator('g[data-kind=finding][data-rule="online.fast_forward"]').count() >= 1  # intervals drawn
+    assert plot.locator("g.legend text.axis").count() == 7
+    ticks = [t for t in plot.locator("text.axis").all_text_contents() if ":" in t]
+    assert ticks and all(t.endswith(":00") for t in ticks), ticks  # round clock ticks
     assert page.locator("table.findings tr[data-rule='online.fast_forward']").count() >= 1
     overlapping = page.locator("table.overlapping tbody tr")
     assert overlapping.count() == 1 and "study.example" in overlapping.first.inner_text()
@@ -241,18 +260,50 @@ def test_a_flagged_session_shows_its_playback(site: Site, browser: Any) -> None:
 
 
 def test_the_pages_pass_an_accessibility_check(site: Site, browser: Any, axe_script) -> None:  # type: ignore[no-untyped-def]
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # the checker injects its script
-    page.goto(site.url + "/ui/sign-in")
-    found = {"sign-in": serious_violations(page, axe_script)}
-    _sign_in(page, site, "inspector")
-    found["queue"] = serious_violations(page, axe_script)
-    for kind in ("hour", "session"):
-        page.goto(site.url + f"/ui/queue?kind={kind}&status=any")
-        page.locator("tr.flag a").first.click()
-        found[kind] = serious_violations(page, axe_script)
-    page.goto(site.url + f"/ui/classes/{site.classes['inst_a']}")
-    found["class"] = serious_violations(page, axe_script)
+    """axe-core finds no serious violation on any page at 1280 px and at 390 px (a phone); at
+    390 px the header fits, queue rows are cards, nothing but a chart scrolls sideways and chart
+    text is 10 px or more."""
+    found: dict[str, list[str]] = {}
+    for width in (1280, 390):
+        page = browser.new_page(viewport={"width": width, "height": 900}, bypass_csp=True)  # the checker injects its script
+        page.goto(site.url + "/ui/sign-in")
+        found[f"sign-in@{width}"] = serious_violations(page, axe_script)
+        _sign_in(page, site, "inspector")
+        found[f"queue@{width}"] = serious_violations(page, axe_script)
+        if width == 390:
+            assert page.locator("header").bounding_box()["height"] < 170
+            assert page.locator("tr.flag").first.evaluate("row => getComputedStyle(row).display") == "block"
+        pages = {}
+        for kind in ("hour", "session"):
+            page.goto(site.url + f"/ui/queue?kind={kind}&status=any")
+            page.locator("tr.flag a").first.click()
+            pages[kind] = page.url
+            found[f"{kind}@{width}"] = serious_violations(page, axe_script)
+            if width == 390:
+                page.screenshot(path=str(ARTIFACTS / f"{kind}-390.png"), full_page=True)
+                wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => {
+                    if (e.getBoundingClientRect().right <= 391) return false;
+                    for (let a = e.parentElement; a; a = a.parentElement)
+                        if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(a).overflowX)) return false;
+                    return true; }).concat([...document.querySelectorAll('body *')].filter(e => e.scrollWidth > 395 && e.clientWidth <= 395)).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""")
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
+                smallest = page.evaluate("""() => Math.min(...[...document.querySelectorAll('svg.timeline')].map(svg =>
+                    12 * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width))""")
+                assert smallest >= 10, smallest
+                page.screenshot(path=str(ARTIFACTS / f"{kind}-390.png"), full_page=True)
+        page.goto(site.url + f"/ui/classes/{site.classes['inst_a']}")
+        found[f"class@{width}"] = serious_violations(page, axe_script)
+        page.goto(site.url + f"/ui/classes/{site.classes['inst_a']}/record")
+        found[f"record@{width}"] = serious_violations(page, axe_script)
+        missing = page.goto(site.url + "/ui/flags/no-such-flag")
+        assert missing is not None and missing.status == 404
+        found[f"error@{width}"] = serious_violations(page, axe_script)
+        if width == 390:
+            page.goto(site.url + "/ui/queue")
+            page.screenshot(path=str(ARTIFACTS / "queue-390.png"), full_page=True)
+        page.close()
     assert found == {name: [] for name in found}
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     # The checker itself sees what it should: an image without a text alternative is critical.
     page.set_content('<html lang="en"><head><title>t</title></head><body><main><img src="x.png"></main></body></html>')
     assert any(v.startswith("image-alt") for v in serious_violations(page, axe_script))
