@@ -44,9 +44,9 @@ def chromium_path() -> Path:
 
 def start_server(folder: Path, people: tuple[tuple[str, str, str, str], ...]) -> tuple[Any, dict[str, str]]:
     """A migrated service on a free port in this process, and a key for each (who, organisation, kind, person)."""
-    from api.admin import create_key, create_organisation
+    from api.store.keys import create_key, create_organisation
     from api.demo import BackgroundServer
-    from api.settings import ServiceSettings
+    from api.core.settings import ServiceSettings
     from models.migrate import upgrade
 
     # The sample day has no face pictures: judged as a deployment that checks faces elsewhere would.
