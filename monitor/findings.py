@@ -187,6 +187,12 @@ _FOOTAGE_MESSAGES: dict[str, dict[str, Message]] = {
         "rate": _m("the picture's clock runs at {rate:.3f}x the recording's time",
                    "画面时钟走速为录像时间的 {rate:.3f} 倍"),
     },
+    "footage.defocus": {"blurred": _m(
+        "picture out of focus for {duration_s:.1f} s (sharpness down to {share:.0%} of the file's usual)",
+        "画面失焦 {duration_s:.1f} 秒（清晰度降至该录像通常水平的 {share:.0%}）")},
+    "footage.camera_moved": {"turned": _m(
+        "the camera looks away from the class's view for {duration_s:.1f} s (similarity to it down to {similarity:.2f})",
+        "摄像头偏离本班拍摄画面 {duration_s:.1f} 秒（与原画面相似度低至 {similarity:.2f}）")},
 }
 
 _RULES = [

@@ -32,6 +32,8 @@ class Shown:
     source_s: float  # which moment of the room is pictured (seconds of its own life)
     clock: datetime | None  # what the OSD reads; None: no OSD drawn
     lights: float = 1.0  # 0.05: black (lens covered or camera switched to a dark input)
+    blur_px: float = 0.0  # defocus: Gaussian blur of the optics (sigma in pixels at this size), before sensor noise
+    turned: float = 0.0  # camera turned away: share of the width the view is shifted (0.33: a third)
 
 
 Script = Callable[[float], Shown]
@@ -86,6 +88,13 @@ def picture(room: Classroom, shown: Shown, fps: float = 25, noise_sigma: float =
     sizes a period no camera has; use `sensor_room` for a room without it). The noise is a function
     of the moment shown, so a replay carries the original's noise, as a recording does."""
     image = room.frame(shown.source_s, lights=shown.lights)
+    if shown.turned:
+        # another part of the room: the view shifted sideways and tilted a little, the rest mirrored in
+        h, w = image.shape[:2]
+        shift = np.float32([[1, 0, -shown.turned * w], [0, 1, shown.turned * h / 2]])
+        image = cv2.warpAffine(image, shift, (w, h), borderMode=cv2.BORDER_REFLECT)
+    if shown.blur_px > 0:
+        image = cv2.GaussianBlur(image, (0, 0), shown.blur_px)
     if noise_sigma > 0:
         k = int(np.floor(shown.source_s * fps + 1e-6))  # round() halves to even: two copy frames would share one
         brighter, darker = _noise(room.width, room.height, noise_sigma)[_mix(k) % _POOL]
@@ -157,3 +166,15 @@ def frozen(base: Script, start_s: float, end_s: float) -> Script:
 def blacked(base: Script, start_s: float, end_s: float) -> Script:
     """The picture goes dark for [start_s, end_s); the OSD stays."""
     return lambda t: (Shown(base(t).source_s, base(t).clock, 0.05) if start_s <= t < end_s else base(t))
+
+
+def defocused(base: Script, start_s: float, end_s: float, blur_px: float) -> Script:
+    """The lens out of focus for [start_s, end_s); the OSD (drawn by the NVR) stays sharp."""
+    return lambda t: (Shown(base(t).source_s, base(t).clock, base(t).lights, blur_px) if start_s <= t < end_s
+                      else base(t))
+
+
+def turned_away(base: Script, start_s: float, end_s: float, share: float = 0.33) -> Script:
+    """The camera turned away for [start_s, end_s) (for good when end_s is past the end)."""
+    return lambda t: (Shown(base(t).source_s, base(t).clock, base(t).lights, turned=share) if start_s <= t < end_s
+                      else base(t))

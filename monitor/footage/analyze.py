@@ -77,7 +77,7 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent, evidence
             on_progress("sampling", base + media_done, total_s)
 
         try:
-            samples, clock_track = sample_file(timeline, policy, report)
+            samples, clock_track, focus = sample_file(timeline, policy, report)
         except UnreadableMedia as exc:
             file_reports[name] = FileReport(path=name, status="unreadable", reason=str(exc))
             class_findings.append(finding("file.unreadable", message="unreadable", args={"file": name, "why": str(exc)},
@@ -86,7 +86,7 @@ def analyze_class(loaded: LoadedClass, on_progress: Progress = _silent, evidence
         done_s += timeline.end_s - timeline.first_s
         on_progress("sampling", done_s, total_s)
         pf = PlacedFile(name=name, timeline=timeline, samples=samples, wall_start=start, start_source=source,
-                        clock=clock_track)
+                        clock=clock_track, sharpness=focus)
         placed.append(pf)
         if timeline.truncated:
             class_findings.append(finding(

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from monitor.footage.clock_read import ClockTrack
 from monitor.footage.media import PacketTimeline, Samples
 
@@ -18,6 +20,7 @@ class PlacedFile:
     wall_start: datetime  # wall-clock instant of the first frame
     start_source: str  # "declared" (manifest) or "container" (creation_time)
     clock: ClockTrack | None = None  # the on-screen clock as read at the samples (None: not looked for)
+    sharpness: np.ndarray | None = None  # per sample, on the full picture (monitor.footage.focus)
 
     @property
     def path(self) -> Path:

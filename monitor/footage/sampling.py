@@ -21,6 +21,7 @@ import av
 import numpy as np
 
 from monitor.footage.clock_read import ClockReader, ClockTrack, learn_in_file
+from monitor.footage.focus import sharpness
 from monitor.footage.junctions import junction_times
 from monitor.footage.media import PacketTimeline, Samples, SpanReader, choose_mode, luma_plane, sample
 from monitor.footage.osd import LOOK_S, OsdRegion, locate_clock
@@ -41,9 +42,11 @@ def dense_spans(timeline: PacketTimeline, policy: Policy) -> list[tuple[float, f
 
 
 def sample_file(timeline: PacketTimeline, policy: Policy,
-                on_progress: Callable[[float], None] | None = None) -> tuple[Samples, ClockTrack]:
+                on_progress: Callable[[float], None] | None = None) -> tuple[Samples, ClockTrack, np.ndarray]:
     """Keyframes whatever the GOP up to `keyframe_gap_max_s`, plus the dense spans; beyond that,
-    every frame decoded and one kept per `sample_interval_s`. The clock is read at each sample."""
+    every frame decoded and one kept per `sample_interval_s`. The clock is read and the sharpness
+    measured (monitor.footage.focus) at each sample, on the full picture: the third value, one per
+    sample."""
     gap_max: float | None = policy.keyframe_gap_max_s
     keys = timeline.keyframe_times_s
     every_frame = keys.size < 2 or float(np.max(np.diff(keys))) > policy.loop_dense_gop_s
@@ -60,17 +63,20 @@ def sample_file(timeline: PacketTimeline, policy: Policy,
     region, clock = _learn_clock(timeline)
     times: list[float] = []
     shown: list[datetime | None] = []
+    focus: dict[float, float] = {}
 
     def read(t: float, frame: av.VideoFrame, reader: ClockReader | None = clock) -> None:
+        luma = luma_plane(frame)
+        focus[t] = sharpness(luma)
         if reader is not None:
             times.append(t)
-            shown.append(reader.read(luma_plane(frame)))
+            shown.append(reader.read(luma))
 
     samples = sample(timeline, policy.sample_interval_s, on_progress, keyframe_gap_max_s=gap_max, dense=dense,
                      on_frame=read, every_frame=every_frame)
     order = np.argsort(times, kind="stable")
     track = ClockTrack(region, clock, np.asarray(times, dtype=np.float64)[order], tuple(shown[k] for k in order))
-    return samples, track
+    return samples, track, np.array([focus.get(float(t), np.nan) for t in samples.times_s])
 
 
 def _learn_clock(timeline: PacketTimeline) -> tuple[OsdRegion | None, ClockReader | None]:

@@ -65,6 +65,10 @@ class Policy(BaseModel):
     osd_clock_tolerance_s: float
     osd_clock_jump_s: float
     osd_clock_rate_tolerance: float
+    defocus_max_s: float
+    defocus_sharpness_ratio: float
+    camera_moved_max_s: float
+    camera_moved_similarity_max: float
     # A5 class shape
     max_class_size: int
     trainee_per_teacher_max: int

@@ -1,0 +1,57 @@
+"""Camera tampering as NVRs define it (issue #16 item 5), beside black and covered: the lens out of
+focus (footage.defocus) and the camera turned away from the class (footage.camera_moved), each
+longer than its profile limit, located within a sampling step and with before/after frames; clean
+footage with drifting light and people moving gives neither."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.findings import say
+from sample_videos.classroom import Classroom
+from sample_videos.nvr import defocused, sensor_room, turned_away, write_nvr
+from tests.monitor.footage.test_nvr import analyze_nvr, drifting, findings, located, rules
+
+
+@pytest.fixture(scope="module")
+def room() -> Classroom:
+    return sensor_room(1280, 720)
+
+
+def test_a_lens_out_of_focus_for_15_s(tmp_path, room):
+    path = write_nvr(tmp_path / "blur.mp4", room, defocused(drifting(), 15, 30, 4.0), 45, codec="hevc", gop_s=2)
+    report = analyze_nvr(path, 45)
+    assert rules(report) == {"footage.defocus"}
+    located(report, "footage.defocus", 15, 30)
+    (blur,) = findings(report, "footage.defocus")
+    assert blur.threshold == 10.0 and blur.evidence["sharpness_share"] < 0.4
+    assert len(blur.evidence["frames"]) == 3  # before, the blurriest, after
+    assert "失焦" in say(blur, "zh")
+
+
+def test_a_short_blur_is_within_the_limit(tmp_path, room):
+    path = write_nvr(tmp_path / "blip.mp4", room, defocused(drifting(), 15, 21, 4.0), 30, codec="h264", gop_s=2)
+    assert rules(analyze_nvr(path, 30)) == set()
+
+
+def test_a_camera_turned_away_for_good(tmp_path, room):
+    path = write_nvr(tmp_path / "turned.mkv", room, turned_away(drifting(), 22, 99), 45, codec="hevc", gop_s=2)
+    report = analyze_nvr(path, 45)
+    assert rules(report) == {"footage.camera_moved"}
+    located(report, "footage.camera_moved", 22, 45)
+    (moved,) = findings(report, "footage.camera_moved")
+    assert moved.evidence["similarity_min"] < 0.45 and len(moved.evidence["frames"]) == 2
+    assert "摄像头" in say(moved, "zh")
+
+
+def test_a_camera_turned_away_and_back(tmp_path, room):
+    path = write_nvr(tmp_path / "back.mp4", room, turned_away(drifting(), 15, 30), 45, codec="h264", gop_s=2)
+    report = analyze_nvr(path, 45)
+    assert "footage.camera_moved" in rules(report) <= {"footage.camera_moved", "footage.splice"}
+    located(report, "footage.camera_moved", 15, 30)
+    assert len(findings(report, "footage.camera_moved")[0].evidence["frames"]) == 3  # before, turned, after
+
+
+def test_clean_footage_has_no_tampering_finding(tmp_path, room):
+    path = write_nvr(tmp_path / "clean.mp4", room, drifting(), 45, codec="hevc", gop_s=10)
+    assert rules(analyze_nvr(path, 45)) == set()
