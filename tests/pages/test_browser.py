@@ -215,6 +215,30 @@ def test_the_institution_sees_results_when_its_job_finishes(site: Site, browser:
     page.screenshot(path=str(ARTIFACTS / "institution-live-zh.png"), full_page=True)
 
 
+def test_every_finding_of_the_sample_speaks_with_units_in_both_languages(site: Site, browser: Any) -> None:
+    """The sample class's hours and the platform's sessions: no measured value, no note left
+    untranslated (shown raw, marked), every measured value with a unit of the page's language."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _sign_in(page, site, "inspector")
+    units = {"zh_CN": ("秒", "分钟", "小时", "%", "倍速", "人", "次", "学时", "天"),
+             "en": (" s", " min", " h", "%", "×", "people", "times", "class hours", "days")}
+    for locale in ("zh_CN", "en"):
+        page.goto(f"{site.url}/ui/lang/{locale}?next=/ui/queue%3Fstatus%3Dany")
+        hrefs = page.locator("tr.flag a").evaluate_all("links => links.map(a => a.href)")
+        assert len(hrefs) >= 3
+        measured_seen = 0
+        for href in hrefs:
+            page.goto(href)
+            untranslated = page.locator(".untranslated")
+            assert untranslated.count() == 0, (locale, href, untranslated.first.inner_text())
+            for text in page.locator("table.findings .measured").all_inner_texts():
+                measured_seen += 1
+                assert any(u in text for u in units[locale]), (locale, text)
+                if locale == "zh_CN":
+                    assert not any(w.isascii() and w.isalpha() and len(w) > 1 for w in text.replace("(", " ").split()), text
+        assert measured_seen >= 4, measured_seen
+
+
 def test_an_error_page_speaks_the_readers_language_with_the_header(site: Site, browser: Any) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     _sign_in(page, site, "inspector")
