@@ -29,7 +29,8 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("workbench")
     server, keys = start_server(folder, (("inspector", "郑州市人社局稽查", "inspectorate", "稽查员 李明"),
                                          ("platform", "learn.example", "platform", "feed"),
-                                         ("platform2", "study.example", "platform", "feed")))
+                                         ("platform2", "study.example", "platform", "feed"),
+                                         ("inspector2", "洛阳市人社局稽查", "inspectorate", "稽查员 王强")))
     try:
         with httpx.Client(base_url=server.url, timeout=120) as http:
             p = {"Authorization": f"Bearer {keys['platform']}"}
@@ -63,9 +64,9 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         server.stop()
 
 
-def _sign_in(page: Any, site: Site) -> None:
+def _sign_in(page: Any, site: Site, who: str = "inspector") -> None:
     page.goto(site.url + "/ui/sign-in")
-    page.fill("#key", site.keys["inspector"])
+    page.fill("#key", site.keys[who])
     page.click("button[type=submit]")
     page.wait_for_url("**/ui/queue")
 
@@ -191,3 +192,38 @@ def test_every_measured_value_has_its_unit(day: Site, browser: Any, locale: str)
                 else:
                     assert any(u in text for u in (" s", " min", " h", "%", "×", "people", "times", "class hours", "days")), text
     assert {"online.fast_forward", "online.multi_window", "online.theory_share"} <= rules_seen
+
+
+def test_undo_and_decisions_refuse_what_is_not_theirs(day: Site, browser: Any) -> None:
+    """Another inspector cannot withdraw my decision, even with its ids in the address; a
+    decision naming a finding the flag does not have is refused; nothing is written by either."""
+    mine = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    _sign_in(mine, day)
+    mine.goto(day.url + "/ui/queue?rule=online.multi_window")
+    mine.locator("tr.flag a").first.click()
+    flag = mine.url.split("/ui/flags/")[1].split("?")[0]
+    mine.check("#decide input[name=outcome][value=dismissed]")
+    mine.select_option("#reason", "explained")
+    mine.click("#decide-stay")
+    assert mine.locator("#undo-toast").is_visible()
+    undo_query = mine.url.split("?")[1].split("#")[0]
+    i = {"Authorization": f"Bearer {day.keys['inspector']}"}
+    before = httpx.get(f"{day.url}/flags/{flag}/decisions", headers=i).json()
+    assert [d["outcome"] for d in before] == ["dismissed"] and before[0]["reason"] == "explained"
+    other = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    _sign_in(other, day, "inspector2")
+    other.goto(f"{day.url}/ui/flags/{flag}?{undo_query}")
+    with other.expect_navigation():
+        other.click("#undo")
+    assert other.locator("h1").inner_text() == "409"
+    csrf = other.locator("#decide input[name=csrf]").count() == 0 and other.goto(f"{day.url}/ui/flags/{flag}") and \
+        other.locator("#decide input[name=csrf]").get_attribute("value")
+    forged = other.request.post(f"{day.url}/ui/flags/{flag}/decide",
+                                form={"csrf": csrf, "d0": "confirmed", "k0": "online.multi_window@1999-01-01", "then": "stay"})
+    assert forged.status == 422
+    assert httpx.get(f"{day.url}/flags/{flag}/decisions", headers=i).json() == before
+    # My own undo works, once.
+    mine.click("#undo")
+    after = httpx.get(f"{day.url}/flags/{flag}/decisions", headers=i).json()
+    assert [d["outcome"] for d in after] == ["dismissed", "withdrawn"]
+    assert httpx.get(f"{day.url}/flags/{flag}", headers=i).json()["flag"]["status"] == "open"
