@@ -24,7 +24,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, Caller, Svc, audit, client_address, get_db, get_service
-from api.pages import i18n, measures, sessions
+from api.pages import clips, i18n, measures, sessions
 from api.pages.details import detail_zh
 from api.pages.charts import STYLES, headcount_chart, hour_timeline, session_plot
 from api.core.problems import Problem
@@ -506,6 +506,30 @@ async def evidence_frame(flag_id: str, finding: int, frame: int, db: DB, caller:
 
     ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
     return Response(jpeg.tobytes(), media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/flags/{flag_id}/clips/{finding}.webm")
+async def evidence_clip(flag_id: str, finding: int, db: DB, caller: PageCaller, svc: Svc) -> Response:
+    """A few seconds of the footage a finding points at: from 2 s before its first frame to 2 s
+    after its end, at most clips.CLIP_MAX_S; made on the first request, cached afterwards."""
+    need(caller, "inspector")
+    hour = review_store.hour_of_flag(db, flag_id)
+    findings = hour.body.get("findings", []) if hour else []
+    if hour is None or not 0 <= finding < len(findings) or not (findings[finding].get("evidence") or {}).get("frames"):
+        raise Problem(404, "no such evidence clip")
+    f = findings[finding]
+    ref = f["evidence"]["frames"][0]
+    recording = class_store.recording_of_frame(db, hour.class_id, ref)
+    if recording is None:
+        raise Problem(404, "the recording of this clip is not stored")
+    length = (datetime.fromisoformat(f["end"]) - datetime.fromisoformat(f["start"])).total_seconds() if f.get("end") and f.get("start") else 0.0
+    start = max(0.0, float(ref["media_s"]) - 2.0)
+    duration = min(length + 4.0, clips.CLIP_MAX_S)
+    target = clips.clip_path(svc.settings.cache_dir, recording.sha256, start, duration)
+    made = await run_in_threadpool(clips.make_clip, svc.storage / recording.stored_name, start, duration, target)
+    if made is None:
+        raise Problem(404, "the clip cannot be decoded")
+    return Response(made.read_bytes(), media_type="video/webm", headers={"Cache-Control": "private, max-age=3600"})
 
 
 def _frame_at_or_before(path: Path, media_s: float):  # type: ignore[no-untyped-def]

@@ -79,6 +79,22 @@ def test_an_inspector_reviews_the_tampered_hour(site: Site, browser: Any) -> Non
     print(f"loop pairs: mean abs difference {differences}; freeze: first↔last frozen {frozen:.2f}, last frozen↔first live {live:.2f}")
     assert len(pairs) == 2 and max(differences["start"], differences["end"]) < 2.0 < differences["crossed"], differences
     assert frozen < 1.0 < live, (frozen, live)
+    # A clip for each footage finding: made on request from the stored media, cached.
+    import av
+
+    clip_src = page.locator('figure.evidence[data-rule="footage.loop"] video').get_attribute("src")
+    began = time.monotonic()
+    clip = page.request.get(site.url + clip_src)
+    first_s = time.monotonic() - began
+    assert clip.status == 200 and clip.headers["content-type"] == "video/webm"
+    import io
+
+    with av.open(io.BytesIO(clip.body())) as decoded:
+        frames = sum(1 for _ in decoded.decode(video=0))
+    assert 12 <= frames <= 8 * 12 + 1, frames  # a few seconds at 12 frames a second, at most 8 s
+    began = time.monotonic()
+    assert page.request.get(site.url + clip_src).body() == clip.body()
+    print(f"clip: {frames} frames, {len(clip.body())} bytes, made in {first_s:.2f} s, cached in {time.monotonic() - began:.2f} s")
     labels = page.locator('figure.evidence[data-rule="footage.freeze"] figcaption strong').all_inner_texts()
     assert labels == ["静止开始", "最后一帧静止画面", "第一帧恢复画面"], labels
 
