@@ -102,9 +102,12 @@ _ONLINE_MESSAGES: dict[str, dict[str, Message]] = {
                                          "最长连续有效录像 {longest_min:.1f} 分钟，要求 {required_min:g} 分钟")},
     "theory.coverage": {"short": _m("valid footage covers {covered:.1%} of the hour, {required:.0%} required",
                                     "有效录像覆盖本课时 {covered:.1%}，要求 {required:.0%}")},
-    "visibility.unverifiable": {"no_photos": _m(
-        "none of the {n} trainees has a roster photo: who attended cannot be checked",
-        "{n} 名学员均无报名照片：无法核验参训人员")},
+    "visibility.unverifiable": {
+        "no_photos": _m("none of the {n} trainees has a roster photo: who attended cannot be checked",
+                        "{n} 名学员均无报名照片：无法核验参训人员"),
+        "some_without_photo": _m("{n} of the {size} trainees have no roster photo ({who}): whether they attended "
+                                 "cannot be checked", "{size} 名学员中 {n} 名无报名照片（{who}）：无法核验其是否参训"),
+    },
     # Face checks (monitor/online/faces.py, monitor/faces/): the capture's type ({type}) first.
     "online.face_missing": {
         "refused": _m("{type} refused: {n} failed face checks in a row before it", "{type} 未受理：此前已连续 {n} 次人脸比对失败"),
@@ -228,7 +231,7 @@ _RULES = [
     Rule(code="visibility.trainee_missing", clause="003 §19", severity=Severity.INVALIDATES,
          title_en="Trainee never seen in the footage", title_zh="录像无法显示全体参训人员"),
     Rule(code="visibility.unverifiable", clause="003 §19", severity=Severity.INVALIDATES,
-         title_en="Attendance cannot be checked: no roster photos", title_zh="无学员照片，无法核验参训人员"),
+         title_en="Attendance cannot be checked: roster photos missing", title_zh="缺少学员照片，无法核验参训人员"),
     Rule(code="visibility.headcount", clause="003 §21", severity=Severity.REVIEW,
          title_en="Fewer trainees present than enrolled", title_zh="在位平均人数少于开班人数"),
     # Online training (B1-B8): any one makes the session invalid (视同培训无效).

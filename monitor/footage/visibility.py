@@ -114,17 +114,26 @@ def check_hour(start: datetime, end: datetime, runs: list[tuple[float, float]], 
     visibility = Visibility(moments=moments, seen=seen, missing=missing, without_photo=without_photo,
                             headcount_mean=None if mean is None else round(mean, 3), roster_size=size)
     found = []
-    if missing or without_photo:
+    if missing:
         # A trainee not seen lowers the headcount and is for review; it voids nothing (003 §19 refuses
         # footage that cannot show the people attending, not a class with someone absent: #17).
         severity = Severity.REVIEW
         never = ", ".join(f"{p} {names.get(p, '')}".strip() for p in missing) or "—"
         found.append(finding(
             "visibility.trainee_missing", severity=severity, start=start, end=end, measured=len(missing),
-            threshold=policy.min_sightings_per_hour, message="never_seen_no_photo" if without_photo else "never_seen",
+            threshold=policy.min_sightings_per_hour, message="never_seen",
             args={"never": never, "without_photo": ", ".join(without_photo)},
             evidence={"missing": [{"id": p, "name": names.get(p, "")} for p in missing], "without_photo": without_photo,
                       "moments": len(moments)}))
+    if without_photo:
+        # Missing evidence is a finding (#14): a trainee without a photo cannot be identified, so
+        # the footage cannot show that they attended; it invalidates where every trainee must be seen.
+        who = ", ".join(f"{p} {names.get(p, '')}".strip() for p in without_photo)
+        found.append(finding(
+            "visibility.unverifiable", start=start, end=end, measured=len(without_photo), threshold=0,
+            severity=Severity.INVALIDATES if policy.all_trainees_visible else Severity.REVIEW,
+            message="some_without_photo", args={"n": len(without_photo), "size": size, "who": who},
+            evidence={"without_photo": [{"id": p, "name": names.get(p, "")} for p in without_photo]}))
     if mean is not None and mean < size:
         found.append(finding(
             "visibility.headcount", start=start, end=end, measured=round(mean, 3), threshold=size,

@@ -86,6 +86,23 @@ def test_a_missing_trainee_is_for_review_under_sanmenxia_too(classroom):
     assert missing.severity is Severity.REVIEW and hour.verdict is Verdict.REVIEW
 
 
+def test_a_trainee_without_a_roster_photo_makes_the_hour_unverifiable(classroom):
+    """Missing evidence is a finding (#14): T-2 present but without a photo cannot be identified,
+    so the footage cannot show all the people attending: invalid where every trainee must be seen."""
+    import json
+
+    data = json.loads(classroom.read_text())
+    del data["roster"][1]["photo"]
+    classroom.write_text(json.dumps(data, ensure_ascii=False))
+    hour = analyze_class(load_class(classroom)).hours[0]
+    unverifiable = [f for f in hour.findings if f.rule == "visibility.unverifiable"]
+    assert len(unverifiable) == 1 and unverifiable[0].severity is Severity.INVALIDATES
+    assert unverifiable[0].evidence["without_photo"] == [{"id": "T-2", "name": "拜登"}]
+    assert unverifiable[0].measured == 1 and "T-2" in unverifiable[0].detail
+    assert hour.verdict is Verdict.INVALID
+    assert hour.visibility.without_photo == ["T-2"] and "T-2" not in hour.visibility.missing
+
+
 def test_a_roster_photo_without_a_face_is_a_clear_error_before_any_analysis(classroom):
     import json
 
