@@ -258,9 +258,12 @@ def statuses(db: Session, flags: list[Flag]) -> dict[str, str]:
     for start in range(0, len(ids), 500):
         for d in db.exec(select(Decision).where(Decision.flag_id.in_(ids[start:start + 500]))).all():  # type: ignore[attr-defined]
             decisions.setdefault(d.flag_id, []).append(d)
-    findings = _findings_of(db, [f for f in flags if f.id in decisions])
-    return {f.id: conclusion(decisions[f.id], [finding_key(x) for x in findings[f.id]])[0] if f.id in decisions else "open"
-            for f in flags}
+    # Only flags decided finding by finding need their subject's findings (a JSON body each): a
+    # decision on the whole flag stands for all of them, whatever they are.
+    per_finding = [f for f in flags if any(d.finding is not None for d in decisions.get(f.id, ()))]
+    findings = _findings_of(db, per_finding)
+    return {f.id: conclusion(decisions[f.id], [finding_key(x) for x in findings.get(f.id, [])] if f.id in findings else [])[0]
+            if f.id in decisions else "open" for f in flags}
 
 
 class QueueFilters(BaseModel):
