@@ -15,7 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime, utcnow
@@ -60,6 +60,7 @@ class JobKind(StrEnum):
     ANALYZE_CLASS = "analyze_class"
     ANALYZE_CLASS_LATEST_PHOTOS = "analyze_class_latest"  # an inspector's: against the newest roster photos
     JUDGE_LEARNERS = "judge_learners"
+    RETENTION = "retention"  # face images past their retention period deleted (issue #20)
 
 
 class SubjectKind(StrEnum):
@@ -463,7 +464,8 @@ class Learner(SQLModel, table=True):
 class Event(SQLModel, table=True):
     """A learning event as accepted: the normalised event (native shape) in `body`."""
 
-    __table_args__ = (UniqueConstraint("organisation_id", "event_id"),)
+    __table_args__ = (UniqueConstraint("organisation_id", "event_id"),
+                      Index("ix_event_learner_session", "learner_id", "session"))
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: str = Field(foreign_key="organisation.id", max_length=32)
@@ -506,6 +508,54 @@ class Capture(SQLModel, table=True):
     created_at: datetime = _when()
 
 
+class ImageFace(SQLModel, table=True):
+    """The faces found in one stored image (a capture, an enrolment photo version), found once and
+    kept: a judging round never detects again (issue #20). `image` is the file's path under the
+    storage root. Past the retention period the file is deleted and the encodings dropped
+    (`deleted_at`); the perceptual hashes stay, in face_hash, so replays are still found."""
+
+    __tablename__ = "image_face"
+
+    image: str = Field(primary_key=True, max_length=200)
+    faces: list[dict[str, Any]] = _json(nullable=False)  # [{box, encoding, hash, px}], tallest first
+    found_at: datetime = _when()
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class FaceHash(SQLModel, table=True):
+    """The replay index (issue #20): one row per capture event (its first frame) and per
+    enrolment photo version, with the perceptual hash of its face cut into four 16-bit blocks,
+    each an indexed column (multi-index hashing: two hashes within d bits agree within d // 4
+    bits on at least one block, so a lookup probes the blocks' neighbourhoods and verifies the
+    candidates' Hamming distance). A capture's row is made at ingest with its faces still to be
+    found (`face_px` NULL); the judging job finds them before it judges. `face_px` / `second_px`:
+    the heights of the two tallest faces (a capture is usable, and in the index, when exactly one
+    face is tall enough for the profile judging it)."""
+
+    __tablename__ = "face_hash"
+    __table_args__ = (UniqueConstraint("kind", "ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)  # capture | photo
+    ref: str = Field(max_length=300)  # capture: "<platform id>:<event id>" (the engine's id); photo: its id
+    organisation_id: str = Field(foreign_key="organisation.id", max_length=32)
+    learner_id: str = Field(foreign_key="learner.id", index=True, max_length=32)
+    session: str | None = Field(default=None, max_length=300)  # "<learner id>:<session>" for a capture
+    image: str = Field(max_length=200)  # path under the storage root
+    source: str = Field(max_length=300)  # what a replay of it names
+    at_s: float | None = None  # a capture event's instant (epoch s) and type rank: its place in time
+    rank: int | None = None
+    nonce: str | None = Field(default=None, max_length=200, index=True)
+    face_px: int | None = Field(default=None, index=True)  # None: faces not looked for yet
+    second_px: int | None = None
+    hash: int | None = Field(default=None, sa_type=BigInteger)  # signed 64-bit
+    b0: int | None = Field(default=None, index=True)
+    b1: int | None = Field(default=None, index=True)
+    b2: int | None = Field(default=None, index=True)
+    b3: int | None = Field(default=None, index=True)
+    created_at: datetime = _when()
+
+
 class ChallengeRecord(SQLModel, table=True):
     """A face-check challenge handed out: when to capture, what to do, the nonce to carry back."""
 
@@ -534,6 +584,66 @@ class DirtyLearner(SQLModel, table=True):
     learner: str = Field(primary_key=True, max_length=200)
     since: datetime = _when()
     job_id: str | None = Field(default=None, max_length=32, index=True)
+    # Judged again from all its events (a course, a person link, a voided event...): what changed
+    # is not only sessions that got events (issue #20: then only those and what follows are read).
+    full: bool = True
+
+
+class DirtySession(SQLModel, table=True):
+    """A learner's session that got events since it was last judged (issue #20): a judging round
+    reads these sessions and the ones after them, not the learner's whole history. Marked and
+    handed back like DirtyLearner."""
+
+    __tablename__ = "dirty_session"
+
+    learner_id: str = Field(primary_key=True, max_length=32)
+    session: str = Field(primary_key=True, max_length=200)
+    job_id: str | None = Field(default=None, max_length=32, index=True)
+
+
+class CourseUnit(SQLModel, table=True):
+    """Every unit a platform's course was seen with (the fallback unit order of B5), kept as events
+    come instead of read from all of the course's events at each judging round."""
+
+    __tablename__ = "course_unit"
+
+    organisation_id: str = Field(primary_key=True, max_length=32)
+    course: str = Field(primary_key=True, max_length=200)
+    unit: str = Field(primary_key=True, max_length=200)
+
+
+class SessionState(SQLModel, table=True):
+    """What one judged session hands on to the subject's later sessions (issue #20;
+    monitor/online/carry.py): its first and last instants (where a round may cut the subject's
+    history) and its contribution (furthest point watched per unit, units started and completed,
+    when its course began)."""
+
+    __tablename__ = "session_state"
+    __table_args__ = (Index("ix_session_state_subject_end", "subject", "end_s"),
+                      Index("ix_session_state_subject_start", "subject", "start_s"))
+
+    learner_id: str = Field(primary_key=True, max_length=32)
+    session: str = Field(primary_key=True, max_length=200)  # the platform's own session id
+    subject: str = Field(max_length=200)
+    platform: str = Field(max_length=32)
+    start_s: float
+    end_s: float
+    contribution: dict[str, Any] = _json(nullable=False)
+
+
+class SubjectState(SQLModel, table=True):
+    """A subject's summary (issue #20): everything its sessions that began before `cut_s` hand on
+    (no session spans `cut_s`), so a round that judges sessions from `cut_s` on reads this row
+    instead of those sessions' events; and the units its courses were judged with (a new one
+    changes the fallback unit order: the next round is judged from scratch)."""
+
+    __tablename__ = "subject_state"
+
+    subject: str = Field(primary_key=True, max_length=200)
+    cut_s: float
+    carried: dict[str, Any] = _json(nullable=False)
+    units: dict[str, Any] = _json(nullable=False)
+    updated_at: datetime = _when()
 
 
 class LearnerSession(SQLModel, table=True):

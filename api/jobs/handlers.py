@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from api.jobs.analysis import run_analysis
 from api.jobs.judging import run_judging
+from api.jobs.retention import run_retention
 from api.jobs.runner import register
 from models.tables import JobKind
 
@@ -14,3 +15,4 @@ def register_all() -> None:
     register(JobKind.ANALYZE_CLASS, run_analysis)
     register(JobKind.ANALYZE_CLASS_LATEST_PHOTOS, run_analysis)
     register(JobKind.JUDGE_LEARNERS, run_judging)
+    register(JobKind.RETENTION, run_retention)

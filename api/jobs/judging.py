@@ -19,33 +19,41 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
 import msgspec
-from sqlalchemy import delete, or_, update
+import numpy as np
+from sqlalchemy import delete, or_, tuple_, update
 from sqlmodel import Session, select
 
 from api.jobs.flags import SubjectState, raise_or_clear_all
 from api.jobs.runner import finish
 from api.core.service import Service
 from api.core.settings import ServiceSettings
+from api.store import judging_state
 from api.store.events import insert_ignoring_conflicts
 from api.store.faces import challenges_of, photo_versions
+from api.store.replay import (Pending, StoredReplay, deleted_images, face_json, face_of, known_faces, pending,
+                              record_faces)
 from api.store.organisations import JudgedBy, PolicyBook, jurisdiction_of
 from api.store.persons import class_history
 from models.retry import write_unit
-from models.tables import (Assessment, Course, DirtyLearner, Event, Job, JudgingFailure, Learner, LearnerPhoto,
+from models.tables import (Assessment, Capture, Course, DirtyLearner, Event, Job, JudgingFailure, Learner, LearnerPhoto,
                            LearnerSession, Organisation, SubjectKind, new_id)
 from models.types import utcnow
 from monitor.faces.cache import FacesCache
+from monitor.errors import MonitorError
 from monitor.faces.challenge import Challenge
-from monitor.faces.enrol import EncodingCache
+from monitor.faces.detect import PORTRAIT_DETECT_SIDE, faces_in
+from monitor.faces.enrol import EncodingCache, Enrolled, load_rgb
+from monitor.online.carry import Carried, contribution, latest_cut, prior
 from monitor.online.catalogue import Catalogue
 from monitor.online.engine import OnlineEngine, SessionReport
 from monitor.online.events import LearningEvent
 from monitor.online.faces import CAPTURE_TYPES, FaceChecks
+from monitor.online.track import Track
 
 log = logging.getLogger("monitor.jobs")
 BATCH_LEARNERS = 500
@@ -63,6 +71,16 @@ def _chunks(items: list[str], size: int = _CHUNK) -> Iterable[list[str]]:
 
 
 @dataclass
+class Plan:
+    """How one subject is judged in this round (issue #20): from scratch (`carried` None), or the
+    sessions from `floor` on, with what the sessions before it hand on (monitor/online/carry.py)."""
+
+    carried: Carried | None
+    floor: float
+    units: dict[str, list[str]]  # the units its courses were judged with before (scoped course -> units)
+
+
+@dataclass
 class Loaded:
     """What one batch of subjects is judged from, read once."""
 
@@ -71,6 +89,8 @@ class Loaded:
     events: list[LearningEvent]  # scoped, as the engine sees them
     sessions: dict[str, tuple[str, str, datetime]]  # scoped session -> (learner id, session ref, first instant)
     pinned: dict[str, int | None]  # scoped session -> the photo version it was judged with before
+    plans: dict[str, Plan] = field(default_factory=dict)  # by subject
+    tracks: dict[str, list[Track]] = field(default_factory=dict)  # by subject, once judged
 
 
 def _scoped(e: LearningEvent, learner: Learner) -> LearningEvent:
@@ -97,30 +117,158 @@ def _learners_of(db: Session, subjects: list[str]) -> dict[str, Learner]:
     return found
 
 
-def load(db: Session, subjects: list[str]) -> Loaded:
+def _read(db: Session, learners: dict[str, Learner], pairs: Iterable[tuple[str, str]] | None = None,
+          ids: Iterable[str] = ()) -> list[tuple[str, LearningEvent]]:
+    """The stored events of some sessions ((learner id, session) pairs), or of some learners all."""
+    out = []
+    if pairs is not None:
+        for chunk in _chunks(sorted(set(pairs))):
+            out.extend(db.exec(select(Event.learner_id, Event.body).where(
+                tuple_(Event.learner_id, Event.session).in_(chunk))).all())  # type: ignore[arg-type]
+    for chunk in _chunks(sorted(set(ids))):
+        out.extend(db.exec(select(Event.learner_id, Event.body).where(Event.learner_id.in_(chunk))).all())  # type: ignore[union-attr]
+    return [(learner_id, _DECODE.decode(body)) for learner_id, body in out]
+
+
+def _incremental(db: Session, subject: str, ids: list[str], job_id: str
+                 ) -> tuple[Plan, list[tuple[str, LearningEvent]]] | None:
+    """The sessions this subject's round must read, and what the others hand on; None when it
+    must be judged from scratch (never judged, judged before a cut the new events fall before, or
+    its courses' units changed since)."""
+    state = judging_state.subject_state(db, subject)
+    if state is None:
+        return None
+    taken = judging_state.taken_sessions(db, job_id, ids)
+    if not taken:
+        return None
+    read = _read(db, {}, taken)
+    if not read:
+        return None
+    floor = min(raw.at.timestamp() for _, raw in read)
+    while True:  # back to an instant no judged session spans
+        spanning = judging_state.spanning(db, subject, floor, taken)
+        if not spanning:
+            break
+        floor = min(r.start_s for r in spanning)
+    if floor < state.cut_s:
+        return None
+    later = {(r.learner_id, r.session) for r in judging_state.sessions_from(db, subject, floor)} - taken
+    read += _read(db, {}, later)
+    carried = Carried.from_json(state.carried)
+    for r in judging_state.sessions_between(db, subject, state.cut_s, floor):
+        carried.add(Carried.from_json(r.contribution))
+    before = {course: list(units) for course, units in state.units.items()}
+    now = judging_state.units_of(db, [tuple(c.split(":", 1)) for c in before])  # type: ignore[misc]
+    changed = [c for c, units in before.items() if now[tuple(c.split(":", 1))] != units]  # type: ignore[index]
+    if changed and _without_sequence(db, changed):
+        return None  # the fallback unit order of a course changed: every session may judge otherwise
+    return Plan(carried, floor, before), read
+
+
+def _sealed(db: Session, loaded: Loaded, version_of: dict[str, int | None]) -> set[str]:
+    """Scoped sessions whose captures or enrolment photo were deleted past retention: their stored
+    verdicts were made with the images and stand; judging them again without would differ."""
+    images = {}
+    for e in loaded.events:
+        if e.type in CAPTURE_TYPES and (e.image or e.images):
+            images.setdefault(f"captures/{(e.images or [e.image])[0]}", set()).add(e.session)
+    photos = {}
+    for p in db.exec(select(LearnerPhoto).where(LearnerPhoto.learner_id.in_(list(loaded.learners)))).all():  # type: ignore[attr-defined]
+        photos[(p.learner_id, p.version)] = p.stored_name
+    for session, (learner_id, _, _) in loaded.sessions.items():
+        name = photos.get((learner_id, version_of.get(session)))
+        if name:
+            images.setdefault(name, set()).add(session)
+    gone = deleted_images(db, images)
+    return {session for image in gone for session in images[image]}
+
+
+def _without_sequence(db: Session, courses: list[str]) -> bool:
+    """Whether any of these (scoped) courses has no catalogue sequence: its unit order falls back
+    to the units seen (rules/order.py), so a unit seen anew can change any of its verdicts."""
+    for course in courses:
+        org, ref = course.split(":", 1)
+        row = db.exec(select(Course).where(Course.organisation_id == org, Course.course_ref == ref)).first()
+        if row is None or not (row.body or {}).get("units"):
+            return True
+    return False
+
+
+def load(db: Session, subjects: list[str], job_id: str | None = None, partial: Iterable[str] = ()) -> Loaded:
+    """The subjects' events as the engine sees them. From scratch (every event of every learner of
+    each subject), except for the subjects in `partial` (marked only because sessions got events,
+    and taken by `job_id` with those sessions): theirs are the sessions from the earliest instant
+    the new events reach back to, as far as no judged session spans it, and a summary of the rest."""
     learners = _learners_of(db, subjects)
     organisations = {o.id: o for o in db.exec(select(Organisation).where(
         Organisation.id.in_({r.organisation_id for r in learners.values()}))).all()}  # type: ignore[attr-defined]
+    by_subject: dict[str, list[str]] = {}
+    for learner in learners.values():
+        by_subject.setdefault(learner.subject, []).append(learner.id)
+    partial = set(partial)
+    whole = [s for s in subjects if s not in partial]
+    forced = {r.subject for r in _learners_of(db, whole).values()} if whole and partial else set()
+    plans: dict[str, Plan] = {}
+    read: list[tuple[str, LearningEvent]] = []
+    scratch: list[str] = []
+    for subject, ids in sorted(by_subject.items()):
+        found = (_incremental(db, subject, ids, job_id) if job_id and subject in partial and subject not in forced
+                 else None)
+        if found is None:
+            plans[subject] = Plan(None, float("-inf"), {})
+            scratch.extend(ids)
+        else:
+            plans[subject], more = found
+            read.extend(more)
+    read.extend(_read(db, learners, None, scratch))
     events: list[LearningEvent] = []
     sessions: dict[str, tuple[str, str, datetime]] = {}
-    for chunk in _chunks(sorted(learners)):
-        for learner_id, body in db.exec(select(Event.learner_id, Event.body).where(Event.learner_id.in_(chunk))).all():  # type: ignore[union-attr]
-            raw = _DECODE.decode(body)
-            e = _scoped(raw, learners[learner_id])
-            events.append(e)
-            known = sessions.get(e.session)
-            if known is None or raw.at < known[2]:
-                sessions[e.session] = (learner_id, raw.session, raw.at)
+    for learner_id, raw in read:
+        e = _scoped(raw, learners[learner_id])
+        events.append(e)
+        known = sessions.get(e.session)
+        if known is None or raw.at < known[2]:
+            sessions[e.session] = (learner_id, raw.session, raw.at)
     # The photo version each session was first judged with (None: it had none), unless an
     # inspector asked for it to be judged against the latest.
     pinned: dict[str, int | None] = {}
-    for chunk in _chunks(sorted(learners)):
+    pairs = sorted(tuple(s.split(":", 1)) for s in sessions)
+    for chunk in _chunks(pairs):  # type: ignore[arg-type]
         for learner_id, session, judged_by in db.exec(select(LearnerSession.learner_id, LearnerSession.session,
                                                              LearnerSession.judged_by)
-                                                      .where(LearnerSession.learner_id.in_(chunk))).all():  # type: ignore[union-attr]
+                                                      .where(tuple_(LearnerSession.learner_id, LearnerSession.session).in_(chunk))).all():  # type: ignore[arg-type]
             if judged_by and "photo_version" in judged_by and not judged_by.get("photo_unpinned"):
                 pinned[f"{learner_id}:{session}"] = judged_by["photo_version"]
-    return Loaded(learners, organisations, events, sessions, pinned)
+    return Loaded(learners, organisations, events, sessions, pinned, plans)
+
+
+def states(db: Session, loaded: Loaded) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, list[str]]]:
+    """What the judged sessions hand on, and each subject's new summary: the latest cut among its
+    judged sessions, and everything before it (monitor/online/carry.py)."""
+    rows: list[dict[str, Any]] = []
+    summaries: list[dict[str, Any]] = []
+    full: dict[str, list[str]] = {}
+    for subject, tracks in loaded.tracks.items():
+        plan = loaded.plans[subject]
+        if plan.carried is None:
+            full[subject] = [r.id for r in loaded.learners.values() if r.subject == subject]
+        made = {t.key: contribution(t) for t in tracks}
+        for t in tracks:
+            learner_id, session = t.session.split(":", 1)
+            rows.append({"learner_id": learner_id, "session": session, "subject": subject, "platform": t.platform,
+                         "start_s": t.start_s, "end_s": t.end_s, "contribution": made[t.key].to_json()})
+        if not tracks:
+            continue
+        cut = latest_cut([(t.start_s, t.end_s) for t in tracks], plan.floor)
+        carried = Carried.from_json(plan.carried.to_json()) if plan.carried is not None else Carried()
+        for t in tracks:
+            if t.start_s < cut:
+                carried.add(made[t.key])
+        courses = set(plan.units) | {e.course for e in loaded.events if e.learner == subject}
+        units = judging_state.units_of(db, [tuple(c.split(":", 1)) for c in courses])  # type: ignore[misc]
+        summaries.append({"subject": subject, "cut_s": cut, "carried": carried.to_json(),
+                          "units": {f"{org}:{course}": u for (org, course), u in units.items()}})
+    return rows, summaries, full
 
 
 def _catalogue(db: Session, loaded: Loaded) -> Catalogue:
@@ -147,12 +295,30 @@ def _catalogue(db: Session, loaded: Loaded) -> Catalogue:
 
 def _face_checks(db: Session, settings: ServiceSettings, loaded: Loaded, judged: JudgedBy,
                  photos: dict[str, list[LearnerPhoto]]) -> tuple[FaceChecks, dict[str, int | None]]:
-    """Captures are files named by their ids under storage/captures. Every learner's photos, by
-    learner and version: a capture that copies anyone's enrolment photo is a replay. Each session
-    is compared with the version it was judged with before, else the latest."""
+    """Captures are files named by their ids under storage/captures. A capture that copies anyone's
+    enrolment photo, or any capture taken before it, is a replay: the replay index in the database
+    answers that (api/store/replay.py), so only the photos of the learners judged here are loaded,
+    by learner and version, and from the faces found when they were stored, not from the files.
+    Each session is compared with the version it was judged with before, else the latest."""
     storage = settings.storage
-    every = db.exec(select(LearnerPhoto)).all()  # the enrolment photos of everyone, for copies
-    enrolment = {f"{p.learner_id}#{p.version}": storage / p.stored_name for p in every}
+    policy = judged.policy()
+    mine = [p for versions in photos.values() for p in versions]
+    gone = deleted_images(db, [p.stored_name for p in mine])  # past retention: no photo to compare with
+    mine = [p for p in mine if p.stored_name not in gone]
+    enrolment = {f"{p.learner_id}#{p.version}": storage / p.stored_name for p in mine}
+    stored = known_faces(db, [p.stored_name for p in mine])
+    enrolled = {}
+    for p in mine:
+        faces = stored.get(p.stored_name, [])
+        if len(faces) == 1 and faces[0].get("encoding") is not None and int(faces[0]["px"]) >= policy.enrolment_min_face_px:
+            key = f"{p.learner_id}#{p.version}"
+            enrolled[key] = Enrolled(key, key, str(storage / p.stored_name), p.sha256,
+                                     np.asarray(faces[0]["encoding"], dtype=np.float64), int(faces[0]["px"]),
+                                     faces[0]["hash"], cached=True)
+    images = {(e.images or [e.image])[0] for e in loaded.events if e.type in CAPTURE_TYPES and (e.image or e.images)}
+    known = {image: [face_of(f) for f in faces]
+             for image, faces in known_faces(db, [f"captures/{i}" for i in images]).items()}
+    known = {image.removeprefix("captures/"): faces for image, faces in known.items()}
     version_of: dict[str, int | None] = {}
     for session, (learner_id, _, _) in loaded.sessions.items():
         versions = [p.version for p in photos.get(learner_id, [])]
@@ -170,8 +336,9 @@ def _face_checks(db: Session, settings: ServiceSettings, loaded: Loaded, judged:
     challenges = [Challenge(by_ref[(c.organisation_id, c.learner)].subject,
                             f"{by_ref[(c.organisation_id, c.learner)].id}:{c.session}", c.at, c.prompt, c.nonce)
                   for c in challenges_of(db, learners)]
-    checks = FaceChecks(judged.policy(), enrolment, storage / "captures", EncodingCache(settings.cache_dir),
-                        FacesCache(settings.cache_dir), challenges, photo_key=photo_key)
+    checks = FaceChecks(policy, enrolment, storage / "captures", EncodingCache(settings.cache_dir),
+                        FacesCache(settings.cache_dir), challenges, photo_key=photo_key,
+                        replay=StoredReplay(db, policy.capture_min_face_px), known_faces=known, enrolled=enrolled)
     return checks, version_of
 
 
@@ -181,22 +348,6 @@ def _judged_by(loaded: Loaded, book: PolicyBook, settings: ServiceSettings) -> d
     for session, (learner_id, _, first) in loaded.sessions.items():
         org = loaded.organisations[loaded.learners[learner_id].organisation_id]
         out[session] = book.judged_by(jurisdiction_of(org, settings.default_jurisdiction), first.date())
-    return out
-
-
-def _other_captures(db: Session, learner_ids: set[str]) -> list[LearningEvent]:
-    """Other learners' captures, for replays across learners (judged in other batches)."""
-    rows = db.exec(select(Event.organisation_id, Event.learner_id, Event.body).where(
-        Event.type.in_(list(CAPTURE_TYPES)))).all()  # type: ignore[attr-defined]
-    out = []
-    for org, learner_id, body in rows:
-        if learner_id in learner_ids:
-            continue
-        e = _DECODE.decode(body)
-        fields = msgspec.structs.asdict(e)
-        fields.update(id=f"{org}:{e.id}", learner=f"l:{learner_id}", platform=org, session=f"{learner_id}:{e.session}",
-                      course=f"{org}:{e.course}")
-        out.append(LearningEvent(**fields))
     return out
 
 
@@ -216,7 +367,7 @@ def judge(db: Session, settings: ServiceSettings, loaded: Loaded, book: PolicyBo
         groups.setdefault(judged.key(), []).append(session)
     catalogue = _catalogue(db, loaded)
     photos = photo_versions(db, loaded.learners) if settings.online_face_checks else {}
-    others = _other_captures(db, set(loaded.learners)) if settings.online_face_checks else []
+    units = judging_state.units_of(db, [tuple(c.split(":", 1)) for c in {e.course for e in loaded.events}])  # type: ignore[misc]
     out: list[Judged] = []
     for sessions in groups.values():
         judged = per_session[sessions[0]]
@@ -224,23 +375,89 @@ def judge(db: Session, settings: ServiceSettings, loaded: Loaded, book: PolicyBo
         subjects = {loaded.learners[loaded.sessions[s][0]].subject for s in sessions}
         faces, version_of = (_face_checks(db, settings, loaded, judged, photos) if settings.online_face_checks
                              else (None, {}))
-        engine = OnlineEngine(judged.policy(), catalogue, faces)
+        # Not screened: the rules read every session, which is what the summaries are made from.
+        engine = OnlineEngine(judged.policy(), catalogue, faces, screened=False)
+        for subject in subjects:
+            carried = loaded.plans[subject].carried if subject in loaded.plans else None
+            if carried is not None:
+                engine.carry(subject, prior(subject, carried))
         mine = [e for e in loaded.events if e.learner in subjects]
-        for course in {e.course for e in mine}:
-            org, ref = course.split(":", 1)
-            units = db.exec(select(Event.unit).where(Event.organisation_id == org, Event.course == ref,
-                                                     Event.unit.is_not(None)).distinct()).all()  # type: ignore[union-attr]
-            engine.know_units(course, [u for u in units if u])
-        if faces is not None:
-            engine.know_captures(others)
+        for (org, ref), seen in units.items():
+            engine.know_units(f"{org}:{ref}", seen)
         engine.add(mine)
-        for report in engine.sessions():
+        reports = engine.sessions()
+        for subject in subjects:
+            loaded.tracks.setdefault(subject, engine.tracks_of(subject))
+        sealed = _sealed(db, loaded, version_of) if settings.online_face_checks else set()
+        for report in reports:
+            if report.session in sealed:
+                continue  # its images are gone: its verdict, kept, is not judged again
             if report.session in wanted:
                 more: dict[str, Any] = {"face_checks": settings.online_face_checks}
                 if settings.online_face_checks:
                     more["photo_version"] = version_of.get(report.session)
                 out.append(Judged(report, judged.as_json(**more)))
     return out
+
+
+def find_faces(service: Service, batch: int = 100) -> int:
+    """Find the faces of every image in the replay index not looked at yet (new captures and
+    photos), once per image, and keep them with their hashes: a judging round then compares a
+    capture with what the index holds, taken before it, and never detects faces again. Read,
+    detect outside any transaction, then write briefly. Returns how many rows were filled."""
+    settings = service.settings
+    done = 0
+    while True:
+        with service.session() as db:
+            rows = pending(db, batch)
+            have = known_faces(db, [r.image for r in rows])
+            sha = _sha256_of(db, rows)
+        if not rows:
+            return done
+        found: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            if r.image not in have and r.image not in found:
+                found[r.image] = _faces_in_file(settings, r, sha.get(r.image))
+
+        def write() -> None:
+            with service.session() as db:
+                record_faces(db, found, rows)
+                db.commit()
+
+        write_unit(write)
+        done += len(rows)
+
+
+def _sha256_of(db: Session, rows: list[Pending]) -> dict[str, str]:
+    """The stored images' sha256 (the caches of faces found before are keyed by it)."""
+    out = {}
+    photos = [r.ref for r in rows if r.kind == "photo"]
+    captures = sorted({r.image.removeprefix("captures/") for r in rows if r.kind == "capture"})
+    for chunk in _chunks(photos):
+        out.update((p.stored_name, p.sha256) for p in db.exec(select(LearnerPhoto).where(LearnerPhoto.id.in_(chunk))).all())  # type: ignore[attr-defined]
+    for chunk in _chunks(captures):
+        out.update((f"captures/{c.id}", c.sha256) for c in db.exec(select(Capture).where(Capture.id.in_(chunk))).all())  # type: ignore[attr-defined]
+    return out
+
+
+def _faces_in_file(settings: ServiceSettings, row: Pending, sha256: str | None) -> list[dict[str, Any]]:
+    """The faces of one stored image, tallest first: from the encoding cache for a photo (its face
+    was found when it was uploaded), from the faces cache of earlier versions, else found now. An
+    unreadable or missing image has none."""
+    if row.kind == "photo" and sha256:
+        hit = EncodingCache(settings.cache_dir).get(sha256)
+        if hit is not None:
+            encoding, px, face_hash = hit
+            return [{"box": None, "encoding": encoding.tolist(), "hash": face_hash, "px": px}]
+    if row.kind == "capture" and sha256:
+        cached = FacesCache(settings.cache_dir).get(sha256)
+        if cached is not None:
+            return sorted((face_json(f) for f in cached), key=lambda f: -f["px"])
+    try:
+        picture = load_rgb(settings.storage / row.image, f"image {row.image}")
+    except MonitorError:
+        return []
+    return sorted((face_json(f) for f in faces_in(picture, detect_max_side=PORTRAIT_DETECT_SIDE)), key=lambda f: -f["px"])
 
 
 def _take(db: Session, job: Job) -> list[str]:
@@ -251,17 +468,41 @@ def _take(db: Session, job: Job) -> list[str]:
                                                DirtyLearner.learner.not_in(waiting))  # type: ignore[attr-defined]
             .order_by(DirtyLearner.since).limit(BATCH_LEARNERS))
     db.exec(update(DirtyLearner).where(DirtyLearner.learner.in_(free.scalar_subquery())).values(job_id=job.id))  # type: ignore[attr-defined,call-overload]
-    return list(db.exec(select(DirtyLearner.learner).where(DirtyLearner.job_id == job.id)).all())
+    subjects = list(db.exec(select(DirtyLearner.learner).where(DirtyLearner.job_id == job.id)).all())
+    judging_state.take_sessions(db, job.id, _learners_of(db, subjects))  # and the sessions that got events
+    return subjects
 
 
-def _judge_isolated(service: Service, subjects: list[str]) -> tuple[list[Judged], dict[str, str]]:
+@dataclass
+class Round:
+    """What judging a batch gives, written in one unit: the sessions' rows and their states."""
+
+    judged: list[Judged] = field(default_factory=list)
+    states: list[dict[str, Any]] = field(default_factory=list)
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+    full: dict[str, list[str]] = field(default_factory=dict)
+
+    def extend(self, other: "Round") -> None:
+        self.judged += other.judged
+        self.states += other.states
+        self.summaries += other.summaries
+        self.full.update(other.full)
+
+
+def _judge_isolated(service: Service, subjects: list[str], job: Job) -> tuple[Round, dict[str, str]]:
     """Judge the batch; if that fails, each subject alone, so one subject's poison fails only it."""
     settings = service.settings
 
-    def attempt(group: list[str]) -> list[Judged]:
+    def attempt(group: list[str]) -> Round:
         with service.session() as db:
             book = PolicyBook(db)
-            out = judge(db, settings, load(db, group), book)
+            partial = set()
+            for chunk in _chunks(group):
+                partial.update(db.exec(select(DirtyLearner.learner).where(
+                    DirtyLearner.job_id == job.id, DirtyLearner.learner.in_(chunk), DirtyLearner.full == False)).all())  # type: ignore[attr-defined]  # noqa: E712
+            loaded = load(db, group, job.id, partial)
+            out = Round(judge(db, settings, loaded, book))
+            out.states, out.summaries, out.full = states(db, loaded)
             db.commit()
             return out
 
@@ -270,8 +511,8 @@ def _judge_isolated(service: Service, subjects: list[str]) -> tuple[list[Judged]
     except Exception:  # noqa: BLE001 - any failure: find the subject(s) it belongs to
         if len(subjects) == 1:
             log.exception("judging %s failed", subjects[0])
-            return [], {subjects[0]: _reason()}
-    judged: list[Judged] = []
+            return Round(), {subjects[0]: _reason()}
+    judged = Round()
     failed: dict[str, str] = {}
     for subject in subjects:
         try:
@@ -303,12 +544,17 @@ def run_judging(service: Service, job: Job, progress: Callable[[str, float], Non
 
             write_unit(done)
             return
+        if service.settings.online_face_checks:
+            progress("finding faces in new images", 0.3)
+            find_faces(service)
         progress(f"judging {len(subjects)} learners", 0.5)
-        judged, failed = _judge_isolated(service, subjects)
+        judged, failed = _judge_isolated(service, subjects, job)
 
         def write() -> None:
             with service.session() as db:
-                _store_all(db, judged)
+                _store_all(db, judged.judged)
+                judging_state.keep_states(db, judged.states, judged.summaries, judged.full)
+                judging_state.release_sessions(db, job.id, _learners_of(db, list(failed)) if failed else [])
                 _record_failures(db, failed, [s for s in subjects if s not in failed])
                 db.exec(delete(DirtyLearner).where(DirtyLearner.job_id == job.id,  # type: ignore[call-overload]
                                                    DirtyLearner.learner.not_in(list(failed))))  # type: ignore[attr-defined]
@@ -398,10 +644,10 @@ def _store_all(db: Session, judged: list[Judged]) -> None:
     insert_ignoring_conflicts(db, LearnerSession.__table__, rows, key,  # type: ignore[arg-type]
                               update=[c for c in rows[0] if c not in ("id", *key)])
     ids: dict[tuple[str, str], str] = {}
-    for chunk in _chunks(sorted({r["learner_id"] for r in rows})):
+    for chunk in _chunks(sorted({(r["learner_id"], r["session"]) for r in rows})):  # type: ignore[arg-type]
         for row_id, learner_id, session in db.exec(
                 select(LearnerSession.id, LearnerSession.learner_id, LearnerSession.session)
-                .where(LearnerSession.learner_id.in_(chunk))).all():  # type: ignore[union-attr]
+                .where(tuple_(LearnerSession.learner_id, LearnerSession.session).in_(chunk))).all():  # type: ignore[arg-type]
             ids[(learner_id, session)] = row_id
     subjects = [SubjectState(SubjectKind.SESSION, ids[(r["learner_id"], r["session"])], ids[(r["learner_id"], r["session"])],
                              r["organisation_id"], r["verdict"], [f["rule"] for f in r["findings"]], r["start"]) for r in rows]

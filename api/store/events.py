@@ -11,12 +11,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Sequence
 
 import msgspec
-from sqlalchemy import Table
+from sqlalchemy import Table, and_, case, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from api.core.settings import ServiceSettings
 from api.store.jobs import enqueue
+from api.store.judging_state import add_units, mark_sessions
+from api.store.replay import add_rows, capture_rows
 from models.tables import DirtyLearner, Event, Job, JobKind, Learner, Organisation
 from models.tables import new_id
 from models.types import utcnow
@@ -111,15 +113,27 @@ def subjects_of_ids(db: Session, learner_ids: Iterable[str]) -> set[str]:
     return out
 
 
-def mark_dirty(db: Session, subjects: Iterable[str], delay_s: float = 0.0) -> Job | None:
+def mark_dirty(db: Session, subjects: Iterable[str], delay_s: float = 0.0, full: bool = True) -> Job | None:
     """Mark subjects (`Learner.subject`) for judging and make sure a judging job is queued; the
-    job if one was added (to be announced to the workers once committed)."""
-    rows = [{"learner": subject, "since": utcnow(), "job_id": None} for subject in sorted(set(subjects))]
+    job if one was added (to be announced to the workers once committed). `full`: judged again
+    from all their events (anything but new events: a course, an assessment, a person link); new
+    events mark their sessions too (judging_state.mark_sessions) and pass False (issue #20)."""
+    rows = [{"learner": subject, "since": utcnow(), "job_id": None, "full": full} for subject in sorted(set(subjects))]
     if not rows:
         return None
     table = DirtyLearner.__table__  # type: ignore[attr-defined]
-    # A new learner is inserted; an existing one is left alone unless a judge holds it: then handed back.
-    insert_ignoring_conflicts(db, table, rows, ["learner"], update=["job_id", "since"], where=table.c.job_id.is_not(None))
+    # A new learner is inserted; an existing one is left alone unless a judge holds it (then handed
+    # back) or it must now be judged from scratch.
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    new = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=["learner"],
+        where=or_(table.c.job_id.is_not(None), and_(new.full, ~table.c.full)),
+        set_={"job_id": None, "since": case((table.c.job_id.is_(None), table.c.since), else_=new.since),
+              "full": or_(table.c.full, new.full)})
+    for start in range(0, len(rows), _CHUNK):
+        db.connection().execute(statement, rows[start:start + _CHUNK])
     waiting = db.exec(select(Job.id).where(Job.kind == "judge_learners", Job.status == "queued").limit(1)).first()
     return enqueue(db, JobKind.JUDGE_LEARNERS, None, delay_s=delay_s) if waiting is None else None
 
@@ -196,5 +210,8 @@ def store_events(db: Session, organisation_id: str, events: list[LearningEvent],
     elif rows:
         new_ids = _insert_events_sqlite(db, rows)
     fresh = [e for e in events if e.id in new_ids]
-    queued = mark_dirty(db, (learners[e.learner].subject for e in fresh), judge_delay_s)
+    add_rows(db, [row for e in fresh for row in capture_rows(organisation_id, learners[e.learner], (e,))])  # the replay index
+    add_units(db, organisation_id, {(e.course, e.unit) for e in fresh})
+    mark_sessions(db, {(learners[e.learner].id, e.session) for e in fresh})
+    queued = mark_dirty(db, (learners[e.learner].subject for e in fresh), judge_delay_s, full=False)
     return Stored(len(fresh), len(events) - len(fresh), [e.id for e in fresh]), queued

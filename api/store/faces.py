@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from api.core.problems import Problem
 from api.store.events import learner_of, mark_dirty
 from api.store.organisations import person_hash
+from api.store.replay import add_rows, photo_row
 from models.tables import Capture, ChallengeRecord, Job, Learner, LearnerPhoto
 
 _CHUNK = 500
@@ -45,6 +46,8 @@ def add_learner_photo(db: Session, organisation_id: str, ref: str, stored_name: 
     row = LearnerPhoto(learner_id=learner.id, organisation_id=organisation_id, version=(latest or 0) + 1,
                        stored_name=stored_name, sha256=sha256)
     db.add(row)
+    db.flush()
+    add_rows(db, [photo_row(row)])  # the replay index: its face is found before the next judging
     return row
 
 

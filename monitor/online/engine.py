@@ -74,7 +74,19 @@ class OnlineEngine:
         self._other_captures: list[LearningEvent] = []
         self.duplicates = 0
         self._course_finds: dict[str, bool] = {}
+        self._prior: dict[str, list[Track]] = {}
         self.fully_read_learners = 0  # learners the screen sent to the rules, event by event
+
+    def carry(self, learner: str, prior: list[Track]) -> None:
+        """What the learner's sessions not loaded here hand on (monitor/online/carry.py): stand-in
+        tracks the learner rules see before the loaded sessions, never judged or reported. The
+        screen does not see them: every learner then goes through the rules."""
+        self._prior[learner] = prior
+        self._screened = False
+
+    def tracks_of(self, learner: str) -> list[Track]:
+        """The learner's sessions as the rules read them (after sessions(); not screened)."""
+        return self._tracks.get(learner, [])
 
     def know_captures(self, events: Iterable[LearningEvent]) -> None:
         """Captures of learners not loaded here, for the replay check of the face checks."""
@@ -222,22 +234,26 @@ class OnlineEngine:
             by_learner[e.learner][(e.platform, e.session)].append(e)
         out = {}
         for learner, sessions in by_learner.items():
-            tracks, found = self._judge_learner(list(sessions.values()))
+            tracks, found = self._judge_learner(list(sessions.values()), self._prior.get(learner, []))
             self._tracks[learner], self._found[learner] = tracks, found
             out[learner] = [self._report(t, found[t.key]) for t in tracks]
         return out
 
-    def _judge_learner(self, sessions: list[list[LearningEvent]]) -> tuple[list[Track], dict[tuple[str, str], list[Finding]]]:
-        tracks = sorted((build_track(events) for events in sessions), key=lambda t: (t.start_s, t.key))
+    def _judge_learner(self, sessions: list[list[LearningEvent]],
+                       prior: list[Track]) -> tuple[list[Track], dict[tuple[str, str], list[Finding]]]:
+        real = sorted((build_track(events) for events in sessions), key=lambda t: (t.start_s, t.key))
+        tracks = sorted(prior + real, key=lambda t: (t.start_s, t.key)) if prior else real
         self._note_starts((t.learner, t.course, t.start) for t in tracks)
         found: dict[tuple[str, str], list[Finding]] = {t.key: [] for t in tracks}
         for learner_rule in LEARNER_RULES:
             for key, findings in learner_rule.judge(tracks, self._ctx).items():
                 found[key].extend(findings)
-        for track in tracks:
+        for track in real:
             for rule in SESSION_RULES:
                 found[track.key].extend(rule.judge(track, self._ctx))
-        return tracks, found
+        for stand_in in prior:
+            found.pop(stand_in.key, None)
+        return real, found
 
     def _note_starts(self, sessions: Iterable[tuple[str, str, datetime]]) -> None:
         """When each (learner, course) training began: its earliest session among the learner's

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
+import imagehash
 import numpy as np
 
 from monitor.errors import MonitorError, read_user_file
@@ -33,15 +34,46 @@ CAPTURE_TYPES = ("face_capture", "photo_kept")
 _SIDES_ZH = {"left": "左", "right": "右", "top": "上", "bottom": "下"}  # held-up edges, as the findings say them
 
 
+class ReplayLookup(Protocol):
+    """A replay index kept elsewhere (the service's, in its database: api/store/replay.py), which
+    holds every capture and every enrolment photo, so that a capture is compared with the few
+    stored faces near it instead of with everything ever taken."""
+
+    def nearest_before(self, hash_: imagehash.ImageHash, e: LearningEvent, max_bits: int) -> tuple[str, int] | None:
+        """The nearest enrolment photo, or usable capture taken before `e` (event order), within
+        `max_bits`: (what it is, distance)."""
+
+    def first_answer(self, nonce: str) -> str | None:
+        """The id of the first capture event (event order) that carried `nonce`."""
+
+
+class _Before:
+    """judge_faces's index for one capture, asked of a ReplayLookup: what came before it."""
+
+    def __init__(self, lookup: ReplayLookup, e: LearningEvent, max_bits: int) -> None:
+        self._lookup, self._e, self._max_bits = lookup, e, max_bits
+
+    def nearest(self, hash_: imagehash.ImageHash) -> tuple[str, int] | None:
+        return self._lookup.nearest_before(hash_, self._e, self._max_bits)
+
+    def add(self, hash_: imagehash.ImageHash, source: str) -> None:
+        """Kept by the lookup's owner already."""
+
+
 class FaceChecks:
     def __init__(self, policy: Policy, enrolment: dict[str, Path], images_dir: Path, cache: EncodingCache,
                  faces_cache: FacesCache | None = None, challenges: Sequence[Challenge] = (),
-                 photo_key: Callable[[LearningEvent], str] | None = None) -> None:
+                 photo_key: Callable[[LearningEvent], str] | None = None, replay: ReplayLookup | None = None,
+                 known_faces: dict[str, list[Face]] | None = None, enrolled: dict[str, Enrolled] | None = None) -> None:
         """`challenges`: those handed out (monitor.faces.challenge); a capture carrying a nonce must
         answer one of them, of its own session, near its moment, once; each of a session's
         challenges must be answered. `photo_key`: which entry of `enrolment` a capture is compared
         with (default: its learner); the service keys photos by learner and version, so that each
-        session is compared with the version it was first judged against."""
+        session is compared with the version it was first judged against. `replay`: a replay index
+        kept elsewhere, holding every capture and photo (then `others` of judge() is not needed,
+        and `enrolment` need only hold the photos captures are compared with); `known_faces`: the
+        faces of images (by the name events use) found before; `enrolled`: enrolment encodings
+        found before, by the keys of `enrolment` (the photo is not read)."""
         self._policy = policy
         self._photo_key = photo_key or (lambda e: e.learner)
         self._challenge_of = {c.nonce: c for c in challenges}
@@ -50,11 +82,15 @@ class FaceChecks:
             self._challenges_of.setdefault((c.learner, c.session), []).append(c)
         self._faces_cache = faces_cache
         self._images_dir = images_dir
+        known = enrolled or {}
         self._enrolled: dict[str, Enrolled] = {
-            learner: enrol(learner, learner, photo, cache, policy.enrolment_min_face_px)
+            learner: known[learner] if learner in known else enrol(learner, learner, photo, cache, policy.enrolment_min_face_px)
             for learner, photo in enrolment.items()
         }
+        self._replay = replay
         self._faces: dict[Path, list[Face]] = {}
+        for image, faces in (known_faces or {}).items():
+            self._faces[(images_dir / image).resolve()] = faces
         self._enrolment = enrolment
         self._enrolment_keys: dict[str, Keypoints] = {}
         self._last_picture: tuple[Path, np.ndarray] | None = None
@@ -70,9 +106,12 @@ class FaceChecks:
         captures = sorted([(e, t) for t in tracks for e in t.events if e.type in CAPTURE_TYPES and (e.image or e.images)]
                           + [(e, None) for e in others if e.type in CAPTURE_TYPES and (e.image or e.images)],
                           key=lambda x: x[0].order_key)
+        if self._replay is not None:
+            captures = [(e, t) for e, t in captures if t is not None]
         index = ReplayIndex()
-        for enrolled in self._enrolled.values():
-            index.add_hex(enrolled.face_hash, f"enrolment photo of {enrolled.person}")
+        if self._replay is None:
+            for enrolled in self._enrolled.values():
+                index.add_hex(enrolled.face_hash, f"enrolment photo of {enrolled.person}")
         answered: dict[str, str] = {}  # nonce -> id of the capture that answered it first
         failures: dict[tuple[str, str], list[str]] = {}  # session -> ids of its failed checks in a row
         for e, track in captures:
@@ -90,7 +129,8 @@ class FaceChecks:
                     track, "online.face_missing", e.epoch_s, e.epoch_s, events=[e.id], measured=len(run),
                     threshold=p.face_max_failures_in_row, message="refused", args={"type": e.type, "n": len(run)}))
                 continue
-            found = self._challenge_findings(e, track, answered) + self._capture_findings(e, track, index)
+            before = index if self._replay is None else _Before(self._replay, e, p.face_replay_max_bits)
+            found = self._challenge_findings(e, track, answered) + self._capture_findings(e, track, before)
             out[track.key].extend(found)
             if any(f.severity == Severity.INVALIDATES for f in found):
                 run.append(e.id)
@@ -123,7 +163,7 @@ class FaceChecks:
             return []
         p = self._policy
         c = self._challenge_of.get(e.nonce)
-        first = answered.setdefault(e.nonce, e.id)
+        first = answered.setdefault(e.nonce, e.id) if self._replay is None else (self._replay.first_answer(e.nonce) or e.id)
         why: str | None = None
         rule, args = "online.face_replay", {"type": e.type}
         if c is None:
@@ -140,7 +180,7 @@ class FaceChecks:
         return [session_finding(track, rule, e.epoch_s, e.epoch_s, events=[e.id], threshold=p.challenge_window_s,
                                 message=why, args=args, evidence={"nonce": e.nonce})]
 
-    def _capture_findings(self, e: LearningEvent, track: Track, index: ReplayIndex) -> list[Finding]:
+    def _capture_findings(self, e: LearningEvent, track: Track, index: "ReplayIndex | _Before") -> list[Finding]:
         """The capture itself: the learner's own live face, not a copy."""
         p = self._policy
         enrolled = self._enrolled.get(self._photo_key(e))

@@ -97,6 +97,7 @@ class Policy(BaseModel):
     held_up_min_sides: int
     challenge_window_s: float
     face_max_failures_in_row: int
+    image_retention_days: int  # captures and photos deleted past it (hashes and verdicts kept)
     # B
     popup_max_gap_s: float
     online_theory_share_max: float | None  # blended courses only (an institution's online theory part)
