@@ -183,6 +183,22 @@ def list_orgs() -> None:
     _guarded(_friendly_database_errors(work))
 
 
+@admin_app.command("retention")
+def retention_command() -> None:
+    """Delete the face images past their jurisdiction's retention period (profile parameter
+    image_retention_days), keeping their hashes and the verdicts; images of undecided flags are
+    held. Audited. Run it daily (cron, a systemd timer)."""
+
+    def work() -> None:
+        from api.core.service import Service
+        from api.jobs.retention import enforce_retention
+
+        deleted, held = enforce_retention(Service.from_settings(_settings()))
+        out.print(f"deleted {deleted} images past retention; {held} held for undecided flags", markup=False, highlight=False)
+
+    _guarded(_friendly_database_errors(work))
+
+
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port.")] = 8000) -> None:
