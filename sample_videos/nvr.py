@@ -106,9 +106,11 @@ def picture(room: Classroom, shown: Shown, fps: float = 25, noise_sigma: float =
 
 def write_nvr(path: Path, room: Classroom, script: Script, duration_s: float, *, fps: float = 25,
               codec: str = "hevc", gop_s: float = 10.0, bframes: int = 0, crf: int = 28,
-              preset: str = "ultrafast", creation_time: datetime | None = None) -> Path:
+              preset: str = "ultrafast", creation_time: datetime | None = None, vfr: bool = False) -> Path:
     """Encode `duration_s` of the script. The container follows the suffix (.mp4, .ts, .mkv, .flv).
-    Keyframes exactly every `gop_s` (no scene-cut keyframes: NVRs keep their cadence)."""
+    Keyframes exactly every `gop_s` (no scene-cut keyframes: NVRs keep their cadence). `vfr`: a
+    variable frame rate as NVRs write it when they fall behind: every frame up to 40 % of a frame
+    late and every 9th dropped (millisecond timestamps; use a container that keeps them: MKV, MP4)."""
     width, height = room.width, room.height
     gop = max(1, int(round(gop_s * fps)))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,17 +122,21 @@ def write_nvr(path: Path, room: Classroom, script: Script, duration_s: float, *,
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         stream.codec_context.gop_size = gop
-        stream.codec_context.time_base = 1 / rate
+        stream.codec_context.time_base = Fraction(1, 1000) if vfr else 1 / rate
         if codec == "hevc":
             stream.options = {"preset": preset, "crf": str(crf), "x265-params":
                               f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes={bframes}:log-level=error"}
         else:
             stream.options = {"preset": preset, "crf": str(crf),
                               "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes={bframes}"}
-        for k, image in _frames(room, script, duration_s, fps):
+        for k, image in _frames(room, script, duration_s, fps, vfr):
             frame = av.VideoFrame.from_ndarray(image, format="bgr24")
-            frame.pts = k
-            frame.time_base = 1 / rate
+            if vfr:
+                frame.pts = int(round(_vfr_time(k, fps) * 1000))
+                frame.time_base = Fraction(1, 1000)
+            else:
+                frame.pts = k
+                frame.time_base = 1 / rate
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
@@ -138,9 +144,16 @@ def write_nvr(path: Path, room: Classroom, script: Script, duration_s: float, *,
     return path
 
 
-def _frames(room: Classroom, script: Script, duration_s: float, fps: float) -> Iterator[tuple[int, np.ndarray]]:
+def _vfr_time(k: int, fps: float) -> float:
+    return (k + 0.4 * (_mix(k + 7919) % 1000) / 1000) / fps
+
+
+def _frames(room: Classroom, script: Script, duration_s: float, fps: float,
+            vfr: bool = False) -> Iterator[tuple[int, np.ndarray]]:
     for k in range(int(round(duration_s * fps))):
-        yield k, np.ascontiguousarray(picture(room, script(k / fps), fps))
+        if vfr and k % 9 == 8:
+            continue
+        yield k, np.ascontiguousarray(picture(room, script(_vfr_time(k, fps) if vfr else k / fps), fps))
 
 
 def replayed(base: Script, start_s: float, end_s: float, from_s: float, old_clock: bool = False) -> Script:
