@@ -66,6 +66,7 @@ class JobKind(StrEnum):
 class SubjectKind(StrEnum):
     HOUR = "hour"
     SESSION = "session"
+    TRAINEE = "trainee"  # a class trainee's person rules (cool-down, yearly limit, two places)
     JUDGING = "judging"  # a learner whose judging failed: an item for an inspector, not a verdict
 
 
@@ -332,6 +333,26 @@ class ClassTrainee(SQLModel, table=True):
     class_id: str = Field(foreign_key="training_class.id", primary_key=True, max_length=32)
     trainee_id: str = Field(primary_key=True, max_length=200)
     person_hash: str = Field(max_length=64, index=True)
+
+
+class TraineeResult(SQLModel, table=True):
+    """A class trainee's person findings as last judged (when the class is analysed, and when the
+    person's online sessions are judged): what an inspector's flag of kind `trainee` shows. One
+    row per trainee, judged again in place: the person rules look at the person's other trainings,
+    which change after the class's own analysis (an online session during a class hour)."""
+
+    __tablename__ = "trainee_result"
+    __table_args__ = (UniqueConstraint("class_id", "trainee_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    class_id: str = Field(foreign_key="training_class.id", index=True, max_length=32)
+    trainee_id: str = Field(max_length=200)
+    organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=32)
+    verdict: str = Field(max_length=20)  # valid | review | invalid (the trainee does not count for the subsidy)
+    start: datetime = Field(sa_type=UTCDateTime)  # the class's first hour: the training's start
+    findings: list[dict[str, Any]] = _json(nullable=False)
+    policy: str = Field(max_length=100)  # the profile that judged
+    judged_at: datetime = _when()
 
 
 class ClassAssessment(SQLModel, table=True):

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from api.jobs.flags import raise_or_clear
 from api.jobs.runner import finish
+from api.jobs.trainees import judge_trainees
 from api.core.service import Service
 from api.core.storage import Storage
 from api.store.classes import first_day, latest_report, roster_photos
@@ -132,6 +133,10 @@ def run_analysis(service: Service, job: Job, progress: Callable[[str, float], No
                 db.flush()
                 raise_or_clear(db, "hour", f"{klass.id}#{hour.index}", row.id, klass.organisation_id,
                                hour.verdict.value, [f.rule for f in hour.findings], hour.start)
+            # the trainees' person findings (cool-down, yearly limit, two places) with the class's judging
+            stored = db.get(TrainingClass, klass.id)
+            assert stored is not None  # the report's foreign key
+            judge_trainees(db, stored, loaded.policy)
             db.commit()
 
     write_unit(write)

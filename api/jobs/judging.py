@@ -39,6 +39,7 @@ from api.store.replay import (Pending, StoredReplay, deleted_images, face_json, 
                               record_faces)
 from api.store.organisations import JudgedBy, PolicyBook, jurisdiction_of
 from api.store.persons import class_history
+from api.jobs.trainees import judge_persons_trainees
 from models.retry import write_unit
 from models.tables import (Assessment, Capture, Course, DirtyLearner, Event, Job, JudgingFailure, Learner, LearnerPhoto,
                            LearnerSession, Organisation, SubjectKind, new_id)
@@ -553,6 +554,10 @@ def run_judging(service: Service, job: Job, progress: Callable[[str, float], Non
         def write() -> None:
             with service.session() as db:
                 _store_all(db, judged.judged)
+                # the persons' class trainees too: an online session during a class hour is the
+                # class's finding as well (person.two_places, for review there)
+                judge_persons_trainees(db, [s[2:] for s in subjects if s.startswith("p:") and s not in failed],
+                                       service.settings.default_jurisdiction)
                 judging_state.keep_states(db, judged.states, judged.summaries, judged.full)
                 judging_state.release_sessions(db, job.id, _learners_of(db, list(failed)) if failed else [])
                 _record_failures(db, failed, [s for s in subjects if s not in failed])

@@ -13,10 +13,10 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from api.core.problems import not_found
 from api.deps import DB, Caller, Institution, InstitutionOrInspector, Inspector, Svc, role
-from api.store.classes import (accept_absence, accept_late_registration, class_by_id, class_period, first_day, owned_class,
+from api.store.classes import (accept_absence, accept_late_registration, class_by_id, class_period, class_policy, owned_class,
                                owner_of, record_absence, record_assessment, record_onsite_check)
 from api.store.keys import organisation_by_id
-from api.store.organisations import PolicyBook, jurisdiction_of
+from api.store.organisations import jurisdiction_of
 from models.tables import OnsiteCheckPublic, Role, TrainingClass
 
 router = APIRouter(tags=["class periods"])
@@ -112,6 +112,4 @@ def read_period(class_id: str, db: DB, caller: InstitutionOrInspector, svc: Svc)
     the mean present at checks, with its series), the trainees' person findings, on-site checks,
     leaves and the assessment, judged by the class's jurisdiction's values on its first day."""
     klass = owned_class(db, caller, class_id)
-    policy = PolicyBook(db).judged_by(_jurisdiction(db, klass, svc.settings.default_jurisdiction),
-                                      first_day(klass.manifest), klass.id).policy()
-    return class_period(db, klass, policy)
+    return class_period(db, klass, class_policy(db, klass, svc.settings.default_jurisdiction))

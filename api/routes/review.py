@@ -19,7 +19,7 @@ router = APIRouter(tags=["review"])
 @router.get("/flags", response_model=FlagPage)
 def queue(db: DB, caller: Inspector,
           status: Literal["open", "confirmed", "dismissed"] | None = None,
-          kind: Literal["hour", "session"] | None = None,
+          kind: Literal["hour", "session", "trainee"] | None = None,
           organisation: str | None = None,
           rule: Annotated[str | None, Query(pattern=r"^[a-z_]+\.[a-z_]+$", max_length=60)] = None,
           since: QueryInstant | None = None, until: QueryInstant | None = None,

@@ -16,7 +16,7 @@ from api.deps import Caller, audit
 from api.core.problems import Problem, not_found
 from api.core.storage import Storage
 from api.store.events import mark_dirty
-from api.store.organisations import may_override
+from api.store.organisations import PolicyBook, jurisdiction_of, may_override
 from api.store.persons import link_trainees, subjects_of_class, trainees_judged
 from models.tables import (ClassAssessment, ClassReportRecord, Job, LateRegistration, OnsiteCheck, Organisation, Recording,
                            RosterPhoto, TraineeAbsence, TrainingClass, Upload, new_id)
@@ -164,6 +164,13 @@ def owner_of(db: Session, klass: TrainingClass) -> Organisation:
     owner = db.get(Organisation, klass.organisation_id)
     assert owner is not None  # a foreign key
     return owner
+
+
+def class_policy(db: Session, klass: TrainingClass, default_jurisdiction: str, book: PolicyBook | None = None) -> Policy:
+    """The values that judge the class: its institution's jurisdiction's in force on its first
+    day, with the authority's overrides (the analysis job reads the same)."""
+    return (book or PolicyBook(db)).judged_by(jurisdiction_of(owner_of(db, klass), default_jurisdiction),
+                                              first_day(klass.manifest), klass.id).policy()
 
 
 def class_page(db: Session, caller: Caller, limit: int, offset: int) -> list[TrainingClass]:

@@ -3,9 +3,10 @@
 
 A class trainee is linked to a person by the keyed hash of the ID number the roster gave (kept in
 `class_trainee`; the number itself is dropped from the stored manifest); a learner by
-`Learner.person_hash`. A class's trainings are judged when they are read (its trainees' person
-findings change when an earlier training of theirs is assessed, which may be reported after the
-class was analysed); an online session's, when its subject is judged, with the person's classes
+`Learner.person_hash`. A class's trainees are judged when the class is analysed and again when
+one of them is judged online (an online session during a class hour, an earlier course assessed
+late), the result kept in `trainee_result` for the inspectors' queue; the class period judges them
+again when it is read. An online session's, when its subject is judged, with the person's classes
 handed to the engine as history."""
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Any
 from sqlmodel import Session, select
 
 from api.store.organisations import person_hash
-from models.tables import (Assessment, ClassAssessment, ClassTrainee, Course, Learner, LearnerSession, TrainingClass)
+from models.tables import (Assessment, ClassAssessment, ClassTrainee, Course, Learner, LearnerSession, TraineeResult,
+                           TrainingClass)
+from models.types import utcnow
 from monitor.person import Training, TraineeVerdict, judge_trainee
 from monitor.policy import Policy
 
@@ -119,10 +122,15 @@ def _online_trainings(db: Session, hashes: list[str]) -> dict[str, list[Training
     return out
 
 
-def trainees_judged(db: Session, klass: TrainingClass, policy: Policy) -> dict[str, TraineeVerdict]:
-    """The person rules on each linked trainee of the class, against the person's other classes
-    and online courses (trainees without an ID number are not in it: `unlinked` says who)."""
+def trainees_judged(db: Session, klass: TrainingClass, policy: Policy,
+                    only: Iterable[str] | None = None) -> dict[str, TraineeVerdict]:
+    """The person rules on each linked trainee of the class (or the `only` ones), against the
+    person's other classes and online courses (trainees without an ID number are not in it:
+    `unlinked` says who)."""
     persons = persons_of(db, klass.id)
+    if only is not None:
+        wanted = set(only)
+        persons = {t: h for t, h in persons.items() if t in wanted}
     hashes = sorted(set(persons.values()))
     classes = _classes_of(db, hashes)
     online = _online_trainings(db, hashes)
@@ -137,3 +145,49 @@ def trainees_judged(db: Session, klass: TrainingClass, policy: Policy) -> dict[s
 
 def assessment_of(db: Session, class_id: str) -> ClassAssessment | None:
     return db.get(ClassAssessment, class_id)
+
+
+def _verdict(verdict: TraineeVerdict) -> str:
+    if not verdict.subsidisable:
+        return "invalid"
+    return "review" if verdict.findings else "valid"
+
+
+def store_trainee_results(db: Session, klass: TrainingClass, policy: Policy,
+                          only: Iterable[str] | None = None) -> list[TraineeResult]:
+    """Judge the class's linked trainees (or the `only` ones) and keep each one's person findings
+    in place of the last (the caller raises or clears their flags and commits): a trainee's
+    findings depend on the person's other trainings, which change after the class is analysed."""
+    judged = trainees_judged(db, klass, policy, only)
+    stored = {r.trainee_id: r for r in db.exec(select(TraineeResult).where(TraineeResult.class_id == klass.id)).all()}
+    start = class_training(klass, None).started_at or utcnow()
+    out = []
+    for trainee, verdict in sorted(judged.items()):
+        row = stored.get(trainee) or TraineeResult(class_id=klass.id, trainee_id=trainee, organisation_id=klass.organisation_id,
+                                                   verdict="valid", start=start, findings=[], policy=policy.name)
+        row.verdict, row.start, row.policy, row.judged_at = _verdict(verdict), start, policy.name, utcnow()
+        row.findings = [f.model_dump(mode="json") for f in verdict.findings]
+        db.add(row)
+        out.append(row)
+    db.flush()
+    return out
+
+
+def classes_of_persons(db: Session, hashes: Iterable[str]) -> list[tuple[TrainingClass, list[str]]]:
+    """The classes these persons are trainees of, each with those persons' trainee ids: whose
+    person findings to judge again after the persons' online sessions were judged."""
+    wanted = sorted(set(hashes))
+    found: dict[str, set[str]] = {}
+    for chunk in _chunks(wanted):
+        for row in db.exec(select(ClassTrainee).where(ClassTrainee.person_hash.in_(chunk))).all():  # type: ignore[attr-defined]
+            found.setdefault(row.class_id, set()).add(row.trainee_id)
+    out = []
+    for class_id in sorted(found):
+        klass = db.get(TrainingClass, class_id)
+        if klass is not None:
+            out.append((klass, sorted(found[class_id])))
+    return out
+
+
+def trainee_result(db: Session, result_id: str) -> TraineeResult | None:
+    return db.get(TraineeResult, result_id)

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from api.deps import Caller, audit
 from api.core.problems import Problem, not_found
 from models.tables import (Decision, DecisionPublic, Event, Flag, FlagPublic, HourResult, Learner, LearnerSession,
-                           LearnerSessionPublic, TrainingClass)
+                           LearnerSessionPublic, TraineeResult, TrainingClass)
 
 
 def _status_filter(status: str):  # type: ignore[no-untyped-def]
@@ -100,6 +100,8 @@ def flag_with_subject(db: Session, flag_id: str) -> dict[str, Any]:
     if flag.subject_kind == "hour":
         hour = db.get(HourResult, flag.subject_id)
         subject = {"class_id": hour.class_id, "report_id": hour.report_id, **hour.body} if hour else None
+    elif flag.subject_kind == "trainee":
+        subject = _trainee_subject(db.get(TraineeResult, flag.subject_id))
     else:
         session = db.get(LearnerSession, flag.subject_id)
         subject = LearnerSessionPublic.model_validate(session).model_dump(mode="json") if session else None
@@ -110,6 +112,14 @@ def flag_with_subject(db: Session, flag_id: str) -> dict[str, Any]:
             "subject": subject,
             "decisions": [DecisionPublic.model_validate(d).model_dump(mode="json") for d in decisions],
             "standing": {k: DecisionPublic.model_validate(d).model_dump(mode="json") for k, d in standing.items()}}
+
+
+def _trainee_subject(row: TraineeResult | None) -> dict[str, Any] | None:
+    """A class trainee's person findings as a flag's subject (the ID number is nowhere in it)."""
+    if row is None:
+        return None
+    return {"class_id": row.class_id, "trainee": row.trainee_id, "verdict": row.verdict, "start": row.start.isoformat(),
+            "findings": row.findings, "policy": row.policy, "judged_at": row.judged_at.isoformat()}
 
 
 class DecisionIn(BaseModel):
@@ -241,7 +251,11 @@ def _findings_of(db: Session, flags: list[Flag]) -> dict[str, list[dict[str, Any
     """Each flag's subject's findings (the hour's report or the session's verdict)."""
     hours = [f.subject_id for f in flags if f.subject_kind == "hour"]
     sessions = [f.subject_id for f in flags if f.subject_kind == "session"]
+    trainees = [f.subject_id for f in flags if f.subject_kind == "trainee"]
     found: dict[str, list[dict[str, Any]]] = {}
+    for start in range(0, len(trainees), 500):
+        for trainee in db.exec(select(TraineeResult).where(TraineeResult.id.in_(trainees[start:start + 500]))).all():  # type: ignore[attr-defined]
+            found[trainee.id] = trainee.findings
     for start in range(0, len(hours), 500):
         for row in db.exec(select(HourResult).where(HourResult.id.in_(hours[start:start + 500]))).all():  # type: ignore[attr-defined]
             found[row.id] = row.body.get("findings", [])
@@ -322,7 +336,7 @@ def _ordered(db: Session, filters: QueueFilters) -> tuple[list[Flag], dict[str, 
 
 def _subjects(db: Session, flags: list[Flag]) -> dict[str, str]:
     """What each flag is about, in words: class and hour, or learner, course and platform."""
-    class_ids = {f.subject_key.split("#")[0] for f in flags if f.subject_kind == "hour"}
+    class_ids = {f.subject_key.split("#")[0] for f in flags if f.subject_kind in ("hour", "trainee")}
     refs = {c.id: c.class_ref for c in db.exec(select(TrainingClass).where(TrainingClass.id.in_(class_ids))).all()}  # type: ignore[attr-defined]
     session_ids = [f.subject_id for f in flags if f.subject_kind == "session"]
     rows = {s.id: s for s in db.exec(select(LearnerSession).where(LearnerSession.id.in_(session_ids))).all()}  # type: ignore[attr-defined]
@@ -331,6 +345,9 @@ def _subjects(db: Session, flags: list[Flag]) -> dict[str, str]:
         if f.subject_kind == "hour":
             klass, _, index = f.subject_key.partition("#")
             out[f.id] = f"{refs.get(klass, klass)} #{index}"
+        elif f.subject_kind == "trainee":
+            klass, _, trainee = f.subject_key.partition("#")
+            out[f.id] = f"{refs.get(klass, klass)} · {trainee}"
         else:
             s = rows.get(f.subject_id)
             out[f.id] = f"{s.learner} · {s.course} · {s.session}" if s else f.subject_key

@@ -153,3 +153,64 @@ def test_an_online_session_during_a_class_hour_of_the_same_person(world: World) 
     w.wait_jobs()
     by = {s["session"]: s for s in w.client.get("/sessions", headers=w.h("plat_p")).json()}
     assert "person.two_places" not in {f["rule"] for f in by["S2"]["findings"]}
+
+
+def _analyse(w: World, class_id: str) -> None:
+    r = w.client.post(f"/classes/{class_id}/analyses", headers=w.h("inst_a"))
+    assert r.status_code == 202, r.text
+    w.wait_jobs()
+
+
+def _trainee_flags(w: World) -> dict[str, dict[str, Any]]:
+    r = w.client.get("/flags", params={"kind": "trainee", "include_cleared": "true"}, headers=w.h("inspector"))
+    assert r.status_code == 200, r.text
+    return {f["subject_id"]: f for f in r.json()["items"]}
+
+
+def test_a_trainees_person_findings_are_flagged_with_the_class_analysis(world: World) -> None:
+    """The class's analysis stores its trainees' person findings and raises a flag per barred
+    trainee (not per hour: the others' hours stay as the footage has them); judged again with a
+    later analysis, a finding gone clears the flag."""
+    w = world
+    k1 = w.client.post("/classes", json=_manifest("P-1", T0), headers=w.h("inst_a")).json()["id"]
+    later = {**_manifest("P-2", T0 + timedelta(days=40)), "occupation": "电工"}
+    k2 = w.client.post("/classes", json=later, headers=w.h("inst_a")).json()["id"]
+    assert _trainee_flags(w) == {}  # nothing before an analysis
+    _analyse(w, k1)
+    _analyse(w, k2)
+    flags = list(_trainee_flags(w).values())
+    # K1 unassessed when K2 began: T-1 of K2 is barred (the only linked trainee); K1's T-1 is not
+    assert [(f["subject_kind"], f["verdict"], f["rules"]) for f in flags] == [("trainee", "invalid", ["person.cooldown"])]
+    [flag] = flags
+    r = w.client.get(f"/flags/{flag['id']}", headers=w.h("inspector"))
+    assert r.status_code == 200, r.text
+    subject = r.json()["subject"]
+    assert (subject["class_id"], subject["trainee"]) == (k2, "T-1") and PERSON not in r.text
+    assert [(f["rule"], f["message"], f["severity"]) for f in subject["findings"]] == [("person.cooldown", "unassessed", "invalidates")]
+    r = w.client.get("/flags", params={"kind": "trainee"}, headers=w.h("inst_a"))
+    assert r.status_code == 403  # the queue is the inspectors'
+    # K1 assessed a day after it began: K2, 40 days later, is past the calendar month
+    assert w.client.put(f"/classes/{k1}/assessment", json={"assessed_at": (T0 + timedelta(days=1)).isoformat()},
+                        headers=w.h("inst_a")).status_code == 200
+    _analyse(w, k2)
+    [again] = _trainee_flags(w).values()
+    assert again["id"] == flag["id"] and again["cleared_at"] is not None, again
+
+
+def test_an_online_session_during_a_class_hour_flags_the_class_trainee(world: World) -> None:
+    """The class was analysed before the person learned online at the time of its hour: judging
+    the person online judges the class's trainee again, and the class gets its flag (review there:
+    the footage may show the trainee in the room)."""
+    w = world
+    klass = w.client.post("/classes", json=_manifest("K-TWO", T0, roster=[{"id": "T-1", "name": "张伟", "person_id": PERSON}]),
+                          headers=w.h("inst_a")).json()["id"]
+    _analyse(w, klass)
+    assert _trainee_flags(w) == {}
+    assert w.client.put("/learners/L1", json={"person_id": PERSON}, headers=w.h("plat_p")).status_code == 200
+    events = clean_session(platform="learn.example", learner="L1").events
+    assert w.client.post("/events", json=events, headers=w.h("plat_p")).json()["accepted"] == len(events)
+    w.wait_jobs()
+    [flag] = _trainee_flags(w).values()
+    assert (flag["verdict"], flag["rules"], flag["cleared_at"]) == ("review", ["person.two_places"], None), flag
+    subject = w.client.get(f"/flags/{flag['id']}", headers=w.h("inspector")).json()["subject"]
+    assert subject["trainee"] == "T-1" and subject["findings"][0]["evidence"]["other_training"].startswith("online:")
