@@ -227,3 +227,19 @@ def test_undo_and_decisions_refuse_what_is_not_theirs(day: Site, browser: Any) -
     after = httpx.get(f"{day.url}/flags/{flag}/decisions", headers=i).json()
     assert [d["outcome"] for d in after] == ["dismissed", "withdrawn"]
     assert httpx.get(f"{day.url}/flags/{flag}", headers=i).json()["flag"]["status"] == "open"
+
+
+def test_a_decision_through_the_api_takes_the_flag_out_of_the_open_queue(day: Site, browser: Any) -> None:
+    """A decision on the whole flag (the API's) is read by the queue as the pages' are: the flag
+    leaves the open queue and its count; withdrawn through the pages' undo it would come back."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    _sign_in(page, day)
+    before = int(page.locator("#open-total").inner_text())
+    flag = page.locator("tr.flag").first.get_attribute("data-flag")
+    i = {"Authorization": f"Bearer {day.keys['inspector']}"}
+    assert httpx.post(f"{day.url}/flags/{flag}/decisions", json={"outcome": "dismissed"}, headers=i).status_code == 201
+    page.reload()
+    assert int(page.locator("#open-total").inner_text()) == before - 1
+    assert page.locator(f'tr.flag[data-flag="{flag}"]').count() == 0
+    page.goto(day.url + "/ui/queue?status=dismissed")
+    assert page.locator(f'tr.flag[data-flag="{flag}"]').count() == 1
