@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
@@ -63,7 +64,7 @@ def problem_response(status: int, detail: str, kind: str | None = None, title: s
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+def _field_errors(exc: RequestValidationError | ValidationError) -> list[dict[str, str]]:
     out = []
     for e in exc.errors():
         loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header")]
@@ -112,7 +113,8 @@ def install(app: FastAPI) -> None:
         return page or problem_response(exc.status_code, detail, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    @app.exception_handler(ValidationError)  # a body a route reads and validates itself (a course, a batch)
+    async def _invalid(_: Request, exc: RequestValidationError | ValidationError) -> JSONResponse:
         errors = _field_errors(exc)
         first = errors[0] if errors else {"field": "body", "message": "invalid"}
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

@@ -24,9 +24,11 @@ def put_course(db: Session, organisation_id: str, course_ref: str, body: dict[st
 def put_assessments(db: Session, organisation_id: str, items: Iterable[dict[str, Any]]) -> Job | None:
     """Store the platform's learners' assessments (learner, course, assessed_at); the job judging
     those learners again, if new."""
-    rows = [{"organisation_id": organisation_id, **item} for item in items]
-    for row in rows:
-        insert_ignoring_conflicts(db, Assessment.__table__, [row], ["organisation_id", "learner", "course"],  # type: ignore[arg-type]
-                                  update=["assessed_at"])
+    # One row per (learner, course), the last sent winning: one statement for the batch (an
+    # upsert that met the same key twice in one statement fails on PostgreSQL).
+    rows = list({(item["learner"], item["course"]): {"organisation_id": organisation_id, **item}
+                 for item in items}.values())
+    insert_ignoring_conflicts(db, Assessment.__table__, rows, ["organisation_id", "learner", "course"],  # type: ignore[arg-type]
+                              update=["assessed_at"])
     learners = learners_of(db, organisation_id, (row["learner"] for row in rows))
     return mark_dirty(db, (learners[row["learner"]].subject for row in rows))

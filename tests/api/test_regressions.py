@@ -53,3 +53,21 @@ def test_a_database_out_of_reach_is_a_503_to_come_back_not_a_500(tmp_path: Path)
     assert r.status_code == 503 and r.headers["retry-after"] == "2", r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["type"] == "/problems/database-unavailable" and "Traceback" not in r.text
+
+
+def test_a_full_batch_of_assessments_is_one_write_and_the_last_of_a_key_wins(world: World) -> None:
+    # Found by schemathesis: 10,000 assessments (the most a batch may hold) were written one
+    # statement each and outlasted the client's 10-s timeout. Now one upsert, on both databases,
+    # with a key repeated in the batch (which one multi-row upsert on PostgreSQL cannot take twice).
+    from sqlmodel import select
+
+    from models.tables import Assessment
+
+    w = world
+    batch = [{"learner": f"L{n % 2000}", "course": "C", "assessed_at": f"2026-10-{1 + n // 2000:02d}T09:00:00+08:00"}
+             for n in range(10_000)]
+    r = w.client.post("/assessments", json=batch, headers=w.h("plat_p"))
+    assert r.status_code == 200 and r.json() == {"stored": 10_000}, r.text[:300]
+    with w.service.session() as db:
+        rows = db.exec(select(Assessment).where(Assessment.learner == "L7")).all()
+    assert [row.assessed_at.day for row in rows] == [5]  # the fifth round of the batch, sent last
