@@ -4,11 +4,12 @@ verdicts as the native events they stand for."""
 from __future__ import annotations
 
 import json
-import uuid
 
 import msgspec
 
 from monitor.online.reader import parse_lines
+from sample_videos.statements import iri as _iri
+from sample_videos.statements import statement_id as _uuid
 from tests.monitor.online.builders import T0, clean_session, judge
 
 VERB = {
@@ -21,22 +22,6 @@ VERB = {
     "ratechange": "http://adlnet.gov/expapi/verbs/interacted",
 }
 EXT = "https://w3id.org/xapi/video/extensions/"
-
-
-_IDS = uuid.UUID("3f8a1c52-6d0e-4b7a-9c21-5e4f7a8b9c0d")
-
-
-def _uuid(event_id: str) -> str:
-    """A statement's id is a UUID: an event id that is not one becomes a name-based one."""
-    try:
-        return str(uuid.UUID(event_id))
-    except ValueError:
-        return str(uuid.uuid5(_IDS, event_id))
-
-
-def _iri(name: str, kind: str) -> str:
-    """Activity ids are IRIs: a plain course or unit name becomes one under the platform's site."""
-    return name if ":" in name else f"https://learn.example.cn/{kind}/{name}"
 
 
 def statement(e: dict) -> dict:
