@@ -16,8 +16,10 @@ apt-get install ffmpeg; the bench installs nothing itself)
 NVR footage (issue #16): `--nvr b` (1920x1080) or `--nvr c` (2560x1440), H.265 25 fps, a keyframe
 every 10 s, an OSD clock, `--minutes N` long (60 for the issue's figures; generating an hour of
 1080p H.265 takes over an hour on this machine): a clean file and a tampered one (loops of 5, 12
-and 60 s at short and long lags, a freeze under the ticking clock, black), each timed against
-ffmpeg on the same file, with recall, false alarms and peak RSS.
+and 60 s at short and long lags off the GOP, the 12-s one a recording replayed with its old clock,
+a freeze under the ticking clock, black), each timed against ffmpeg on the same file, with recall,
+false alarms and peak RSS. `--all` runs (a), (b) and (c) in one run. `--recall 5 4 3` measures the
+recall of short loops at lags off a 10-s GOP and false alarms on clean files (see recall_main).
 """
 
 from __future__ import annotations
@@ -301,7 +303,9 @@ def recall_main(lengths: list[float], files_per_length: int) -> None:
             folder.mkdir(exist_ok=True)
             path = folder / "loops.mp4"
             if not path.exists():
-                write_nvr(path, room, script, duration, codec="hevc", gop_s=10)
+                partial = path.with_suffix(".part.mp4")
+                write_nvr(partial, room, script, duration, codec="hevc", gop_s=10)
+                partial.rename(path)
             findings = analyse(path, length)
             for a, b, lag in loops:
                 planted += 1
@@ -326,7 +330,9 @@ def recall_main(lengths: list[float], files_per_length: int) -> None:
                 shown = clock(t)
                 return type(shown)(t, shown.clock, light + 0.2 * t / duration)
 
-            write_nvr(path, sensor_room(640, 360, seed=20 + n), drifting, duration, codec="hevc", gop_s=10)
+            partial = path.with_suffix(".part.mp4")
+            write_nvr(partial, sensor_room(640, 360, seed=20 + n), drifting, duration, codec="hevc", gop_s=10)
+            partial.rename(path)
         clean_alarms += [f.rule for f in analyse(path, min(lengths))]
     print(f"clean files: {files_per_length} x {duration:g} s, loop_min_s {min(lengths):g}: "
           f"false alarms {len(clean_alarms)} {clean_alarms}")
@@ -338,10 +344,19 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nvr", choices=sorted(NVR_SIZES), help="NVR footage instead of the 720p H.264 hour")
     parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--all", action="store_true",
+                        help="the issue's three cases in one run: (a) the 720p H.264 GOP-50 hour, then "
+                             "(b) and (c) NVR footage of --minutes")
     parser.add_argument("--recall", type=float, nargs="*", help="loop lengths (s): recall of short loops instead")
     parser.add_argument("--files", type=int, default=5, help="with --recall: files per length (4 loops each)")
     args = parser.parse_args()
-    if args.recall:
+    if args.all:
+        print("(a) 1280x720 H.264, a keyframe every 2 s (GOP 50), 60 min", flush=True)
+        main()
+        for kind in ("b", "c"):
+            print(f"({kind})", flush=True)
+            nvr_main(kind, args.minutes)
+    elif args.recall:
         recall_main(args.recall, args.files)
     elif args.nvr:
         nvr_main(args.nvr, args.minutes)
