@@ -107,6 +107,9 @@ _ONLINE_MESSAGES: dict[str, dict[str, Message]] = {
                         "{n} 名学员均无报名照片：无法核验参训人员"),
         "some_without_photo": _m("{n} of the {size} trainees have no roster photo ({who}): whether they attended "
                                  "cannot be checked", "{size} 名学员中 {n} 名无报名照片（{who}）：无法核验其是否参训"),
+        "unidentifiable": _m("at {n} of {moments} check moments ({share:.0%}) a face was too small or blurred to tell "
+                             "who it is: the footage cannot show the people attending",
+                             "{moments} 次检查中有 {n} 次（{share:.0%}）人脸过小或模糊、无法辨认：录像无法显示全体参训人员"),
     },
     # Face checks (monitor/online/faces.py, monitor/faces/): the capture's type ({type}) first.
     "online.face_missing": {

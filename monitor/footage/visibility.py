@@ -3,6 +3,12 @@ hour, on valid footage only, faces are found and matched to the roster's enrolme
 
 Per hour: who was seen and how often, who never was, unknown faces per moment, and the headcount
 series whose mean is the subsidisable headcount (培训人数以实地检查在位平均人数为准).
+
+A face matching nobody is one of two things (#17): a stranger, identifiable but not on the roster
+(`unknown`: visibility.unknown_person, a stand-in?), or a face the footage cannot tell, too small
+or too blurred (`unidentifiable`, monitor/faces/quality.py). The second at more than
+`unidentifiable_max_share` of the hour's check moments makes the hour visibility.unverifiable:
+the footage cannot show the people attending (003 §19), a fault of the recording, not of the class.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from pydantic import BaseModel
 
 from monitor.faces.tracking import FaceTracker
 from monitor.faces.enrol import Enrolled
+from monitor.faces.quality import identifiable
 from monitor.findings import Finding, Severity, finding
 from monitor.footage.media import frame_rgb
 from monitor.footage.placed import PlacedFile
@@ -25,7 +32,8 @@ from monitor.policy import Policy
 class Moment(BaseModel):
     at: datetime
     present: list[str]  # trainee ids identified
-    unknown: int  # faces matching nobody on the roster
+    unknown: int  # identifiable faces matching nobody on the roster (strangers)
+    unidentifiable: int = 0  # faces found but too small or blurred to tell who they are
     evidence: str | None = None  # JPEG (faces boxed and named) in the evidence folder, for a few moments
 
 
@@ -52,13 +60,16 @@ def identify(encodings: list[np.ndarray], roster: list[Enrolled], tolerance: flo
     return labels
 
 
-def _evidence_picture(picture: np.ndarray, boxes: list[tuple[int, int, int, int]], labels: list[str | None]) -> np.ndarray:
-    """The frame with every face boxed: green and the trainee id when identified, red and ? when not."""
+def _evidence_picture(picture: np.ndarray, boxes: list[tuple[int, int, int, int]], labels: list[str | None],
+                      readable: list[bool]) -> np.ndarray:
+    """The frame with every face boxed: green and the trainee id when identified, red and ? for a
+    stranger, orange and ~ for a face too small or blurred to identify."""
     image = cv2.cvtColor(picture, cv2.COLOR_RGB2BGR)
-    for (top, right, bottom, left), label in zip(boxes, labels):
-        colour = (0, 200, 0) if label else (0, 0, 230)
+    for (top, right, bottom, left), label, ok in zip(boxes, labels, readable):
+        colour = (0, 200, 0) if label else (0, 0, 230) if ok else (0, 140, 255)
         cv2.rectangle(image, (left, top), (right, bottom), colour, 2)
-        cv2.putText(image, label or "?", (left, max(12, top - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
+        cv2.putText(image, label or ("?" if ok else "~"), (left, max(12, top - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1,
+                    cv2.LINE_AA)
     return image
 
 
@@ -95,10 +106,14 @@ def check_hour(start: datetime, end: datetime, runs: list[tuple[float, float]], 
             if picture is not None:
                 faces = tracker.faces(picture)
                 labels = identify([f.encoding for f in faces], roster, policy.face_match_tolerance)
-                moments.append(Moment(at=datetime.fromtimestamp(at, start.tzinfo),
-                                      present=sorted(x for x in labels if x), unknown=labels.count(None)))
+                readable = [label is not None or identifiable(picture, f.box, policy.identifiable_min_face_px,
+                                                              policy.identifiable_min_sharpness)
+                            for f, label in zip(faces, labels)]
+                moments.append(Moment(at=datetime.fromtimestamp(at, start.tzinfo), present=sorted(x for x in labels if x),
+                                      unknown=sum(label is None and ok for label, ok in zip(labels, readable)),
+                                      unidentifiable=readable.count(False)))
                 if evidence is not None:
-                    pictures[len(moments) - 1] = _evidence_picture(picture, [f.box for f in faces], labels)
+                    pictures[len(moments) - 1] = _evidence_picture(picture, [f.box for f in faces], labels, readable)
                     keep = _evidence_moments(moments)
                     pictures = {k: v for k, v in pictures.items() if k in keep}
         t += step
@@ -134,6 +149,16 @@ def check_hour(start: datetime, end: datetime, runs: list[tuple[float, float]], 
             severity=Severity.INVALIDATES if policy.all_trainees_visible else Severity.REVIEW,
             message="some_without_photo", args={"n": len(without_photo), "size": size, "who": who},
             evidence={"without_photo": [{"id": p, "name": names.get(p, "")} for p in without_photo]}))
+    unreadable = [m for m in moments if m.unidentifiable]
+    if moments and len(unreadable) / len(moments) > policy.unidentifiable_max_share:
+        share = len(unreadable) / len(moments)
+        found.append(finding(
+            "visibility.unverifiable", start=start, end=end, measured=round(share, 4), threshold=policy.unidentifiable_max_share,
+            severity=Severity.INVALIDATES if policy.all_trainees_visible else Severity.REVIEW,
+            message="unidentifiable", args={"n": len(unreadable), "moments": len(moments), "share": share},
+            evidence={"moments": [m.at.isoformat() for m in unreadable],
+                      "faces": [m.unidentifiable for m in unreadable],
+                      "min_face_px": policy.identifiable_min_face_px, "min_sharpness": policy.identifiable_min_sharpness}))
     if mean is not None and mean < size:
         found.append(finding(
             "visibility.headcount", start=start, end=end, measured=round(mean, 3), threshold=size,
@@ -145,5 +170,5 @@ def check_hour(start: datetime, end: datetime, runs: list[tuple[float, float]], 
 def _evidence_moments(moments: list[Moment]) -> set[int]:
     """Which moments' frames an inspector most needs: the first, the emptiest, the most unknown."""
     emptiest = min(range(len(moments)), key=lambda k: (len(moments[k].present), k))
-    strangest = max(range(len(moments)), key=lambda k: (moments[k].unknown, -k))
+    strangest = max(range(len(moments)), key=lambda k: (moments[k].unknown + moments[k].unidentifiable, -k))
     return {0, emptiest, strangest}

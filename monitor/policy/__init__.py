@@ -81,6 +81,9 @@ class Policy(BaseModel):
     min_sightings_per_hour: int
     check_interval_s: float
     unknown_person_min_share: float  # of an hour's check moments with faces matching nobody
+    identifiable_min_face_px: int  # a face smaller than this in the footage cannot be identified
+    identifiable_min_sharpness: float  # nor one more blurred than this (monitor/faces/quality.py)
+    unidentifiable_max_share: float  # of an hour's check moments with a face that cannot be identified
     enrolment_min_face_px: int
     face_match_tolerance: float
     capture_min_face_px: int

@@ -3,6 +3,7 @@ and slow drift, one trainee leaving half-way, one never there."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -24,12 +25,17 @@ def _portrait(path, height=230):
     return np.asarray(image.resize((int(image.width * height / image.height), height)))[:, :, ::-1]  # BGR
 
 
-@pytest.fixture
-def classroom(shared_data, tmp_path, monkeypatch):
-    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path / "cache"))
+def _classroom(shared_data, tmp_path, people=None, blur=None):
+    """The clip and its class.json: `people` who sits in each of the three places (by default
+    T-1, T-2, T-3 themselves), `blur` which places are out of focus (a Gaussian of that sigma)."""
+    import cv2
+
     faces = shared_data / "faces"
-    people = {"T-1": faces / "obama" / "4.jpg", "T-2": faces / "biden" / "2.jpg", "T-3": faces / "kit_harington" / "2.jpg"}
+    people = people or {"T-1": faces / "obama" / "4.jpg", "T-2": faces / "biden" / "2.jpg",
+                        "T-3": faces / "kit_harington" / "2.jpg"}
     portraits = {k: _portrait(v) for k, v in people.items()}
+    for place, sigma in (blur or {}).items():
+        portraits[place] = cv2.GaussianBlur(portraits[place], (0, 0), sigma)
     rng = np.random.default_rng(3)
 
     def frame(k: int) -> np.ndarray:
@@ -56,6 +62,12 @@ def classroom(shared_data, tmp_path, monkeypatch):
                           roster=roster, policy_overrides={"practical_min_continuous_s": 30, "check_interval_s": 10})
 
 
+@pytest.fixture
+def classroom(shared_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path / "cache"))
+    return _classroom(shared_data, tmp_path)
+
+
 def test_who_was_seen_who_never_was_and_the_headcount(classroom):
     report = analyze_class(load_class(classroom))
     hour = report.hours[0]
@@ -65,7 +77,8 @@ def test_who_was_seen_who_never_was_and_the_headcount(classroom):
     assert v.seen["T-1"] == 8 and v.seen["T-2"] == 8 and v.seen["T-3"] == 4
     assert [len(m.present) for m in v.moments] == [3, 3, 3, 3, 2, 2, 2, 2]
     assert v.headcount_mean == pytest.approx(2.5, abs=0.5)
-    assert all(m.unknown == 0 for m in v.moments)
+    assert all(m.unknown == 0 and m.unidentifiable == 0 for m in v.moments)
+    assert not [f for f in hour.findings if f.rule == "visibility.unverifiable"]  # every face here is readable
     missing = next(f for f in hour.findings if f.rule == "visibility.trainee_missing")
     # an absent trainee lowers the headcount and is for review: it voids the hour for nobody (#17)
     assert missing.severity is Severity.REVIEW and missing.evidence["missing"] == [{"id": "T-4", "name": "拉卡莫尔"}]
@@ -159,3 +172,45 @@ def test_the_cli_prints_attendance_and_the_headcount(classroom):
     assert "Attendance per trainee" in result.stdout and "拉卡莫尔" in result.stdout
     assert "present at the opening 3" in result.stdout and "subsidisable" in result.stdout
     assert "visibility.trainee_absent" in result.stdout
+
+
+def test_a_face_too_blurred_to_identify_makes_the_hour_unverifiable(shared_data, tmp_path, monkeypatch):
+    """#17, 003 §19: T-2 sits in the room out of focus; the face is found at every check but
+    cannot be told, so the footage cannot show who attended: visibility.unverifiable (invalid
+    where every trainee must be seen), not a stranger, and T-2 is not seen."""
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path / "cache"))
+    hour = analyze_class(load_class(_classroom(shared_data, tmp_path, blur={"T-2": 5}))).hours[0]
+    v = hour.visibility
+    assert [m.unidentifiable for m in v.moments] == [1] * 8 and all(m.unknown == 0 for m in v.moments)
+    assert v.seen["T-2"] == 0 and "T-2" in v.missing
+    [unverifiable] = [f for f in hour.findings if f.rule == "visibility.unverifiable"]
+    assert unverifiable.severity is Severity.INVALIDATES and unverifiable.measured == 1.0 and unverifiable.threshold == 0.5
+    assert unverifiable.message == "unidentifiable"
+    assert "too small or blurred" in unverifiable.detail
+    assert hour.verdict is Verdict.INVALID
+    assert not [f for f in hour.findings if f.rule == "visibility.unknown_person"]
+
+
+def test_a_stranger_in_a_trainees_seat_is_an_unknown_person_not_unverifiable(shared_data, tmp_path, monkeypatch):
+    """The same seat with a sharp face of somebody not on the roster: identifiable, so it is a
+    stranger (visibility.unknown_person over the period, review: a stand-in?), and the footage is
+    not at fault."""
+    from monitor.attendance import class_period, hours_of_report
+
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path / "cache"))
+    faces = shared_data / "faces"
+    # Lacamoire (T-4 of the usual roster) taken off the roster and sat in T-2's seat
+    people = {"T-1": faces / "obama" / "4.jpg", "T-2": faces / "alex_lacamoire" / "2.png", "T-3": faces / "kit_harington" / "2.jpg"}
+    manifest = _classroom(shared_data, tmp_path, people=people)
+    data = json.loads(manifest.read_text())
+    data["roster"] = [t for t in data["roster"] if t["id"] != "T-4"]
+    manifest.write_text(json.dumps(data, ensure_ascii=False))
+    loaded = load_class(manifest)
+    report = analyze_class(loaded)
+    hour = report.hours[0]
+    assert [(m.unknown, m.unidentifiable) for m in hour.visibility.moments] == [(1, 0)] * 8
+    assert not [f for f in hour.findings if f.rule == "visibility.unverifiable"]
+    names = {t.id: t.name for t in loaded.manifest.roster}
+    period = class_period(names, hours_of_report(report.model_dump(mode="json")), [], [], loaded.policy, names)
+    [unknown] = [f for f in period.findings if f.rule == "visibility.unknown_person"]
+    assert unknown.severity is Severity.REVIEW and unknown.measured == 1.0
