@@ -3,7 +3,9 @@ default, by priority then age, one row per subject, clickable open counts, pagin
 across a language switch), deciding 20 flags by keyboard alone (timed and counted), undo, bulk
 decisions for a rule that needs no judgement, and every measured value with its unit in both
 languages. The platform day is made here: 24 fast-forwarded sessions, one also hidden, one person
-on two platforms at once, two sessions of a course taught too much online."""
+on two platforms at once, two learners starting a course ten days after an earlier one's assessment
+(person.cooldown: a rule that needs no judgement). Until #17 these were two sessions of a course
+taught too much online (online.theory_share); a platform's course is online now, not capped."""
 
 from __future__ import annotations
 
@@ -48,6 +50,10 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             events += clean_session(length_s=600, session="S-TWO-A", learner="L-TWO", platform="learn.example").events
             http.put("/courses/C-ONLINE", json={"units": ["U1"], "total_hours": 10, "online_hours": 10},
                      headers=p).raise_for_status()
+            # assessed ten days before these sessions began: within the calendar month (person.cooldown)
+            http.post("/assessments", json=[{"learner": f"L-ON-{n}", "course": "C-EARLIER",
+                                             "assessed_at": "2026-11-09T09:00:00+08:00"} for n in range(2)],
+                      headers=p).raise_for_status()
             for n in range(2):
                 events += clean_session(length_s=600, session=f"S-ONLINE-{n}", learner=f"L-ON-{n}", course="C-ONLINE",
                                         platform="learn.example", start_s=-86400).events
@@ -94,14 +100,14 @@ def test_the_queue_triages(day: Site, browser: Any) -> None:
     page.click("#prev-page")
     assert page.locator("tr.flag").count() == 25
     # The per-rule counts are of open flags and filter when clicked.
-    link = page.locator('ul.counts a[data-rule="online.theory_share"]')
+    link = page.locator('ul.counts a[data-rule="person.cooldown"]')
     assert link.locator("xpath=..").inner_text().endswith("2")
     link.click()
     assert page.locator("tr.flag").count() == 2
-    assert "rule=online.theory_share" in page.url
+    assert "rule=person.cooldown" in page.url
     # Switching the language keeps the filters.
     page.click("#lang-switch")
-    assert "rule=online.theory_share" in page.url and page.locator("tr.flag").count() == 2
+    assert "rule=person.cooldown" in page.url and page.locator("tr.flag").count() == 2
     assert page.locator("h1").inner_text() == "Review queue"
     page.click("#lang-switch")
 
@@ -156,7 +162,7 @@ def test_bulk_decision_over_a_rule_without_judgement(day: Site, browser: Any) ->
     _sign_in(page, day)
     page.goto(day.url + "/ui/queue?rule=online.fast_forward")
     assert page.locator("form#bulk").count() == 0  # fast-forward needs judgement
-    page.goto(day.url + "/ui/queue?rule=online.theory_share")
+    page.goto(day.url + "/ui/queue?rule=person.cooldown")
     page.check("form#bulk input[value=dismissed]")
     page.select_option("#bulk-reason", "explained")
     page.click("form#bulk button[type=submit]")
@@ -191,7 +197,7 @@ def test_every_measured_value_has_its_unit(day: Site, browser: Any, locale: str)
                     assert any(u in text for u in ("秒", "分钟", "小时", "%", "倍速", "人", "次", "学时", "天")), text
                 else:
                     assert any(u in text for u in (" s", " min", " h", "%", "×", "people", "times", "class hours", "days")), text
-    assert {"online.fast_forward", "online.multi_window", "online.theory_share"} <= rules_seen
+    assert {"online.fast_forward", "online.multi_window", "person.cooldown"} <= rules_seen
 
 
 def test_undo_and_decisions_refuse_what_is_not_theirs(day: Site, browser: Any) -> None:
@@ -227,6 +233,9 @@ def test_undo_and_decisions_refuse_what_is_not_theirs(day: Site, browser: Any) -
     after = httpx.get(f"{day.url}/flags/{flag}/decisions", headers=i).json()
     assert [d["outcome"] for d in after] == ["dismissed", "withdrawn"]
     assert httpx.get(f"{day.url}/flags/{flag}", headers=i).json()["flag"]["status"] == "open"
+    # The API's filter judges as the pages do (withdrawn: open again).
+    listed = httpx.get(f"{day.url}/flags", params={"status": "open", "limit": 200}, headers=i).json()["items"]
+    assert flag in {f["id"] for f in listed} and all(f["status"] == "open" for f in listed)
 
 
 def test_a_decision_through_the_api_takes_the_flag_out_of_the_open_queue(day: Site, browser: Any) -> None:
@@ -243,3 +252,10 @@ def test_a_decision_through_the_api_takes_the_flag_out_of_the_open_queue(day: Si
     assert page.locator(f'tr.flag[data-flag="{flag}"]').count() == 0
     page.goto(day.url + "/ui/queue?status=dismissed")
     assert page.locator(f'tr.flag[data-flag="{flag}"]').count() == 1
+    dismissed = httpx.get(f"{day.url}/flags", params={"status": "dismissed", "limit": 200}, headers=i).json()["items"]
+    assert flag in {f["id"] for f in dismissed} and all(f["status"] == "dismissed" for f in dismissed)
+    confirmed = httpx.get(f"{day.url}/flags", params={"status": "confirmed", "limit": 5}, headers=i).json()
+    assert len(confirmed["items"]) == 5 and confirmed["next_cursor"]  # the 20 decided by keyboard, paged
+    more = httpx.get(f"{day.url}/flags", params={"status": "confirmed", "limit": 5, "cursor": confirmed["next_cursor"]},
+                     headers=i).json()["items"]
+    assert more and not {f["id"] for f in more} & {f["id"] for f in confirmed["items"]}
