@@ -262,7 +262,9 @@ def _expected_sessions(day: dict[str, Any], events: list[dict[str, Any]]) -> lis
     from monitor.policy import load_policy
 
     engine = OnlineEngine(load_policy("zhengzhou-2022"),
-                          Catalogue.model_validate({"courses": day["courses"], "history": day["history"]}))
+                          # the service judges a platform's course as online (#17): so does the CLI here
+                          Catalogue.model_validate({"courses": {c: {**s, "mode": "online"} for c, s in day["courses"].items()},
+                                                    "history": day["history"]}))
     engine.add(collect(parse_record(e, n) for n, e in enumerate(events, start=1)).events)
     return [s.model_dump(mode="json") for s in engine.sessions()]
 

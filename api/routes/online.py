@@ -94,7 +94,10 @@ async def post_events(request: Request, db: DB, caller: Platform, svc: Svc) -> B
 async def put_course(course_ref: str, request: Request, db: DB, caller: Platform, svc: Svc) -> dict[str, Any]:
     """A course of the catalogue: unit order, total and online hours, occupation (B5, B7)."""
     spec = CourseSpec.model_validate(await json_body(request, svc.settings.max_json_bytes, "the course"))
-    body = spec.model_dump(mode="json")
+    wrong = courses.mode_problem(spec.model_dump(mode="json", include=spec.model_fields_set), "platform")
+    if wrong is not None:
+        raise Problem(422, wrong, "validation")
+    body = courses.as_judged(spec.model_dump(mode="json"))
     queued = courses.put_course(db, caller.org_id, course_ref, body)
     audit(db, caller, "course.put", course_ref)
     db.commit()

@@ -1,5 +1,11 @@
 """A platform's course catalogue and its learners' assessments (B5, B7, B8): the platform's own,
-by its own course ids; a change judges again only the platform's own learners it touches."""
+by its own course ids; a change judges again only the platform's own learners it touches.
+
+A course's mode follows its owner, never the body (#17, B7): a platform's own course is `online`
+(003 §20(4), 004 annex 3: no 40 % cap on its online hours); a `blended` course is an
+institution's, its theory part put on a listed platform (003 §21: at most 40 % online). Only
+platforms put courses here, so every course stored is online; a platform saying `blended` (or an
+institution's course, once institutions register theirs) is for that route to set."""
 
 from __future__ import annotations
 
@@ -12,8 +18,28 @@ from models.tables import Assessment, Course, Job
 from models.types import utcnow
 
 
+MODE_OF_OWNER = {"platform": "online", "institution": "blended"}
+
+
+def as_judged(body: dict[str, Any], owner_kind: str = "platform") -> dict[str, Any]:
+    """A stored course as the rules read it: its mode its owner's (rows stored before the mode
+    was the owner's carry none, or the body's)."""
+    return {**body, "mode": MODE_OF_OWNER[owner_kind]}
+
+
+def mode_problem(body: dict[str, Any], owner_kind: str) -> str | None:
+    """Why a course body cannot be taken from this owner: it names a mode that is not its owner's."""
+    mode = body.get("mode")
+    if mode is not None and mode != MODE_OF_OWNER[owner_kind]:
+        return (f"mode: a {owner_kind}'s course is {MODE_OF_OWNER[owner_kind]!r} (003 §20(4), 004 annex 3); "
+                "a blended course, its theory online under the 40 % cap (003 §21), is an institution's")
+    return None
+
+
 def put_course(db: Session, organisation_id: str, course_ref: str, body: dict[str, Any]) -> Job | None:
-    """Store (or replace) the platform's course; the job judging its learners again, if new."""
+    """Store (or replace) the platform's course, its mode the platform's (`online`); the job
+    judging its learners again, if new."""
+    body = as_judged(body)
     insert_ignoring_conflicts(db, Course.__table__, [{"organisation_id": organisation_id, "course_ref": course_ref,  # type: ignore[arg-type]
                                                       "body": body, "updated_at": utcnow()}],
                               ["organisation_id", "course_ref"], update=["body", "updated_at"])

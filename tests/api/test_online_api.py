@@ -89,8 +89,11 @@ def test_a_platform_day_through_the_api_gets_the_cli_verdicts(world: World) -> N
     world.wait_jobs()
 
     read = collect(parse_record(e, n) for n, e in enumerate(day["events"], start=1))
-    engine = OnlineEngine(load_policy("zhengzhou-2022"),
-                          Catalogue.model_validate({"courses": day["courses"], "history": day["history"]}))
+    # The service judges a platform's course as online (its mode is its owner's, #17): the CLI
+    # judges the day's catalogue as the same online courses (test_a_platforms_course_is_online…
+    # shows the difference it makes).
+    online = {course: {**spec, "mode": "online"} for course, spec in day["courses"].items()}
+    engine = OnlineEngine(load_policy("zhengzhou-2022"), Catalogue.model_validate({"courses": online, "history": day["history"]}))
     engine.add(read.events)
     expected = [s.model_dump(mode="json") for s in engine.sessions()]
     served = _all_sessions(world)
@@ -159,3 +162,24 @@ def test_the_same_batch_sent_at_once_by_two_clients_counts_once(world: World) ->
     assert sum(a["accepted"] for a in answers) == len(events)
     assert sum(a["duplicates"] for a in answers) == 3 * len(events)
     assert _stored_events(world) == len(events)
+
+
+def test_a_platforms_course_is_online_whatever_it_says(world: World) -> None:
+    """B7 by the course's owner (#17): a platform's own course is `online` (003 §20(4): no 40 %
+    cap); it cannot call itself blended (an institution's course) and is stored as online."""
+    spec = {"units": ["U1"], "total_hours": 10, "online_hours": 10, "occupation": "电工"}
+    r = world.client.put("/courses/C-ALL-ONLINE", json=spec, headers=world.h("plat_p"))
+    assert r.status_code == 200 and r.json()["mode"] == "online", r.text
+    assert world.client.put("/courses/C-SAID", json={**spec, "mode": "online"}, headers=world.h("plat_p")).status_code == 200
+    refused = world.client.put("/courses/C-BLENDED", json={**spec, "mode": "blended"}, headers=world.h("plat_p"))
+    assert refused.status_code == 422 and "institution" in refused.json()["detail"], refused.text
+    events = clean_session(platform="learn.example", learner="L1", course="C-ALL-ONLINE").events
+    assert world.client.post("/events", json=events, headers=world.h("plat_p")).json()["accepted"] == len(events)
+    world.wait_jobs()
+    [session] = world.client.get("/sessions", headers=world.h("plat_p")).json()
+    assert session["course"] == "C-ALL-ONLINE" and "online.theory_share" not in {f["rule"] for f in session["findings"]}
+    # the control: the same events and course as an institution's blended course break the 40 % cap
+    engine = OnlineEngine(load_policy("zhengzhou-2022"), Catalogue.model_validate({"courses": {"C-ALL-ONLINE": spec}}))
+    engine.add(collect(parse_record(e, n) for n, e in enumerate(events, start=1)).events)
+    [blended] = engine.sessions()
+    assert "online.theory_share" in {f.rule for f in blended.findings}
