@@ -5,6 +5,7 @@ person's classes and online sessions (the ID number kept only as a keyed hash)."
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -187,6 +188,14 @@ def test_a_trainees_person_findings_are_flagged_with_the_class_analysis(world: W
     subject = r.json()["subject"]
     assert (subject["class_id"], subject["trainee"]) == (k2, "T-1") and PERSON not in r.text
     assert [(f["rule"], f["message"], f["severity"]) for f in subject["findings"]] == [("person.cooldown", "unassessed", "invalidates")]
+    # the inspector's page of the flag says whose it is (a trainee of the class), not a session's
+    form = w.client.get("/ui/sign-in").text
+    token = re.search(r'name="csrf" value="([^"]+)"', form)
+    signed = w.client.post("/ui/sign-in", data={"key": w.keys["inspector"], **({"csrf": token.group(1)} if token else {})},
+                           follow_redirects=False)
+    assert signed.status_code == 303, signed.text
+    page = w.client.get(f"/ui/flags/{flag['id']}")
+    assert page.status_code == 200 and "T-1" in page.text and "P-2" in page.text and PERSON not in page.text
     r = w.client.get("/flags", params={"kind": "trainee"}, headers=w.h("inst_a"))
     assert r.status_code == 403  # the queue is the inspectors'
     # K1 assessed a day after it began: K2, 40 days later, is past the calendar month
