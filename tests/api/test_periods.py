@@ -169,17 +169,20 @@ def _trainee_flags(w: World) -> dict[str, dict[str, Any]]:
 
 
 def test_a_trainees_person_findings_are_flagged_with_the_class_analysis(world: World) -> None:
-    """The class's analysis stores its trainees' person findings and raises a flag per barred
-    trainee (not per hour: the others' hours stay as the footage has them); judged again with a
-    later analysis, a finding gone clears the flag."""
+    """A barred trainee is a flag of its own (not on the hours: the others' hours stay as the
+    footage has them), raised once the class is registered (its persons are judged) and kept by
+    the class's analysis; judged again with a later analysis, a finding gone clears the flag."""
     w = world
     k1 = w.client.post("/classes", json=_manifest("P-1", T0), headers=w.h("inst_a")).json()["id"]
     later = {**_manifest("P-2", T0 + timedelta(days=40)), "occupation": "电工"}
     k2 = w.client.post("/classes", json=later, headers=w.h("inst_a")).json()["id"]
-    assert _trainee_flags(w) == {}  # nothing before an analysis
+    # registering marks the trainees' persons for judging: that judging judges the class trainees too
+    w.wait_jobs()
+    at_registration = list(_trainee_flags(w).values())
     _analyse(w, k1)
     _analyse(w, k2)
     flags = list(_trainee_flags(w).values())
+    assert [(f["id"], f["rules"]) for f in at_registration] == [(f["id"], f["rules"]) for f in flags]
     # K1 unassessed when K2 began: T-1 of K2 is barred (the only linked trainee); K1's T-1 is not
     assert [(f["subject_kind"], f["verdict"], f["rules"]) for f in flags] == [("trainee", "invalid", ["person.cooldown"])]
     [flag] = flags
