@@ -696,23 +696,24 @@ def _conclusions(decisions: dict[str, list[Any]], class_id: str,
     return conclusions, standing
 
 
-def _record(request: Request, db: Session, caller: Caller, class_id: str, inline_css: bool) -> HTMLResponse:
-    """The inspection record of a class (004 annex 2): per hour the verdict and findings, the mean
-    attendance, the decisions taken on its flags, and the inspector, with a line to sign."""
+def _record(request: Request, db: Session, caller: Caller, svc: Service, class_id: str, inline_css: bool) -> HTMLResponse:
+    """The inspection record of a class (004 annex 2): per hour the verdict and findings, the
+    class period (headcount, attendance per trainee, on-site checks: the same store function as
+    GET /classes/{id}/period), the decisions taken on its flags, and the inspector, with a line to sign."""
     need(caller, "inspector")
     klass = owned_class(db, caller, class_id)
     record = latest_report(db, class_id)
     decisions = review_store.decisions_of_class(db, class_id)
     hours = record.body["hours"] if record else []
     conclusions, standing = _conclusions(decisions, class_id, hours)
-    means = [h["visibility"]["headcount_mean"] for h in hours if h.get("visibility") and h["visibility"].get("headcount_mean") is not None]
+    period = class_store.class_period(db, klass, class_store.class_policy(db, klass, svc.settings.default_jurisdiction))
     css = (_HERE / "static" / "style.css").read_text(encoding="utf-8") if inline_css else None
     institution = key_store.organisation_by_id(db, klass.organisation_id)
     return render(request, "record.html", caller=caller, klass=klass, hours=hours, decisions=decisions,
                   conclusions=conclusions, standing=standing, pdf=inline_css,
-                  judged=record.body.get("judged_by") if record else None,
-                  institution=institution, mean_attendance=sum(means) / len(means) if means else None,
-                  printed_at=datetime.now(timezone.utc), inline_css=css, roster=len(klass.manifest.get("roster", [])))
+                  judged=record.body.get("judged_by") if record else None, institution=institution, period=period,
+                  names={t["id"]: t.get("name", "") for t in klass.manifest.get("roster", [])},
+                  printed_at=datetime.now(timezone.utc), inline_css=css)
 
 
 @router.get("/classes/{class_id}/progress")
@@ -724,14 +725,14 @@ def class_progress(class_id: str, db: DB, caller: PageCaller) -> dict[str, Any]:
 
 
 @router.get("/classes/{class_id}/record", response_class=HTMLResponse)
-def record_page(class_id: str, request: Request, db: DB, caller: PageCaller) -> HTMLResponse:
-    return _record(request, db, caller, class_id, inline_css=False)
+def record_page(class_id: str, request: Request, db: DB, caller: PageCaller, svc: Svc) -> HTMLResponse:
+    return _record(request, db, caller, svc, class_id, inline_css=False)
 
 
 @router.get("/classes/{class_id}/record.pdf")
-async def record_pdf(class_id: str, request: Request, db: DB, caller: PageCaller) -> Response:
+async def record_pdf(class_id: str, request: Request, db: DB, caller: PageCaller, svc: Svc) -> Response:
     """The same record as PDF, printed by headless Chromium (installed with the pages' set-up)."""
-    html = _record(request, db, caller, class_id, inline_css=True).body
+    html = _record(request, db, caller, svc, class_id, inline_css=True).body
     pdf = await run_in_threadpool(print_pdf, bytes(html))
     name = f"inspection-record-{class_id}.pdf"
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -57,7 +57,8 @@ def start_server(folder: Path, people: tuple[tuple[str, str, str, str], ...]) ->
     keys: dict[str, str] = {}
     with server.app.state.service.session() as db:
         for who, name, kind, person in people:
-            jurisdiction = "demo" if kind == "institution" else None  # the 1-minute sample class
+            # the 1-minute sample class's; its inspectorate's too, which records on-site checks there
+            jurisdiction = "demo" if kind in ("institution", "inspectorate") else None
             keys[who] = create_key(db, create_organisation(db, name, kind, jurisdiction=jurisdiction), person)[1]
     return server, keys
 

@@ -347,3 +347,77 @@ def test_the_pages_pass_an_accessibility_check(site: Site, browser: Any, axe_scr
     # The checker itself sees what it should: an image without a text alternative is critical.
     page.set_content('<html lang="en"><head><title>t</title></head><body><main><img src="x.png"></main></body></html>')
     assert any(v.startswith("image-alt") for v in serious_violations(page, axe_script))
+
+
+def test_the_record_states_the_class_period(site: Site, browser: Any) -> None:
+    """The inspection record (page and PDF, both languages) shows the class period as GET
+    /classes/{id}/period counts it (#17): present at the opening, mean present at checks, the
+    subsidisable headcount (the lower), attendance per trainee and the signed on-site checks."""
+    import io
+    import unicodedata
+
+    import httpx
+    from pypdf import PdfReader
+
+    b = {"Authorization": f"Bearer {site.keys['inst_b']}"}
+    i = {"Authorization": f"Bearer {site.keys['inspector']}"}
+    with httpx.Client(base_url=site.url, timeout=60) as http:
+        sample = http.get(f"/classes/{site.classes['inst_b']}", headers=b).json()["manifest"]
+        roster = [{"id": "T-001", "name": "张伟"}, {"id": "T-002", "name": "王芳"}, {"id": "T-003", "name": "李娜"}]
+        manifest = {**sample, "class_id": "PERIOD-1", "roster": roster, "recordings": []}
+        made = http.post("/classes", json=manifest, headers=b)
+        assert made.status_code == 201, made.text
+        class_id = made.json()["id"]
+        first = datetime.fromisoformat(sample["schedule"][0]["start"])
+        checks = [(first + timedelta(minutes=1), 3, [], "开班当日全员到课"),
+                  (first + timedelta(days=1, hours=2), 1, ["T-002", "T-003"], "T-002、T-003 未到")]
+        for at, present, absent, note in checks:
+            r = http.post(f"/classes/{class_id}/checks", json={"at": at.isoformat(), "present": present, "absent": absent,
+                                                               "note": note}, headers=i)
+            assert r.status_code == 201, r.text
+        period = http.get(f"/classes/{class_id}/period", headers=i).json()
+    head = period["headcount"]
+    # opening 3 (the first day's count), mean (3 + 1) / 2 = 2: the lower is subsidised
+    assert (head["roster"], head["opening"], head["mean_present"], head["subsidisable"]) == (3, 3, 2.0, 2.0), head
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    _sign_in(page, site, "inspector")
+    page.goto(f"{site.url}/ui/classes/{class_id}/record")
+    for key in ("roster", "opening", "mean_present", "subsidisable"):
+        shown = page.locator(f"table.record-headcount tr[data-key={key}]").get_attribute("data-value")
+        assert float(shown) == float(head[key]), (key, shown, head[key])
+    assert "2" in page.locator("table.record-headcount tr[data-key=subsidisable] td").inner_text()
+    rows = page.locator("table.record-attendance tbody tr")
+    assert rows.count() == len(period["attendance"]) == 3
+    by_trainee = {t["trainee"]: t for t in period["attendance"]}
+    for row in rows.all():
+        t = by_trainee[row.get_attribute("data-trainee")]
+        cells = row.locator("td").all_inner_texts()
+        assert cells[1] == f"{t['moments_seen']} / {t['moments_checked']}" and cells[4] == str(t["onsite_absent"]), (cells, t)
+    assert [by_trainee[k]["onsite_absent"] for k in ("T-001", "T-002", "T-003")] == [0, 1, 1]
+    onsite = page.locator("table.record-onsite tbody tr")
+    assert onsite.count() == len(period["onsite_checks"]) == 2
+    for row, check in zip(onsite.all(), period["onsite_checks"]):
+        cells = row.locator("td").all_inner_texts()
+        assert (cells[1], cells[2], cells[4]) == (check["person"], str(check["present"]), check["note"]), (cells, check)
+        assert all(a in cells[3] for a in check["absent"])
+    assert "王芳" in onsite.nth(1).inner_text() and "稽查员 李明" in onsite.nth(0).inner_text()
+    assert page.locator("#period-h").inner_text() == "培训期情况"
+    page.screenshot(path=str(ARTIFACTS / "inspection-record-period-zh.png"), full_page=True)
+
+    # The PDF says what the page says.
+    pdf = page.request.get(page.url + ".pdf")
+    assert pdf.status == 200
+    whole = unicodedata.normalize("NFKC", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages))
+    whole = whole.replace(" ", "").replace("\n", "")
+    for table in ("record-headcount", "record-attendance", "record-onsite"):
+        for cell in page.locator(f"table.{table} td").all_inner_texts():
+            words = unicodedata.normalize("NFKC", cell).replace(" ", "").replace("\n", "")
+            assert words[:12] in whole, (table, words)
+    assert "培训期情况" in whole and "开班当日全员到课" in whole
+
+    page.goto(f"{site.url}/ui/lang/en?next=/ui/classes/{class_id}/record")
+    assert page.locator("#period-h").inner_text() == "Class period"
+    assert "Subsidisable headcount" in page.locator("table.record-headcount").inner_text()
+    assert page.locator("table.record-onsite tbody tr").count() == 2
+    page.goto(f"{site.url}/ui/lang/zh_CN?next=/ui/classes/{class_id}/record")
