@@ -293,7 +293,7 @@ def switch_language(locale: str, next: str = "/ui/") -> Response:
 
 
 FILTER_NAMES = ("status", "kind", "rule", "organisation", "since", "until")
-UNDO_S = 60.0  # how long a decision may be taken back by its own author with one click
+UNDO_S = review_store.UNDO_S  # how long a decision may be taken back by its own author with one click
 
 
 def _filters(request: Request) -> tuple[QueueFilters, dict[str, str]]:
@@ -630,7 +630,7 @@ async def decide_page(flag_id: str, request: Request, db: DB, caller: PageCaller
         raise Problem(422, f"reason {reason!r} is not one for {everything}")
     if not outcomes and everything in ("confirmed", "dismissed") and not (data["subject"] or {}).get("findings"):
         made = [await run_in_threadpool(add_decision, db, caller, flag_id,
-                                        DecisionIn(outcome=everything, note=note))]  # type: ignore[arg-type]
+                                        DecisionIn(outcome=everything, note=note, reason=reason))]  # type: ignore[arg-type]
     else:
         made = await run_in_threadpool(review_store.decide_findings, db, caller, flag_id, outcomes, reason, note)
     raw = {k: str(form.get(k) or "") for k in FILTER_NAMES}

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from api.core.bodies import QueryInstant
 from api.deps import DB, Inspector, Svc, audit
-from api.store.review import DecisionIn, FlagPage, add_decision, decisions_of, flag_queue, flag_with_subject
+from api.store.review import UNDO_S, DecisionIn, FlagPage, add_decision, decisions_of, flag_queue, flag_with_subject, withdraw
 from api.store.sessions import judging_failures, unpin_photo
 from models.tables import Decision, DecisionPublic, JudgingFailure
 
@@ -39,7 +40,23 @@ def read_flag(flag_id: str, db: DB, caller: Inspector) -> dict[str, Any]:
 
 @router.post("/flags/{flag_id}/decisions", status_code=201, response_model=DecisionPublic)
 def decide(flag_id: str, body: DecisionIn, db: DB, caller: Inspector) -> Decision:
+    """A decision appended (never edits the flag or an earlier decision): on one finding when
+    `finding` names it (one of the flag's `finding_keys`), else on the whole flag; with a reason
+    code of the outcome's list. The same store function as the pages' decision bar."""
     return add_decision(db, caller, flag_id, body)
+
+
+class WithdrawalIn(BaseModel):
+    decisions: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1, max_length=50,
+                                                                       description="ids of your own decisions on this flag")
+
+
+@router.post("/flags/{flag_id}/withdrawals", status_code=201, response_model=list[DecisionPublic])
+def withdraw_decisions(flag_id: str, body: WithdrawalIn, db: DB, caller: Inspector) -> list[Decision]:
+    """Undo, as the pages' undo: a withdrawal appended for each of your own decisions on this
+    flag made within the last minute (the flag reopens where they stood). Another's decision, an
+    older one, one already withdrawn or one of another flag is a 409 and nothing is written."""
+    return withdraw(db, caller, flag_id, list(body.decisions), UNDO_S)
 
 
 @router.get("/flags/{flag_id}/decisions", response_model=list[DecisionPublic])

@@ -134,6 +134,7 @@ def flag_with_subject(db: Session, flag_id: str) -> dict[str, Any]:
     outcome, standing = conclusion(decisions, keys)
     return {"flag": FlagPublic.model_validate(flag, update={"status": outcome}).model_dump(mode="json"),
             "subject": subject,
+            "finding_keys": keys,  # what a decision on one finding names
             "decisions": [DecisionPublic.model_validate(d).model_dump(mode="json") for d in decisions],
             "standing": {k: DecisionPublic.model_validate(d).model_dump(mode="json") for k, d in standing.items()}}
 
@@ -146,17 +147,36 @@ def _trainee_subject(row: TraineeResult | None) -> dict[str, Any] | None:
             "findings": row.findings, "policy": row.policy, "judged_at": row.judged_at.isoformat()}
 
 
+# A decision's reason, from a short list (the page says each in the reader's language).
+REASONS = {"confirmed": ("evidence_clear", "tampering_seen", "rule_breached", "other"),
+           "dismissed": ("false_alarm", "explained", "data_corrected", "other")}
+# How long a decision may be taken back by its own author (the pages' undo, the API's withdrawal).
+UNDO_S = 60.0
+
+
 class DecisionIn(BaseModel):
     outcome: Literal["confirmed", "dismissed"]
     note: str = Field(default="", max_length=4000)
+    finding: str | None = Field(default=None, min_length=1, max_length=200,
+                                description="the one finding decided, by its key (`rule@start`, as GET /flags/{id} lists "
+                                            "them in `finding_keys`); without it, the decision is on the whole flag")
+    reason: str = Field(default="", max_length=40,
+                        description="a reason code for the outcome: confirmed: " + ", ".join(REASONS["confirmed"])
+                                    + "; dismissed: " + ", ".join(REASONS["dismissed"]))
 
 
 def add_decision(db: Session, caller: Caller, flag_id: str, body: DecisionIn) -> Decision:
+    """A decision appended: on one finding (the pages' decision bar, through decide_findings), or
+    on the whole flag; a finding the flag lacks or a reason not of the outcome is a 422, nothing written."""
+    if body.finding is not None:
+        return decide_findings(db, caller, flag_id, {body.finding: body.outcome}, body.reason, body.note)[0]
     flag = flag_of(db, flag_id)
-    decision = Decision(flag_id=flag.id, outcome=body.outcome, note=body.note, key_id=caller.key.id,
+    if body.reason and body.reason not in REASONS[body.outcome]:
+        raise Problem(422, f"reason {body.reason!r} is not one for {body.outcome}")
+    decision = Decision(flag_id=flag.id, outcome=body.outcome, note=body.note, reason=body.reason, key_id=caller.key.id,
                         person=caller.key.person, organisation_id=caller.org_id)
     db.add(decision)
-    audit(db, caller, "flag.decide", flag.id, outcome=body.outcome)
+    audit(db, caller, "flag.decide", flag.id, outcome=body.outcome, reason=body.reason)
     db.commit()
     return decision
 
@@ -225,9 +245,6 @@ NO_JUDGEMENT = frozenset({"online.cooldown", "person.cooldown", "online.theory_s
                           "person.subsidy_limit", "class.size", "class.teacher_ratio", "class.hour_length",
                           "class.practical_share", "class.certificate_hours"})
 
-# A decision's reason, from a short list (the page says each in the reader's language).
-REASONS = {"confirmed": ("evidence_clear", "tampering_seen", "rule_breached", "other"),
-           "dismissed": ("false_alarm", "explained", "data_corrected", "other")}
 
 
 def priority_of(rules: list[str]) -> str:

@@ -49,6 +49,7 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/flags/{flag_id}"): {"inspector"},
     ("POST", "/flags/{flag_id}/decisions"): {"inspector"},
     ("GET", "/flags/{flag_id}/decisions"): {"inspector"},
+    ("POST", "/flags/{flag_id}/withdrawals"): {"inspector"},
     ("POST", "/admin/organisations"): {"admin"},
     ("GET", "/admin/organisations"): {"admin"},
     ("POST", "/admin/organisations/{organisation_id}/keys"): {"admin"},

@@ -168,7 +168,11 @@ ATTACKS: dict[tuple[str, str], Attack | str] = {
         headers=s.w.h(who)), 403) for who in ("inst_a", "inst_b", "plat_q", "inspector_far")],
     ("PATCH", "/uploads/{upload_id}"): "an upload id is found within the caller's organisation (test_classes_api: resumable)",
     ("POST", "/uploads/{upload_id}/finish"): "as PATCH /uploads/{upload_id}",
-    ("POST", "/flags/{flag_id}/decisions"): "inspectors only (test_access); a decision is appended, never edits a verdict",
+    ("POST", "/flags/{flag_id}/decisions"): "inspectors only (test_access); a decision is appended, never edits a verdict "
+                                            "(a finding the flag lacks is a 422: test_decisions_api)",
+    ("POST", "/flags/{flag_id}/withdrawals"): "inspectors only (test_access): withdraws only the caller's own decisions of "
+                                              "the last minute on that flag, 409 otherwise and nothing written "
+                                              "(test_decisions_api)",
     ("POST", "/sessions/{session_id}/rejudge"): "inspectors only (test_access)",
     ("POST", "/admin/organisations"): "admins only (test_access)",
     ("PATCH", "/admin/organisations/{organisation_id}"): "admins only (test_access)",
