@@ -187,10 +187,12 @@ class LoopDetector:
         own = [f for f in files if f.samples.frames is not None and f.samples.frames.shape[0] > 1]
         if not own:
             return [], None
+        own.sort(key=lambda f: f.placed.wall_begin)
         walls = np.concatenate([f.samples.frame_times_s + f.placed.wall(0.0) for f in own])
-        pictures = np.concatenate([f.samples.frames for f in own])
-        order = np.argsort(walls, kind="stable")
-        walls, pictures = walls[order], pictures[order]
+        pictures = own[0].samples.frames if len(own) == 1 else np.concatenate([f.samples.frames for f in own])
+        if np.any(np.diff(walls) < 0):  # files that overlap on the wall clock
+            order = np.argsort(walls, kind="stable")
+            walls, pictures = walls[order], pictures[order]
         keep = np.ones(pictures.shape[1:], dtype=bool)
         for f in own:  # the OSD clock ticks on over a replay: its rows are left out
             if f.osd is not None:
