@@ -105,8 +105,16 @@ def _day(day: int, hour: int = 0) -> datetime:
     return DAY0 + timedelta(days=day, hours=hour)
 
 
+class _Figures(dict):  # type: ignore[type-arg]
+    """Printed as they are measured (a long run shows where it is)."""
+
+    def __setitem__(self, key: str, value: float) -> None:
+        super().__setitem__(key, value)
+        print(f"  {key}: {value:.3f}" if isinstance(value, float) else f"  {key}: {value}", flush=True)
+
+
 def judging_rounds(service: Service, org: str, args: argparse.Namespace) -> dict[str, float]:
-    out: dict[str, float] = {}
+    out: dict[str, float] = _Figures()
     measured = [f"M{n:05d}" for n in range(args.measured)]
     # Day 1: new learners, one session each.
     fresh = [f"N{n:05d}" for n in range(args.measured)]
@@ -269,17 +277,15 @@ def main() -> None:
             db.add(Course(organisation_id=org, course_ref="C1", body={"units": UNITS, "mode": "online"}))
             db.commit()
         print(f"database: {args.db}; measured learners {args.measured} x {args.hours} h of history, "
-              f"{args.others} others, {args.hashes} hashes")
+              f"{args.others} others, {args.hashes} hashes", flush=True)
         figures = judging_rounds(service, org, args)
         figures["day300_over_day1"] = figures["day300_round_s"] / figures["day1_round_s"]
         figures["scratch_over_incremental_day300"] = figures["day300_from_scratch_s"] / figures["day300_round_s"]
-        for k, v in figures.items():
-            print(f"  {k}: {v:.3f}" if isinstance(v, float) else f"  {k}: {v}")
         for k, v in replay_lookups(service, args).items():
-            print(f"  {k}: {v:.3f}")
+            print(f"  {k}: {v:.3f}", flush=True)
         if args.ingest_s > 0:
             for k, v in ingest_with_judging(service, org, args).items():
-                print(f"  {k}: {v:.3f}")
+                print(f"  {k}: {v:.3f}", flush=True)
         service.engine.dispose()
     finally:
         if pg_admin is not None:

@@ -193,37 +193,35 @@ class Stored:
     second_px: int | None
 
 
-_SELECT = "SELECT id, kind, ref, source, at_s, rank, hash, face_px, second_px FROM face_hash WHERE hash IS NOT NULL"
+_PROBE = "SELECT id, hash, kind FROM face_hash WHERE hash IS NOT NULL"
+_DETAILS = "SELECT id, kind, ref, source, at_s, rank, hash, face_px, second_px FROM face_hash WHERE id IN ({})"
 
 
 def candidates(db: Session, value: int, max_bits: int, *, at_most_s: float | None = None, scan: bool = False) -> list[Stored]:
-    """Rows whose hash may be within `max_bits` of `value` (every row within it is among them),
-    photos always, captures only up to `at_most_s` when it is given. The probes are integers
+    """Rows within `max_bits` of `value`, photos always, captures only up to `at_most_s` when it
+    is given. Two reads: the candidates' ids and hashes from the block indexes alone (they hold
+    both), verified here; then the few within the distance, whole. The probes are integers
     written into the statement (a few hundred bound parameters cost more to bind than to run)."""
     radius = max_bits // BLOCKS
     probes = len(_flips(radius))
     when = "" if at_most_s is None else " AND (kind = 'photo' OR at_s <= :t)"
     if scan or probes > _MAX_PROBES:
-        statement = _SELECT + when
+        statement = _PROBE + when
     else:
         statement = " UNION ALL ".join(
-            f"{_SELECT} AND b{i} IN ({','.join(map(str, neighbourhood(block, radius)))}){when}"
+            f"{_PROBE} AND b{i} IN ({','.join(map(str, neighbourhood(block, radius)))}){when}"
             for i, block in enumerate(blocks(value)))
-    seen: dict[int, Stored] = {}
-    for row in db.connection().execute(text(statement), {"t": at_most_s} if at_most_s is not None else {}):
-        if row[0] not in seen:
-            seen[row[0]] = Stored(row[0], row[1], row[2], row[3], row[4], row[5], unsigned(row[6]), row[7], row[8])
-    return list(seen.values())
+    near = {row[0] for row in db.connection().execute(text(statement), {"t": at_most_s} if at_most_s is not None else {})
+            if (unsigned(row[1]) ^ value).bit_count() <= max_bits}
+    if not near:
+        return []
+    rows = db.connection().execute(text(_DETAILS.format(",".join(str(int(i)) for i in sorted(near)))))
+    return [Stored(r[0], r[1], r[2], r[3], r[4], r[5], unsigned(r[6]), r[7], r[8]) for r in rows]
 
 
 def within(db: Session, value: int, max_bits: int, *, scan: bool = False) -> dict[int, int]:
     """Every row within `max_bits` of `value`: row id -> distance."""
-    out = {}
-    for s in candidates(db, value, max_bits, scan=scan):
-        distance = (s.hash ^ value).bit_count()
-        if distance <= max_bits:
-            out[s.id] = distance
-    return out
+    return {s.id: (s.hash ^ value).bit_count() for s in candidates(db, value, max_bits, scan=scan)}
 
 
 class StoredReplay:
