@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 
 import msgspec
 import numpy as np
-from sqlalchemy import delete, or_, tuple_, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, select
 
 from api.jobs.flags import SubjectState, raise_or_clear_all
@@ -119,14 +119,25 @@ def _learners_of(db: Session, subjects: list[str]) -> dict[str, Learner]:
     return found
 
 
+def _by_learner(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """(learner id, session) pairs as each learner's sessions: asked learner by learner, the
+    (learner_id, session) indexes serve the reads on either database (a list of row values made
+    SQLite scan the whole table)."""
+    out: dict[str, list[str]] = {}
+    for learner_id, session in sorted(set(pairs)):
+        out.setdefault(learner_id, []).append(session)
+    return out
+
+
 def _read(db: Session, learners: dict[str, Learner], pairs: Iterable[tuple[str, str]] | None = None,
           ids: Iterable[str] = ()) -> list[tuple[str, LearningEvent]]:
     """The stored events of some sessions ((learner id, session) pairs), or of some learners all."""
     out = []
     if pairs is not None:
-        for chunk in _chunks(sorted(set(pairs))):
-            out.extend(db.exec(select(Event.learner_id, Event.body).where(
-                tuple_(Event.learner_id, Event.session).in_(chunk))).all())  # type: ignore[arg-type]
+        for learner_id, sessions in _by_learner(pairs).items():
+            for chunk in _chunks(sessions):
+                out.extend(db.exec(select(Event.learner_id, Event.body).where(
+                    Event.learner_id == learner_id, Event.session.in_(chunk))).all())  # type: ignore[attr-defined]
     for chunk in _chunks(sorted(set(ids))):
         out.extend(db.exec(select(Event.learner_id, Event.body).where(Event.learner_id.in_(chunk))).all())  # type: ignore[union-attr]
     return [(learner_id, _DECODE.decode(body)) for learner_id, body in out]
@@ -234,13 +245,12 @@ def load(db: Session, subjects: list[str], job_id: str | None = None, partial: I
     # The photo version each session was first judged with (None: it had none), unless an
     # inspector asked for it to be judged against the latest.
     pinned: dict[str, int | None] = {}
-    pairs = sorted(tuple(s.split(":", 1)) for s in sessions)
-    for chunk in _chunks(pairs):  # type: ignore[arg-type]
-        for learner_id, session, judged_by in db.exec(select(LearnerSession.learner_id, LearnerSession.session,
-                                                             LearnerSession.judged_by)
-                                                      .where(tuple_(LearnerSession.learner_id, LearnerSession.session).in_(chunk))).all():  # type: ignore[arg-type]
-            if judged_by and "photo_version" in judged_by and not judged_by.get("photo_unpinned"):
-                pinned[f"{learner_id}:{session}"] = judged_by["photo_version"]
+    for learner_id, refs in _by_learner(tuple(s.split(":", 1)) for s in sessions).items():  # type: ignore[misc]
+        for chunk in _chunks(refs):
+            for session, judged_by in db.exec(select(LearnerSession.session, LearnerSession.judged_by).where(
+                    LearnerSession.learner_id == learner_id, LearnerSession.session.in_(chunk))).all():  # type: ignore[attr-defined]
+                if judged_by and "photo_version" in judged_by and not judged_by.get("photo_unpinned"):
+                    pinned[f"{learner_id}:{session}"] = judged_by["photo_version"]
     return Loaded(learners, organisations, events, sessions, pinned, plans)
 
 
@@ -266,7 +276,7 @@ def states(db: Session, loaded: Loaded) -> tuple[list[dict[str, Any]], list[dict
         for t in tracks:
             if t.start_s < cut:
                 carried.add(made[t.key])
-        courses = set(plan.units) | {e.course for e in loaded.events if e.learner == subject}
+        courses = set(plan.units) | {e.course for t in tracks for e in t.events}
         units = judging_state.units_of(db, [tuple(c.split(":", 1)) for c in courses])  # type: ignore[misc]
         summaries.append({"subject": subject, "cut_s": cut, "carried": carried.to_json(),
                           "units": {f"{org}:{course}": u for (org, course), u in units.items()}})
@@ -651,11 +661,11 @@ def _store_all(db: Session, judged: list[Judged]) -> None:
     insert_ignoring_conflicts(db, LearnerSession.__table__, rows, key,  # type: ignore[arg-type]
                               update=[c for c in rows[0] if c not in ("id", *key)])
     ids: dict[tuple[str, str], str] = {}
-    for chunk in _chunks(sorted({(r["learner_id"], r["session"]) for r in rows})):  # type: ignore[arg-type]
-        for row_id, learner_id, session in db.exec(
-                select(LearnerSession.id, LearnerSession.learner_id, LearnerSession.session)
-                .where(tuple_(LearnerSession.learner_id, LearnerSession.session).in_(chunk))).all():  # type: ignore[arg-type]
-            ids[(learner_id, session)] = row_id
+    for learner_id, refs in _by_learner((r["learner_id"], r["session"]) for r in rows).items():
+        for chunk in _chunks(refs):
+            for row_id, session in db.exec(select(LearnerSession.id, LearnerSession.session).where(
+                    LearnerSession.learner_id == learner_id, LearnerSession.session.in_(chunk))).all():  # type: ignore[attr-defined]
+                ids[(learner_id, session)] = row_id
     subjects = [SubjectState(SubjectKind.SESSION, ids[(r["learner_id"], r["session"])], ids[(r["learner_id"], r["session"])],
                              r["organisation_id"], r["verdict"], [f["rule"] for f in r["findings"]], r["start"]) for r in rows]
     raise_or_clear_all(db, subjects)
