@@ -87,6 +87,18 @@ STEPS: list[Step] = [
         "inst_a", "PATCH", f"/uploads/{s.ids['upload']}", content=s.video, headers={"Upload-Offset": "0"})),
     (("POST", "/uploads/{upload_id}/finish"), "inst_a", _finish),
     (("POST", "/classes/{class_id}/analyses"), "inst_a", lambda s: s.call("inst_a", "POST", f"/classes/{s.ids['class']}/analyses")),
+    (("POST", "/classes/{class_id}/checks"), "inspector", lambda s: s.call(
+        "inspector", "POST", f"/classes/{s.ids['class']}/checks",
+        json={"at": "2026-11-20T08:20:00+08:00", "present": 1, "absent": [], "note": "walk"})),
+    (("POST", "/classes/{class_id}/absences"), "inst_a", lambda s: s.call(
+        "inst_a", "POST", f"/classes/{s.ids['class']}/absences", json={"trainee": "T1", "hour": 1, "reason": "sick note"})),
+    (("POST", "/classes/{class_id}/absences/{absence_id}/acceptance"), "inspector", lambda s: s.call(
+        "inspector", "POST", f"/classes/{s.ids['class']}/absences/{s.ids['absence']}/acceptance")),
+    (("PUT", "/classes/{class_id}/assessment"), "inst_a", lambda s: s.call(
+        "inst_a", "PUT", f"/classes/{s.ids['class']}/assessment", json={"assessed_at": "2026-11-21T09:00:00+08:00"})),
+    (("POST", "/late-registrations"), "admin", lambda s: s.call(
+        "admin", "POST", "/late-registrations", json={"institution_id": s.w.orgs["inst_a"], "class_ref": "AUDIT-LATE",
+                                                      "reason": "the walk"})),
     (("POST", "/jurisdictions/{jurisdiction}/overrides"), "admin", lambda s: s.call(
         "admin", "POST", "/jurisdictions/zhengzhou/overrides", json={"parameters": {"face_liveness": "still"}, "reason": "walk"})),
     (("POST", "/classes/{class_id}/overrides"), "admin", lambda s: s.call(
@@ -108,6 +120,8 @@ STEPS: list[Step] = [
     (("POST", "/sessions/{session_id}/rejudge"), "inspector", lambda s: s.call("inspector", "POST", f"/sessions/{s.ids['session']}/rejudge")),
     (("POST", "/flags/{flag_id}/decisions"), "inspector", lambda s: s.call(
         "inspector", "POST", f"/flags/{_flag(s)}/decisions", json={"outcome": "confirmed", "note": "seen"})),
+    (("POST", "/flags/{flag_id}/withdrawals"), "inspector", lambda s: s.call(
+        "inspector", "POST", f"/flags/{s.ids['flag']}/withdrawals", json={"decisions": [s.ids["decision"]]})),
     (("POST", "/admin/organisations"), "admin", lambda s: s.call(
         "admin", "POST", "/admin/organisations", json={"name": "Walk School", "kind": "institution"})),
     (("PATCH", "/admin/organisations/{organisation_id}"), "admin", lambda s: s.call(
@@ -128,6 +142,10 @@ def _remember(s: Walk, route: tuple[str, str], r: httpx.Response) -> None:
         s.ids["class"] = r.json()["id"]
     elif route == ("POST", "/classes/{class_id}/uploads"):
         s.ids["upload"] = r.json()["id"]
+    elif route == ("POST", "/flags/{flag_id}/decisions"):
+        s.ids["flag"], s.ids["decision"] = r.json()["flag_id"], r.json()["id"]
+    elif route == ("POST", "/classes/{class_id}/absences"):
+        s.ids["absence"] = str(r.json()["id"])
     elif route == ("POST", "/events"):
         with s.w.service.session() as db:
             s.ids["session"] = db.exec(select(LearnerSession.id)).first()  # type: ignore[assignment]
@@ -144,6 +162,7 @@ def _last_id(w: World) -> int:
 
 def test_every_write_route_leaves_an_audit_entry_with_the_key(audit_world: World, shared_data: Path, video: bytes) -> None:
     w = audit_world
+    w.place("inspector", "demo")  # the inspectorate of the schools' jurisdiction records checks and accepts leaves
     paths = w.client.get("/openapi.json").json()["paths"]
     writes = {(m.upper(), p) for p, ops in paths.items() for m in ops if m.upper() in ("POST", "PUT", "PATCH", "DELETE")}
     assert writes == {route for route, _, _ in STEPS}, "every write route needs a step in STEPS"
