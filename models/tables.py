@@ -240,6 +240,9 @@ class Upload(SQLModel, table=True):
     original_name: str = Field(max_length=255)
     declared_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
     received_bytes: int = 0
+    # The whole file's size as the client declared it when it opened the upload (#18: the
+    # institution's page shows a percent); unknown when not declared.
+    size_bytes: int | None = Field(default=None, sa_type=BigInteger)
     recording_id: str | None = Field(default=None, max_length=32)
     created_at: datetime = _when()
     # One writer at a time (issue #19): a chunk takes the upload by a compare-and-set on
@@ -255,6 +258,7 @@ class UploadPublic(SQLModel):
     class_id: str
     original_name: str
     received_bytes: int
+    size_bytes: int | None = None
     recording_id: str | None
 
 

@@ -25,12 +25,15 @@ router = APIRouter(tags=["uploads"])
 class UploadCreate(BaseModel):
     name: str = Field(min_length=1, max_length=255)
     start: Instant | None = None
+    size_bytes: int | None = Field(default=None, ge=0, le=2**53,
+                                   description="the whole file's size, if known: the institution's page shows a percent")
 
 
 @router.post("/classes/{class_id}/uploads", status_code=201, response_model=UploadPublic,
              dependencies=[Depends(ingest_limit)], responses=documented(429))
 def create_upload(class_id: str, body: UploadCreate, db: DB, caller: Institution, svc: Svc) -> Upload:
-    return uploads.open_upload(db, caller, Storage(svc.storage), class_id, body.name, body.start)
+    return uploads.open_upload(db, caller, Storage(svc.storage), class_id, body.name, body.start, body.size_bytes,
+                               svc.settings.max_upload_bytes)
 
 
 @router.get("/uploads/{upload_id}", response_model=UploadPublic)

@@ -136,7 +136,11 @@ def progress_of(db: Session, class_id: str) -> dict[str, Any]:
     return {"job": None if job is None else {"id": job.id, "status": job.status, "stage": job.stage,
                                              "progress": job.progress, "error": job.error, "report": report},
             "recordings": len(recordings),
-            "uploads_in_progress": [{"name": u.original_name, "received_bytes": u.received_bytes} for u in uploads]}
+            "uploads_in_progress": [{"name": u.original_name, "received_bytes": u.received_bytes, "size_bytes": u.size_bytes,
+                                     # the share received, when the size was declared and is not exceeded
+                                     "fraction": (round(u.received_bytes / u.size_bytes, 4)
+                                                  if u.size_bytes and u.received_bytes <= u.size_bytes else None)}
+                                    for u in uploads]}
 
 
 # The class routes' reads and writes.

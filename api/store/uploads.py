@@ -36,14 +36,20 @@ def owned_upload(db: Session, caller: Caller, upload_id: str) -> Upload:
 
 
 def open_upload(db: Session, caller: Caller, storage: Storage, class_id: str, name: str,
-                start: datetime | None) -> Upload:
-    """A new upload into one of the caller's classes, with its empty part file."""
+                start: datetime | None, size_bytes: int | None = None, max_bytes: int | None = None) -> Upload:
+    """A new upload into one of the caller's classes, with its empty part file; its declared
+    size, if given, lets the institution's page show a percent (a file larger than the server
+    takes is refused here, before any byte is sent)."""
     if start is not None and start.tzinfo is None:
         raise Problem(422, "start: give an offset (e.g. +08:00)", "validation")
+    if size_bytes is not None and max_bytes is not None and size_bytes > max_bytes:
+        raise Problem(422, f"size_bytes: {size_bytes:,} bytes; the server takes at most {max_bytes:,} bytes a recording",
+                      "validation")
     klass = owned_class(db, caller, class_id)
-    upload = Upload(organisation_id=caller.org_id, class_id=klass.id, original_name=name, declared_start=start)
+    upload = Upload(organisation_id=caller.org_id, class_id=klass.id, original_name=name, declared_start=start,
+                    size_bytes=size_bytes)
     db.add(upload)
-    audit(db, caller, "upload.create", upload.id, class_id=class_id, name=name)
+    audit(db, caller, "upload.create", upload.id, class_id=class_id, name=name, size_bytes=size_bytes)
     db.commit()
     storage.part(upload.id).touch()
     return upload

@@ -421,3 +421,47 @@ def test_the_record_states_the_class_period(site: Site, browser: Any) -> None:
     assert "Subsidisable headcount" in page.locator("table.record-headcount").inner_text()
     assert page.locator("table.record-onsite tbody tr").count() == 2
     page.goto(f"{site.url}/ui/lang/zh_CN?next=/ui/classes/{class_id}/record")
+
+
+def test_the_institution_sees_each_upload_with_its_percent(site: Site, browser: Any) -> None:
+    """An upload that declared its size shows name, bytes, size and percent, updated as chunks
+    arrive (no reload); one that did not shows the bytes received alone; a size the server would
+    not take is refused before any byte is sent."""
+    import httpx
+
+    b = {"Authorization": f"Bearer {site.keys['inst_b']}"}
+    with httpx.Client(base_url=site.url, timeout=60) as http:
+        sample = http.get(f"/classes/{site.classes['inst_b']}", headers=b).json()["manifest"]
+        made = http.post("/classes", json={**sample, "class_id": "UPLOADS-1", "recordings": []}, headers=b)
+        assert made.status_code == 201, made.text
+        class_id = made.json()["id"]
+        for size, why in ((-1, "greater than or equal"), (9 * 1024**3, "at most")):
+            refused = http.post(f"/classes/{class_id}/uploads", json={"name": "x.mp4", "size_bytes": size}, headers=b)
+            assert refused.status_code == 422 and why in refused.text, refused.text
+        sized = http.post(f"/classes/{class_id}/uploads", json={"name": "cam1.mp4", "size_bytes": 2_000_000}, headers=b)
+        assert sized.status_code == 201 and sized.json()["size_bytes"] == 2_000_000, sized.text
+        unsized = http.post(f"/classes/{class_id}/uploads", json={"name": "cam2.mp4"}, headers=b).json()
+        assert unsized["size_bytes"] is None
+        sent = http.patch(f"/uploads/{sized.json()['id']}", content=b"\x00" * 500_000, headers={**b, "Upload-Offset": "0"})
+        assert sent.status_code == 200, sent.text
+        http.patch(f"/uploads/{unsized['id']}", content=b"\x00" * 1000, headers={**b, "Upload-Offset": "0"}).raise_for_status()
+
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        _sign_in(page, site, "inst_b")
+        page.goto(f"{site.url}/ui/classes/{class_id}")
+        items = page.locator("#upload-list li")
+        expect(items).to_have_count(2, timeout=10_000)
+        by_name = {t.split(" · ")[0]: t for t in items.all_inner_texts()}
+        assert "25%" in by_name["cam1.mp4"] and "已接收" in by_name["cam1.mp4"], by_name
+        assert "%" not in by_name["cam2.mp4"] and "已接收" in by_name["cam2.mp4"], by_name
+        loads: list[str] = []
+        page.on("framenavigated", lambda frame: loads.append(frame.url))
+        http.patch(f"/uploads/{sized.json()['id']}", content=b"\x00" * 1_000_000,
+                   headers={**b, "Upload-Offset": "500000"}).raise_for_status()
+        expect(page.locator("#upload-list li[data-fraction='0.75']")).to_have_count(1, timeout=10_000)
+        assert "75%" in page.locator("#upload-list li[data-fraction='0.75']").inner_text() and loads == []
+        page.screenshot(path=str(ARTIFACTS / "institution-uploads-zh.png"), full_page=True)
+        page.goto(f"{site.url}/ui/lang/en?next=/ui/classes/{class_id}")
+        expect(page.locator("#upload-list li[data-fraction='0.75']")).to_contain_text("of", timeout=10_000)
+        assert "75%" in page.locator("#upload-list li[data-fraction='0.75']").inner_text()
+        page.goto(f"{site.url}/ui/lang/zh_CN?next=/ui/classes/{class_id}")
