@@ -210,7 +210,7 @@ class Recording(RecordingBase, table=True):
     organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=32)
     stored_name: str = Field(max_length=100)
     sha256: str = Field(max_length=64)
-    size_bytes: int
+    size_bytes: int = Field(sa_type=BigInteger)  # up to max_upload_bytes (8 GiB): past 32 bits
     duration_s: float | None = None
     width: int | None = None
     height: int | None = None
@@ -239,7 +239,7 @@ class Upload(SQLModel, table=True):
     class_id: str = Field(foreign_key="training_class.id", index=True, max_length=32)
     original_name: str = Field(max_length=255)
     declared_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    received_bytes: int = 0
+    received_bytes: int = Field(default=0, sa_type=BigInteger)
     # The whole file's size as the client declared it when it opened the upload (#18: the
     # institution's page shows a percent); unknown when not declared.
     size_bytes: int | None = Field(default=None, sa_type=BigInteger)
