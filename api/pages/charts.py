@@ -11,7 +11,8 @@ from xml.sax.saxutils import escape
 STYLES: dict[str, tuple[str, str]] = {
     "valid": ("#2e7d32", "solid"), "footage.gap": ("#9e9e9e", "dots"), "footage.freeze": ("#1565c0", "hatch"),
     "footage.black": ("#212121", "solid"), "footage.loop": ("#c62828", "cross"), "footage.splice": ("#ef6c00", "hatch2"),
-    "footage.overlap": ("#6a1b9a", "dots"),
+    "footage.overlap": ("#6a1b9a", "dots"), "footage.clock_jump": ("#00838f", "hatch"),
+    "footage.defocus": ("#5d4037", "dots"), "footage.camera_moved": ("#ad1457", "cross"),
 }
 _PATTERNS = """<defs>
 <pattern id="p-dots" width="6" height="6" patternUnits="userSpaceOnUse"><circle cx="3" cy="3" r="1.3" fill="#fff"/></pattern>

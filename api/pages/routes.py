@@ -56,6 +56,11 @@ FRAME_LABELS = {
     "footage.splice": ("Before", "Inserted footage", "After"),
     "footage.freeze": ("Frozen from", "Frozen until"),
     "footage.black": ("Dark from", "Dark until"),
+    "footage.clock_mismatch": ("Clock shown",),
+    "footage.clock_jump": ("Before the jump", "Jump", "Stretch ends"),
+    "footage.clock_jump/rate": ("Clock at the start", "Clock at the end"),
+    "footage.defocus": ("Before", "Most blurred", "After"),
+    "footage.camera_moved": ("Before", "Turned away", "After"),
 }
 
 
@@ -78,7 +83,8 @@ def evidence_rows(finding: dict[str, Any]) -> list[list[dict[str, Any]]]:
     frames = (finding.get("evidence") or {}).get("frames") or []
     view = EVIDENCE_VIEWS.get(str(finding.get("rule")))
     if view is None or any(n >= len(frames) for row in view for _, n, _ in row):
-        names = FRAME_LABELS.get(str(finding.get("rule")), ())
+        rule = str(finding.get("rule"))
+        names = FRAME_LABELS.get(f"{rule}/{finding.get('message')}", FRAME_LABELS.get(rule, ()))
         view = [[(names[n] if n < len(names) else "", n, "") for n in range(len(frames))]]
     return [[{"label": label, "frame": n, "edge": edge, "ref": frames[n],
               "clock": frame_clock(finding, {**frames[n], "media_s": float(frames[n]["media_s"]) - (FRAME_BEFORE_S if edge else 0)})}
