@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from api.deps import Caller, audit
 from api.core.problems import Problem, not_found
+from monitor.findings import RULES, Severity
 from models.tables import (Decision, DecisionPublic, Event, Flag, FlagPublic, HourResult, Learner, LearnerSession,
                            LearnerSessionPublic, TraineeResult, TrainingClass)
 
@@ -248,8 +249,6 @@ NO_JUDGEMENT = frozenset({"online.cooldown", "person.cooldown", "online.theory_s
 
 
 def priority_of(rules: list[str]) -> str:
-    from monitor.findings import RULES, Severity
-
     if TAMPERING & set(rules):
         return "tampering"
     if any(RULES[r].severity == Severity.INVALIDATES for r in rules if r in RULES):
