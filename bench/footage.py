@@ -38,8 +38,15 @@ import av
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+
+from monitor.footage.junctions import junction_times  # noqa: E402
+from monitor.footage.loop import _runs, _similarity_join  # noqa: E402
+from monitor.footage.media import PacketTimeline, probe  # noqa: E402
+from monitor.footage.sizes import frame_levels, quiet_spans, size_series  # noqa: E402
+from monitor.policy import load_policy  # noqa: E402
 from sample_videos.classroom import Classroom  # noqa: E402
-from sample_videos.nvr import blacked, frozen, live, replayed, sensor_room, write_nvr  # noqa: E402
+from sample_videos.nvr import Shown, blacked, frozen, live, replayed, sensor_room, write_nvr  # noqa: E402
 from sample_videos.writer import write_video  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -338,6 +345,133 @@ def recall_main(lengths: list[float], files_per_length: int) -> None:
           f"false alarms {len(clean_alarms)} {clean_alarms}")
 
 
+# The size-series measurement (issue #16, `--sizes`): 4-minute files, H.265, a keyframe every 10 s,
+# 25 fps, an OSD clock ticking on over the replays (one 12-s replay shows its old clock). Loops at
+# lags that are a whole number of frames (as a recording played again is: its frames) and at lags
+# half a frame off (7.3 s = 182.5 frames: the generator renders moments between the original's
+# frames, which no replayed recording holds, but the --nvr bench plants such lags).
+SIZES_D = 240.0
+SIZES_PLANS: dict[str, list[tuple]] = {
+    "A": [("loop", 40, 45, 7.3), ("loop", 75, 80, 52.6), ("loop", 100, 112, 17.9), ("loop", 130, 142, 101.3, "old"),
+          ("freeze", 160, 175), ("black", 200, 208)],
+    "C": [("loop", 40, 45, 7.32), ("loop", 75, 80, 52.6), ("loop", 100, 112, 17.92),
+          ("loop", 130, 142, 101.32, "old"), ("freeze", 160, 175), ("black", 200, 208)],
+    "B": [("loop", 60, 65, 5.6), ("loop", 150, 210, 123.4), ("loop", 225, 237, 33.3)],
+    "clean0": [], "clean1": [], "clean2": [],
+}
+
+
+def _sizes_make(name: str, size: tuple[int, int]) -> Path:
+    path = OUT / "sizes" / f"{name}-{size[0]}x{size[1]}.mp4"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    script = live(START)
+    n = int(name[-1]) if name.startswith("clean") else 0
+    for event in SIZES_PLANS[name]:
+        if event[0] == "loop":
+            script = replayed(script, event[1], event[2], event[1] - event[3], old_clock=len(event) > 4)
+        elif event[0] == "freeze":
+            script = frozen(script, event[1], event[2])
+        else:
+            script = blacked(script, event[1], event[2])
+    if name.startswith("clean"):  # lighting drifting by 20 % over the file, another room each
+        base, light = script, 1.0 - 0.1 * n
+
+        def script(t: float, base=base, light=light) -> Shown:
+            shown = base(t)
+            return Shown(shown.source_s, shown.clock, light + 0.2 * t / SIZES_D)
+    partial = path.with_suffix(".part.mp4")
+    write_nvr(partial, sensor_room(*size, seed=20 + n if name.startswith("clean") else 7), script, SIZES_D,
+              codec="hevc", gop_s=10)
+    partial.rename(path)
+    return path
+
+
+def size_loop_runs(timeline: PacketTimeline, loop_min_s: float, similarity_min: float, run_min_s: float,
+                   binned_s: float | None = None) -> list[tuple[float, float, float, float]]:
+    """Loop candidates from the size series alone: (start, end, lag, mean correlation) in media
+    seconds, windows of half `loop_min_s`, each against every window at least `loop_min_s` earlier.
+    `binned_s`: on a grid of that step (the loop search's way), else per frame (`frame_levels`)."""
+    if binned_s:
+        series = size_series(timeline)
+        count = int(np.ceil((timeline.end_s - timeline.first_s) / binned_s)) + 1
+        x, step = series.binned(timeline.first_s, binned_s, count), binned_s
+    else:
+        x, step = frame_levels(timeline), timeline.frame_duration_s
+    m = max(4, int(round(loop_min_s / 2 / step)))
+    best, lag = _similarity_join(x, m, exclusion=int(round(loop_min_s / step)))
+    out = []
+    for first, last, lag_bins in _runs(best, lag, similarity_min):
+        if (last - first) * step >= run_min_s:
+            out.append((timeline.first_s + first * step, timeline.first_s + (last + m) * step, lag_bins * step,
+                        float(np.mean(best[first:last + 1]))))
+    return out
+
+
+def sizes_main(size: tuple[int, int], extra: list[tuple[Path, list[tuple]]] | None = None) -> None:
+    """Recall and false candidates per hour of the free signals (issue #16 part 1), no decoding:
+    loops from the size series' similarity join (per frame and, as the loop search has it, binned
+    to `loop_bin_s`), freeze and black from its quiet spans, loop edges from its junctions."""
+    policy = load_policy("base")
+    fps = 25
+    files = [(_sizes_make(name, size), plan) for name, plan in SIZES_PLANS.items()] + (extra or [])
+    tally: dict[str, list[int]] = {}
+    false: dict[str, int] = {"loop/frame": 0, "loop/binned": 0, "quiet": 0, "junction": 0}
+    clean_s = 0.0
+    in_tampered: dict[str, int] = {"loop/frame": 0, "loop/binned": 0}
+
+    def count(key: str, hit: bool) -> None:
+        tally.setdefault(key, [0, 0])
+        tally[key][0] += hit
+        tally[key][1] += 1
+
+    for path, plan in files:
+        timeline = probe(path)
+        fps = round(1 / timeline.frame_duration_s)
+        runs = {"loop/frame": size_loop_runs(timeline, policy.loop_min_s, policy.loop_similarity_min,
+                                             policy.loop_run_min_s),
+                "loop/binned": size_loop_runs(timeline, policy.loop_min_s, policy.loop_similarity_min,
+                                              policy.loop_run_min_s, binned_s=policy.loop_bin_s)}
+        quiet = quiet_spans(size_series(timeline), policy.quiet_window_s, policy.quiet_level_max,
+                            min(policy.freeze_max_s, policy.black_max_s) / 2, policy.quiet_spread_max)
+        junctions = junction_times(timeline, policy.junction_size_ratio, policy.junction_max_per_hour)[1:]
+        loops = [(e[1], e[2], e[3]) for e in plan if e[0] == "loop"]
+        events = [(e[1], e[2]) for e in plan]
+        for a, b, lag in loops:
+            kind = "whole-frame lag" if abs(lag * fps - round(lag * fps)) < 0.01 else "half-frame lag"
+            for key, found in runs.items():
+                hit = any(x < b and y > a and abs(g - lag) <= 0.3 for x, y, g, _ in found)
+                count(f"{key} {b - a:g} s, {kind}", hit)
+            for edge in (a, b):
+                count(f"junction at a loop edge, {kind}", bool(np.any(np.abs(junctions - edge) <= 0.12)))
+        for rule, a, b in [(e[0], e[1], e[2]) for e in plan if e[0] in ("freeze", "black")]:
+            covered = sum(max(0.0, min(b, y) - max(a, x)) for x, y in quiet)
+            count(f"quiet span over {rule} ({b - a:g} s)", covered >= 0.8 * (b - a))
+        for key, found in runs.items():
+            outside = [r for r in found if not any(r[0] < y + 1 and r[1] > x - 1 for x, y, _ in loops)]
+            if plan:
+                in_tampered[key] += len(outside)
+            else:
+                false[key] += len(outside)
+        if not plan:
+            clean_s += timeline.end_s - timeline.first_s
+            false["quiet"] += len(quiet)
+            false["junction"] += int(junctions.size)
+        else:
+            false_quiet = [q for q in quiet if not any(q[0] < y + 1 and q[1] > x - 1 for x, y in events)]
+            if false_quiet:
+                print(f"  {path.name}: quiet spans off the planted events {false_quiet}")
+    print(f"size-series signals, {size[0]}x{size[1]} H.265 GOP 10 s (files under {OUT / 'sizes'}):")
+    for key, (hit, total) in tally.items():
+        print(f"  {key:<48} {hit}/{total}")
+    hours = clean_s / 3600
+    print(f"clean footage: {clean_s / 60:.0f} min; false candidates per hour: " + ", ".join(
+        f"{k} {v / hours:.0f} ({v})" for k, v in false.items()))
+    print("loop candidates off the planted loops in the tampered files (freeze and black repeat their own "
+          "shape): " + ", ".join(f"{k} {v}" for k, v in in_tampered.items()))
+
+
 if __name__ == "__main__":
     import argparse
 
@@ -349,6 +483,9 @@ if __name__ == "__main__":
                              "(b) and (c) NVR footage of --minutes")
     parser.add_argument("--recall", type=float, nargs="*", help="loop lengths (s): recall of short loops instead")
     parser.add_argument("--files", type=int, default=5, help="with --recall: files per length (4 loops each)")
+    parser.add_argument("--sizes", metavar="WxH", nargs="?", const="640x360",
+                        help="the size series' recall and false candidates on 4-minute files (no decoding); "
+                             "with --nvr also on that bench's files of --minutes, if made")
     args = parser.parse_args()
     if args.all:
         print("(a) 1280x720 H.264, a keyframe every 2 s (GOP 50), 60 min", flush=True)
@@ -356,6 +493,16 @@ if __name__ == "__main__":
         for kind in ("b", "c"):
             print(f"({kind})", flush=True)
             nvr_main(kind, args.minutes)
+    elif args.sizes:
+        width, height = (int(v) for v in args.sizes.split("x"))
+        made = []
+        if args.nvr:
+            tag = f"nvr-{args.nvr}-{args.minutes:g}min"
+            plan = [(r.split(".")[1], a, b, lag) if lag else (r.split(".")[1], a, b)
+                    for r, a, b, lag in nvr_plan(args.minutes * 60) if r != "footage.clock_jump"]
+            made = [(p, pl) for p, pl in ((OUT / f"{tag}-tampered.mp4", plan), (OUT / f"{tag}-clean.mp4", []))
+                    if p.exists()]
+        sizes_main((width, height), made)
     elif args.recall:
         recall_main(args.recall, args.files)
     elif args.nvr:

@@ -101,3 +101,16 @@ def quiet_spans(series: SizeSeries, window_s: float, level_max: float, min_s: fl
         if end - start >= min_s:
             out.append((start, end))
     return out
+
+
+def frame_levels(timeline: PacketTimeline, settle: int = 3) -> np.ndarray:
+    """Every frame's level in frame order (one value per packet), keyframes and the `settle` frames
+    after each set to 0 (the usual size): the first frames after a keyframe are sized by the
+    keyframe's quality, not by the picture's change, and a copy meets its keyframes at other places
+    than its original did. Binning to 0.2 s (as `SizeSeries.binned` does) averages away the
+    frame-to-frame shape a replay repeats; on a constant frame rate the frame index is the grid."""
+    series = size_series(timeline)
+    out = np.zeros(timeline.times_s.size)
+    out[~timeline.keyframes] = series.level
+    out[gop_positions(timeline.keyframes) <= settle] = 0.0
+    return out

@@ -9,7 +9,7 @@ import numpy as np
 
 from monitor.footage.loop import _runs, _similarity_join
 from monitor.footage.media import PacketTimeline
-from monitor.footage.sizes import gop_positions, quiet_spans, size_series
+from monitor.footage.sizes import frame_levels, gop_positions, quiet_spans, size_series
 
 
 def _timeline(sizes: np.ndarray, gop: int, fps: float = 25.0) -> PacketTimeline:
@@ -79,3 +79,20 @@ def test_visibility_moments_are_taken_at_the_nearest_keyframe_in_valid_footage()
     assert _nearest_keyframe(placed, t0 + 27.0, 30.0, [(t0, t0 + 60)]) == t0 + 30.0
     assert _nearest_keyframe(placed, t0 + 27.0, 30.0, [(t0 + 24, t0 + 29)]) == t0 + 27.0  # none valid nearby
     assert _nearest_keyframe(placed, t0 + 27.0, 30.0, [(t0 + 15, t0 + 29)]) == t0 + 20.0
+
+
+def test_frame_levels_keep_every_frame_and_set_the_keyframes_and_their_wake_aside():
+    rng = np.random.default_rng(4)
+    n, gop = 1000, 250
+    sizes = 800 * rng.lognormal(0, 0.4, n)
+    sizes[np.arange(n) % gop == 0] = 40000
+    sizes[np.arange(n) % gop == 1] *= 3  # the frame after a keyframe, sized by its quality
+    timeline = _timeline(sizes, gop)
+    levels = frame_levels(timeline, settle=3)
+    assert levels.shape == (n,)
+    wake = np.arange(n) % gop <= 3
+    assert np.all(levels[wake] == 0.0)
+    series = size_series(timeline)
+    inter = np.flatnonzero(np.arange(n) % gop != 0)
+    kept = ~wake[inter]
+    assert np.allclose(levels[inter[kept]], series.level[kept])  # the rest: each frame's own level
