@@ -41,7 +41,7 @@ from api.store.faces import foreign_images
 from models.retry import write_unit
 from models.types import utcnow
 from monitor.online import supervision
-from monitor.online.reader import parse_text
+from monitor.online.reader import parse_records
 from monitor.online.table import gc_paused
 
 VERSION_HEADER = "X-Experience-API-Version"
@@ -276,8 +276,7 @@ def _events_of(prepared: list[xapi_store.Prepared], platform: tuple[str, str], s
     cannot be one refuses the batch (400 naming it). Other verbs: no event, stored all the same."""
     if not prepared:
         return []
-    text = xapi_store.encode_json([p.body for p in prepared]).decode()
-    read = parse_text(text, platform[0], platform, in_time(settings, "timestamp"))
+    read = parse_records([p.body for p in prepared], platform[0], platform, in_time(settings, "timestamp"), clean=True)
     if read.bad:
         bad = read.bad[0]
         statement = prepared[bad.line - 1].body
@@ -315,8 +314,9 @@ async def _store(request: Request, db: DB, caller: Platform, svc: Svc, data: Any
 
     def store() -> xapi_store.Outcome:
         try:
-            outcome = xapi_store.save(db, caller.org_id, caller.key.id, prepared, events, svc.settings.judge_delay_s,
-                                      attachments)
+            with gc_paused():  # the batch's statements are thousands of live dicts: each collector pass would walk them all
+                outcome = xapi_store.save(db, caller.org_id, caller.key.id, prepared, events, svc.settings.judge_delay_s,
+                                          attachments)
             if outcome.new:
                 audit(db, caller, "xapi.statements", caller.org_id, stored=outcome.new, events=len(events))
             db.commit()

@@ -163,7 +163,7 @@ _INSERT_EVENTS_SQLITE = (f"INSERT INTO event ({', '.join(_EVENT_COLUMNS)}) VALUE
                          "ON CONFLICT (organisation_id, event_id) DO NOTHING")
 
 
-def _sqlite_time(instant: datetime) -> str:
+def sqlite_time(instant: datetime) -> str:
     """The text SQLAlchemy's SQLite DATETIME stores (naive UTC, as UTCDateTime binds it)."""
     return instant.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
@@ -174,11 +174,11 @@ def _insert_events_sqlite(db: Session, rows: list[dict[str, Any]]) -> set[str]:
     transaction holds the lock from its first INSERT, and an integer key takes max + 1."""
     raw = db.connection().connection.driver_connection
     cursor = raw.cursor()  # type: ignore[union-attr]
-    received = _sqlite_time(rows[0]["received_at"])  # one instant for the whole batch
+    received = sqlite_time(rows[0]["received_at"])  # one instant for the whole batch
     try:
         cursor.executemany(_INSERT_EVENTS_SQLITE, [
             (r["organisation_id"], r["event_id"], r["learner"], r["learner_id"], r["session"], r["course"], r["unit"], r["type"],
-             _sqlite_time(r["at"]), r["body"], received) for r in rows])
+             sqlite_time(r["at"]), r["body"], received) for r in rows])
         inserted = cursor.rowcount
         if inserted <= 0:
             return set()

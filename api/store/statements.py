@@ -25,12 +25,12 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
 import msgspec
-from sqlalchemy import and_, delete, insert, or_
+from sqlalchemy import and_, delete, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from api.core.problems import not_found
-from api.store.events import mark_dirty, store_events, subjects_of_ids
+from api.store.events import mark_dirty, sqlite_time, store_events, subjects_of_ids
 from monitor.online.xapi_schema import (SIGNATURE, VERSION, VOIDED, StatementError, check_batch,  # noqa: F401 (the API's)
                                         parse_timestamp, validate_statement)
 from models.statements import XapiAttachment, XapiOrigin, XapiStatement
@@ -162,6 +162,24 @@ def forget_learning_events(db: Session, organisation_id: str, statement_ids: Seq
     return mark_dirty(db, subjects)
 
 
+_STATEMENT_COLUMNS = ("organisation_id", "statement_id", "verb_id", "body", "content_sha256", "stored", "key_id",
+                      "voided", "voids", "learner")
+
+
+def _insert_statements(db: Session, rows: list[tuple[Any, ...]]) -> None:
+    """One executemany straight to the driver, rows in _STATEMENT_COLUMNS' order: SQLAlchemy's
+    per-row parameter processing (even Core's, without the ORM) cost about a fifth of a statement
+    batch, more than the database's own work."""
+    connection = db.connection()
+    if connection.dialect.name == "sqlite":
+        at = _STATEMENT_COLUMNS.index("stored")
+        rows = [row[:at] + (sqlite_time(row[at]),) + row[at + 1:] for row in rows]
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO xapi_statement ({', '.join(_STATEMENT_COLUMNS)}) "
+           f"VALUES ({', '.join([marker] * len(_STATEMENT_COLUMNS))})")
+    connection.exec_driver_sql(sql, rows)  # (driver errors come wrapped: a racing insert is an IntegrityError)
+
+
 def save(db: Session, organisation_id: str, key_id: str, prepared: list[Prepared], events: list[Any],
          judge_delay_s: float, attachments: dict[str, tuple[str, bytes]] | None = None) -> Outcome:
     """Store a validated batch in the caller's transaction (the caller commits). Raises Conflict
@@ -196,12 +214,10 @@ def save(db: Session, organisation_id: str, key_id: str, prepared: list[Prepared
     fresh_ids = {p.statement_id for p in fresh}
     counted = [e for e in events if e.id in fresh_ids and e.id not in voided_before | voided_now]
     stored = parse_timestamp(fresh[0].body["stored"]) or utcnow()  # one instant for the batch
-    # One executemany (the ORM's unit of work cost more than the rest of the batch together).
-    db.connection().execute(insert(XapiStatement.__table__), [  # type: ignore[attr-defined]
-        {"organisation_id": organisation_id, "statement_id": p.statement_id, "verb_id": p.body["verb"]["id"],
-         "body": encode_json(p.body).decode(), "content_sha256": p.content_sha256, "stored": stored, "key_id": key_id,
-         "voids": p.voids, "voided": p.statement_id in voided_before | voided_now,
-         "learner": learner_of.get(p.statement_id)} for p in fresh])
+    voided = voided_before | voided_now
+    _insert_statements(db, [(organisation_id, p.statement_id, p.body["verb"]["id"], encode_json(p.body).decode(),
+                             p.content_sha256, stored, key_id, p.statement_id in voided, p.voids,
+                             learner_of.get(p.statement_id)) for p in fresh])
     for sha2, (content_type, content) in (attachments or {}).items():
         if db.exec(select(XapiAttachment.id).where(XapiAttachment.organisation_id == organisation_id,
                                                    XapiAttachment.sha2 == sha2)).first() is None:

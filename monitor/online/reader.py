@@ -357,10 +357,19 @@ def parse_text(text: str, default_platform: str | None = None, only_platform: Se
         if isinstance(data, dict) and ("verb" in data or "type" in data):
             data = [data]  # a single statement or event
         if isinstance(data, list):
-            with gc_paused():  # (tens of thousands of new objects: the collector would walk them again and again)
-                return collect(_vet(parse_record(item, n, default_platform, _sender(only_platform), validate, clean), n,
-                                    only_platform, check) for n, item in enumerate(data, start=1))
+            return parse_records(data, default_platform, only_platform, check, validate, clean)
     return parse_lines(text.splitlines(), default_platform, only_platform, check, validate)
+
+
+def parse_records(records: Sequence[Any], default_platform: str | None = None, only_platform: Sender = None,
+                  check: Check | None = None, validate: bool = False, clean: bool = False) -> ReadResult:
+    """Records already decoded (native events or statements; line = place in the list, from 1).
+    The xAPI resource hands its validated statements here as they are: encoding them to text for
+    parse_text only to decode them again cost about a sixth of a statement batch. `clean`: decoded
+    by msgspec (nothing poisoned in them). The records are read, never changed."""
+    with gc_paused():  # (tens of thousands of new objects: the collector would walk them again and again)
+        return collect(_vet(parse_record(item, n, default_platform, _sender(only_platform), validate, clean), n,
+                            only_platform, check) for n, item in enumerate(records, start=1))
 
 
 def read_events(path: Path, default_platform: str | None = None, columnar: bool = False) -> ReadResult:
