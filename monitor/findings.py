@@ -181,6 +181,12 @@ _ONLINE_MESSAGES: dict[str, dict[str, Message]] = {
 
 # The footage rules' messages (monitor/footage/): the English one is the finding's `detail`.
 _FOOTAGE_MESSAGES: dict[str, dict[str, Message]] = {
+    "footage.freeze": {"unchanged": _m("picture unchanged for {seconds:.1f} s", "画面静止 {seconds:.1f} 秒")},
+    "footage.black": {"covered": _m("picture black or covered for {seconds:.1f} s", "画面黑屏或被遮挡 {seconds:.1f} 秒")},
+    "footage.loop": {"repeat": _m("{seconds:.1f} s repeat footage shown {lag_s:.1f} s earlier",
+                                  "{seconds:.1f} 秒画面重复了 {lag_s:.1f} 秒前的录像")},
+    "footage.splice": {"inserted": _m("{seconds:.1f} s of other footage inserted, then the scene returns",
+                                      "插入了 {seconds:.1f} 秒其他录像，随后画面恢复")},
     "footage.clock_mismatch": {"offset": _m(
         "the picture's clock ({shown}) is {offset_s:+.0f} s off the recording's start",
         "画面时钟（{shown}）与录像开始时间相差 {offset_s:+.0f} 秒")},
@@ -324,7 +330,7 @@ def finding(rule: str, *, severity: Severity | None = None, clauses: Mapping[str
     rule, else the catalogue's."""
     known = RULES[rule]
     clause = (clauses or {}).get(rule, known.clause)
-    if fields.get("message") is not None and "detail" not in fields:
+    if fields.get("message") is not None and not fields.get("detail"):
         fields["detail"] = known.messages[fields["message"]].en.format(**fields.get("args", {}))
     return Finding(rule=rule, clause=clause, severity=severity or known.severity, **fields)
 
@@ -332,14 +338,22 @@ def finding(rule: str, *, severity: Severity | None = None, clauses: Mapping[str
 def say(f: Finding, lang: str = "en") -> str:
     """A finding's message in the reader's language ("en" or "zh"), from its rule's template and
     its own arguments: nothing parses the English back. Without a message, its `detail`."""
-    rule = RULES.get(f.rule)
-    template = rule.messages.get(f.message) if rule is not None and f.message else None
+    said = said_in(f.rule, f.message, f.args, lang)
+    return f.detail if said is None else said
+
+
+def said_in(rule: str, message: str | None, args: Mapping[str, Any] | None, lang: str = "en") -> str | None:
+    """What the message `message` of `rule` says with `args`, in the reader's language; None where
+    the rule has no such message or the arguments do not fill it (a stored finding of an older
+    shape): the caller shows its English `detail` and says that it is English."""
+    known = RULES.get(rule)
+    template = known.messages.get(message) if known is not None and message else None
     if template is None:
-        return f.detail
+        return None
     try:
-        return (template.zh if lang.startswith("zh") else template.en).format(**f.args)
-    except (KeyError, IndexError, ValueError):
-        return f.detail
+        return (template.zh if lang.startswith("zh") else template.en).format(**(args or {}))
+    except (KeyError, IndexError, ValueError, TypeError):
+        return None
 
 
 def cited(findings: Iterable[Finding], clauses: Mapping[str, str]) -> list[Finding]:

@@ -25,7 +25,6 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, Caller, Svc, audit, client_address, get_db, get_service
 from api.pages import clips, i18n, measures, sessions
-from api.pages.details import detail_zh
 from api.pages.charts import STYLES, headcount_chart, hour_timeline, session_plot
 from api.core.problems import Problem
 from api.core.security import find_key
@@ -36,7 +35,7 @@ from api.store import keys as key_store
 from api.store import review as review_store
 from api.store.classes import latest_report, owned_class
 from api.store.review import DecisionIn, QueueFilters, add_decision, flag_with_subject
-from monitor.findings import RULES
+from monitor.findings import RULES, said_in
 from monitor.footage.media import frame_rgb
 from monitor.policy import load_policy
 
@@ -173,7 +172,7 @@ def render(request: Request, template: str, status: int = 200, caller: Caller | 
         csrf=csrf_token(request), caller=caller, path=request.url.path, query=request.url.query,
         csp_nonce=getattr(request.state, "csp_nonce", ""),
         when=lambda v: i18n.when(v, locale), number=lambda v, d=1: i18n.number(v, locale, d),
-        rule_title=rule_title, rules=RULES, detail_zh=detail_zh, finding_text=finding_text, frame_clock=frame_clock, evidence_rows=evidence_rows, age=lambda s: i18n.age(s, locale),
+        rule_title=rule_title, rules=RULES, finding_text=finding_text, frame_clock=frame_clock, evidence_rows=evidence_rows, age=lambda s: i18n.age(s, locale),
         priority_word=lambda code: trans.gettext(PRIORITY_WORDS.get(code, code)),
         reason_word=lambda code: trans.gettext(REASON_WORDS.get(code, code)),
         conclusion_word=lambda code: trans.gettext(CONCLUSION_WORDS.get(code, code)),
@@ -194,20 +193,13 @@ REASON_WORDS = {"evidence_clear": N_("The evidence is clear"), "tampering_seen":
 
 def say_finding(f: dict[str, Any], locale: str) -> str | None:
     """What a stored finding says in the reader's language: its rule's message template filled
-    with its arguments when it names one (#17's bilingual catalogue), else the English note in
-    English or read back into Chinese by details.py; None when Chinese has no reading of it."""
-    zh = locale.startswith("zh")
-    rule = RULES.get(str(f.get("rule")))
-    template = rule.messages.get(f["message"]) if rule is not None and f.get("message") else None
-    if template is not None:
-        try:
-            return (template.zh if zh else template.en).format(**(f.get("args") or {}))
-        except (KeyError, IndexError, ValueError):
-            pass
-    detail = str(f.get("detail") or "")
-    if not zh:
-        return detail or None
-    return detail_zh(detail) if detail else None
+    with its arguments (#17's bilingual catalogue; nothing parses the English note back). A finding
+    without one (stored before its rule had templates) says its English note, in English only:
+    None in Chinese, so that the page folds it away marked as English rather than pass it off."""
+    said = said_in(str(f.get("rule")), f.get("message"), f.get("args"), locale)
+    if said is not None:
+        return said
+    return None if locale.startswith("zh") else (str(f.get("detail") or "") or None)
 
 
 CONCLUSION_WORDS = {"confirmed": N_("Findings confirmed"), "dismissed": N_("Findings dismissed: valid"),

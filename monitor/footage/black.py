@@ -55,7 +55,7 @@ class BlackDetector(FileDetector):
                 events.append(FootageEvent(
                     rule=self.rule, path=timeline.path, start_s=start, end_s=end,
                     measured=round(end - start, 2), threshold=self.max_s,
-                    detail=f"picture black or covered for {end - start:.1f} s",
+                    message="covered", args={"seconds": end - start},
                     evidence={"mean_luma": round(float(thumb.mean()), 1), "contrast": round(float(thumb.std()), 1)},
                 ))
         return events

@@ -78,8 +78,6 @@ class CameraMovedDetector:
                 rule=self.rule, path=timeline.path, start_s=start, end_s=end, measured=round(end - start, 2),
                 threshold=self.max_s, message="turned",
                 args={"duration_s": end - start, "similarity": lowest},
-                detail=f"the camera looks away from the class's view for {end - start:.1f} s "
-                       f"(similarity to it down to {lowest:.2f})",
                 evidence={"similarity_min": round(lowest, 3), "similarity_max": self.similarity_max},
                 frames=frames,
             ))

@@ -72,7 +72,6 @@ class ClockDetector:
             events.append(FootageEvent(
                 rule="footage.clock_jump", path=f.timeline.path, start_s=f.timeline.first_s, end_s=f.timeline.end_s,
                 measured=round(rate, 4), threshold=self.rate_tolerance, message="rate", args={"rate": rate},
-                detail=f"the picture's clock runs at {rate:.3f}x the recording's time",
                 evidence={"clock_first": track.shown[read[0]].isoformat(), "clock_last": track.shown[read[-1]].isoformat()},
                 frames=((f.timeline.path, float(times[0])), (f.timeline.path, float(times[-1]))),
             ))
@@ -86,8 +85,6 @@ class ClockDetector:
                 end_s=f.timeline.end_s, measured=round(main, 1), threshold=self.tolerance_s,
                 message="offset", invalidates_footage=False,
                 args={"offset_s": main, "shown": track.shown[read[k]].isoformat(sep=" ")},
-                detail=f"the picture's clock ({track.shown[read[k]].isoformat(sep=' ')}) is {main:+.0f} s off the "
-                       f"recording's start",
                 evidence={"clock_shown": track.shown[read[k]].isoformat(), "offset_s": round(main, 1),
                           "start_source": source},
                 frames=((f.timeline.path, float(times[k])),),
@@ -139,14 +136,11 @@ class ClockDetector:
         stalled = last > first and float(shown[last] - shown[first]) <= 1.0 and span > self.jump_s
         kind = "stall" if stalled else ("back" if jump < 0 else "forward")
         args = {"jump_s": abs(jump), "stall_s": span}
-        detail = {"stall": f"the picture's clock stands still for {span:.0f} s",
-                  "back": f"the picture's clock jumps back {abs(jump):.0f} s (footage replayed)",
-                  "forward": f"the picture's clock jumps forward {abs(jump):.0f} s (footage cut)"}[kind]
         before = float(times[first - 1]) if first > 0 else start
         return FootageEvent(
             rule="footage.clock_jump", path=path, start_s=start, end_s=end,
             measured=round(abs(jump) if kind != "stall" else span, 1), threshold=self.jump_s,
-            message=kind, args=args, detail=detail,
+            message=kind, args=args,
             evidence={"kind": kind, "offset_s": round(float(offsets[first] - main), 1),
                       "clock_at_start": datetime.fromtimestamp(float(shown[first]), tz).replace(tzinfo=None).isoformat()},
             frames=((path, before), (path, start), (path, min(end, f.timeline.end_s - f.timeline.frame_duration_s))),

@@ -77,8 +77,7 @@ class DefocusDetector(FileDetector):
             share = float(focus[lowest] / reference)
             events.append(FootageEvent(
                 rule=self.rule, path=timeline.path, start_s=start, end_s=end, measured=round(end - start, 2),
-                threshold=self.max_s, detail=f"picture out of focus for {end - start:.1f} s "
-                                             f"(sharpness down to {share:.0%} of the file's usual)",
+                threshold=self.max_s,
                 message="blurred", args={"duration_s": end - start, "share": share},
                 evidence={"sharpness_share": round(share, 3), "sharpness_ratio_max": self.ratio},
                 frames=frames,

@@ -56,7 +56,7 @@ class FreezeDetector(FileDetector):
                 events.append(FootageEvent(
                     rule=self.rule, path=timeline.path, start_s=start, end_s=end,
                     measured=round(end - start, 2), threshold=self.max_s,
-                    detail=f"picture unchanged for {end - start:.1f} s",
+                    message="unchanged", args={"seconds": end - start},
                     evidence={"frozen_frame_s": round(float(times[first]), 3)},
                 ))
         return events

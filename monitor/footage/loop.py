@@ -626,7 +626,7 @@ class _Search:
         return FootageEvent(
             rule=self.d.rule, path=cp.path, start_s=s, end_s=e,
             measured=round(end - start, 2), threshold=self.d.min_s,
-            detail=f"{end - start:.1f} s repeat footage shown {lag:.1f} s earlier",
+            message="repeat", args={"seconds": end - start, "lag_s": lag},
             evidence={
                 "original_file": op.name,
                 "original_start_s": round(o0, 3),

@@ -67,7 +67,7 @@ class SpliceDetector(FileDetector):
                 rule=self.rule, path=timeline.path, start_s=start, end_s=end,
                 measured=round(float(steps[k]), 3),
                 threshold=self.cut_similarity_max,
-                detail=f"{end - start:.1f} s of other footage inserted, then the scene returns",
+                message="inserted", args={"seconds": end - start},
                 evidence={
                     "before_s": round(float(times[k - 1]), 3),
                     "inserted_s": round(float(times[k]), 3),

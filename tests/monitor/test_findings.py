@@ -44,3 +44,43 @@ def test_a_finding_says_its_message_in_the_readers_language():
     assert say(f) == f.detail and say(f, "zh") == "弹窗 p7 超时未作答；在回答下一个弹窗前不计学时"
     plain = finding("footage.gap", detail="no footage for 12 s")  # no message: its detail, as written
     assert say(plain, "zh") == "no footage for 12 s"
+
+
+# Rules that are refusals when a class is registered (POLICY A5: a clear error, never a finding).
+_REFUSALS = {code for code in RULES if code.startswith("class.")}
+
+
+def _sample_args(*templates: str) -> dict[str, object]:
+    """Arguments for every field the templates name, of the type their format asks for."""
+    from string import Formatter
+
+    args: dict[str, object] = {}
+    for template in templates:
+        for _, name, spec, _ in Formatter().parse(template):
+            if name:
+                args[name] = 12.345 if spec and spec[-1] in "efg%" else 7 if spec and spec[-1] == "d" else f"<{name}>"
+    return args
+
+
+def test_every_finding_rule_of_the_catalogue_says_itself_in_both_languages_from_its_templates():
+    """#17: every finding kind the catalogue holds renders in English and in Chinese from its own
+    templates and arguments (the pages parse no English `detail` back)."""
+    from monitor.findings import say
+
+    def chinese(text: str) -> bool:
+        return any("\u4e00" <= c <= "\u9fff" for c in text)
+
+    walked = 0
+    for rule in RULES.values():
+        if rule.code in _REFUSALS:
+            assert not rule.messages, rule.code
+            continue
+        assert rule.messages, f"{rule.code}: no message template, so its findings cannot be said in Chinese"
+        for name, message in rule.messages.items():
+            args = _sample_args(message.en, message.zh)
+            f = finding(rule.code, message=name, args=args)
+            en, zh = say(f, "en"), say(f, "zh-Hans")
+            assert en == f.detail and en and not chinese(en), (rule.code, name, en)
+            assert chinese(zh) and "{" not in zh and "}" not in zh, (rule.code, name, zh)
+            walked += 1
+    assert walked >= 60

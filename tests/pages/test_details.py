@@ -1,10 +1,11 @@
-"""Every analysis note the sample class and a platform's sample day produce reads in Chinese."""
+"""Every finding of the sample class and of a platform's sample day reads in both languages from
+its rule's message template (#17): the pages parse no English back."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from api.pages.details import detail_zh
+from api.pages.routes import say_finding
 from monitor.footage.analyze import analyze_class
 from monitor.manifest import load_class
 from monitor.online.catalogue import Catalogue
@@ -15,34 +16,36 @@ from sample_videos.make_sample import make_sample_class
 from sample_videos.online_day import make_day
 
 
-def test_the_samples_notes_all_read_in_chinese(tmp_path: Path) -> None:
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+def test_the_samples_findings_all_say_themselves_in_both_languages(tmp_path: Path) -> None:
     report = analyze_class(load_class(make_sample_class(tmp_path)))
-    notes = {f.detail for h in report.hours for f in h.findings} | {f.detail for f in report.findings}
+    findings = [f for h in report.hours for f in h.findings] + list(report.findings)
     day = make_day(learners=150, seed=2)
     engine = OnlineEngine(load_policy("zhengzhou-2022"),
                           Catalogue.model_validate({"courses": day["courses"], "history": day["history"]}))
     engine.add(collect(parse_record(e, n) for n, e in enumerate(day["events"], start=1)).events)
-    notes |= {f.detail for s in engine.sessions() for f in s.findings}
-    rules = {f.rule for s in engine.sessions() for f in s.findings}
-    assert len(rules) >= 8 and len(notes) > 10  # the day plants a violation of every online rule
-    untranslated = sorted(n for n in notes if detail_zh(n) is None)
-    assert untranslated == []
-    assert detail_zh("picture unchanged for 15.0 s") == "画面静止 15.0 秒"
+    findings += [f for s in engine.sessions() for f in s.findings]
+    rules = {f.rule for f in findings}
+    # The class plants a freeze and a loop (black and splice: tests/monitor/footage); the day a violation
+    # of every online rule.
+    assert {"footage.freeze", "footage.loop"} <= rules, rules
+    assert len(rules) >= 10
+    for f in findings:
+        stored = f.model_dump(mode="json")  # as the pages get it back from the database
+        assert f.message, f
+        en, zh = say_finding(stored, "en"), say_finding(stored, "zh-Hans")
+        assert en == f.detail and en and not _has_chinese(en), (f.rule, en)
+        assert zh is not None and _has_chinese(zh) and "{" not in zh, (f.rule, zh)
 
 
-def test_the_face_checks_judgements_read_in_chinese() -> None:
-    # The notes monitor/faces and monitor/online/faces.py write after "face_capture: " or "photo_kept: ".
-    judgements = ["no usable face in the capture", "2 faces in the capture: who is learning?",
-                  "the enrolment photo sent as a capture", "a copy of the earlier capture c1.jpg",
-                  "the enrolment photo, cut or resized, sent as a capture",
-                  "the face is not the enrolled learner's", "a still alone cannot prove a live face",
-                  "the face moves only as a whole: a photo or a screen", "the face changes within the burst",
-                  "a face in 2 of 5 frames, 3 needed", "the face moves, but not as asked (turn_right)",
-                  "straight edges around the face (left, right, top): a screen or print held up?"]
-    for judgement in judgements:
-        zh = detail_zh(f"face_capture: {judgement}")
-        assert zh is not None and zh.startswith("face_capture："), judgement
-        said = zh.removeprefix("face_capture：").replace("c1.jpg", "")
-        assert not any(c.isascii() and c.isalpha() for c in said), (judgement, zh)  # no English left
-    assert detail_zh("face_capture: the face moves, but not as asked (turn_left)") == "face_capture：人脸在动，但没有按提示动作（向左转头）"
-    assert detail_zh("photo_kept: something no rule knows") is None  # shown as it is, marked English
+def test_a_stored_finding_without_a_message_is_shown_as_english_not_read_back() -> None:
+    old = {"rule": "footage.freeze", "detail": "picture unchanged for 15.0 s"}  # stored before #17's templates
+    assert say_finding(old, "en") == "picture unchanged for 15.0 s"
+    assert say_finding(old, "zh-Hans") is None  # the page folds it away, marked English
+    broken = {"rule": "footage.freeze", "message": "unchanged", "args": {}, "detail": "picture unchanged for 15.0 s"}
+    assert say_finding(broken, "zh-Hans") is None and say_finding(broken, "en") == broken["detail"]
+    said = {"rule": "footage.freeze", "message": "unchanged", "args": {"seconds": 15.04}}
+    assert say_finding(said, "zh-Hans") == "画面静止 15.0 秒" and say_finding(said, "en") == "picture unchanged for 15.0 s"

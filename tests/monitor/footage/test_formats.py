@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from monitor.findings import say
 from monitor.footage.media import probe
 from sample_videos.classroom import Classroom
 from sample_videos.nvr import blacked, frozen, live, replayed, sensor_room, write_nvr
@@ -48,6 +49,8 @@ def test_freeze_black_and_a_short_loop_at_a_variable_frame_rate(tmp_path, room, 
     located(report, "footage.freeze", 8, 20)
     located(report, "footage.black", 24, 32)
     loop_found(report, 40, 46, 8.7)
+    black = next(f for h in report.hours for f in h.findings if f.rule == "footage.black")
+    assert black.message == "covered" and say(black, "zh").startswith("画面黑屏或被遮挡 ")  # #17: from its template
 
 
 def test_clean_footage_at_a_variable_frame_rate_gives_no_finding(tmp_path, room):

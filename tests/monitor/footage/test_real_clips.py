@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from monitor.findings import Verdict
+from monitor.findings import Verdict, say
 from tests.conftest import offset_of
 from tests.monitor.footage.conftest import analyze_clip
 
@@ -115,6 +115,7 @@ def test_splice_of_other_footage_is_found_and_located(tampered, vtest, hamilton)
     assert _rules(report) == ["footage.splice"]
     splice = _only(report, "footage.splice")
     _located(splice, 30.0, 40.0)
+    assert splice.message == "inserted" and say(splice, "zh").startswith("插入了 ")  # #17: from its template
     assert {"before_s", "inserted_s", "after_s"} <= set(splice.evidence)
     before, inserted, after = (f["media_s"] for f in splice.evidence["frames"])  # the pictures an inspector is shown
     assert before < 30.0 <= inserted < 40.0 <= after
