@@ -291,6 +291,9 @@ def switch_language(locale: str, next: str = "/ui/") -> Response:
 
 
 FILTER_NAMES = ("status", "kind", "rule", "organisation", "since", "until")
+# What a flag is about: a class hour, a learner session, or a class trainee (the person rules:
+# cool-down, yearly limit, two places at once), as the JSON queue (api/routes/review.py) takes them.
+QUEUE_KINDS = ("hour", "session", "trainee")
 UNDO_S = review_store.UNDO_S  # how long a decision may be taken back by its own author with one click
 
 
@@ -304,8 +307,8 @@ def _filters_from(raw: dict[str, str]) -> tuple[QueueFilters, dict[str, str]]:
     status = raw["status"] or "open"
     if status not in ("open", "confirmed", "dismissed", "any"):
         raise Problem(422, "status: open, confirmed, dismissed or any")
-    if raw["kind"] not in ("", "hour", "session"):
-        raise Problem(422, "kind: hour or session")
+    if raw["kind"] not in ("", *QUEUE_KINDS):
+        raise Problem(422, "kind: hour, session or trainee")
     filters = QueueFilters(status=status, kind=raw["kind"], rule=raw["rule"], organisation=raw["organisation"],
                            since=_day(raw["since"]), until=_day(raw["until"], end=True))
     raw["status"] = status

@@ -199,6 +199,15 @@ def test_a_trainees_person_findings_are_flagged_with_the_class_analysis(world: W
     assert signed.status_code == 303, signed.text
     page = w.client.get(f"/ui/flags/{flag['id']}")
     assert page.status_code == 200 and "T-1" in page.text and "P-2" in page.text and PERSON not in page.text
+    # the pages' queue filters on it: the trainee's flag under kind=trainee, not under the hours
+    queue = w.client.get("/ui/queue", params={"kind": "trainee", "status": "any"})
+    assert queue.status_code == 200, queue.text
+    rows = re.findall(r'<tr class="flag" data-kind="(\w+)"[^>]*data-flag="([^"]+)"', queue.text)
+    assert rows == [("trainee", flag["id"])] and "P-2 · T-1" in queue.text
+    assert 'value="trainee" selected' in queue.text
+    hours = w.client.get("/ui/queue", params={"kind": "hour", "status": "any"})
+    assert hours.status_code == 200 and flag["id"] not in hours.text
+    assert w.client.get("/ui/queue", params={"kind": "learner"}).status_code == 422
     r = w.client.get("/flags", params={"kind": "trainee"}, headers=w.h("inst_a"))
     assert r.status_code == 403  # the queue is the inspectors'
     # K1 assessed a day after it began: K2, 40 days later, is past the calendar month
