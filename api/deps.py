@@ -5,6 +5,8 @@ looked up within the caller's organisation, so another tenant's object is a plai
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from typing import Annotated, Any, Callable, Iterator
 
@@ -43,9 +45,6 @@ class Caller:
 def _presented_key(request: Request) -> str | None:
     """Bearer <key>, X-API-Key: <key>, or HTTP Basic as xAPI clients send it: the user name is
     the key's public part `tm_<id>`, the password the secret after it (key = user + "_" + password)."""
-    import base64
-    import binascii
-
     auth = request.headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
     if scheme.lower() == "bearer" and token.strip():

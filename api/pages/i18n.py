@@ -5,12 +5,13 @@ formatted per locale by Babel."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -58,16 +59,10 @@ def number(value: float | int | None, locale: str, digits: int = 1) -> str:
     return format_decimal(round(value, digits), locale=Locale.parse(locale))
 
 
-def _zone(name: str):  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-
+def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
 def age(seconds: float, locale: str) -> str:
     """How long ago, roughly (the queue's age column): "3 days", "3天"."""
-    from datetime import timedelta
-
-    from babel.dates import format_timedelta
-
     return format_timedelta(timedelta(seconds=max(0.0, seconds)), threshold=1.5, locale=Locale.parse(locale))

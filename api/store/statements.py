@@ -16,6 +16,7 @@ plus the rules a schema cannot say), shared with `monitor online`.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -330,8 +331,6 @@ def check_signature(statement: dict[str, Any], index: int, jws: bytes) -> None:
     """A signature attachment (1.0.3 Data 2.6): a JWS in compact serialization, RS256/384/512,
     whose payload is this statement (actor, verb and object the same). The signature itself is
     not verified: the statement does not say whose key to trust."""
-    import base64
-
     def part(text: str) -> Any:
         return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
 
