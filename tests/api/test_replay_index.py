@@ -6,6 +6,7 @@ the same answer from the index as from a full scan."""
 from __future__ import annotations
 
 import random
+from itertools import product
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import delete
 from sqlmodel import Session
 
-from api.store.replay import StoredReplay, add_rows, as_int, hash_columns, within
+from api.store.replay import BLOCK_BITS, BLOCKS, StoredReplay, add_rows, as_int, hash_columns, within
 from models.db import make_engine
 from models.tables import FaceHash, Learner, Organisation
 from monitor.online.events import TYPE_ORDER, LearningEvent
@@ -82,6 +83,26 @@ def test_the_index_finds_exactly_what_a_full_scan_finds(db: Session, centre: int
     assert set(expected.values()) <= set(range(d + 1))
     assert sorted(expected.values()) == sorted(
         (v ^ query).bit_count() for v in stored if (v ^ query).bit_count() <= d)
+
+
+def _spread(d: int) -> list[tuple[int, ...]]:
+    """Every way of putting d flipped bits into the four 16-bit blocks (at most 16 a block)."""
+    return [c for c in product(range(min(d, 16) + 1), repeat=BLOCKS) if sum(c) == d]
+
+
+@pytest.mark.parametrize("d", range(0, 13))
+def test_a_hash_d_bits_away_is_found_however_its_bits_fall_in_the_blocks(db: Session, d: int) -> None:
+    """The worst cases of the pigeonhole the uneven radii rely on: for each way d differing bits
+    can fall into the blocks, a stored hash exactly that far, in each block's lowest bits, is
+    found at distance d and not at d - 1 (random hashes rarely hit these corners)."""
+    centre = 0x0123_4567_89AB_CDEF
+    stored = [_flip(centre, [b + BLOCK_BITS * (BLOCKS - 1 - i) for i, n in enumerate(c) for b in range(n)])
+              for c in _spread(d)]
+    _store(db, stored)
+    found = within(db, centre, d)
+    assert sorted(found.values()) == [d] * len(stored)
+    if d:
+        assert within(db, centre, d - 1) == {}
 
 
 def test_hashes_with_the_top_bit_set_round_trip(db: Session) -> None:
