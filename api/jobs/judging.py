@@ -38,7 +38,7 @@ from api.store.faces import challenges_of, photo_versions
 from api.store.replay import (Pending, StoredReplay, deleted_images, face_json, face_of, known_faces, pending,
                               record_faces)
 from api.store.organisations import JudgedBy, PolicyBook, jurisdiction_of
-from api.store.courses import as_judged
+from api.store.courses import judged_courses
 from api.store.persons import class_history
 from api.jobs.trainees import judge_persons_trainees
 from models.retry import write_unit
@@ -287,9 +287,10 @@ def _catalogue(db: Session, loaded: Loaded) -> Catalogue:
     """Each platform's own courses (scoped by platform) and the subjects' assessments from every
     platform that reported them: a person's earlier training counts wherever it was."""
     orgs = sorted({r.organisation_id for r in loaded.learners.values()})
-    # every stored course is a platform's own: online, whatever a row stored before said (#17, B7)
-    courses = {f"{c.organisation_id}:{c.course_ref}": as_judged(c.body)
-               for chunk in _chunks(orgs) for c in db.exec(select(Course).where(Course.organisation_id.in_(chunk))).all()}  # type: ignore[attr-defined]
+    # a platform's own course is online, whatever a row stored before said, unless it is the online
+    # part of an institution's blended course that both declared (#17, B7: the 40 % cap)
+    courses = judged_courses(db, [c for chunk in _chunks(orgs)
+                                  for c in db.exec(select(Course).where(Course.organisation_id.in_(chunk))).all()])  # type: ignore[attr-defined]
     history: dict[str, list[dict[str, Any]]] = {}
     by_org: dict[str, dict[str, Learner]] = {}
     for learner in loaded.learners.values():

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, Field, model_validator
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, AnyCaller, Institution, InstitutionOrInspector, Svc, audit, role, ingest_limit
@@ -18,6 +18,7 @@ from api.core.problems import Problem, documented, not_found
 from api.core.storage import Storage, receive
 from api.store.classes import (link_class_trainees, refuse_late_registration, add_roster_photo, class_by_id, class_page, first_day, job_for, latest_report, owned_class,
                                owner_of, probe_upload, recordings_of, add_class, same_recording, store_recording)
+from api.store import courses
 from api.store.jobs import enqueue
 from api.store.organisations import PolicyBook, add_override, jurisdiction_of
 from models.tables import (Job, JobKind, JobPublic, PolicyOverridePublic, Recording, RecordingPublic, Role, new_id,
@@ -65,6 +66,37 @@ def register_class(manifest: ClassRegistration, db: DB, caller: Institution, svc
         link_class_trainees(db, caller, klass, [t.model_dump() for t in manifest.roster],
                             svc.settings.person_secret_value(), late)
     return klass
+
+
+class BlendedCourseIn(BaseModel):
+    """An institution's blended course (003 §21): its class hours and the listed platform's course
+    that is its theory part online. The 40 % cap (online_theory_share_max of the platform's
+    profile) judges that platform course's sessions once the platform names this institution on it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    platform: str = Field(min_length=1, max_length=200, description="the platform's name, as registered")
+    platform_course: str = Field(min_length=1, max_length=200, description="the platform's id of the online part")
+    total_hours: float = Field(gt=0, le=10_000, description="class hours of the whole course, online and offline")
+    online_hours: float = Field(ge=0, le=10_000, description="class hours of it learned online on the platform")
+    occupation: str | None = Field(default=None, max_length=200)
+    level: str | None = Field(default=None, max_length=50)
+
+
+@router.put("/blended-courses/{course_ref}", response_model=dict[str, Any])
+def put_blended_course(course_ref: Annotated[str, Path(min_length=1, max_length=200)], course: BlendedCourseIn,
+                       db: DB, caller: Institution, svc: Svc) -> dict[str, Any]:
+    """Declare (or change) one of the institution's courses as blended, with its online part on a
+    platform (422: no such platform, or more online hours than the course has). Its learners on that
+    platform course are judged again; the cap applies where the platform's course names this
+    institution (`blended_for`), so that no one tenant puts another's learners under it."""
+    stored, queued = courses.put_blended(db, caller.org_id, course_ref, course.model_dump(mode="json"))
+    audit(db, caller, "course.blended", course_ref, platform=stored["platform_id"], platform_course=course.platform_course,
+          total_hours=course.total_hours, online_hours=course.online_hours)
+    db.commit()
+    if queued is not None:
+        svc.notify_job(queued.id)
+    return {"course": course_ref, **{k: v for k, v in stored.items() if k != "platform_id"}}
 
 
 class OverrideIn(BaseModel):

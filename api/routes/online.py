@@ -90,20 +90,31 @@ async def post_events(request: Request, db: DB, caller: Platform, svc: Svc) -> B
     return (await _ingest(request, db, caller, svc))[1]
 
 
+class PlatformCourse(CourseSpec):
+    """A platform's course; `blended_for` names the institution (by its name) whose blended course
+    this is the online theory part of (003 §21): judged so where that institution declares it
+    (PUT /blended-courses/{course_ref}), with its hours and under the 40 % cap."""
+
+    blended_for: str | None = Field(default=None, min_length=1, max_length=200)
+
+
 @router.put("/courses/{course_ref}", response_model=dict[str, Any])
 async def put_course(course_ref: str, request: Request, db: DB, caller: Platform, svc: Svc) -> dict[str, Any]:
-    """A course of the catalogue: unit order, total and online hours, occupation (B5, B7)."""
-    spec = CourseSpec.model_validate(await json_body(request, svc.settings.max_json_bytes, "the course"))
+    """A course of the catalogue: unit order, total and online hours, occupation (B5, B7); with
+    `blended_for`, the online part of that institution's blended course."""
+    spec = PlatformCourse.model_validate(await json_body(request, svc.settings.max_json_bytes, "the course"))
     wrong = courses.mode_problem(spec.model_dump(mode="json", include=spec.model_fields_set), "platform")
     if wrong is not None:
         raise Problem(422, wrong, "validation")
-    body = courses.as_judged(spec.model_dump(mode="json"))
+    body = courses.as_judged(spec.model_dump(mode="json", exclude={"blended_for"}))
+    if spec.blended_for is not None:
+        body["blended_for"] = courses.institution_named(db, spec.blended_for)
     queued = courses.put_course(db, caller.org_id, course_ref, body)
-    audit(db, caller, "course.put", course_ref)
+    audit(db, caller, "course.put", course_ref, **({"blended_for": body["blended_for"]} if spec.blended_for else {}))
     db.commit()
     if queued is not None:
         svc.notify_job(queued.id)
-    return {"course": course_ref, **body}
+    return {"course": course_ref, **body, **({"blended_for": spec.blended_for} if spec.blended_for else {})}
 
 
 class AssessmentIn(BaseModel):

@@ -33,6 +33,7 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", "/uploads/{upload_id}/finish"): {"institution"},
     ("POST", "/events"): {"platform"},
     ("PUT", "/courses/{course_ref}"): {"platform"},
+    ("PUT", "/blended-courses/{course_ref}"): {"institution"},
     ("POST", "/assessments"): {"platform"},
     ("PUT", "/learners/{learner}/photo"): {"platform"},
     ("PUT", "/learners/{learner}"): {"platform"},

@@ -104,6 +104,9 @@ STEPS: list[Step] = [
     (("POST", "/classes/{class_id}/overrides"), "admin", lambda s: s.call(
         "admin", "POST", f"/classes/{s.ids['class']}/overrides", json={"parameters": {"face_liveness": "still"}, "reason": "walk"})),
     (("PUT", "/courses/{course_ref}"), "plat_p", lambda s: s.call("plat_p", "PUT", "/courses/C1", json={"units": ["U1", "U2"]})),
+    (("PUT", "/blended-courses/{course_ref}"), "inst_a", lambda s: s.call(
+        "inst_a", "PUT", "/blended-courses/W1", json={"platform": "learn.example", "platform_course": "C1",
+                                                     "total_hours": 10, "online_hours": 4})),
     (("POST", "/events"), "plat_p", _events),
     (("POST", "/assessments"), "plat_p", lambda s: s.call(
         "plat_p", "POST", "/assessments", json=[{"learner": "L1", "course": "C1", "assessed_at": "2026-11-20T12:00:00+08:00"}])),

@@ -183,3 +183,45 @@ def test_a_platforms_course_is_online_whatever_it_says(world: World) -> None:
     engine.add(collect(parse_record(e, n) for n, e in enumerate(events, start=1)).events)
     [blended] = engine.sessions()
     assert "online.theory_share" in {f.rule for f in blended.findings}
+
+
+def test_an_institutions_blended_course_caps_its_online_part(world: World) -> None:
+    """B7 (#17): the institution declares its blended course and the platform course that is its
+    online theory part; once the platform names the institution on that course, its sessions are
+    judged under the 40 % cap with the institution's hours. Either side alone changes nothing."""
+    w = world
+
+    def rules() -> set[str]:
+        w.wait_jobs()
+        [session] = w.client.get("/sessions", headers=w.h("plat_p")).json()
+        return {f["rule"] for f in session["findings"]}
+
+    def declare(who: str, online_hours: float, **more: Any) -> Any:
+        body = {"platform": "learn.example", "platform_course": "C-THEORY", "total_hours": 10, "online_hours": online_hours, **more}
+        return w.client.put("/blended-courses/W-1", json=body, headers=w.h(who))
+
+    assert w.client.put("/courses/C-THEORY", json={"units": ["U1"]}, headers=w.h("plat_p")).status_code == 200
+    events = clean_session(platform="learn.example", learner="L1", course="C-THEORY").events
+    assert w.client.post("/events", json=events, headers=w.h("plat_p")).json()["accepted"] == len(events)
+    r = declare("inst_a", 6, occupation="焊工")
+    assert r.status_code == 200 and r.json()["mode"] == "blended" and "platform_id" not in r.json(), r.text
+    assert "online.theory_share" not in rules()  # the platform has not said it hosts inst_a's course
+    named = w.client.put("/courses/C-THEORY", json={"units": ["U1"], "blended_for": "Zhengzhou Welding School"},
+                         headers=w.h("plat_p"))
+    assert named.status_code == 200 and named.json()["blended_for"] == "Zhengzhou Welding School", named.text
+    assert "online.theory_share" in rules()  # 6 of 10 hours online: 60 % > 40 %
+    [session] = w.client.get("/sessions", headers=w.h("plat_p")).json()
+    [share] = [f for f in session["findings"] if f["rule"] == "online.theory_share"]
+    assert (share["measured"], share["threshold"], session["verdict"]) == (0.6, 0.4, "invalid")
+    assert declare("inst_a", 4).status_code == 200
+    assert "online.theory_share" not in rules()  # 40 %: at the cap, not over it
+    # another institution declaring the same platform course changes nothing: the platform named inst_a
+    assert declare("inst_b", 10).status_code == 200
+    assert "online.theory_share" not in rules()
+    # refused: a platform declaring an institution's course; no such platform; more online hours than the course has
+    assert declare("plat_p", 10).status_code == 403
+    assert declare("inst_a", 4, platform="nowhere.example").status_code == 422
+    assert declare("inst_a", 12).status_code == 422
+    assert declare("inst_a", 4, platform="Luoyang Cooking School").status_code == 422  # an institution, not a platform
+    unknown = w.client.put("/courses/C-THEORY", json={"units": ["U1"], "blended_for": "No Such School"}, headers=w.h("plat_p"))
+    assert unknown.status_code == 422 and "blended_for" in unknown.text

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import pytest
 from sqlmodel import select
 
-from models.tables import Learner, LearnerPhoto, Recording, RosterPhoto, TrainingClass
+from models.tables import Course, Learner, LearnerPhoto, Recording, RosterPhoto, TrainingClass
 from sample_videos.make_sample import ROSTER, as_sent, make_sample_class
 from tests.api.conftest import World
 from tests.api.test_faces_api import _session, faces_world  # noqa: F401  (fixture: face checks on, stills enough)
@@ -46,7 +46,12 @@ def _build(s: Setup) -> None:
     assert w.client.put("/learners/L1", json={"person_id": "410102199001010011"}, headers=w.h("plat_p")).status_code == 200
     assert w.client.put("/learners/L1/photo", content=(faces / "obama" / "1.jpg").read_bytes(),
                         headers=w.h("plat_p")).status_code == 201
-    r = w.client.put("/courses/C1", json={"units": ["U1", "U2", "U3"]}, headers=w.h("plat_p"))
+    r = w.client.put("/courses/C1", json={"units": ["U1", "U2", "U3"], "blended_for": "Zhengzhou Welding School"},
+                     headers=w.h("plat_p"))
+    assert r.status_code == 200, r.text
+    # C1 is the online theory part of inst_a's blended course W1 (both say so): 4 of 10 hours, within the 40 % cap
+    r = w.client.put("/blended-courses/W1", json={"platform": "learn.example", "platform_course": "C1", "total_hours": 10,
+                                                  "online_hours": 4}, headers=w.h("inst_a"))
     assert r.status_code == 200, r.text
     c1, c2 = s.capture("plat_p", faces / "obama" / "2.jpg"), s.capture("plat_p", faces / "obama" / "3.jpg")
     s.captures = {"c1": c1, "c2": c2}
@@ -84,10 +89,12 @@ def _state(w: World, class_id: str) -> dict[str, Any]:
         klass = db.get(TrainingClass, class_id)
         recordings = sorted((r.id, r.sha256) for r in db.exec(select(Recording).where(Recording.class_id == class_id)).all())
         roster = sorted((p.trainee_id, p.version, p.sha256) for p in db.exec(select(RosterPhoto).where(RosterPhoto.class_id == class_id)).all())
+        blended = sorted((c.course_ref, tuple(sorted(c.body.items()))) for c in db.exec(select(Course)).all()
+                         if c.organisation_id in (w.orgs["inst_a"], w.orgs["plat_p"]))
     return {"sessions": sorted((x["session"], x["verdict"], x["credited_s"], x["course"],
                                 tuple(sorted(f["rule"] for f in x["findings"]))) for x in sessions),
             "learners": learners, "photos": photos, "class": (klass.manifest, klass.organisation_id) if klass else None,
-            "recordings": recordings, "roster": roster}
+            "recordings": recordings, "roster": roster, "courses": blended}
 
 
 def _events_as_other(s: Setup) -> None:
@@ -115,6 +122,19 @@ def _xapi_as_other(s: Setup) -> None:
         assert r.status_code < 500, r.text
 
 
+def _blended_as_other(s: Setup) -> None:
+    """inst_b declares inst_a's course id W1, and plat_p's C1 as its online part, all online (the
+    cap would void S1): its own row, and no effect, as plat_p names inst_a on C1. A platform may
+    not declare an institution's course at all; plat_q names inst_b on its own C1 only."""
+    w = s.w
+    hostile = {"platform": "learn.example", "platform_course": "C1", "total_hours": 10, "online_hours": 10}
+    _ok(w.client.put("/blended-courses/W1", json=hostile, headers=w.h("inst_b")))
+    for who in ("plat_p", "plat_q", "inspector_far"):
+        _ok(w.client.put("/blended-courses/W1", json=hostile, headers=w.h(who)), 403)
+    _ok(w.client.put("/courses/C1", json={"units": ["U1", "U2", "U3"], "blended_for": "Luoyang Cooking School"},
+                     headers=w.h("plat_q")))
+
+
 ATTACKS: dict[tuple[str, str], Attack | str] = {
     ("POST", "/events"): _events_as_other,
     ("POST", "/xapi/statements"): _xapi_as_other,
@@ -122,6 +142,7 @@ ATTACKS: dict[tuple[str, str], Attack | str] = {
     ("PUT", "/courses/{course_ref}"): lambda s: _ok(s.w.client.put("/courses/C1", json={"units": ["U3", "U2", "U1"],
                                                                                             "total_hours": 1, "online_hours": 1},
                                                                   headers=s.w.h("plat_q"))),
+    ("PUT", "/blended-courses/{course_ref}"): _blended_as_other,
     ("POST", "/assessments"): lambda s: _ok(s.w.client.post("/assessments", json=[
         {"learner": "L1", "course": "OTHER", "assessed_at": None}], headers=s.w.h("plat_q"))),
     ("PUT", "/learners/{learner}"): lambda s: _ok(s.w.client.put("/learners/L1", json={"person_id": "410102199912319999"},
