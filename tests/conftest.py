@@ -15,6 +15,12 @@ CST = timezone(timedelta(hours=8))
 CLASS_START = datetime(2026, 11, 20, 8, 0, 0, tzinfo=CST)
 
 
+# The daily retention job is queued by the workers themselves (api/jobs/retention.py): off in
+# the tests' services and servers (this environment is inherited), so that no test sees a job or
+# an audit entry it did not cause; tests/api/test_retention_timer.py turns it on.
+os.environ.setdefault("MONITOR_RETENTION_TIMER", "false")
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 

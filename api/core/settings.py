@@ -54,6 +54,11 @@ class ServiceSettings(BaseSettings):
     # Celery workers look this often for jobs whose message the broker lost (a Redis restart
     # keeps nothing) or never got (the broker was down when the job was queued).
     job_sweep_s: float = 30.0
+    # The retention job (issue #20: face images past their jurisdiction's period deleted) is
+    # queued once a day, from this hour (UTC) on, by the workers themselves. Off: no timer (run
+    # `monitor admin retention` from cron instead; the tests turn it off, tests/conftest.py).
+    retention_timer: bool = True
+    retention_at_utc_hour: int = Field(default=2, ge=0, le=23)
     worker_max_memory_mb: int = 512  # a Celery pool child is replaced after a task once it holds more
     request_timeout_s: float = 60.0  # every request but uploads and event batches
     # A resumable upload's chunk holds the upload while it streams, renewing its claim at every

@@ -8,7 +8,11 @@ again; a job still under another worker's live lease is looked at again when tha
 run out. The broker may lose messages (Redis restarted keeps nothing; it may be down when the API
 queues a job, which the API then only logs): every worker looks, when it starts and every
 `job_sweep_s`, for jobs left queued or whose lease ran out, and sends their ids again. A message
-too many costs one look at the job row; a claim decides who runs it."""
+too many costs one look at the job row; a claim decides who runs it.
+
+The sweep is also the timer of the daily jobs (no `celery beat` to run): at each sweep every
+worker asks for the day's retention job, which is queued once however many ask
+(api/jobs/retention.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from celery import Celery
 from celery.signals import worker_ready
 
 from api.jobs.handlers import register_all
+from api.jobs.retention import schedule_retention
 from api.jobs.runner import retry_in, run_one, stale_jobs, worker_name
 from api.core.service import Service
 from api.core.settings import ServiceSettings
@@ -88,7 +93,9 @@ def run_job(self, job_id: str) -> bool:  # type: ignore[no-untyped-def]
 
 
 def sweep_once(queued_for_s: float) -> int:
-    """Send again the ids of jobs that may have lost their message; how many were sent."""
+    """Queue the day's retention job if due (its message sent at once), then send again the ids
+    of jobs that may have lost their message; how many were sent again."""
+    schedule_retention(service())
     jobs = stale_jobs(service(), queued_for_s)
     for job_id in jobs:
         service().notify_job(job_id)

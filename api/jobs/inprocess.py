@@ -5,17 +5,22 @@ The thread claims jobs; by default it runs them in one child process that it sta
 (`worker_process`), because analysis and judging are CPU-bound Python: run in a thread they
 would share the server's one interpreter lock with every request (measured: ingestion fell to a
 third while judging ran). A child that dies hands its job back (the lease is cut short) and is
-started again for the next job."""
+started again for the next job.
+
+The thread is also the embedded deployment's timer: every `job_sweep_s` it queues the day's
+retention job when that is due (api/jobs/retention.py), so nothing outside has to."""
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
 import threading
+import time
 from multiprocessing.connection import Connection
 from typing import Any
 
 from api.jobs.handlers import register_all
+from api.jobs.retention import schedule_retention
 from api.jobs.runner import claim, hand_back, run, worker_name
 from api.core.service import Service
 from api.core.settings import ServiceSettings
@@ -80,6 +85,7 @@ class InProcessWorker:
         self._idle_poll_s = idle_poll_s
         self._thread = threading.Thread(target=self._loop, name="monitor-worker", daemon=True)
         self._child: _Child | None = None
+        self._next_timers = 0.0  # time.monotonic() of the next look at the daily jobs
         self.name = f"{worker_name()}:inprocess"
 
     def start(self) -> None:
@@ -106,9 +112,18 @@ class InProcessWorker:
             self._child = None
             hand_back(self._service, job, count_attempt=True)
 
+    def _timers(self) -> None:
+        """The daily jobs, looked at once every `job_sweep_s` (one cheap insert that usually does
+        nothing)."""
+        if time.monotonic() < self._next_timers:
+            return
+        self._next_timers = time.monotonic() + self._service.settings.job_sweep_s
+        schedule_retention(self._service)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                self._timers()
                 job = claim(self._service, self.name)
                 if job is not None:
                     self._execute(job)

@@ -1,7 +1,12 @@
 """The retention job (issue #20): deletes the face images past their jurisdiction's retention
 period (api/store/retention.py says which), the files first and then the marks, so a run cut
 short is finished by the next one; images of undecided flags are held. Audited image by image,
-and the run as a whole (how many deleted, how many held)."""
+and the run as a whole (how many deleted, how many held).
+
+It runs daily by itself: every worker (the embedded deployment's in-process worker, each Celery
+worker's sweep) calls `schedule_retention` now and then, which queues the day's job once it is
+`retention_at_utc_hour` (the job's id names the day, so however many workers ask, one job a
+day is queued). `monitor admin retention` runs it by hand."""
 
 from __future__ import annotations
 
@@ -11,8 +16,9 @@ from typing import Callable
 from api.core.service import Service
 from api.jobs.runner import finish
 from api.store import retention
+from api.store.jobs import enqueue_once
 from models.retry import write_unit
-from models.tables import AuditEntry, Job
+from models.tables import AuditEntry, Job, JobKind
 from models.types import utcnow
 
 
@@ -64,3 +70,24 @@ def run_retention(service: Service, job: Job, progress: Callable[[str, float], N
             db.commit()
 
     write_unit(done)
+
+
+def schedule_retention(service: Service, now: datetime | None = None) -> str | None:
+    """Queue today's retention job if it is time and nobody queued it yet; its id if queued now.
+    Cheap (one insert that usually does nothing): workers call it at every sweep."""
+    settings = service.settings
+    now = now or utcnow()
+    if not settings.retention_timer or now.hour < settings.retention_at_utc_hour:
+        return None
+    key = f"retention-{now:%Y%m%d}"
+
+    def add() -> bool:
+        with service.session() as db:
+            added = enqueue_once(db, JobKind.RETENTION.value, key)
+            db.commit()
+            return added
+
+    if not write_unit(add):
+        return None
+    service.notify_job(key)
+    return key
