@@ -103,10 +103,10 @@ def _first_half(source: Path, path: Path) -> Path:
     return path
 
 
-def _manifest(recording: Path, duration_s: float) -> Path:
+def _manifest(recording: Path, duration_s: float, overrides: dict | None = None) -> Path:
     manifest = {
         "class_id": f"BENCH-{recording.stem}", "policy": "zhengzhou-2022",
-        "policy_overrides": {"class_hour_min_s": duration_s},
+        "policy_overrides": {"class_hour_min_s": duration_s, **(overrides or {})},
         "schedule": [{"index": 1, "kind": "practical", "start": START.isoformat(),
                       "end": (START + timedelta(seconds=duration_s)).isoformat()}],
         "recordings": [{"path": recording.name, "start": START.isoformat()}],
@@ -226,7 +226,7 @@ def _nvr_make(path: Path, size: tuple[int, int], duration_s: float, tampered: bo
     return path
 
 
-def nvr_main(kind: str, minutes: float) -> None:
+def nvr_main(kind: str, minutes: float, overrides: dict | None = None) -> None:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise SystemExit("the baseline needs Debian's ffmpeg: apt-get install ffmpeg")
@@ -240,7 +240,7 @@ def nvr_main(kind: str, minutes: float) -> None:
     print(f"  (made in {time.perf_counter() - t0:.0f} s)")
     rows = []
     for name, path in (("clean", clean), ("tampered", tampered)):
-        t_monitor, rss, report = _analyze(_manifest(path, duration))
+        t_monitor, rss, report = _analyze(_manifest(path, duration, overrides))
         t_ffmpeg, rss_ffmpeg, _ = _measured([ffmpeg, "-hide_banner", "-nostats", "-i", str(path),
                                              "-vf", "freezedetect,blackdetect", "-f", "null", "-"])
         findings = [f for h in report["hours"] for f in h["findings"]] + report["findings"]
@@ -481,18 +481,22 @@ if __name__ == "__main__":
     parser.add_argument("--all", action="store_true",
                         help="the issue's three cases in one run: (a) the 720p H.264 GOP-50 hour, then "
                              "(b) and (c) NVR footage of --minutes")
+    parser.add_argument("--set", metavar="PARAMETER=VALUE", action="append", default=[],
+                        help="with --nvr: a profile parameter for monitor analyze, e.g. loop_dense_gop_s=12 "
+                             "(keyframe sampling and the size series' loop candidates on long GOPs)")
     parser.add_argument("--recall", type=float, nargs="*", help="loop lengths (s): recall of short loops instead")
     parser.add_argument("--files", type=int, default=5, help="with --recall: files per length (4 loops each)")
     parser.add_argument("--sizes", metavar="WxH", nargs="?", const="640x360",
                         help="the size series' recall and false candidates on 4-minute files (no decoding); "
                              "with --nvr also on that bench's files of --minutes, if made")
     args = parser.parse_args()
+    overrides = {key: float(value) for key, value in (item.split("=", 1) for item in args.set)}
     if args.all:
         print("(a) 1280x720 H.264, a keyframe every 2 s (GOP 50), 60 min", flush=True)
         main()
         for kind in ("b", "c"):
             print(f"({kind})", flush=True)
-            nvr_main(kind, args.minutes)
+            nvr_main(kind, args.minutes, overrides)
     elif args.sizes:
         width, height = (int(v) for v in args.sizes.split("x"))
         made = []
@@ -506,6 +510,6 @@ if __name__ == "__main__":
     elif args.recall:
         recall_main(args.recall, args.files)
     elif args.nvr:
-        nvr_main(args.nvr, args.minutes)
+        nvr_main(args.nvr, args.minutes, overrides)
     else:
         main()

@@ -3,18 +3,19 @@ to fill time that was not recorded: short repeats sprinkled through the hour, or
 second half of an hour replaying the first). Repeats of `loop_min_s` or more, at any lag.
 
 Candidates come from three sources, cheapest first; each only says where to decode:
-- the packet size series (monitor.footage.sizes), free: binned on one wall-clock grid
-  (`loop_bin_s`), cut into sliding windows of half `loop_min_s`, each window compared with every
-  earlier one (a similarity join as a matrix profile computes it: z-normalised windows, blocked
-  matrix products in NumPy: 2.5 s for an hour of 0.2-s bins on this loaded 2-core machine, where
-  stumpy's numba kernels took 46 s to compile before their first call). A run of windows whose
-  best earlier match lies at one lag is a candidate. Measured on generated footage: where copy and
-  original are encoded at the same GOP phase (a lag that is a multiple of the GOP, as when a
-  file's first half is replayed as its second) the runs are long (20-51 windows at correlation >=
-  0.7; clean footage at most 8); at another phase the generated classroom's sizes did not repeat
-  their shape (correlation 0.1-0.7 at the true lag, H.265 and H.264 alike, also on the real clip
-  vtest.avi: 0.2): the per-frame size there is mostly the encoder's own noise, not the scene's
-  motion.
+- the packet size series (monitor.footage.sizes), free: every frame's level (`frame_levels`, the
+  keyframes and the frames just after them set aside) on one wall-clock grid of the frame step, cut
+  into sliding windows of half `loop_min_s`; one window every `loop_bin_s` is compared with every
+  window at least `loop_min_s` earlier (a similarity join as a matrix profile computes it:
+  z-normalised windows, blocked matrix products in NumPy; stumpy's left matrix profile gave the same
+  lags, but its numba kernels took 46-48 s to compile before their first call). A run of queries
+  whose best earlier match lies at one lag is a candidate. Stretches the sizes call quiet (a frozen
+  or black picture repeats its own sizes) are left out. Measured (bench/footage.py --sizes): a
+  replay whose lag is a whole number of frames, at any GOP phase, correlates 0.77-0.91 at its lag
+  and is found (5, 12 and 60 s: 7/7), clean footage gave no candidate; the sizes binned to 0.2 s,
+  as this search had them before, found 3/7 with 20 false candidates per hour (the frame-to-frame
+  shape is what repeats). A copy half a frame off its original (moments between its frames, as a
+  re-timed copy or the generator's 7.3-s lags have them) does not repeat the sizes (0.03-0.34).
 - sampled pictures: a keyframe matching an earlier keyframe within noise;
 - where keyframes are dense (at most `sample_interval_s` apart), the probes: a stretch as long as
   the sampling step decoded at each junction, at the file's start and every
@@ -43,13 +44,17 @@ from monitor.footage.events import FootageEvent
 from monitor.footage.junctions import junction_times
 from monitor.footage.media import SpanReader, choose_mode
 from monitor.footage.pictures import distance, distances_to_many
-from monitor.footage.sizes import size_series
+from monitor.footage.sizes import frame_levels, quiet_spans, size_series
 from monitor.policy import Policy
 
 CONFIRM_W = 160  # width of the grey pictures compared: a 64-px thumbnail blurs a swaying trainee away
 _NEAR_S = 0.3  # the copy's frame is looked for this close to the lag (the bins' resolution and then some)
 _AWAY_S = (0.5, 2.0)  # the scene's own motion: the original's frames this far from the lag (median)
 _PROBE_S = 1.0  # copy decoded per confirmation
+# A size candidate this short has its copy and original decoded once, edges' windows included: each
+# separate decode starts at the keyframe before it (5 s of frames on average on a 10-s GOP), and a
+# 5-s candidate's confirmation and two edges took about 2500 decoded frames that way, 1000 this way.
+_PREFETCH_MAX_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ class LoopDetector:
     confirm_ratio: float  # decoded frames (160-px grey): copy distance as a share of the scene's motion ...
     confirm_max: float  # ... and at most this (RMS grey levels)
     confirm_motion: float  # a stretch moving less than this is too still to tell copies apart
-    bin_s: float  # the size series' grid
+    bin_s: float  # the size series is queried one window this often (seconds)
     similarity_min: float  # correlation of size windows that makes a match
     run_min_s: float  # consecutive windows matching at one lag for at least this long make a candidate
     candidates_per_hour: int  # at most this many candidates confirmed per hour of footage
@@ -81,6 +86,7 @@ class LoopDetector:
     junction_ratio: float  # ... and at junctions: packets this many times their neighbours
     junctions_per_hour: int  # ... the strongest this many per hour
     frame_ratio: float  # every-frame pictures: nearest earlier frame within this share of the scene's motion
+    quiet: tuple[float, float, float, float] = (2.0, -1.0, 2.5, 0.1)  # quiet_spans' window, level, length, spread
 
     @classmethod
     def from_policy(cls, policy: Policy) -> "LoopDetector":
@@ -89,7 +95,9 @@ class LoopDetector:
                    policy.loop_confirm_motion, policy.loop_bin_s, policy.loop_similarity_min,
                    policy.loop_run_min_s, policy.loop_candidates_per_hour,
                    policy.sample_interval_s, policy.loop_probe_interval_s, policy.junction_size_ratio,
-                   policy.junction_max_per_hour, policy.loop_frame_ratio)
+                   policy.junction_max_per_hour, policy.loop_frame_ratio,
+                   (policy.quiet_window_s, policy.quiet_level_max, min(policy.freeze_max_s, policy.black_max_s) / 2,
+                    policy.quiet_spread_max))
 
     def detect(self, signals: ClassSignals) -> list[FootageEvent]:
         files = [f for f in signals.files if f.timeline.times_s.size > 1]
@@ -104,27 +112,42 @@ class LoopDetector:
     # -- candidates -------------------------------------------------------------------------
 
     def size_candidates(self, files: list[FileSignals]) -> list[Candidate]:
-        """Runs of windows whose best earlier match lies at one lag (see the module docstring)."""
+        """Runs of queried windows whose best earlier match lies at one lag (see the module
+        docstring), on the frames' own grid: a frame missing from it (a variable frame rate's drop)
+        counts as the usual size, a quiet stretch and the time between files as nothing."""
+        step = min(f.timeline.frame_duration_s for f in files)
         t0 = min(f.placed.wall_begin for f in files)
         t1 = max(f.placed.wall_end for f in files)
-        count = int(np.ceil((t1 - t0) / self.bin_s)) + 1
+        count = int(np.ceil((t1 - t0) / step)) + 1
         grid = np.full(count, np.nan)
+        window_s, level_max, quiet_min_s, spread_max = self.quiet
         for f in files:
-            series = size_series(f.timeline)
-            first = int(np.floor((f.placed.wall_begin - t0) / self.bin_s))
-            n = min(count - first, int(np.ceil((f.placed.wall_end - f.placed.wall_begin) / self.bin_s)))
-            binned = series.binned(t0 + first * self.bin_s - f.placed.wall(0.0), self.bin_s, n)
-            grid[first:first + n] = np.where(np.isnan(binned), grid[first:first + n], binned)
-        m = max(4, int(round(self.min_s / 2 / self.bin_s)))
-        best, lag = _similarity_join(grid, m, exclusion=max(m, int(round(self.min_s / self.bin_s))))
-        run_min = max(2, int(round(self.run_min_s / self.bin_s)))
+            index = np.rint((f.timeline.times_s + f.placed.wall(0.0) - t0) / step).astype(np.int64)
+            ok = (index >= 0) & (index < count)
+            if not ok.any():
+                continue
+            a, b = int(index[ok].min()), int(index[ok].max()) + 1
+            grid[a:b] = np.where(np.isnan(grid[a:b]), 0.0, grid[a:b])
+            grid[index[ok]] = frame_levels(f.timeline)[ok]
+            for q0, q1 in quiet_spans(size_series(f.timeline), window_s, level_max, quiet_min_s, spread_max):
+                first = max(0, int((f.placed.wall(q0) - t0) / step))
+                grid[first:max(first, int(np.ceil((f.placed.wall(q1) - t0) / step)) + 1)] = np.nan
+        m = max(4, int(round(self.min_s / 2 / step)))
+        exclusion = max(m, int(round(self.min_s / step)))
+        stride = max(1, int(round(self.bin_s / step)))
+        best, lag = _similarity_join(grid, m, exclusion=exclusion, stride=stride)
+        queries = np.arange(exclusion, best.size, stride)
+        if queries.size == 0:
+            return []
+        best, lag = best[queries], lag[queries]
+        run_min = max(2, int(round(self.run_min_s / (stride * step))))
         out = []
-        for first, last, lag_bins in _runs(best, lag, self.similarity_min):
+        for first, last, lag_frames in _runs(best, lag, self.similarity_min, tolerance=2):
             if last - first + 1 < run_min:
                 continue
-            start = t0 + first * self.bin_s
-            end = t0 + (last + m) * self.bin_s
-            out.append(Candidate((start, end), lag_bins * self.bin_s,
+            start = t0 + queries[first] * step
+            end = t0 + (queries[last] + m) * step
+            out.append(Candidate((start, end), lag_frames * step,
                                  float((last - first + 1) * np.mean(best[first:last + 1])), "sizes"))
         return out
 
@@ -312,9 +335,14 @@ def _frame_runs(walls: np.ndarray, flat: np.ndarray, min_s: float, ratio_max: fl
     return out
 
 
-def _similarity_join(x: np.ndarray, m: int, exclusion: int, block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+def _similarity_join(x: np.ndarray, m: int, exclusion: int, block: int = 1024,
+                     stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """For each window of `m` bins, the correlation with its best match among windows starting at
-    least `exclusion` bins earlier, and that lag in bins (-inf / 0 where none: NaNs, a flat series)."""
+    least `exclusion` bins earlier, and that lag in bins (-inf / 0 where none: NaNs, a flat series).
+    `stride`: only every stride-th window from `exclusion` on is matched (the others stay -inf),
+    against every earlier window still, so the lag keeps the grid's resolution at a stride-th of
+    the cost. Rows go a block at a time, fewer when the series is long (an hour of frames: 90000
+    columns), so a block's correlations stay under 50 MB."""
     n = x.size - m + 1
     if n <= exclusion:
         return np.full(max(n, 0), -np.inf), np.zeros(max(n, 0), dtype=np.int64)
@@ -328,23 +356,26 @@ def _similarity_join(x: np.ndarray, m: int, exclusion: int, block: int = 1024) -
     z[~ok] = 0.0
     best = np.full(n, -np.inf)
     lag = np.zeros(n, dtype=np.int64)
-    for a in range(exclusion, n, block):
-        b = min(n, a + block)
-        corr = z[a:b] @ z[:b - exclusion].T  # rows a..b-1 against every window early enough for b-1
-        rows = np.arange(a, b)[:, None]
-        corr[np.arange(b - exclusion)[None, :] > rows - exclusion] = -np.inf
-        corr[:, ~ok[:b - exclusion]] = -np.inf
+    queries = np.arange(exclusion, n, stride)
+    rows = max(16, min(block, 12_000_000 // n))
+    for a in range(0, queries.size, rows):
+        q = queries[a:a + rows]
+        limit = int(q[-1]) - exclusion + 1
+        corr = z[q] @ z[:limit].T  # these queries against every window early enough for the last
+        corr[np.arange(limit)[None, :] > (q - exclusion)[:, None]] = -np.inf
+        corr[:, ~ok[:limit]] = -np.inf
         j = np.argmax(corr, axis=1)
-        value = corr[np.arange(b - a), j]
-        value[~ok[a:b]] = -np.inf
-        best[a:b] = value
-        lag[a:b] = np.arange(a, b) - j
+        value = corr[np.arange(q.size), j]
+        value[~ok[q]] = -np.inf
+        best[q] = value
+        lag[q] = q - j
     return best, lag
 
 
-def _runs(best: np.ndarray, lag: np.ndarray, threshold: float) -> list[tuple[int, int, int]]:
-    """(first, last, lag) of maximal runs of windows at or above threshold whose lags agree within a
-    bin; runs at the same lag separated by a short dip (a few windows) are one."""
+def _runs(best: np.ndarray, lag: np.ndarray, threshold: float, tolerance: int = 1) -> list[tuple[int, int, int]]:
+    """(first, last, lag) of maximal runs of windows at or above threshold whose lags agree within
+    `tolerance` bins (frames: a variable frame rate moves a frame by one); runs at the same lag
+    separated by a short dip (a few windows) are one."""
     out: list[list[int]] = []
     i, n = 0, best.size
     while i < n:
@@ -352,10 +383,10 @@ def _runs(best: np.ndarray, lag: np.ndarray, threshold: float) -> list[tuple[int
             i += 1
             continue
         j = i
-        while j + 1 < n and best[j + 1] >= threshold and abs(int(lag[j + 1]) - int(lag[i])) <= 1:
+        while j + 1 < n and best[j + 1] >= threshold and abs(int(lag[j + 1]) - int(lag[i])) <= tolerance:
             j += 1
         lag_i = int(np.median(lag[i:j + 1]))
-        if out and abs(out[-1][2] - lag_i) <= 1 and i - out[-1][1] <= 10:
+        if out and abs(out[-1][2] - lag_i) <= tolerance and i - out[-1][1] <= 10:
             out[-1][1] = j
         else:
             out.append([i, j, lag_i])
@@ -376,6 +407,7 @@ class _Search:
         self.d = detector
         self.files = files
         self._readers: dict[tuple[Path, str], SpanReader] = {}  # one per file and role: each reads on
+        self._held: dict[tuple[Path, str], tuple[float, float, _Stretch]] = {}  # prefetched, by file and role
         self.frame_index: _FrameIndex | None = None
 
     def close(self) -> None:
@@ -389,10 +421,15 @@ class _Search:
         key = (f.timeline.path, role)
         reader = self._readers.get(key)
         if reader is None:
-            reader = self._readers[key] = SpanReader(f.timeline.path, f.timeline.keyframe_times_s)
+            reader = self._readers[key] = SpanReader(f.timeline.path, f.timeline.keyframe_times_s,
+                                                     skip_loop_filter=role != "probe")
         return reader
 
     def _stretch(self, f: FileSignals, wall0: float, wall1: float, role: str) -> _Stretch:
+        held = self._held.get((f.timeline.path, role))
+        if held is not None and held[0] <= wall0 and wall1 <= held[1]:
+            inside = (held[2].times >= wall0 - 1e-6) & (held[2].times <= wall1 + 1e-6)
+            return _Stretch(held[2].times[inside], held[2].pictures[inside])
         reader = self._reader(f, role)
         frames = list(reader.grey(f.placed.media(wall0), f.placed.media(wall1), CONFIRM_W))
         if not frames:
@@ -525,6 +562,10 @@ class _Search:
         """Compare a second of the copy with the original around the lag, in the middle of the
         candidate; elsewhere in it only when the middle was too still to tell."""
         a, b = cand.copy_wall
+        self._held.clear()
+        reach = self.d.min_s / 2 + 0.5  # the size windows blur an edge by up to half a loop_min_s
+        if cand.source == "sizes" and b - a <= _PREFETCH_MAX_S:
+            self._prefetch(a - reach, b + reach, cand.lag_s)
         # a picture matched at the middle of a probe's or sample's candidate: centre the second there
         first = (a + b) / 2 - (_PROBE_S / 2 if cand.source != "sizes" else 0.0)
         for at in (first, a + (b - a) * 0.2, a + (b - a) * 0.8):
@@ -549,12 +590,22 @@ class _Search:
             # Along the copy a frame matches when it is as close as the confirmed ones, with room for
             # the encoder's noise to vary (0.0 at a shared keyframe, 1.4 two frames on: measured).
             limit = min(self.d.confirm_max, max(1.5 * noise, self.d.confirm_ratio * float(np.median(motion[ok]))))
-            reach = self.d.min_s / 2 + 0.5  # the size windows blur an edge by up to half a loop_min_s
             start = self._edge(copy_f, orig_f, lag, limit, keep, a - reach, min(at, a + reach), backward=True)
             end = self._edge(copy_f, orig_f, lag, limit, keep, max(at + _PROBE_S, b - reach), b + reach,
                              backward=False)
             return self._event(copy_f, orig_f, start, end, lag, noise, limit), (start, end)
         return None
+
+    def _prefetch(self, w0: float, w1: float, lag: float) -> None:
+        """Decode the copy over [w0, w1] and the original at the lag (with the margin the scene's
+        own motion and a lag refined by a frame need) once each, where each lies in one file."""
+        copy_f, orig_f = self._file_at(w0), self._file_at(w0 - lag)
+        if copy_f is None or orig_f is None or copy_f is not self._file_at(w1) or orig_f is not self._file_at(w1 - lag):
+            return
+        margin = _AWAY_S[1] + 0.1 + 2 * copy_f.timeline.frame_duration_s
+        for f, a, b, role in ((copy_f, w0, w1, "copy"), (orig_f, w0 - lag - margin, w1 - lag + margin, "original")):
+            self._held.pop((f.timeline.path, role), None)
+            self._held[(f.timeline.path, role)] = (a, b, self._stretch(f, a, b, role))
 
     def _matched(self, copy_f: FileSignals, orig_f: FileSignals, lag: float, limit: float, keep: np.ndarray,
                  w0: float, w1: float) -> tuple[np.ndarray, np.ndarray]:
@@ -590,33 +641,36 @@ class _Search:
             return bool(matched[0]) if times.size else False
 
         lo, hi = (max(lo, bound), hi) if backward else (lo, min(hi, bound))
-        inside = hi if backward else lo  # known (or taken) to be in the copy
-        outside = lo if backward else hi
-        if (backward and lo > bound or not backward and hi < bound) and holds(outside):
-            reach = width
-            while True:  # gallop outwards until a frame no longer matches
-                inside = outside
-                outside = max(bound, inside - reach) if backward else min(bound, inside + reach)
-                if outside == inside or not holds(outside):
-                    break
-                reach *= 2
-            if outside == inside:
-                return bound
-            while abs(inside - outside) > width:  # halve the bracket
-                mid = (inside + outside) / 2
-                if holds(mid):
-                    inside = mid
-                else:
-                    outside = mid
+        # The window first: the edge is usually in it, and a single frame at its far end (which the
+        # search used to check first) cost as much decoding as the window, a keyframe's GOP before it.
+        times, matched = self._matched(copy_f, orig_f, lag, limit, keep, lo, hi)
+        if times.size == 0:
+            return hi if backward else lo
+        edge = _first_miss(times, matched, step, backward)
+        if edge is not None or (lo <= bound if backward else hi >= bound):
+            return edge if edge is not None else (lo if backward else hi)
+        inside = outside = lo if backward else hi  # the run fills the window: its far end is in the copy
+        reach = width
+        while True:  # gallop outwards until a frame no longer matches
+            inside = outside
+            outside = max(bound, inside - reach) if backward else min(bound, inside + reach)
+            if outside == inside or not holds(outside):
+                break
+            reach *= 2
+        if outside == inside:
+            return bound
+        while abs(inside - outside) > width:  # halve the bracket
+            mid = (inside + outside) / 2
+            if holds(mid):
+                inside = mid
+            else:
+                outside = mid
         w0, w1 = (outside, inside) if backward else (inside, outside)
         times, matched = self._matched(copy_f, orig_f, lag, limit, keep, w0, w1)
         if times.size == 0:
             return w1 if backward else w0
-        order = range(times.size - 1, -1, -1) if backward else range(times.size)
-        for k in order:
-            if not matched[k]:
-                return float(times[k] + step) if backward else float(times[k])
-        return w0 if backward else w1
+        edge = _first_miss(times, matched, step, backward)
+        return edge if edge is not None else (w0 if backward else w1)
 
     def _event(self, copy_f: FileSignals, orig_f: FileSignals, start: float, end: float, lag: float,
                noise: float, limit: float) -> FootageEvent:
@@ -637,6 +691,16 @@ class _Search:
             },
             frames=((cp.path, s), (cp.path, e), (op.path, o0), (op.path, o1)),
         )
+
+
+def _first_miss(times: np.ndarray, matched: np.ndarray, step: float, backward: bool) -> float | None:
+    """Walking out of the copy (backward: from the window's last frame to its first), where the
+    first frame that no longer matches puts the edge; None when every frame matches."""
+    order = range(times.size - 1, -1, -1) if backward else range(times.size)
+    for k in order:
+        if not matched[k]:
+            return float(times[k] + step) if backward else float(times[k])
+    return None
 
 
 class _SampleIndex:

@@ -17,7 +17,7 @@ from sample_videos.classroom import Classroom
 from sample_videos.nvr import live, replayed, sensor_room, write_nvr
 from tests.conftest import CLASS_START, at, offset_of, write_manifest
 from tests.monitor.footage.conftest import TEACHERS
-from tests.monitor.footage.test_nvr import analyze_nvr, findings, rules
+from tests.monitor.footage.test_nvr import analyze_nvr, drifting, findings, rules
 
 from monitor.footage.analyze import analyze_class
 from monitor.manifest import load_class
@@ -110,3 +110,42 @@ def test_a_repeat_across_files(tmp_path, room):
     assert abs(loop.evidence["lag_s"] - 38.6) <= 0.3
     assert abs(loop.evidence["original_start_s"] - 11.4) <= 1.0
     assert first.exists()
+
+
+# A profile that sets `loop_dense_gop_s` above the GOP samples a 10-s GOP at its keyframes and finds
+# loops from the per-frame packet size series (monitor.footage.loop.size_candidates), confirmed by
+# decoding the copy and its original. A recording played again consists of its own frames: its lag
+# is a whole number of frames (25 fps here), whatever the GOP phase it lands on (README: the sizes
+# of a copy half a frame off its original do not repeat, which is why this is not the default).
+KEYFRAMES_ONLY = {"loop_min_s": 5.0, "loop_dense_gop_s": 12.0}
+
+
+def test_keyframe_sampling_finds_5_and_12_s_replays_at_short_and_long_lags_from_the_sizes(tmp_path, room):
+    # 30-35 s shows 22.68-27.68 s again (lag 7.32 s, 183 frames); 85-97 s shows 38.76-50.76 s (lag
+    # 46.24 s); 100-105 s shows 11.44-16.44 s (lag 88.56 s): none a multiple of the GOP.
+    script = replayed(replayed(replayed(live(CLASS_START), 30, 35, 22.68), 85, 97, 38.76), 100, 105, 11.44)
+    path = write_nvr(tmp_path / "loops.mp4", room, script, 110, codec="hevc", gop_s=10)
+    report = analyze_nvr(path, 110, **KEYFRAMES_ONLY)
+    assert report.files[0].sampling == "keyframes"
+    assert rules(report) == {"footage.loop"}
+    loop_found(report, 30, 35, 7.32)
+    loop_found(report, 85, 97, 46.24)
+    loop_found(report, 100, 105, 88.56)
+    assert len(findings(report, "footage.loop")) == 3
+
+
+def test_keyframe_sampling_finds_a_60_s_replay_from_the_sizes(tmp_path, room):
+    script = replayed(live(CLASS_START), 65, 125, 3.56)  # lag 61.44 s
+    path = write_nvr(tmp_path / "long.mp4", room, script, 130, codec="hevc", gop_s=10)
+    report = analyze_nvr(path, 130, **KEYFRAMES_ONLY)
+    assert rules(report) == {"footage.loop"}
+    loop_found(report, 65, 125, 61.44)
+
+
+@pytest.mark.parametrize("seed", [20, 21])
+def test_keyframe_sampling_of_clean_footage_gives_no_finding(tmp_path, seed):
+    """People moving (never repeating), sensor noise, lighting drifting by 20 % over the minute."""
+    path = write_nvr(tmp_path / "clean.mp4", sensor_room(640, 360, seed=seed), drifting(), 90, codec="hevc", gop_s=10)
+    report = analyze_nvr(path, 90, **KEYFRAMES_ONLY)
+    assert report.files[0].sampling == "keyframes"
+    assert rules(report) == set()
