@@ -53,8 +53,11 @@ conformance: conformance-deps
 demo: setup
 	$(BIN)/monitor demo --out sample_videos/out
 
+# The main suite first, then the long runs marked `slow` (chaos, soak, scale-out, schemathesis,
+# the demo through the API): both always run, each with its own timing and summary.
 test: setup browser testdata conformance-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m slow
 
 bench: setup
 	$(BIN)/python bench/footage.py

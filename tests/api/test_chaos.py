@@ -9,11 +9,14 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from bench.chaos import FAULTS, run_chaos
 from tests.api.conftest import REDIS_HOST, REDIS_PORT, need_server
 from tests.conftest import missing
 
 
+@pytest.mark.slow  # a long run: `make test` runs it after the main suite (see the Makefile)
 def test_kills_and_restarts_lose_and_double_nothing(tmp_path: Path) -> None:
     need_server("PostgreSQL", "127.0.0.1", 5432)
     need_server("Redis", REDIS_HOST, REDIS_PORT)

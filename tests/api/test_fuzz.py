@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from hypothesis import strategies as st
 
 from tests.pages.conftest import start_server
@@ -29,6 +30,7 @@ ROLES = (("institution", "org-institution", "institution", "p-i"), ("platform", 
          ("inspector", "org-inspectorate", "inspectorate", "p-x"), ("admin", "org-admin", "admin", "p-a"))
 
 
+@pytest.mark.slow  # a long run: `make test` runs it after the main suite (see the Makefile)
 def test_generated_requests_never_meet_a_server_error(tmp_path: Path) -> None:
     server, keys = start_server(tmp_path, ROLES)
     try:

@@ -9,10 +9,13 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from bench.scaleout import PG_BIN, run_scaleout
 from tests.conftest import missing
 
 
+@pytest.mark.slow  # a long run: `make test` runs it after the main suite (see the Makefile)
 def test_two_workers_on_their_own_hosts_share_the_jobs_and_take_over_a_cut_ones(tmp_path: Path) -> None:
     if os.geteuid() != 0 or not shutil.which("ip") or not (PG_BIN / "initdb").is_file():
         missing("the scale-out hosts need root, iproute2 (ip netns) and PostgreSQL's server binaries")

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 MONITOR = str(Path(sys.executable).parent / "monitor")
 
 
@@ -52,6 +54,7 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     assert len(unreachable.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # a long run: `make test` runs it after the main suite (see the Makefile)
 def test_the_demo_loads_the_samples_through_the_api(tmp_path: Path) -> None:
     import socket
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench.soak import soak
 
 
+@pytest.mark.slow  # a long run: `make test` runs it after the main suite (see the Makefile)
 def test_a_minute_at_a_thousand_events_a_second_loses_and_doubles_nothing(tmp_path: Path) -> None:
     result = soak(60, 1000, tmp_path)
     print(result.report())
