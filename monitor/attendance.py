@@ -15,6 +15,11 @@ subsidy is paid for.
   结业考核前通过补课等方式完成规定课程，计入培训到课率).
 - Faces matching nobody on the roster at more than `unknown_person_min_share` of an hour's check
   moments: `visibility.unknown_person` (review: a stand-in?).
+- An inspector's on-site count during a class hour that exceeds the faces the footage shows at the
+  nearest check moment by more than `onsite_unseen_max`: people in the room the camera cannot show
+  (its view does not cover the room, or their faces are turned away): `visibility.unverifiable`
+  (003 §19 对录像无法显示全体参训人员: invalidating where the profile requires every trainee visible).
+  Without an on-site count the footage alone cannot tell someone out of view from someone absent.
 
 Pure: the inputs are the class report's hours (their check moments), the inspectors' on-site
 checks and the recorded absences; the service and the CLI hand them in.
@@ -29,7 +34,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitor.findings import Finding, finding
+from monitor.findings import Finding, Severity, finding
 from monitor.policy import Policy
 
 
@@ -41,6 +46,12 @@ class CheckMoment(_Frozen):
     at: datetime
     present: list[str]  # trainee ids identified
     unknown: int = 0  # faces matching nobody on the roster
+    unidentifiable: int = 0  # faces found but too small or blurred to tell who they are
+
+    @property
+    def faces(self) -> int:
+        """Every person the footage shows at the moment, whether it could tell who or not."""
+        return len(set(self.present)) + self.unknown + self.unidentifiable
 
 
 class HourChecks(_Frozen):
@@ -157,7 +168,35 @@ def class_period(roster: Iterable[str], hours: Iterable[HourChecks], onsite: Ite
                 measured=round(len(with_unknown) / len(h.moments), 4), threshold=policy.unknown_person_min_share,
                 message="unknown", args={"hour": h.index, "n": len(with_unknown), "moments": len(h.moments)},
                 evidence={"hour": h.index, "moments": [m.at.isoformat() for m in with_unknown]}))
+    found += [f for h in hours if (f := _out_of_view(h, onsite, policy)) is not None]
     return Period(trainees=trainees, headcount=_headcount(roster, hours, onsite), findings=found)
+
+
+def _out_of_view(hour: HourChecks, onsite: list[OnsiteCount], policy: Policy) -> Finding | None:
+    """The on-site count of the hour the footage falls furthest short of, at the check moment
+    nearest it (within check_interval_s: no moment that near, no valid footage to compare), when
+    more than onsite_unseen_max people counted in the room are not in the picture."""
+    worst: tuple[int, OnsiteCount, CheckMoment] | None = None
+    for count in onsite:
+        if not hour.start <= count.at <= hour.end or not hour.moments:
+            continue
+        moment = min(hour.moments, key=lambda m: abs((m.at - count.at).total_seconds()))
+        if abs((moment.at - count.at).total_seconds()) > policy.check_interval_s:
+            continue
+        unseen = count.present - moment.faces
+        if unseen > policy.onsite_unseen_max and (worst is None or unseen > worst[0]):
+            worst = (unseen, count, moment)
+    if worst is None:
+        return None
+    unseen, count, moment = worst
+    return finding(
+        "visibility.unverifiable", clauses=policy.clauses, start=hour.start, end=hour.end, measured=unseen,
+        threshold=policy.onsite_unseen_max, severity=Severity.INVALIDATES if policy.all_trainees_visible else Severity.REVIEW,
+        message="not_in_view",
+        args={"hour": hour.index, "at": f"{count.at.astimezone(hour.start.tzinfo):%H:%M}", "counted": count.present,
+              "faces": moment.faces, "person": count.person or "?"},
+        evidence={"hour": hour.index, "onsite_at": count.at.isoformat(), "counted": count.present, "inspector": count.person,
+                  "moment": moment.at.isoformat(), "faces": moment.faces, "present": moment.present})
 
 
 def hours_of_report(report: dict) -> list[HourChecks]:
@@ -167,6 +206,6 @@ def hours_of_report(report: dict) -> list[HourChecks]:
     for h in report.get("hours", []):
         moments = (h.get("visibility") or {}).get("moments", [])
         out.append(HourChecks(index=h["index"], start=h["start"], end=h["end"],
-                              moments=[CheckMoment(at=m["at"], present=m["present"], unknown=m.get("unknown", 0))
-                                       for m in moments]))
+                              moments=[CheckMoment(at=m["at"], present=m["present"], unknown=m.get("unknown", 0),
+                                                   unidentifiable=m.get("unidentifiable", 0)) for m in moments]))
     return out

@@ -110,6 +110,10 @@ _ONLINE_MESSAGES: dict[str, dict[str, Message]] = {
         "unidentifiable": _m("at {n} of {moments} check moments ({share:.0%}) a face was too small or blurred to tell "
                              "who it is: the footage cannot show the people attending",
                              "{moments} 次检查中有 {n} 次（{share:.0%}）人脸过小或模糊、无法辨认：录像无法显示全体参训人员"),
+        "not_in_view": _m("class hour {hour}: at {at} the on-site check ({person}) counted {counted} present, the footage "
+                          "shows {faces} faces: people in the room are out of the camera's view or turned away",
+                          "第 {hour} 课时：{at} 实地检查（{person}）在位 {counted} 人，录像中仅见 {faces} 张人脸："
+                          "摄像头未覆盖全部人员或人员背对镜头，录像无法显示全体参训人员"),
     },
     # Face checks (monitor/online/faces.py, monitor/faces/): the capture's type ({type}) first.
     "online.face_missing": {
@@ -240,7 +244,7 @@ _RULES = [
     Rule(code="visibility.trainee_missing", clause="003 §19", severity=Severity.INVALIDATES,
          title_en="Trainee never seen in the footage", title_zh="录像无法显示全体参训人员"),
     Rule(code="visibility.unverifiable", clause="003 §19", severity=Severity.INVALIDATES,
-         title_en="Attendance cannot be checked: roster photos missing", title_zh="缺少学员照片，无法核验参训人员"),
+         title_en="Footage cannot show who attended", title_zh="录像无法核验参训人员"),
     Rule(code="visibility.headcount", clause="003 §21", severity=Severity.REVIEW,
          title_en="Fewer trainees present than enrolled", title_zh="在位平均人数少于开班人数"),
     # Online training (B1-B8): any one makes the session invalid (视同培训无效).

@@ -84,6 +84,7 @@ class Policy(BaseModel):
     identifiable_min_face_px: int  # a face smaller than this in the footage cannot be identified
     identifiable_min_sharpness: float  # nor one more blurred than this (monitor/faces/quality.py)
     unidentifiable_max_share: float  # of an hour's check moments with a face that cannot be identified
+    onsite_unseen_max: int  # people an on-site count may exceed the faces the footage shows by
     enrolment_min_face_px: int
     face_match_tolerance: float
     capture_min_face_px: int

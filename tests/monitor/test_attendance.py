@@ -106,3 +106,49 @@ def test_the_hours_of_a_report_as_json():
                         {"index": 2, "start": DAY2.isoformat(), "end": (DAY2 + timedelta(minutes=45)).isoformat()}]}
     hours = hours_of_report(report)
     assert [len(h.moments) for h in hours] == [1, 0] and hours[0].moments[0].unknown == 2
+
+
+def _counted_hour(faces: list[tuple[list[str], int, int]]) -> HourChecks:
+    """One hour, a check moment a minute from 08:01: (identified, strangers, unreadable faces)."""
+    moments = [CheckMoment(at=DAY1 + timedelta(minutes=1 + k), present=p, unknown=u, unidentifiable=x)
+               for k, (p, u, x) in enumerate(faces)]
+    return HourChecks(index=1, start=DAY1, end=DAY1 + timedelta(minutes=45), moments=moments)
+
+
+def test_an_onsite_count_the_footage_falls_short_of_makes_the_hour_unverifiable():
+    """#17 item 2: people an inspector counted in the room whom the footage does not show (the view
+    does not cover the room, or faces turned away) make the footage unable to show who attended."""
+    hour = _counted_hour([(["T-1", "T-2"], 0, 0), (["T-1"], 0, 1), (["T-1", "T-2"], 1, 0)])
+    at_0802 = DAY1 + timedelta(minutes=2, seconds=20)  # nearest moment 08:02: 1 identified + 1 unreadable = 2 faces
+    period = class_period(ROSTER, [hour], [OnsiteCount(at=at_0802, present=4, person="王检查")], [], ZZ)
+    [f] = [f for f in period.findings if f.rule == "visibility.unverifiable"]
+    assert (f.message, f.measured, f.threshold, f.severity) == ("not_in_view", 2, 1, Severity.INVALIDATES)
+    assert f.evidence["moment"] == (DAY1 + timedelta(minutes=2)).isoformat() and f.evidence["faces"] == 2
+    assert "08:02 实地检查（王检查）在位 4 人，录像中仅见 2 张人脸" in say(f, "zh") and "out of the camera's view" in say(f)
+    assert verdict_of(period.findings) is Verdict.INVALID
+    # one more counted than shown is within onsite_unseen_max (one stepping out between count and moment)
+    within = class_period(ROSTER, [hour], [OnsiteCount(at=at_0802, present=3)], [], ZZ)
+    assert not [f for f in within.findings if f.rule == "visibility.unverifiable"]
+    # strangers and unreadable faces are people in view too: 08:03 shows 3
+    at_0803 = DAY1 + timedelta(minutes=3)
+    assert not [f for f in class_period(ROSTER, [hour], [OnsiteCount(at=at_0803, present=4)], [], ZZ).findings
+                if f.rule == "visibility.unverifiable"]
+    # no check moment within check_interval_s of the count (no valid footage then): nothing to compare
+    late = DAY1 + timedelta(minutes=30)
+    assert not [f for f in class_period(ROSTER, [hour], [OnsiteCount(at=late, present=4)], [], ZZ).findings
+                if f.rule == "visibility.unverifiable"]
+    # a count outside the hour is not this hour's
+    assert not [f for f in class_period(ROSTER, [hour], [OnsiteCount(at=DAY1 - timedelta(minutes=5), present=4)], [], ZZ).findings
+                if f.rule == "visibility.unverifiable"]
+    # Sanmenxia has no clause like 003 §19's: for review there, citing 004
+    sx = class_period(ROSTER, [hour], [OnsiteCount(at=at_0802, present=4)], [], load_policy("sanmenxia-2021"))
+    [g] = [f for f in sx.findings if f.rule == "visibility.unverifiable"]
+    assert g.severity is Severity.REVIEW and g.clause.startswith("004")
+
+
+def test_the_reports_unreadable_faces_reach_the_check_moments():
+    report = {"hours": [{"index": 1, "start": DAY1.isoformat(), "end": (DAY1 + timedelta(minutes=45)).isoformat(),
+                         "visibility": {"moments": [{"at": DAY1.isoformat(), "present": ["T-1"], "unknown": 1,
+                                                     "unidentifiable": 2}]}}]}
+    [hour] = hours_of_report(report)
+    assert hour.moments[0].faces == 4
