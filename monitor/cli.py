@@ -259,18 +259,32 @@ def online(
 @app.command()
 def demo(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write the sample class (default: a temporary folder).")] = None,
+    faces: Annotated[Path | None, typer.Option(
+        "--faces", help="A folder of real faces (person/photo.jpg) for the class's roster photos and the trainees in the "
+                        "room (default: ../shared/data/faces beside the checkout, where present).")] = None,
 ) -> None:
     """Make the sample class (one tampered hour) and a platform's day (a few violations of each
-    online rule) and judge both."""
+    online rule) and judge both. With real faces the class has a roster with photos, and who
+    attended and the headcount are checked; without them, only the footage."""
 
     def work() -> None:
-        from sample_videos.make_sample import make_sample_class
+        from sample_videos.make_sample import FACE_ROSTER, SEATED, SHARED_FACES, make_sample_class
 
         from sample_videos.online_day import write_day
 
         target = out_dir or Path(tempfile.mkdtemp(prefix="monitor-demo-"))
+        folder = faces if faces is not None else SHARED_FACES
+        if faces is not None and not faces.is_dir():
+            raise MonitorError(f"no folder of faces at {faces}")
+        if folder.is_dir():
+            err.print(f"roster photos from {folder}: {len(FACE_ROSTER)} trainees enrolled, {len(SEATED)} of them in the room",
+                      markup=False)
+        else:
+            err.print(f"no roster photos: the real faces are not at {folder} (../shared/data is not beside this "
+                      "checkout), so the sample class has no roster and who attended is not checked; "
+                      "--faces DIR gives a folder of them", markup=False)
         err.print(f"making the sample class in {target} …")
-        manifest = make_sample_class(target)
+        manifest = make_sample_class(target, folder if folder.is_dir() else None)
         report = _analyze_with_progress(manifest)
         print_report(report)
         print_period(report, manifest)
