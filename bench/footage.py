@@ -417,11 +417,12 @@ def sizes_main(size: tuple[int, int], extra: list[tuple[Path, list[tuple]]] | No
     fps = 25
     files = [(_sizes_make(name, size), plan) for name, plan in SIZES_PLANS.items()] + (extra or [])
     tally: dict[str, list[int]] = {}
-    false: dict[str, int] = {"loop/frame": 0, "loop/binned": 0, "quiet": 0, "junction": 0}
-    clean_s = 0.0
+    false: dict[str, dict[str, int]] = {}
+    clean_s: dict[str, float] = {}
     in_tampered: dict[str, int] = {"loop/frame": 0, "loop/binned": 0}
 
     def count(key: str, hit: bool) -> None:
+        key = f"{timeline.width}x{timeline.height} {key}"
         tally.setdefault(key, [0, 0])
         tally[key][0] += hit
         tally[key][1] += 1
@@ -448,26 +449,29 @@ def sizes_main(size: tuple[int, int], extra: list[tuple[Path, list[tuple]]] | No
         for rule, a, b in [(e[0], e[1], e[2]) for e in plan if e[0] in ("freeze", "black")]:
             covered = sum(max(0.0, min(b, y) - max(a, x)) for x, y in quiet)
             count(f"quiet span over {rule} ({b - a:g} s)", covered >= 0.8 * (b - a))
+        res = f"{timeline.width}x{timeline.height}"
+        alarms = false.setdefault(res, {"loop/frame": 0, "loop/binned": 0, "quiet": 0, "junction": 0})
         for key, found in runs.items():
             outside = [r for r in found if not any(r[0] < y + 1 and r[1] > x - 1 for x, y, _ in loops)]
             if plan:
                 in_tampered[key] += len(outside)
             else:
-                false[key] += len(outside)
+                alarms[key] += len(outside)
         if not plan:
-            clean_s += timeline.end_s - timeline.first_s
-            false["quiet"] += len(quiet)
-            false["junction"] += int(junctions.size)
+            clean_s[res] = clean_s.get(res, 0.0) + timeline.end_s - timeline.first_s
+            alarms["quiet"] += len(quiet)
+            alarms["junction"] += int(junctions.size)
         else:
             false_quiet = [q for q in quiet if not any(q[0] < y + 1 and q[1] > x - 1 for x, y in events)]
             if false_quiet:
                 print(f"  {path.name}: quiet spans off the planted events {false_quiet}")
-    print(f"size-series signals, {size[0]}x{size[1]} H.265 GOP 10 s (files under {OUT / 'sizes'}):")
-    for key, (hit, total) in tally.items():
-        print(f"  {key:<48} {hit}/{total}")
-    hours = clean_s / 3600
-    print(f"clean footage: {clean_s / 60:.0f} min; false candidates per hour: " + ", ".join(
-        f"{k} {v / hours:.0f} ({v})" for k, v in false.items()))
+    print(f"size-series signals, H.265 GOP 10 s (files under {OUT / 'sizes'} and the --nvr bench's):")
+    for key, (hit, total) in sorted(tally.items()):
+        print(f"  {key:<58} {hit}/{total}")
+    for res, alarms in false.items():
+        hours = clean_s[res] / 3600
+        print(f"{res} clean footage: {clean_s[res] / 60:.0f} min; false candidates per hour: " + ", ".join(
+            f"{k} {v / hours:.0f} ({v})" for k, v in alarms.items()))
     print("loop candidates off the planted loops in the tampered files (freeze and black repeat their own "
           "shape): " + ", ".join(f"{k} {v}" for k, v in in_tampered.items()))
 
