@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 
 import msgspec
 import numpy as np
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, or_, select as sa_select, union_all, update
 from sqlmodel import Session, select
 
 from api.jobs.flags import SubjectState, raise_or_clear_all
@@ -129,53 +129,87 @@ def _by_learner(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
+_UNION = 200  # learners a statement (SQLite takes at most 500 terms in a compound SELECT)
+_UNION_PARAMS = 20_000  # and bound values (SQLite takes at most 32,766)
+
+
+def _pairs_read(db: Session, columns: tuple[Any, ...], learner_col: Any, session_col: Any,
+                pairs: Iterable[tuple[str, str]]) -> list[Any]:
+    """Rows of some (learner id, session) pairs: a statement a few hundred learners, a UNION ALL of
+    one lookup of the (learner_id, session) index each (see `_by_learner`). A statement a learner,
+    a round of a thousand learners spent most of its time in round trips."""
+    groups: list[list[Any]] = [[]]
+    size = 0
+    for learner_id, sessions in _by_learner(pairs).items():
+        for chunk in _chunks(sessions):
+            if groups[-1] and (len(groups[-1]) >= _UNION or size + len(chunk) + 1 > _UNION_PARAMS):
+                groups.append([])
+                size = 0
+            groups[-1].append(sa_select(*columns).where(learner_col == learner_id, session_col.in_(chunk)))
+            size += len(chunk) + 1
+    out: list[Any] = []
+    for parts in groups:
+        if parts:
+            out.extend(db.connection().execute(union_all(*parts) if len(parts) > 1 else parts[0]).all())
+    return out
+
+
 def _read(db: Session, learners: dict[str, Learner], pairs: Iterable[tuple[str, str]] | None = None,
           ids: Iterable[str] = ()) -> list[tuple[str, LearningEvent]]:
     """The stored events of some sessions ((learner id, session) pairs), or of some learners all."""
-    out = []
+    out: list[Any] = []
     if pairs is not None:
-        for learner_id, sessions in _by_learner(pairs).items():
-            for chunk in _chunks(sessions):
-                out.extend(db.exec(select(Event.learner_id, Event.body).where(
-                    Event.learner_id == learner_id, Event.session.in_(chunk))).all())  # type: ignore[attr-defined]
+        table = Event.__table__  # type: ignore[attr-defined]
+        out.extend(_pairs_read(db, (table.c.learner_id, table.c.body), table.c.learner_id, table.c.session, pairs))
     for chunk in _chunks(sorted(set(ids))):
         out.extend(db.exec(select(Event.learner_id, Event.body).where(Event.learner_id.in_(chunk))).all())  # type: ignore[union-attr]
     return [(learner_id, _DECODE.decode(body)) for learner_id, body in out]
 
 
-def _incremental(db: Session, subject: str, ids: list[str], job_id: str
-                 ) -> tuple[Plan, list[tuple[str, LearningEvent]]] | None:
-    """The sessions this subject's round must read, and what the others hand on; None when it
-    must be judged from scratch (never judged, judged before a cut the new events fall before, or
-    its courses' units changed since)."""
-    state = judging_state.subject_state(db, subject)
-    if state is None:
-        return None
-    taken = judging_state.taken_sessions(db, job_id, ids)
-    if not taken:
-        return None
-    read = _read(db, {}, taken)
-    if not read:
-        return None
-    floor = min(raw.at.timestamp() for _, raw in read)
-    while True:  # back to an instant no judged session spans
-        spanning = judging_state.spanning(db, subject, floor, taken)
-        if not spanning:
-            break
-        floor = min(r.start_s for r in spanning)
-    if floor < state.cut_s:
-        return None
-    later = {(r.learner_id, r.session) for r in judging_state.sessions_from(db, subject, floor)} - taken
-    read += _read(db, {}, later)
-    carried = Carried.from_json(state.carried)
-    for r in judging_state.sessions_between(db, subject, state.cut_s, floor):
-        carried.add(Carried.from_json(r.contribution))
-    before = {course: list(units) for course, units in state.units.items()}
-    now = judging_state.units_of(db, [tuple(c.split(":", 1)) for c in before])  # type: ignore[misc]
-    changed = [c for c, units in before.items() if now[tuple(c.split(":", 1))] != units]  # type: ignore[index]
-    if changed and _without_sequence(db, changed):
-        return None  # the fallback unit order of a course changed: every session may judge otherwise
-    return Plan(carried, floor, before), read
+def _incremental(db: Session, candidates: dict[str, list[str]], job_id: str
+                 ) -> dict[str, tuple[Plan, list[tuple[str, LearningEvent]]]]:
+    """For each candidate subject (-> its learner ids): the sessions its round must read, and what
+    the others hand on; absent when it must be judged from scratch (never judged, judged before a
+    cut the new events fall before, or its courses' units changed since). Asked of all the
+    subjects at once, in a few statements whatever their number: every session a plan reads or
+    sums up ends at or after the subject's cut (monitor/online/carry.py), so those rows are read
+    at once (judging_state.sessions_ending_from) and the plan is worked out here."""
+    states = judging_state.subject_states(db, candidates)
+    subject_of = {learner_id: subject for subject, ids in candidates.items() if subject in states for learner_id in ids}
+    taken: dict[str, set[tuple[str, str]]] = {}
+    for pair in judging_state.taken_sessions(db, job_id, subject_of):
+        taken.setdefault(subject_of[pair[0]], set()).add(pair)
+    read: dict[str, list[tuple[str, LearningEvent]]] = {}
+    for learner_id, raw in _read(db, {}, {p for pairs in taken.values() for p in pairs}):
+        read.setdefault(subject_of[learner_id], []).append((learner_id, raw))
+    judged = judging_state.sessions_ending_from(db, {subject: states[subject].cut_s for subject in read})
+    plans: dict[str, Plan] = {}
+    later: dict[str, set[tuple[str, str]]] = {}
+    for subject, events in read.items():
+        state, mine = states[subject], taken[subject]
+        floor = min(raw.at.timestamp() for _, raw in events)
+        while floor >= state.cut_s:  # back to an instant no judged session spans
+            spanning = [r for r in judged[subject] if r.start_s < floor <= r.end_s and (r.learner_id, r.session) not in mine]
+            if not spanning:
+                break
+            floor = min(r.start_s for r in spanning)
+        if floor < state.cut_s:
+            continue
+        later[subject] = {(r.learner_id, r.session) for r in judged[subject] if r.start_s >= floor} - mine
+        carried = Carried.from_json(state.carried)
+        for r in judged[subject]:
+            if state.cut_s <= r.start_s < floor:
+                carried.add(Carried.from_json(r.contribution))
+        plans[subject] = Plan(carried, floor, {course: list(units) for course, units in state.units.items()})
+    courses = {c for plan in plans.values() for c in plan.units}
+    now = judging_state.units_of(db, [tuple(c.split(":", 1)) for c in courses])  # type: ignore[misc]
+    for subject, plan in list(plans.items()):
+        changed = [c for c, units in plan.units.items() if now[tuple(c.split(":", 1))] != units]  # type: ignore[index]
+        if changed and _without_sequence(db, changed):
+            del plans[subject]  # the fallback unit order of a course changed: every session may judge otherwise
+    for learner_id, raw in _read(db, {}, {p for subject in plans for p in later[subject]}):
+        read[subject_of[learner_id]].append((learner_id, raw))
+    return {subject: (plan, read[subject]) for subject, plan in plans.items()}
 
 
 def _sealed(db: Session, loaded: Loaded, version_of: dict[str, int | None]) -> set[str]:
@@ -224,9 +258,10 @@ def load(db: Session, subjects: list[str], job_id: str | None = None, partial: I
     plans: dict[str, Plan] = {}
     read: list[tuple[str, LearningEvent]] = []
     scratch: list[str] = []
+    incremental = (_incremental(db, {s: ids for s, ids in by_subject.items() if s in partial and s not in forced}, job_id)
+                   if job_id else {})
     for subject, ids in sorted(by_subject.items()):
-        found = (_incremental(db, subject, ids, job_id) if job_id and subject in partial and subject not in forced
-                 else None)
+        found = incremental.get(subject)
         if found is None:
             plans[subject] = Plan(None, float("-inf"), {})
             scratch.extend(ids)
@@ -260,6 +295,9 @@ def states(db: Session, loaded: Loaded) -> tuple[list[dict[str, Any]], list[dict
     rows: list[dict[str, Any]] = []
     summaries: list[dict[str, Any]] = []
     full: dict[str, list[str]] = {}
+    courses_of = {subject: set(loaded.plans[subject].units) | {e.course for t in tracks for e in t.events}
+                  for subject, tracks in loaded.tracks.items()}
+    seen = judging_state.units_of(db, [tuple(c.split(":", 1)) for cs in courses_of.values() for c in cs])  # type: ignore[misc]
     for subject, tracks in loaded.tracks.items():
         plan = loaded.plans[subject]
         if plan.carried is None:
@@ -276,10 +314,8 @@ def states(db: Session, loaded: Loaded) -> tuple[list[dict[str, Any]], list[dict
         for t in tracks:
             if t.start_s < cut:
                 carried.add(made[t.key])
-        courses = set(plan.units) | {e.course for t in tracks for e in t.events}
-        units = judging_state.units_of(db, [tuple(c.split(":", 1)) for c in courses])  # type: ignore[misc]
-        summaries.append({"subject": subject, "cut_s": cut, "carried": carried.to_json(),
-                          "units": {f"{org}:{course}": u for (org, course), u in units.items()}})
+        units = {c: seen[tuple(c.split(":", 1))] for c in courses_of[subject]}  # type: ignore[index]
+        summaries.append({"subject": subject, "cut_s": cut, "carried": carried.to_json(), "units": units})
     return rows, summaries, full
 
 

@@ -5,9 +5,10 @@ what it hands on, and each subject's summary (monitor/online/carry.py says what 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import delete, tuple_, update
+from sqlalchemy import delete, select as sa_select, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -91,24 +92,42 @@ def release_sessions(db: Session, job_id: str, failed_learners: Iterable[str]) -
 
 # --- the subjects' summaries ----------------------------------------------------------------------
 
-def subject_state(db: Session, subject: str) -> SubjectState | None:
-    return db.get(SubjectState, subject)
+def subject_states(db: Session, subjects: Iterable[str]) -> dict[str, SubjectState]:
+    out: dict[str, SubjectState] = {}
+    for chunk in _chunks(sorted(set(subjects))):
+        out.update((r.subject, r) for r in db.exec(select(SubjectState).where(SubjectState.subject.in_(chunk))).all())  # type: ignore[attr-defined]
+    return out
 
 
-def spanning(db: Session, subject: str, instant: float, skip: set[tuple[str, str]]) -> list[SessionState]:
-    """The subject's judged sessions that began before `instant` and had not ended by it."""
-    rows = db.exec(select(SessionState).where(SessionState.subject == subject, SessionState.end_s >= instant,
-                                              SessionState.start_s < instant)).all()
-    return [r for r in rows if (r.learner_id, r.session) not in skip]
+@dataclass(frozen=True)
+class Judged:
+    """A judged session's place in time and what it hands on (a session_state row, read bare)."""
+
+    subject: str
+    learner_id: str
+    session: str
+    start_s: float
+    end_s: float
+    contribution: dict[str, Any]
 
 
-def sessions_from(db: Session, subject: str, start_s: float) -> list[SessionState]:
-    return list(db.exec(select(SessionState).where(SessionState.subject == subject, SessionState.start_s >= start_s)).all())
+_UNION = 200  # subjects a statement (SQLite takes at most 500 terms in a compound SELECT)
 
 
-def sessions_between(db: Session, subject: str, from_s: float, before_s: float) -> list[SessionState]:
-    return list(db.exec(select(SessionState).where(SessionState.subject == subject, SessionState.start_s >= from_s,
-                                                   SessionState.start_s < before_s)).all())
+def sessions_ending_from(db: Session, instants: dict[str, float]) -> dict[str, list[Judged]]:
+    """Each subject's judged sessions that end at or after its instant (its cut: every session an
+    incremental round reads or sums up does, monitor/online/carry.py), for many subjects in one
+    statement a few hundred: a UNION ALL of one range of the (subject, end_s) index each. Asked
+    subject by subject, a round of a thousand learners spent most of its time in round trips."""
+    table = SessionState.__table__  # type: ignore[attr-defined]
+    columns = (table.c.subject, table.c.learner_id, table.c.session, table.c.start_s, table.c.end_s, table.c.contribution)
+    out: dict[str, list[Judged]] = {subject: [] for subject in instants}
+    for chunk in _chunks(sorted(instants.items()), _UNION):
+        parts = [sa_select(*columns).where(table.c.subject == subject, table.c.end_s >= instant) for subject, instant in chunk]
+        statement = union_all(*parts) if len(parts) > 1 else parts[0]
+        for row in db.connection().execute(statement):
+            out[row[0]].append(Judged(*row))
+    return out
 
 
 def keep_states(db: Session, rows: list[dict[str, Any]], summaries: list[dict[str, Any]],
