@@ -68,6 +68,8 @@ _ONLINE_MESSAGES: dict[str, dict[str, Message]] = {
         "overlap": _m("playing at the same time as session {session} on {platform} ({course})",
                       "与 {platform} 上的学习记录 {session}（{course}）同时播放"),
         "hidden": _m("playing with the learning window hidden for {hidden_s:.0f} s", "学习窗口隐藏 {hidden_s:.0f} 秒仍在播放"),
+        # what a platform is told of another platform's side (api/store/sessions.py): not where, what or which
+        "elsewhere": _m("learning at the same time in a session on another platform", "同一时间在另一平台上学习"),
     },
     "online.popup_gap": {"gap": _m("{learned_s:.0f} s of learning without an attention pop-up", "连续学习 {learned_s:.0f} 秒无弹窗")},
     "online.popup_unanswered": {

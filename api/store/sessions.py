@@ -14,6 +14,7 @@ from api.core.problems import not_found
 from api.deps import Caller
 from api.store.events import mark_dirty, subjects_of_ids
 from models.tables import Job, JudgingFailure, LearnerSession, LearnerSessionPublic, Role
+from monitor.findings import RULES
 
 _SCORES = ("measured", "threshold", "evidence")
 
@@ -61,8 +62,9 @@ def _platform_side(finding: dict[str, Any], organisation_id: str) -> dict[str, A
     other = evidence.get("other_platform_id")
     if other is not None and other != organisation_id:
         # Everything that names the other side goes: evidence, the message's arguments, the text.
-        return {**finding, "evidence": {"other_platform": "another platform"}, "message": None, "args": {},
-                "detail": "learning at the same time in a session on another platform"}
+        said = RULES["online.multi_window"].messages["elsewhere"]
+        return {**finding, "evidence": {"other_platform": "another platform"}, "message": "elsewhere", "args": {},
+                "detail": said.en}
     return finding
 
 

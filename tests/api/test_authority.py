@@ -52,6 +52,7 @@ def test_the_person_links_platforms_and_a_shared_learner_id_does_not(world: Worl
     assert finding["evidence"]["other_platform"] == q and "T1" in finding["detail"]
     told = next(f for f in _sessions(w, "plat_p")[(p, "S1")]["findings"] if f["rule"] == "online.multi_window")
     assert q not in json.dumps(told) and "T1" not in json.dumps(told) and "another platform" in told["detail"]
+    assert (told["message"], told["args"]) == ("elsewhere", {})  # said in both languages from its template (#17)
     # The person id is kept only as a keyed hash, and never shown.
     with w.service.session() as db:
         hashes = {r.person_hash for r in db.exec(select(Learner)).all() if r.person_hash}
