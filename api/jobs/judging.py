@@ -280,12 +280,12 @@ def load(db: Session, subjects: list[str], job_id: str | None = None, partial: I
     # The photo version each session was first judged with (None: it had none), unless an
     # inspector asked for it to be judged against the latest.
     pinned: dict[str, int | None] = {}
-    for learner_id, refs in _by_learner(tuple(s.split(":", 1)) for s in sessions).items():  # type: ignore[misc]
-        for chunk in _chunks(refs):
-            for session, judged_by in db.exec(select(LearnerSession.session, LearnerSession.judged_by).where(
-                    LearnerSession.learner_id == learner_id, LearnerSession.session.in_(chunk))).all():  # type: ignore[attr-defined]
-                if judged_by and "photo_version" in judged_by and not judged_by.get("photo_unpinned"):
-                    pinned[f"{learner_id}:{session}"] = judged_by["photo_version"]
+    table = LearnerSession.__table__  # type: ignore[attr-defined]
+    for learner_id, session, judged_by in _pairs_read(db, (table.c.learner_id, table.c.session, table.c.judged_by),
+                                                      table.c.learner_id, table.c.session,
+                                                      (tuple(s.split(":", 1)) for s in sessions)):  # type: ignore[misc]
+        if judged_by and "photo_version" in judged_by and not judged_by.get("photo_unpinned"):
+            pinned[f"{learner_id}:{session}"] = judged_by["photo_version"]
     return Loaded(learners, organisations, events, sessions, pinned, plans)
 
 
@@ -697,12 +697,10 @@ def _store_all(db: Session, judged: list[Judged]) -> None:
     key = ["learner_id", "session"]
     insert_ignoring_conflicts(db, LearnerSession.__table__, rows, key,  # type: ignore[arg-type]
                               update=[c for c in rows[0] if c not in ("id", *key)])
-    ids: dict[tuple[str, str], str] = {}
-    for learner_id, refs in _by_learner((r["learner_id"], r["session"]) for r in rows).items():
-        for chunk in _chunks(refs):
-            for row_id, session in db.exec(select(LearnerSession.id, LearnerSession.session).where(
-                    LearnerSession.learner_id == learner_id, LearnerSession.session.in_(chunk))).all():  # type: ignore[attr-defined]
-                ids[(learner_id, session)] = row_id
+    table = LearnerSession.__table__  # type: ignore[attr-defined]
+    ids = {(learner_id, session): row_id for row_id, learner_id, session in _pairs_read(
+        db, (table.c.id, table.c.learner_id, table.c.session), table.c.learner_id, table.c.session,
+        ((r["learner_id"], r["session"]) for r in rows))}
     subjects = [SubjectState(SubjectKind.SESSION, ids[(r["learner_id"], r["session"])], ids[(r["learner_id"], r["session"])],
                              r["organisation_id"], r["verdict"], [f["rule"] for f in r["findings"]], r["start"]) for r in rows]
     raise_or_clear_all(db, subjects)
