@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from monitor.cli import _guarded, app, err, out, print_report
+from monitor.cli import _guarded, app, err, faces_for_demo, out, print_report
 from monitor.cli import demo as offline_demo
 
 # `monitor demo` becomes the service demo; the library-only one stays as `monitor demo --offline`.
@@ -227,13 +227,17 @@ def demo(
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
     offline: Annotated[bool, typer.Option("--offline", help="Judge the samples with the library only: no server, no database.")] = False,
     keep_serving: Annotated[bool, typer.Option("--serve/--no-serve", help="Keep serving after loading (Ctrl+C stops).")] = True,
+    faces: Annotated[Path | None, typer.Option(
+        "--faces", help="A folder of real faces (person/photo.jpg) for the class's roster photos and the trainees in the "
+                        "room (default: ../shared/data/faces beside the checkout, where present).")] = None,
 ) -> None:
     """Start the service on the embedded default (SQLite, in-process worker, local files), load the
-    sample class (one tampered hour) and a platform's sample day through the HTTP API, print the
-    verdicts and where to look."""
+    sample class (one tampered hour; with real faces, a roster with photos) and a platform's sample
+    day through the HTTP API, print the verdicts and where to look."""
     if offline:
-        offline_demo(out_dir)
+        offline_demo(out_dir, faces)
         return
+    folder = faces_for_demo(faces)
 
     def work() -> None:
         from rich.progress import Progress
@@ -248,12 +252,16 @@ def demo(
             with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
                 task = progress.add_task("loading", total=1.0)
                 result = load_demo(server, out_dir.resolve(),
-                                   lambda stage, done: progress.update(task, description=stage, completed=done))
+                                   lambda stage, done: progress.update(task, description=stage, completed=done), folder)
             judged_by = result.report.pop("judged_by", {})
             print_report(ClassReport.model_validate(result.report))
             out.print(f"judged by: jurisdiction {judged_by.get('jurisdiction')}, profile {judged_by.get('profile')} "
                       f"in force from {judged_by.get('in_force_from')}; online face checks off in the demo "
                       "(the sample day has no face pictures)", markup=False)
+            if result.period is not None:
+                h, absent = result.period["headcount"], [t["trainee"] for t in result.period["attendance"] if t["hours_absent"]]
+                out.print(f"attendance: roster {h['roster']}, present at the opening {h['opening']}, subsidisable headcount "
+                          f"{h['subsidisable']}; absent from some hours: {', '.join(absent) or 'nobody'}", markup=False)
             sessions = ", ".join(f"{n} {verdict}" for verdict, n in sorted(result.sessions.items()))
             out.print(f"\nlearner sessions of the sample day: {sum(result.sessions.values())} ({sessions})", markup=False)
             out.print(f"flags waiting for an inspector: {result.flags}", markup=False)

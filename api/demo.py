@@ -22,6 +22,8 @@ from api.core.settings import ServiceSettings
 from models.migrate import upgrade
 from models.tables import Job
 from monitor.errors import MonitorError
+from sample_videos.make_sample import make_sample_class
+from sample_videos.online_day import write_day
 
 INSTITUTION = "郑州市示范焊接培训学校"
 INSPECTORATE = "郑州市人社局职业培训稽查"
@@ -35,6 +37,7 @@ class DemoResult:
     report: dict[str, Any]
     sessions: dict[str, int]  # verdict -> count
     flags: int
+    period: dict[str, Any] | None = None  # the class period (attendance, headcount) where the roster has photos
 
 
 def _org(service: Service, name: str, kind: str, jurisdiction: str | None = None) -> Any:
@@ -89,9 +92,10 @@ def _wait_jobs(service: Service, on_progress: Callable[[str, float], None]) -> N
         time.sleep(0.3)
 
 
-def load_demo(server: BackgroundServer, sample_dir: Path, on_progress: Callable[[str, float], None]) -> DemoResult:
-    from sample_videos.make_sample import make_sample_class
-    from sample_videos.online_day import write_day
+def load_demo(server: BackgroundServer, sample_dir: Path, on_progress: Callable[[str, float], None],
+              faces: Path | None = None) -> DemoResult:
+    """`faces`: real faces for the sample class's roster photos (sample_videos/make_sample.py); the
+    class made before is made again when it was made with them and they are gone, or the reverse."""
 
     service: Service = server.app.state.service
     keys = {"inspector": _key(service, _org(service, INSPECTORATE, "inspectorate"), "稽查员 李明"),
@@ -101,8 +105,9 @@ def load_demo(server: BackgroundServer, sample_dir: Path, on_progress: Callable[
     for name in PLATFORMS:
         keys[name] = _key(service, _org(service, name, "platform"), f"{name} feed")
     manifest_path = sample_dir / "class.json"
-    if not manifest_path.is_file():
-        make_sample_class(sample_dir)
+    made_with_faces = manifest_path.is_file() and bool(json.loads(manifest_path.read_text(encoding="utf-8")).get("roster"))
+    if not manifest_path.is_file() or made_with_faces != (faces is not None):
+        make_sample_class(sample_dir, faces)
     day_dir = sample_dir / "online"
     if not (day_dir / "events.jsonl").is_file():
         write_day(day_dir)
@@ -120,6 +125,10 @@ def load_demo(server: BackgroundServer, sample_dir: Path, on_progress: Callable[
         else:
             made.raise_for_status()
             class_id = made.json()["id"]
+            for trainee in manifest["roster"]:  # the enrolment photos, as the institution uploads them
+                if trainee.get("photo"):
+                    http.put(f"/classes/{class_id}/roster/{trainee['id']}/photo", content=(sample_dir / trainee["photo"]).read_bytes(),
+                             headers=as_("institution")).raise_for_status()
             for ref in manifest["recordings"]:
                 on_progress(f"uploading {ref['path']}", 0.0)
                 params = {"name": ref["path"], **({"start": ref["start"]} if ref.get("start") else {})}
@@ -159,6 +168,7 @@ def load_demo(server: BackgroundServer, sample_dir: Path, on_progress: Callable[
                     on_progress("sending learning events", sent / total)
         _wait_jobs(service, on_progress)
         report = http.get(f"/classes/{class_id}/report", headers=as_("inspector")).json()
+        period = http.get(f"/classes/{class_id}/period", headers=as_("inspector")).json() if manifest["roster"] else None
         counts: dict[str, int] = {}
         after = None
         while True:
@@ -169,7 +179,7 @@ def load_demo(server: BackgroundServer, sample_dir: Path, on_progress: Callable[
             if len(page) < 1000:
                 break
             after = page[-1]["id"]
-    return DemoResult(server.url, keys, report, counts, _count_flags(service))
+    return DemoResult(server.url, keys, report, counts, _count_flags(service), period)
 
 
 def _count_flags(service: Service) -> int:

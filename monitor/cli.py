@@ -24,6 +24,8 @@ from monitor.manifest import load_class
 from monitor.online.catalogue import load_catalogue
 from monitor.online.engine import OnlineReport, judge_file
 from monitor.policy import load_policy, profile_names
+from sample_videos.make_sample import FACE_ROSTER, SEATED, SHARED_FACES, make_sample_class
+from sample_videos.online_day import write_day
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="The training monitor: judges from evidence whether subsidised training happened.")
@@ -256,6 +258,22 @@ def online(
     _guarded(work)
 
 
+def faces_for_demo(faces: Path | None) -> Path | None:
+    """The folder of real faces the demo's sample class takes its roster photos from (`faces`, else
+    ../shared/data/faces where present), said plainly either way; None: a class without a roster."""
+    if faces is not None and not faces.is_dir():
+        raise MonitorError(f"no folder of faces at {faces}")
+    folder = faces if faces is not None else SHARED_FACES
+    if not folder.is_dir():
+        err.print(f"no roster photos: the real faces are not at {folder} (../shared/data is not beside this "
+                  "checkout), so the sample class has no roster and who attended is not checked; "
+                  "--faces DIR gives a folder of them", markup=False)
+        return None
+    err.print(f"roster photos from {folder}: {len(FACE_ROSTER)} trainees enrolled, {len(SEATED)} of them in the room",
+              markup=False)
+    return folder
+
+
 @app.command()
 def demo(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write the sample class (default: a temporary folder).")] = None,
@@ -268,23 +286,10 @@ def demo(
     attended and the headcount are checked; without them, only the footage."""
 
     def work() -> None:
-        from sample_videos.make_sample import FACE_ROSTER, SEATED, SHARED_FACES, make_sample_class
-
-        from sample_videos.online_day import write_day
-
+        folder = faces_for_demo(faces)
         target = out_dir or Path(tempfile.mkdtemp(prefix="monitor-demo-"))
-        folder = faces if faces is not None else SHARED_FACES
-        if faces is not None and not faces.is_dir():
-            raise MonitorError(f"no folder of faces at {faces}")
-        if folder.is_dir():
-            err.print(f"roster photos from {folder}: {len(FACE_ROSTER)} trainees enrolled, {len(SEATED)} of them in the room",
-                      markup=False)
-        else:
-            err.print(f"no roster photos: the real faces are not at {folder} (../shared/data is not beside this "
-                      "checkout), so the sample class has no roster and who attended is not checked; "
-                      "--faces DIR gives a folder of them", markup=False)
         err.print(f"making the sample class in {target} …")
-        manifest = make_sample_class(target, folder if folder.is_dir() else None)
+        manifest = make_sample_class(target, folder)
         report = _analyze_with_progress(manifest)
         print_report(report)
         print_period(report, manifest)

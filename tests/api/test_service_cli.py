@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from sample_videos.make_sample import SHARED_FACES
+
 MONITOR = str(Path(sys.executable).parent / "monitor")
 
 
@@ -69,4 +71,10 @@ def test_the_demo_loads_the_samples_through_the_api(tmp_path: Path) -> None:
     assert "flags waiting for an inspector: " in done.stdout
     flags = int(done.stdout.split("flags waiting for an inspector: ")[1].split()[0])
     assert flags > 1  # the tampered hour and the planted online violations
+    # the sample class's roster photos from ../shared/data where present (#17), else said plainly
+    if SHARED_FACES.is_dir():
+        assert "attendance: roster 4, present at the opening 3, subsidisable headcount 3.0" in done.stdout
+        assert "absent from some hours: T-4" in done.stdout
+    else:
+        assert "no roster photos" in done.stderr and "attendance:" not in done.stdout
     assert (tmp_path / "service" / "monitor.db").is_file()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import sample_videos.make_sample as make_sample
+import monitor.cli as cli
 from monitor.attendance import class_period, hours_of_report
 from monitor.cli import app
 from monitor.footage.analyze import analyze_class
@@ -40,7 +40,7 @@ def test_the_sample_class_with_real_faces_shows_who_attended(shared_data: Path, 
 
 
 def test_the_demo_says_plainly_when_there_are_no_faces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(make_sample, "SHARED_FACES", tmp_path / "nowhere" / "faces")
+    monkeypatch.setattr(cli, "SHARED_FACES", tmp_path / "nowhere" / "faces")
     result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
