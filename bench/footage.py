@@ -25,6 +25,7 @@ recall of short loops at lags off a 10-s GOP and false alarms on clean files (se
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import subprocess
 import sys
@@ -40,10 +41,12 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from monitor.footage.analyze import analyze_class  # noqa: E402
 from monitor.footage.junctions import junction_times  # noqa: E402
 from monitor.footage.loop import _runs, _similarity_join  # noqa: E402
 from monitor.footage.media import PacketTimeline, probe  # noqa: E402
 from monitor.footage.sizes import frame_levels, quiet_spans, size_series  # noqa: E402
+from monitor.manifest import load_class  # noqa: E402
 from monitor.policy import load_policy  # noqa: E402
 from sample_videos.classroom import Classroom  # noqa: E402
 from sample_videos.nvr import Shown, blacked, frozen, live, replayed, sensor_room, write_nvr  # noqa: E402
@@ -265,17 +268,12 @@ def nvr_main(kind: str, minutes: float, overrides: dict | None = None) -> None:
     print(f"recall of planted events: {found}/{len(plan)}; other findings in the tampered file: {extra}")
 
 
-def recall_main(lengths: list[float], files_per_length: int) -> None:
+def recall_main(lengths: list[float], files_per_length: int, overrides: dict | None = None) -> None:
     """Recall of short loops at lags off the GOP (issue #16: the shortest loop found with >= 95 %
     recall) and false alarms on clean files: 640x360 H.265, a keyframe every 10 s, 25 fps, an OSD
     clock ticking on over the replays, four loops per 2-minute file at random places and lags
     (0.3-15 s, never within 0.5 s of a multiple of the GOP), `loop_min_s` set to the loop's length.
     Seeded: the same files every run (under bench/out/recall/)."""
-    import random
-
-    from monitor.footage.analyze import analyze_class  # noqa: E402
-    from monitor.manifest import load_class  # noqa: E402
-
     out = OUT / "recall"
     out.mkdir(parents=True, exist_ok=True)
     room = sensor_room(640, 360)
@@ -285,7 +283,7 @@ def recall_main(lengths: list[float], files_per_length: int) -> None:
     def analyse(path: Path, loop_min_s: float) -> list:
         manifest = json.loads(_manifest(path, duration).read_text())
         manifest["policy_overrides"].update({"practical_min_continuous_s": 20, "loop_min_s": loop_min_s,
-                                             "practical_share_min": 0})
+                                             "practical_share_min": 0, **(overrides or {})})
         manifest["teachers"] = teachers
         path.with_suffix(".json").write_text(json.dumps(manifest))
         report = analyze_class(load_class(path.with_suffix(".json")))
@@ -486,7 +484,7 @@ if __name__ == "__main__":
                         help="the issue's three cases in one run: (a) the 720p H.264 GOP-50 hour, then "
                              "(b) and (c) NVR footage of --minutes")
     parser.add_argument("--set", metavar="PARAMETER=VALUE", action="append", default=[],
-                        help="with --nvr: a profile parameter for monitor analyze, e.g. loop_dense_gop_s=12 "
+                        help="with --nvr or --recall: a profile parameter for monitor analyze, e.g. loop_dense_gop_s=12 "
                              "(keyframe sampling and the size series' loop candidates on long GOPs)")
     parser.add_argument("--recall", type=float, nargs="*", help="loop lengths (s): recall of short loops instead")
     parser.add_argument("--files", type=int, default=5, help="with --recall: files per length (4 loops each)")
@@ -512,7 +510,7 @@ if __name__ == "__main__":
                     if p.exists()]
         sizes_main((width, height), made)
     elif args.recall:
-        recall_main(args.recall, args.files)
+        recall_main(args.recall, args.files, overrides)
     elif args.nvr:
         nvr_main(args.nvr, args.minutes, overrides)
     else:
