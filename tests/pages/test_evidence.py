@@ -43,5 +43,10 @@ def test_values_carry_units_in_both_languages() -> None:
     assert said["en"] == ("Measured 20 min (threshold 5 s)", True)
     assert measures.measured_text({"rule": "theory.coverage", "measured": 0.5, "threshold": 0.9}, "en", str)[0] == \
         "Measured 50% (threshold 90%)"
+    # visibility.unverifiable measures people (not in view, without a photo), or a share of check moments
+    unreadable = {"rule": "visibility.unverifiable", "message": "unidentifiable", "measured": 0.6, "threshold": 0.5}
+    assert measures.measured_text(unreadable, "en", str)[0] == "Measured 60% (threshold 50%)"
+    unseen = {"rule": "visibility.unverifiable", "message": "not_in_view", "measured": 2, "threshold": 1}
+    assert measures.measured_text(unseen, "en", str)[0] == "Measured 2 people (threshold 1 people)"
     # A rule the table does not know is shown raw and marked, which the browser tests refuse.
     assert measures.measured_text({"rule": "new.rule", "measured": 3, "threshold": 1}, "en", str) == ("3 / 1", False)
