@@ -20,6 +20,7 @@ from sqlmodel import select
 
 import api.jobs.judging as judging
 from api.core.service import Service
+from api.store import judging_state
 from api.store.events import mark_dirty, store_events
 from api.store.keys import create_organisation
 from models.tables import Assessment, Course, Job, Learner, LearnerSession, SessionState, SubjectState
@@ -252,3 +253,27 @@ def test_units_completed_and_a_trainings_start_carry_over(service: Service) -> N
 def _learner_ids(service: Service) -> list[str]:
     with service.session() as db:
         return list(db.exec(select(Learner.id)).all())
+
+
+def test_many_subjects_reads_are_split_into_statements_and_lose_nothing(service: Service) -> None:
+    """The round's reads go a few hundred learners (subjects) a statement: with more than one
+    statement's worth, every row asked for comes back and no other (judged sessions ending from
+    each subject's own instant; events of (learner, session) pairs)."""
+    with service.session() as db:
+        org = create_organisation(db, "many.example", "platform", by="test")
+        learners = [Learner(organisation_id=org.id, learner_ref=f"M{k}") for k in range(450)]
+        for learner in learners:
+            db.add(learner)
+        db.flush()
+        for k, learner in enumerate(learners):
+            for n in range(3):  # sessions ending at k + n: those ending from k + 1 on are asked for
+                db.add(SessionState(learner_id=learner.id, session=f"S{n}", subject=learner.subject, platform=org.id,
+                                    start_s=float(k + n) - 0.5, end_s=float(k + n), contribution={"n": n}))
+        db.commit()
+        found = judging_state.sessions_ending_from(db, {r.subject: float(k + 1) for k, r in enumerate(learners)})
+        assert {s: sorted(j.session for j in rows) for s, rows in found.items()} == {r.subject: ["S1", "S2"] for r in learners}
+        assert all(j.contribution == {"n": int(j.session[1])} for rows in found.values() for j in rows)
+        wanted = {(r.id, f"S{k % 3}") for k, r in enumerate(learners)}
+        table = SessionState.__table__  # type: ignore[attr-defined]
+        rows = judging._pairs_read(db, (table.c.learner_id, table.c.session), table.c.learner_id, table.c.session, wanted)
+        assert sorted(map(tuple, rows)) == sorted(wanted)
