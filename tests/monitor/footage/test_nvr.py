@@ -121,3 +121,25 @@ def test_the_osd_clock_is_found_and_footage_without_one_has_none(tmp_path, room)
     region = _clock_of(write_nvr(tmp_path / "osd.mp4", room, live(CLASS_START), 6, codec="hevc", gop_s=2))
     assert region is not None and region.rows[0] <= 1 and region.rows[1] <= 4  # the top-left line of text
     assert _clock_of(write_nvr(tmp_path / "plain.mp4", room, live(CLASS_START, osd=False), 6, codec="hevc")) is None
+
+
+class _Inserted:
+    """The room, except that [start_s, end_s) shows another room: footage of elsewhere spliced in."""
+
+    def __init__(self, room: Classroom, other: Classroom, start_s: float, end_s: float) -> None:
+        self.room, self.other, self.start_s, self.end_s = room, other, start_s, end_s
+        self.width, self.height = room.width, room.height
+
+    def frame(self, t: float, lights: float = 1.0):
+        return (self.other if self.start_s <= t < self.end_s else self.room).frame(t, lights=lights)
+
+
+def test_a_profile_sampling_a_long_gop_at_its_keyframes_finds_a_short_insert_between_them(tmp_path, room):
+    """13-18 s shows another room: no keyframe (0, 10, 20 s) sees it; the cut's packet spike opens a
+    dense span (monitor.footage.sampling.SPLICE_JUNCTION_RATIO), and the splice detector sees it there."""
+    inserted = _Inserted(room, sensor_room(*SIZE, seed=99, trainees=10), 13.0, 18.0)
+    path = write_nvr(tmp_path / "insert.mp4", inserted, live(CLASS_START), 30, codec="hevc", gop_s=10)
+    report = analyze_nvr(path, 30, loop_dense_gop_s=12.0)
+    assert report.files[0].sampling == "keyframes"
+    assert rules(report) == {"footage.splice"}
+    located(report, "footage.splice", 13, 18)
