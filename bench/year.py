@@ -27,8 +27,8 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import queue
 import random
+import shutil
 import tempfile
 import time
 import uuid
@@ -320,6 +320,7 @@ def main() -> None:
                 print(f"  {k}: {v:.3f}", flush=True)
         service.engine.dispose()
     finally:
+        shutil.rmtree(folder, ignore_errors=True)  # the generated year (gigabytes at full scale)
         if pg_admin is not None:
             with pg_admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
