@@ -224,3 +224,40 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detai
         "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'", "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY"})
     await response(scope, receive, send)
+
+
+def _storable(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (a lone surrogate is not)") from None
+    return value
+
+
+# Text a request may name and the database can store: PostgreSQL's text holds no NUL, and no
+# driver encodes a lone surrogate (both were 500s on a blended course's names, #17). A path
+# segment takes NO_NUL as its pattern.
+Text = Annotated[str, AfterValidator(_storable)]
+NO_NUL = r"^[^\x00]*$"
+
+
+def refuse_unstorable(value: Any, what: str) -> None:
+    """A 422 for a parsed body holding a NUL or a lone surrogate anywhere (a model of plain `str`
+    fields, such as the library's, lets them through to the database)."""
+    def walk(item: Any) -> None:
+        if isinstance(item, str):
+            _storable(item)
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                walk(key)
+                walk(inner)
+        elif isinstance(item, (list, tuple)):
+            for inner in item:
+                walk(inner)
+
+    try:
+        walk(value)
+    except ValueError as exc:
+        raise Problem(422, f"{what}: {exc}", "validation") from None

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, AnyCaller, Institution, InstitutionOrInspector, Svc, audit, role, ingest_limit
 
+from api.core.bodies import NO_NUL, Text
 from api.core.photos import accept_enrolment_photo
 from api.core.problems import Problem, documented, not_found
 from api.core.storage import Storage, receive
@@ -75,16 +76,16 @@ class BlendedCourseIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    platform: str = Field(min_length=1, max_length=200, description="the platform's name, as registered")
-    platform_course: str = Field(min_length=1, max_length=200, description="the platform's id of the online part")
+    platform: Text = Field(min_length=1, max_length=200, description="the platform's name, as registered")
+    platform_course: Text = Field(min_length=1, max_length=200, description="the platform's id of the online part")
     total_hours: float = Field(gt=0, le=10_000, description="class hours of the whole course, online and offline")
     online_hours: float = Field(ge=0, le=10_000, description="class hours of it learned online on the platform")
-    occupation: str | None = Field(default=None, max_length=200)
-    level: str | None = Field(default=None, max_length=50)
+    occupation: Text | None = Field(default=None, max_length=200)
+    level: Text | None = Field(default=None, max_length=50)
 
 
 @router.put("/blended-courses/{course_ref}", response_model=dict[str, Any])
-def put_blended_course(course_ref: Annotated[str, Path(min_length=1, max_length=200)], course: BlendedCourseIn,
+def put_blended_course(course_ref: Annotated[str, Path(min_length=1, max_length=200, pattern=NO_NUL)], course: BlendedCourseIn,
                        db: DB, caller: Institution, svc: Svc) -> dict[str, Any]:
     """Declare (or change) one of the institution's courses as blended, with its online part on a
     platform (422: no such platform, or more online hours than the course has). Its learners on that

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.core.bodies import Instant, QueryInstant, json_body, read_limited
+from api.core.bodies import NO_NUL, Instant, QueryInstant, Text, json_body, read_limited, refuse_unstorable
 from api.core.problems import Problem, documented
 from api.deps import DB, Platform, PlatformOrInspector, Svc, audit, ingest_limit
 from api.store import courses
@@ -95,14 +95,16 @@ class PlatformCourse(CourseSpec):
     this is the online theory part of (003 §21): judged so where that institution declares it
     (PUT /blended-courses/{course_ref}), with its hours and under the 40 % cap."""
 
-    blended_for: str | None = Field(default=None, min_length=1, max_length=200)
+    blended_for: Text | None = Field(default=None, min_length=1, max_length=200)
 
 
 @router.put("/courses/{course_ref}", response_model=dict[str, Any])
-async def put_course(course_ref: str, request: Request, db: DB, caller: Platform, svc: Svc) -> dict[str, Any]:
+async def put_course(course_ref: Annotated[str, Path(pattern=NO_NUL)], request: Request, db: DB, caller: Platform,
+                     svc: Svc) -> dict[str, Any]:
     """A course of the catalogue: unit order, total and online hours, occupation (B5, B7); with
     `blended_for`, the online part of that institution's blended course."""
     spec = PlatformCourse.model_validate(await json_body(request, svc.settings.max_json_bytes, "the course"))
+    refuse_unstorable(spec.model_dump(mode="json"), "the course")
     wrong = courses.mode_problem(spec.model_dump(mode="json", include=spec.model_fields_set), "platform")
     if wrong is not None:
         raise Problem(422, wrong, "validation")

@@ -71,3 +71,24 @@ def test_a_full_batch_of_assessments_is_one_write_and_the_last_of_a_key_wins(wor
     with w.service.session() as db:
         rows = db.exec(select(Assessment).where(Assessment.learner == "L7")).all()
     assert [row.assessed_at.day for row in rows] == [5]  # the fifth round of the batch, sent last
+
+
+def test_a_nul_or_a_lone_surrogate_in_a_course_is_a_422_on_every_database(world: World) -> None:
+    """PostgreSQL's text holds no NUL and no driver encodes a lone surrogate: a course (the
+    platform's, or an institution's blended one) naming either was a 500 there (#17)."""
+    import json
+
+    w = world
+
+    def put(path: str, who: str, body: dict[str, object]) -> int:
+        return w.client.put(path, content=json.dumps(body), headers={**w.h(who), "Content-Type": "application/json"}).status_code
+
+    blended = {"platform": "learn.example", "platform_course": "C1", "total_hours": 10, "online_hours": 4}
+    for odd in ("a\u0000b", "\ud800"):
+        for field in ("platform", "platform_course", "occupation"):
+            assert put("/blended-courses/W1", "inst_a", {**blended, field: odd}) == 422, (field, odd)
+        assert put("/courses/C1", "plat_p", {"units": ["U1", odd]}) == 422, odd
+        assert put("/courses/C1", "plat_p", {"units": ["U1"], "blended_for": odd}) == 422, odd
+    assert put("/blended-courses/W%001", "inst_a", blended) == 422
+    assert put("/courses/C%001", "plat_p", {"units": ["U1"]}) == 422
+    assert put("/blended-courses/W1", "inst_a", blended) == 200 and put("/courses/C1", "plat_p", {"units": ["U1"]}) == 200
