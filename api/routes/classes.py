@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import DB, AnyCaller, Institution, InstitutionOrInspector, Svc, audit, role, ingest_limit
 
-from api.core.bodies import NO_NUL, Text
+from api.core.bodies import NO_NUL, Text, refuse_unstorable
 from api.core.photos import accept_enrolment_photo
 from api.core.problems import Problem, documented, not_found
 from api.core.storage import Storage, receive
@@ -53,6 +53,7 @@ def register_class(manifest: ClassRegistration, db: DB, caller: Institution, svc
     rule), judged by the profile in force on its first day. The same manifest registered again
     (a retry after a lost answer) is the class registered (200); another manifest under a class
     id already used is a conflict (409)."""
+    refuse_unstorable(manifest.model_dump(mode="json"), "the class")
     where = jurisdiction_of(caller.organisation, svc.settings.default_jurisdiction)
     judged = PolicyBook(db).judged_by(where, first_day(manifest))
     check_class_shape(manifest, judged.policy())

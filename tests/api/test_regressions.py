@@ -73,7 +73,7 @@ def test_a_full_batch_of_assessments_is_one_write_and_the_last_of_a_key_wins(wor
     assert [row.assessed_at.day for row in rows] == [5]  # the fifth round of the batch, sent last
 
 
-def test_a_nul_or_a_lone_surrogate_in_a_course_is_a_422_on_every_database(world: World) -> None:
+def test_a_nul_or_a_lone_surrogate_in_a_course_or_a_class_is_a_422_on_every_database(world: World) -> None:
     """PostgreSQL's text holds no NUL and no driver encodes a lone surrogate: a course (the
     platform's, or an institution's blended one) naming either was a 500 there (#17)."""
     import json
@@ -92,3 +92,9 @@ def test_a_nul_or_a_lone_surrogate_in_a_course_is_a_422_on_every_database(world:
     assert put("/blended-courses/W%001", "inst_a", blended) == 422
     assert put("/courses/C%001", "plat_p", {"units": ["U1"]}) == 422
     assert put("/blended-courses/W1", "inst_a", blended) == 200 and put("/courses/C1", "plat_p", {"units": ["U1"]}) == 200
+    # a class too (its id, a trainee's name)
+    klass = {"class_id": "A-1", "teachers": [{"id": "E1"}], "roster": [{"id": "T1", "name": "张伟"}],
+             "schedule": [{"index": 1, "kind": "practical", "start": "2026-11-20T08:00:00+08:00", "end": "2026-11-20T08:45:00+08:00"}]}
+    for odd in ({**klass, "class_id": "A\u0000"}, {**klass, "roster": [{"id": "T1", "name": "\ud800"}]}):
+        r = w.client.post("/classes", content=json.dumps(odd), headers={**w.h("inst_a"), "Content-Type": "application/json"})
+        assert r.status_code == 422, r.text
