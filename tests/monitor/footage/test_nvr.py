@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from monitor.footage.analyze import analyze_class
@@ -130,7 +131,7 @@ class _Inserted:
         self.room, self.other, self.start_s, self.end_s = room, other, start_s, end_s
         self.width, self.height = room.width, room.height
 
-    def frame(self, t: float, lights: float = 1.0):
+    def frame(self, t: float, lights: float = 1.0) -> np.ndarray:
         return (self.other if self.start_s <= t < self.end_s else self.room).frame(t, lights=lights)
 
 
