@@ -96,3 +96,17 @@ def test_frame_levels_keep_every_frame_and_set_the_keyframes_and_their_wake_asid
     inter = np.flatnonzero(np.arange(n) % gop != 0)
     kept = ~wake[inter]
     assert np.allclose(levels[inter[kept]], series.level[kept])  # the rest: each frame's own level
+
+
+def test_a_strided_join_matches_only_every_stride_th_window_and_keeps_the_lag_to_the_frame():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=4000)
+    x[3000:3200] = x[1317:1517] + rng.normal(0, 0.2, 200)  # shown again 1683 frames later
+    full, full_lag = _similarity_join(x, 62, exclusion=125)
+    best, lag = _similarity_join(x, 62, exclusion=125, stride=5)
+    queries = np.arange(125, best.size, 5)
+    others = np.setdiff1d(np.arange(best.size), queries)
+    assert np.all(best[others] == -np.inf)  # windows between queries are not matched
+    assert np.allclose(best[queries], full[queries], atol=1e-5) and np.array_equal(lag[queries], full_lag[queries])
+    inside = queries[(queries >= 3000) & (queries <= 3200 - 62)]
+    assert np.all(lag[inside] == 1683) and np.all(best[inside] > 0.9)
