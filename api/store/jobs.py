@@ -26,6 +26,8 @@ def enqueue_once(db: Session, kind: str, key: str, run_after: datetime | None = 
     was added. A timer that every worker runs (each Celery worker, each server's in-process
     worker) queues one job a period, not one a worker: the key names the period, and the
     database's primary key decides between workers that ask at the same moment."""
+    if db.get(Job, key) is not None:  # the usual answer, read without taking SQLite's write lock
+        return False
     row = Job(id=key, kind=kind, organisation_id=None, run_after=run_after).model_dump()
     dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
     table = Job.__table__  # type: ignore[attr-defined]
