@@ -707,13 +707,25 @@ class _Search:
         )
 
 
-def _first_miss(times: np.ndarray, matched: np.ndarray, step: float, backward: bool) -> float | None:
-    """Walking out of the copy (backward: from the window's last frame to its first), where the
-    first frame that no longer matches puts the edge; None when every frame matches."""
+def _first_miss(times: np.ndarray, matched: np.ndarray, step: float, backward: bool,
+                misses_max: int = 2) -> float | None:
+    """Walking out of the copy (backward: from the window's last frame to its first), the edge
+    after the last matching frame once more than `misses_max` frames in a row no longer match (as
+    `_confirm_frames` walks: one frame may be re-encoded worse, e.g. the first after a cut inside
+    the original, which its copy repeats: measured one such frame at 2560x1440); None when the
+    walk reaches the window's far end."""
     order = range(times.size - 1, -1, -1) if backward else range(times.size)
+    last: int | None = None
+    misses = 0
     for k in order:
-        if not matched[k]:
-            return float(times[k] + step) if backward else float(times[k])
+        if matched[k]:
+            last, misses = k, 0
+            continue
+        misses += 1
+        if misses > misses_max:
+            if last is None:  # the inside end itself did not match
+                return float(times[-1] + step) if backward else float(times[0])
+            return float(times[last]) if backward else float(times[last] + step)
     return None
 
 
