@@ -1,4 +1,6 @@
-from monitor.findings import RULES, Severity, Verdict, finding, verdict_of
+from string import Formatter
+
+from monitor.findings import RULES, Severity, Verdict, finding, say, verdict_of
 
 
 def test_verdict_is_computed_from_findings():
@@ -21,8 +23,6 @@ def test_every_rule_has_both_languages():
 
 
 def test_every_message_says_the_same_arguments_in_both_languages():
-    from string import Formatter
-
     def fields(template: str) -> set[str]:
         # an argument's Chinese words (`prompt_zh` for `prompt`) are the same argument said in Chinese
         return {name.removesuffix("_zh") for _, name, _, _ in Formatter().parse(template) if name}
@@ -37,8 +37,6 @@ def test_every_message_says_the_same_arguments_in_both_languages():
 
 
 def test_a_finding_says_its_message_in_the_readers_language():
-    from monitor.findings import say
-
     f = finding("online.popup_unanswered", message="timed out", args={"popup": "p7"})
     assert f.detail == "pop-up p7 timed out; credited time stops until another is answered"
     assert say(f) == f.detail and say(f, "zh") == "弹窗 p7 超时未作答；在回答下一个弹窗前不计学时"
@@ -52,8 +50,6 @@ _REFUSALS = {code for code in RULES if code.startswith("class.")}
 
 def _sample_args(*templates: str) -> dict[str, object]:
     """Arguments for every field the templates name, of the type their format asks for."""
-    from string import Formatter
-
     args: dict[str, object] = {}
     for template in templates:
         for _, name, spec, _ in Formatter().parse(template):
@@ -65,8 +61,6 @@ def _sample_args(*templates: str) -> dict[str, object]:
 def test_every_finding_rule_of_the_catalogue_says_itself_in_both_languages_from_its_templates():
     """#17: every finding kind the catalogue holds renders in English and in Chinese from its own
     templates and arguments (the pages parse no English `detail` back)."""
-    from monitor.findings import say
-
     def chinese(text: str) -> bool:
         return any("\u4e00" <= c <= "\u9fff" for c in text)
 
