@@ -53,10 +53,12 @@ conformance: conformance-deps
 demo: setup
 	$(BIN)/monitor demo --out sample_videos/out
 
-# The main suite first, then the long runs marked `slow` (chaos, soak, scale-out, schemathesis,
-# the demo through the API): both always run, each with its own timing and summary.
+# The main suite first, in two processes (pytest-xdist; a test file stays in one process, so the
+# tests sharing a Redis database stay in order), then the long runs marked `slow` (chaos, soak,
+# scale-out, schemathesis, the demo through the API) one at a time, as they time what they do:
+# both always run, each with its own timing and summary.
 test: setup browser testdata conformance-deps
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile
 	$(BIN)/python -m pytest -m slow
 
 bench: setup
