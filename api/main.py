@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.core import problems
 from api.core.bodies import BodyGuard
@@ -16,6 +18,9 @@ from api.routes import admin, classes, faces, online, periods, review, uploads, 
 from api.core.service import Service
 from api.core.storage import Storage
 from api.core.settings import ServiceSettings
+from api.jobs.celery_app import sender
+from api.jobs.inprocess import InProcessWorker
+from api.pages import routes as pages
 
 # Bodies that are streamed and limited by their own routes; every other body is small JSON.
 _STREAMED = ("/recordings", "/photo", "/events", "/xapi/", "/uploads/", "/captures")
@@ -51,12 +56,8 @@ def create_app(settings: ServiceSettings | None = None, start_worker: bool = Tru
         Storage(service.storage).sweep_parts(older_than_s=24 * 3600)
         worker = None
         if settings.queue == "celery":
-            from api.jobs.celery_app import sender
-
             service.notify_job = sender(settings)
         elif start_worker:
-            from api.jobs.inprocess import InProcessWorker
-
             worker = InProcessWorker(service)
             service.notify_job = worker.notify
             worker.start()
@@ -113,10 +114,6 @@ def create_app(settings: ServiceSettings | None = None, start_worker: bool = Tru
     for module in (classes, periods, uploads, online, faces, review, admin):
         # Every route may answer these as problem details (auth, role, tenant, size, validation).
         app.include_router(module.router, responses=problems.documented(400, 401, 403, 404, 409, 413, 422, 503))
-    from starlette.middleware.sessions import SessionMiddleware
-
-    from api.pages import routes as pages
-
     pages.install(app)
     # The pages' session: signed, HttpOnly, SameSite=Strict (a cross-site form post carries no cookie).
     # Its cookie holds only the server-side session's id (api/pages/sessions.py).
@@ -127,7 +124,5 @@ def create_app(settings: ServiceSettings | None = None, start_worker: bool = Tru
     if settings.trusted_proxies.strip():
         # X-Forwarded-For / -Proto believed only from the named proxies (uvicorn's own handling is
         # off in `monitor serve`, which would trust them from 127.0.0.1 by default).
-        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
-
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
