@@ -21,6 +21,8 @@ but `find_pending`'s caller."""
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
@@ -208,6 +210,12 @@ _PROBE = "SELECT id, hash FROM face_hash WHERE hash IS NOT NULL"
 _DETAILS = "SELECT id, kind, ref, source, at_s, rank, hash, face_px, second_px FROM face_hash WHERE id IN ({})"
 
 
+def _literal_bound(at_most_s: float) -> float:
+    """A bound written into SQL must be a number SQL reads: infinities clamped, and NaN (which
+    no capture time is at most, as when it was bound) a bound below every capture."""
+    return -1e300 if math.isnan(at_most_s) else min(max(at_most_s, -1e300), 1e300)
+
+
 def candidates(db: Session, value: int, max_bits: int, *, at_most_s: float | None = None, scan: bool = False) -> list[Stored]:
     """Rows within `max_bits` of `value`, photos always, captures only up to `at_most_s` when it
     is given. Two reads: the candidates' ids and hashes from the block indexes alone (they hold
@@ -217,7 +225,7 @@ def candidates(db: Session, value: int, max_bits: int, *, at_most_s: float | Non
     session's transaction: through SQLAlchemy's result rows they cost twice the query (measured
     at 1 M rows: 8 ms p50 -> 4 ms on SQLite, 6 -> 3 ms on PostgreSQL)."""
     spread = radii(max_bits)
-    bound = None if at_most_s is None else min(max(float(at_most_s), -1e300), 1e300)  # a literal SQL reads
+    bound = None if at_most_s is None else _literal_bound(float(at_most_s))
     when = "" if bound is None else f" AND (kind = 'photo' OR at_s <= {bound!r})"
     if scan or len(_flips(spread[0])) > _MAX_PROBES:
         statement = _PROBE + when
