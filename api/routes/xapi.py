@@ -428,7 +428,7 @@ def _consistent_through() -> str:
     return utcnow().isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-@router.api_route("/xapi/statements", methods=["GET", "HEAD"], response_model=None, responses={404: {"description": "not found"}})
+@router.get("/xapi/statements", response_model=None, responses={404: {"description": "not found"}})
 def get_statements(request: Request, db: DB, caller: Platform) -> Response:
     """`statementId` or `voidedStatementId`: that statement of the platform's, as stored; neither:
     the platform's statements, latest first (`limit`, `since`, `until`, `verb`, `ascending`)."""
@@ -515,18 +515,30 @@ def _more(request: Request, cursor: int | None) -> str:
     return "/xapi/statements?" + urllib.parse.urlencode(params)
 
 
-@router.api_route("/xapi/about", methods=["GET", "HEAD"], response_model=dict[str, Any])
+@router.get("/xapi/about", response_model=dict[str, Any])
 def about() -> dict[str, Any]:
     """The xAPI versions this LRS speaks."""
     return {"version": ["1.0.3", "1.0.2", "1.0.1", "1.0.0"], "extensions": {}}
 
 
-@router.api_route("/xapi/profile", methods=["GET", "HEAD"], response_model=None,
-                  responses={200: {"description": "the profile, JSON-LD",
-                                   "content": {"application/ld+json": {"schema": {"type": "object"}}}}})
+_PROFILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the profile, JSON-LD", "content": {"application/ld+json": {"schema": {"type": "object"}}}}}
+
+
+@router.get("/xapi/profile", response_model=None, responses=_PROFILE_RESPONSES)
 def profile() -> Response:
     """The monitor's own xAPI profile (supervision: pop-ups, face captures, window, kept photos), JSON-LD."""
     return Response(json.dumps(supervision.profile_document(), ensure_ascii=False), media_type="application/ld+json")
+
+
+# HEAD beside GET (xAPI 1.0.3 asks for it) as routes of their own, each with its own operation id:
+# one route for both methods gave the two operations one id (FastAPI warned; OpenAPI forbids it).
+_HEADS: tuple[tuple[str, Any, Any, dict[int | str, dict[str, Any]]], ...] = (
+    ("/xapi/statements", get_statements, None, {404: {"description": "not found"}}),
+    ("/xapi/about", about, dict[str, Any], {}), ("/xapi/profile", profile, None, _PROFILE_RESPONSES))
+for _path, _endpoint, _model, _responses in _HEADS:
+    router.add_api_route(_path, _endpoint, methods=["HEAD"], response_model=_model, responses=_responses,
+                         operation_id=f"{_endpoint.__name__}_head")
 
 
 @router.api_route("/xapi/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],

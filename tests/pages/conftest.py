@@ -42,15 +42,18 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
-def start_server(folder: Path, people: tuple[tuple[str, str, str, str], ...]) -> tuple[Any, dict[str, str]]:
-    """A migrated service on a free port in this process, and a key for each (who, organisation, kind, person)."""
+def start_server(folder: Path, people: tuple[tuple[str, str, str, str], ...],
+                 **settings_given: Any) -> tuple[Any, dict[str, str]]:
+    """A migrated service on a free port in this process, and a key for each (who, organisation, kind, person);
+    `settings_given` overrides service settings (the fuzz run lifts the ingest rate limit)."""
     from api.store.keys import create_key, create_organisation
     from api.demo import BackgroundServer
     from api.core.settings import ServiceSettings
     from models.migrate import upgrade
 
     # The sample day has no face pictures: judged as a deployment that checks faces elsewhere would.
-    settings = ServiceSettings(data_dir=folder / "data", cache_dir=folder / "cache", online_face_checks=False)
+    settings = ServiceSettings(data_dir=folder / "data", cache_dir=folder / "cache", online_face_checks=False,
+                               **settings_given)
     upgrade(settings.db_url)
     server = BackgroundServer(settings, "127.0.0.1", _port())
     server.start()
