@@ -3,7 +3,7 @@ decide"): the packet sizes of a long-GOP file point at the stretches where somet
 between two keyframes.
 
 - quiet stretches (monitor.footage.sizes.quiet_spans): frozen or black pictures;
-- junctions (monitor.footage.junctions): a cut to other footage and back (`SPLICE_JUNCTION_RATIO`).
+- junctions (monitor.footage.junctions): a cut to other footage and back (`splice_junction_ratio`).
 
 Each is decoded from the keyframe before it and sampled every `sample_interval_s`, so freeze,
 black and splice see the same samples as on a 2-s GOP there, and pay nothing elsewhere.
@@ -29,16 +29,6 @@ from monitor.footage.sizes import quiet_spans, size_series
 from monitor.policy import Policy
 
 
-# A junction opens a dense span only when its packet is at least this many times its neighbours'
-# 90th percentile (at least `junction_size_ratio`, which the loop probes use). The span is for a
-# short insert of other footage between two keyframes, whose cut changes the whole picture.
-# Measured on generated H.265, GOP 10 s (2026-12-04): a 5-s insert of another room 5.1-5.3 at
-# 1080p, 8.8-11.0 at 360p; clean footage at most 3.42 (10 min at 1080p, where 2.5 opened 25 spans,
-# 4,219 decoded frames, three quarters of the file's time) and 2.64 (12 min at 360p). Only where to
-# decode: lower costs time, higher lets a short insert between keyframes escape.
-SPLICE_JUNCTION_RATIO = 4.0
-
-
 def dense_spans(timeline: PacketTimeline, policy: Policy) -> list[tuple[float, float]]:
     """Media intervals to sample densely in a keyframe-sampled file."""
     step = policy.sample_interval_s
@@ -46,7 +36,7 @@ def dense_spans(timeline: PacketTimeline, policy: Policy) -> list[tuple[float, f
     quiet = quiet_spans(size_series(timeline), policy.quiet_window_s,
                         policy.quiet_level_max, shortest / 2, policy.quiet_spread_max)
     spans = [(max(timeline.first_s, a - step), min(timeline.end_s, b + step)) for a, b in quiet]
-    ratio = max(policy.junction_size_ratio, SPLICE_JUNCTION_RATIO)
+    ratio = max(policy.junction_size_ratio, policy.splice_junction_ratio)
     for t in junction_times(timeline, ratio, policy.junction_max_per_hour)[1:]:
         spans.append((max(timeline.first_s, float(t) - step), min(timeline.end_s, float(t) + step)))
     return spans

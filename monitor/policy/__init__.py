@@ -52,6 +52,7 @@ class Policy(BaseModel):
     quiet_window_s: float
     quiet_level_max: float
     quiet_spread_max: float
+    splice_junction_ratio: float
     keyframe_gap_max_s: float
     loop_bin_s: float
     loop_similarity_min: float

@@ -12,7 +12,8 @@ FOOTAGE = ["quiet_window_s", "quiet_level_max", "quiet_spread_max", "keyframe_ga
            "loop_similarity_min", "loop_run_min_s", "loop_candidates_per_hour", "loop_confirm_ratio",
            "loop_confirm_max", "loop_confirm_motion", "osd_clock_tolerance_s", "osd_clock_jump_s",
            "osd_clock_rate_tolerance", "loop_dense_gop_s", "loop_frame_ratio", "defocus_max_s",
-           "defocus_sharpness_ratio", "camera_moved_max_s", "camera_moved_similarity_max"]
+           "defocus_sharpness_ratio", "camera_moved_max_s", "camera_moved_similarity_max",
+           "splice_junction_ratio"]
 
 
 @pytest.mark.parametrize("profile", profile_names())

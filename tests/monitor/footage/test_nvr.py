@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 
 from monitor.footage.analyze import analyze_class
-from monitor.footage.media import SpanReader
+from monitor.footage.media import SpanReader, probe
 from monitor.footage.osd import locate_clock
+from monitor.footage.sampling import dense_spans
 from monitor.footage.report import ClassReport
 from monitor.manifest import load_class
+from monitor.policy import load_policy
 from sample_videos.classroom import Classroom
 from sample_videos.nvr import Script, Shown, blacked, frozen, live, sensor_room, write_nvr
 from tests.conftest import CLASS_START, at, offset_of, write_manifest
@@ -137,10 +139,17 @@ class _Inserted:
 
 def test_a_profile_sampling_a_long_gop_at_its_keyframes_finds_a_short_insert_between_them(tmp_path, room):
     """13-18 s shows another room: no keyframe (0, 10, 20 s) sees it; the cut's packet spike opens a
-    dense span (monitor.footage.sampling.SPLICE_JUNCTION_RATIO), and the splice detector sees it there."""
+    dense span (the profile's `splice_junction_ratio`), and the splice detector sees it there."""
     inserted = _Inserted(room, sensor_room(*SIZE, seed=99, trainees=10), 13.0, 18.0)
     path = write_nvr(tmp_path / "insert.mp4", inserted, live(CLASS_START), 30, codec="hevc", gop_s=10)
     report = analyze_nvr(path, 30, loop_dense_gop_s=12.0)
     assert report.files[0].sampling == "keyframes"
     assert rules(report) == {"footage.splice"}
     located(report, "footage.splice", 13, 18)
+    # The span comes from the profile's threshold: one above the cut's spike (8.8-11.0 at 360p) opens none.
+    policy = load_policy("zhengzhou-2022", {"loop_dense_gop_s": 12.0})
+    spans = dense_spans(probe(path), policy)
+    assert any(a <= 13.0 <= b for a, b in spans) and any(a <= 18.0 <= b for a, b in spans)
+    high = dense_spans(probe(path), load_policy("zhengzhou-2022", {"loop_dense_gop_s": 12.0,
+                                                                     "splice_junction_ratio": 30.0}))
+    assert not any(a <= 13.0 <= b or a <= 18.0 <= b for a, b in high)
