@@ -1,15 +1,17 @@
-"""Benchmark of the online engine (issue #8).
+"""Benchmark of the online engine (issues #8 and #20).
 
-"Parsed" is the Arrow table columnar.read_clean makes of a clean file (the engine's input form);
-(a) is the engine taking it (codes, columns) and judging every session.
-
-On a generated stream of at least a million events (10,000 learner sessions, made once under
-bench/out/online/, never committed), in one run: events per second for
- (a) the rules on already-parsed events (target >= 500,000/s), and
+On a generated platform day of at least a million events (6,700 learners, made once under
+bench/out/online/ by a child process, never committed), in one run: events per second for
+ (a) the rules on already-parsed events (target >= 500,000/s): the engine judging the day's
+     partitions (columnar.partition_clean: the file's clean lines as Arrow, bucketed by learner
+     into temporary files), one partition at a time, as judge_file does;
  (b) end to end from the JSON-lines file, parsing included (target >= 150,000/s);
-and the peak RSS. The baseline of the ratios is the target itself (no other tool judges B1-B8).
+and the peak RSS against its target (<= 500 MB, issue #20), over the whole run and within each
+of (a) and (b). The baseline of the ratios is the target itself (no other tool judges B1-B8).
+`--whole` runs (a) and (b) as they ran before #20 (the day's table and one engine holding all of
+it), for the figures of both in the same conditions (run it as its own process: its peak is its own).
 
-Run: .venv/bin/python bench/online.py [LEARNERS]
+Run: .venv/bin/python bench/online.py [LEARNERS] [--whole]
 """
 
 from __future__ import annotations
@@ -17,63 +19,94 @@ from __future__ import annotations
 import json
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from monitor.online.catalogue import load_catalogue  # noqa: E402
-from monitor.online.engine import OnlineEngine, judge_file  # noqa: E402
-from monitor.online.reader import read_events  # noqa: E402
-from monitor.policy import load_policy  # noqa: E402
-from sample_videos.online_day import write_day  # noqa: E402
+from monitor.online.catalogue import Catalogue, load_catalogue  # noqa: E402
+from monitor.online.columnar import partition_clean, read_clean  # noqa: E402
+from monitor.online.engine import OnlineEngine, judge_file, judge_partitions  # noqa: E402
+from monitor.policy import Policy, load_policy  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "online"
+RSS_TARGET_MB = 500
+Run = Callable[[], "tuple[float, int, int]"]  # -> (seconds, sessions, learners read one by one)
+
+
+def _reset_peak() -> bool:
+    """Linux: start VmHWM (the peak RSS) again from the current RSS (proc(5), clear_refs 5)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _runs(run: Run) -> tuple[list[tuple[float, int, int]], float | None]:
+    """Three runs (the first of a process pays for fresh memory pages; the median is what a
+    long-running service sees) and the peak RSS within them."""
+    fresh = _reset_peak()
+    runs = [run() for _ in range(3)]
+    return runs, _peak_mb() if fresh else None
 
 
 def main() -> None:
-    learners = int(sys.argv[1]) if len(sys.argv) > 1 else 6700
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    whole = "--whole" in sys.argv
+    learners = int(args[0]) if args else 6700
     marker = OUT / f"made-{learners}"
     if not marker.exists():
         print(f"making a platform day of {learners} learners under {OUT} …", flush=True)
-        write_day(OUT, learners=learners)
+        subprocess.run([sys.executable, "-m", "sample_videos.online_day", str(OUT), str(learners)], cwd=ROOT,
+                       check=True)
         marker.touch()
-    paths = {name: OUT / f"{name}.json" for name in ("courses", "history")}
     events_path = OUT / "events.jsonl"
     policy = load_policy("zhengzhou-2022")
-    catalogue = load_catalogue(paths["courses"], paths["history"])
-
-    began = time.perf_counter()
-    read = read_events(events_path, columnar=True)
-    parse_s = time.perf_counter() - began
-    assert read.columns is not None, "the generated day is clean: it should be read into columns"
-    n = read.columns.num_rows
-
-    def rules() -> tuple[float, list, int]:
+    catalogue = load_catalogue(OUT / "courses.json", OUT / "history.json")
+    if whole:
+        rules, end_to_end, n, parse_s, parts_note = _whole(events_path, policy, catalogue)
+    else:
         began = time.perf_counter()
-        engine = OnlineEngine(policy, catalogue)
-        engine.add_arrow(read.columns)
-        sessions = engine.sessions()
-        return time.perf_counter() - began, sessions, engine.fully_read_learners
+        parts = partition_clean(events_path)
+        parse_s = time.perf_counter() - began
+        assert parts is not None, "the generated day is clean: it should be read into partitions"
+        n = parts.rows - parts.duplicates
+        parts_note = (f"{len(parts.paths)} partitions of {min(parts.sizes):,}-{max(parts.sizes):,} events "
+                      "(parsing alone: read, checked and bucketed into them)")
 
-    def end_to_end() -> tuple[float, int]:
-        began = time.perf_counter()
-        report = judge_file(events_path, policy, catalogue)
-        return time.perf_counter() - began, len(report.sessions)
+        def rules() -> tuple[float, int, int]:
+            began = time.perf_counter()
+            judged = judge_partitions(parts, policy, catalogue)
+            return time.perf_counter() - began, len(judged.sessions), judged.fully_read_learners
 
-    # Three of each: the first run of a process pays for fresh memory pages (glibc maps large
-    # arrays afresh until its threshold adapts); the median is what a long-running service sees.
-    rule_runs = [rules() for _ in range(3)]
-    end_runs = [end_to_end() for _ in range(3)]
+        def end_to_end() -> tuple[float, int, int]:
+            began = time.perf_counter()
+            report = judge_file(events_path, policy, catalogue)
+            return time.perf_counter() - began, len(report.sessions), 0
+
+    rule_runs, rules_peak = _runs(rules)
+    end_runs, end_peak = _runs(end_to_end)
     sessions, fully_read = rule_runs[0][1], rule_runs[0][2]
-    assert all(count == len(sessions) for _, count in end_runs)
+    assert all(count == sessions for _, count, _ in rule_runs + end_runs)
     rules_s = statistics.median(t for t, _, _ in rule_runs)
-    end_to_end_s = statistics.median(t for t, _ in end_runs)
+    end_to_end_s = statistics.median(t for t, _, _ in end_runs)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     planted = json.loads((OUT / "planted.json").read_text())
-    print(f"{n:,} events, {len(sessions):,} sessions, {len(planted)} learners with a planted violation")
+    print(f"{'ALL AT ONCE (--whole): ' if whole else ''}{n:,} events, {sessions:,} sessions, "
+          f"{len(planted)} learners with a planted violation; {parts_note}")
     print(f"the screen sent {fully_read} learners' events to the rules one by one")
     print(f"(a) rules on parsed events: {n / rules_s:,.0f} events/s ({rules_s:.2f} s, median of 3; "
           f"first {n / rule_runs[0][0]:,.0f}/s)   target 500,000/s: ratio {n / rules_s / 500_000:.2f}")
@@ -81,7 +114,36 @@ def main() -> None:
     print(f"(b) end to end from JSONL: {n / end_to_end_s:,.0f} events/s ({end_to_end_s:.2f} s, median of 3; "
           f"first {n / end_runs[0][0]:,.0f}/s)   "
           f"target 150,000/s: ratio {n / end_to_end_s / 150_000:.2f}")
-    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    within = (f"; within (a) {rules_peak:.0f} MB, within (b) {end_peak:.0f} MB"
+              if rules_peak is not None and end_peak is not None else "")
+    print(f"peak RSS: {peak:.0f} MB ({peak * 1024 * 1024 / n:,.0f} bytes an event), "
+          f"target {RSS_TARGET_MB} MB: ratio {peak / RSS_TARGET_MB:.2f}{within}")
+
+
+def _whole(events_path: Path, policy: Policy, catalogue: Catalogue) -> tuple[Run, Run, int, float, str]:
+    """(a) and (b) as before #20: the day's table read whole, one engine judging all of it."""
+    began = time.perf_counter()
+    read = read_clean(events_path.read_bytes())
+    parse_s = time.perf_counter() - began
+    assert read is not None, "the generated day is clean: it should be read into columns"
+    table = read[0]
+
+    def rules() -> tuple[float, int, int]:
+        began = time.perf_counter()
+        engine = OnlineEngine(policy, catalogue)
+        engine.add_arrow(table)
+        sessions = engine.sessions()
+        return time.perf_counter() - began, len(sessions), engine.fully_read_learners
+
+    def end_to_end() -> tuple[float, int, int]:
+        began = time.perf_counter()
+        found = read_clean(events_path.read_bytes())
+        assert found is not None
+        engine = OnlineEngine(policy, catalogue)
+        engine.add_arrow(found[0])
+        return time.perf_counter() - began, len(engine.sessions()), 0
+
+    return rules, end_to_end, table.num_rows, parse_s, "the day's table whole"
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ the same report. Findings cite the judging profile's own clauses (Policy.clauses
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from operator import attrgetter
 from typing import TYPE_CHECKING, Iterable
 
@@ -35,6 +37,7 @@ from monitor.policy import Policy
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from monitor.online.columnar import Partitions
     from monitor.online.faces import FaceChecks
 
 
@@ -310,17 +313,54 @@ class OnlineReport(BaseModel):
     notes: list[str] = []  # what could not be judged and why (unit order without a sequence)
 
 
+@dataclass
+class Judged:
+    sessions: list[SessionReport]
+    notes: list[str]
+    fully_read_learners: int  # learners the screen sent to the rules, event by event
+    most_rows: int  # the most events one engine held at once (a partition's)
+
+
+def judge_partitions(parts: "Partitions", policy: Policy, catalogue: Catalogue | None = None) -> Judged:
+    """Judge a file's partitions one at a time, each by an engine of its own that is let go before
+    the next: the verdicts of one engine holding everything (a learner's events are all in one
+    partition; the units of every course, the one thing seen across learners, are told each
+    engine first), in a partition's memory."""
+    catalogue = catalogue or Catalogue()
+    sessions: list[SessionReport] = []
+    fully_read = most = 0
+    for table in parts.tables():
+        engine = OnlineEngine(policy, catalogue)
+        for course, units in parts.units.items():
+            engine.know_units(course, units)
+        most = max(most, engine.add_arrow(table))
+        del table
+        sessions.extend(engine.sessions())
+        fully_read += engine.fully_read_learners
+    sessions.sort(key=_REPORT_ORDER)
+    return Judged(sessions, order_not_judged(catalogue, parts.units), fully_read, most)
+
+
 def judge_file(path, policy: Policy, catalogue: Catalogue | None = None,
-               default_platform: str | None = None, faces: "FaceChecks | None" = None) -> OnlineReport:
-    """Read an events file and judge every session in it (what `monitor online` prints)."""
+               default_platform: str | None = None, faces: "FaceChecks | None" = None,
+               part_bytes: int | None = None) -> OnlineReport:
+    """Read an events file and judge every session in it (what `monitor online` prints). A clean
+    file is judged a partition of its learners at a time (about `part_bytes` of the file each);
+    anything else, and any file with face checks (a capture is compared with everyone's), is read
+    and judged whole. (pyarrow and the readers are imported here, not by the service's engine.)"""
+    from monitor.online.columnar import PART_BYTES, partition_clean
     from monitor.online.reader import read_events
 
-    read = read_events(path, default_platform, columnar=faces is None)
+    if faces is None:
+        parts = partition_clean(Path(path), part_bytes or PART_BYTES)
+        if parts is not None:
+            with parts:
+                judged = judge_partitions(parts, policy, catalogue)
+            return OnlineReport(sessions=judged.sessions, rejected=[], duplicates=parts.duplicates, ignored=0,
+                                notes=judged.notes)
+    read = read_events(path, default_platform)
     engine = OnlineEngine(policy, catalogue, faces)
-    if read.columns is not None:
-        engine.add_arrow(read.columns)
-    else:
-        engine.add(read.events)
+    engine.add(read.events)
     return OnlineReport(
         sessions=engine.sessions(),
         rejected=[Rejected(line=b.line, event_id=b.event_id, field=b.field, message=b.message) for b in read.bad],
