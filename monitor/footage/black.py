@@ -45,11 +45,11 @@ class BlackDetector(FileDetector):
         events = []
         times = samples.times_s
         for first, last in true_runs(flags):
-            start = timeline.first_s if first == 0 else edge(timeline.path, times[first - 1], times[first], blank)
+            start = timeline.first_s if first == 0 else edge(timeline.path, times[first - 1], times[first], blank, samples)
             if last == len(samples) - 1:
                 end = timeline.end_s
             else:
-                end = edge(timeline.path, times[last], times[last + 1], lambda t: not blank(t))
+                end = edge(timeline.path, times[last], times[last + 1], lambda t: not blank(t), samples)
             if end - start > self.max_s:
                 thumb = samples.thumbs[first]
                 events.append(FootageEvent(

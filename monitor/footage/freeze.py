@@ -47,11 +47,11 @@ class FreezeDetector(FileDetector):
             def same(t: np.ndarray, ref: np.ndarray = still) -> bool:
                 return max_block_change(t, ref, keep) <= self.change_max
 
-            start = timeline.first_s if first == 0 else edge(timeline.path, times[first - 1], times[first], same)
+            start = timeline.first_s if first == 0 else edge(timeline.path, times[first - 1], times[first], same, samples)
             if last == len(samples) - 1:
                 end = timeline.end_s
             else:
-                end = edge(timeline.path, times[last], times[last + 1], lambda t, ref=still: not same(t, ref))
+                end = edge(timeline.path, times[last], times[last + 1], lambda t, ref=still: not same(t, ref), samples)
             if end - start > self.max_s:
                 events.append(FootageEvent(
                     rule=self.rule, path=timeline.path, start_s=start, end_s=end,

@@ -21,6 +21,9 @@ THUMB_W, THUMB_H = 64, 36
 # at this size, a clean file's nearest other frame 0.18 and more (64x36: 0.10 and 0.23; 16x9:
 # 0.07 and 0.07, no longer apart).
 MICRO_W, MICRO_H = 32, 18
+# Dense spans' frames kept as thumbnails (Samples.span_frames) up to this many a file (2.3 KB each:
+# 46 MB); beyond it an edge there is decoded again.
+SPAN_FRAMES_MAX = 20_000
 _LUMA_FORMATS = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"}
 
 
@@ -184,6 +187,21 @@ class Samples:
     # search's frame-by-frame matching (monitor.footage.loop); None elsewhere.
     frame_times_s: np.ndarray | None = None  # (m,)
     frames: np.ndarray | None = None  # (m, MICRO_H, MICRO_W) uint8
+    # Where keyframe sampling decoded a dense span: the thumbnail of every frame in it, so that an
+    # event's edge there (a freeze's, black's, a splice's: monitor.footage.refine) is pinned without
+    # decoding the span again from its keyframe (on the 4-minute 1080p bench file, 779 frames).
+    spans: tuple[tuple[float, float], ...] = ()  # media intervals decoded frame by frame
+    span_times_s: np.ndarray | None = None  # (k,) sorted
+    span_thumbs: np.ndarray | None = None  # (k, THUMB_H, THUMB_W) uint8
+
+    def span_frames(self, after_s: float, until_s: float) -> Iterator[tuple[float, np.ndarray]] | None:
+        """Every frame's thumbnail with after_s <= time <= until_s where one dense span holds the
+        whole stretch, else None (decode it)."""
+        if self.span_times_s is None or not any(a <= after_s + 1e-6 and until_s - 1e-6 <= b for a, b in self.spans):
+            return None
+        lo = int(np.searchsorted(self.span_times_s, after_s - 1e-6))
+        hi = int(np.searchsorted(self.span_times_s, until_s + 1e-6, side="right"))
+        return zip(self.span_times_s[lo:hi].tolist(), self.span_thumbs[lo:hi])
 
     def __len__(self) -> int:
         return int(self.times_s.size)
@@ -257,18 +275,30 @@ def sample(
         pass
     finally:
         container.close()
+    spans: list[tuple[float, float]] = []
+    span_times: list[float] = []
+    span_thumbs: list[np.ndarray] = []
     if mode == "keyframes" and dense and times:
         reader = SpanReader(timeline.path)
         try:
             for a, b in _merged(dense, interval_s):
                 due = -np.inf
+                keep_all = len(span_times) < SPAN_FRAMES_MAX
+                last = a
                 for t, frame in reader.frames(a, b):
+                    thumb = thumbnail(frame) if keep_all or t >= due else None
+                    if keep_all:
+                        span_times.append(t)
+                        span_thumbs.append(thumb)
+                        last = t
                     if t >= due:
                         times.append(t)
-                        thumbs.append(thumbnail(frame))
+                        thumbs.append(thumb)
                         if on_frame is not None:
                             on_frame(t, frame)
                         due = t + interval_s * 0.999
+                if keep_all and last > a:
+                    spans.append((a, last))
         finally:
             reader.close()
     if not times:
@@ -283,6 +313,11 @@ def sample(
             frame_times, micro = frame_times[by_time], micro[by_time]
         return Samples(times_s=times_s[keep], thumbs=np.stack(thumbs)[order][keep], mode=mode,
                        frame_times_s=frame_times, frames=micro)
+    if span_times:
+        by_time = np.argsort(span_times, kind="stable")
+        return Samples(times_s=times_s[keep], thumbs=np.stack(thumbs)[order][keep], mode=mode, spans=tuple(spans),
+                       span_times_s=np.asarray(span_times, dtype=np.float64)[by_time],
+                       span_thumbs=np.stack(span_thumbs)[by_time])
     return Samples(times_s=times_s[keep], thumbs=np.stack(thumbs)[order][keep], mode=mode)
 
 

@@ -12,23 +12,27 @@ from typing import Callable
 
 import numpy as np
 
-from monitor.footage.media import decode_span
+from monitor.footage.media import Samples, decode_span
 
 
 def first_frame_where(
-    path: Path, after_s: float, until_s: float, predicate: Callable[[np.ndarray], bool]
+    path: Path, after_s: float, until_s: float, predicate: Callable[[np.ndarray], bool],
+    samples: Samples | None = None,
 ) -> float | None:
-    """Media time of the first frame in (after_s, until_s] whose thumbnail satisfies predicate."""
-    for t, thumb in decode_span(path, after_s, until_s):
+    """Media time of the first frame in (after_s, until_s] whose thumbnail satisfies predicate:
+    from the frames a dense span of the sampling kept, where one holds the stretch."""
+    held = samples.span_frames(after_s, until_s) if samples is not None else None
+    for t, thumb in held if held is not None else decode_span(path, after_s, until_s):
         if t > after_s + 1e-6 and predicate(thumb):
             return t
     return None
 
 
 def edge(
-    path: Path, after_s: float, until_s: float, predicate: Callable[[np.ndarray], bool]
+    path: Path, after_s: float, until_s: float, predicate: Callable[[np.ndarray], bool],
+    samples: Samples | None = None,
 ) -> float:
     """Like first_frame_where, falling back to the later sample when no frame in between qualifies
     (which happens when the state changes exactly at that sample)."""
-    found = first_frame_where(path, after_s, until_s, predicate)
+    found = first_frame_where(path, after_s, until_s, predicate, samples)
     return until_s if found is None else found

@@ -61,8 +61,8 @@ class SpliceDetector(FileDetector):
             def home(t: np.ndarray, ref: np.ndarray = before) -> bool:
                 return similarity(ref, t) >= self.return_similarity_min
 
-            start = edge(timeline.path, times[k - 1], times[k], foreign)
-            end = edge(timeline.path, times[m - 1], times[m], home)
+            start = edge(timeline.path, times[k - 1], times[k], foreign, samples)
+            end = edge(timeline.path, times[m - 1], times[m], home, samples)
             events.append(FootageEvent(
                 rule=self.rule, path=timeline.path, start_s=start, end_s=end,
                 measured=round(float(steps[k]), 3),

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from monitor.footage.analyze import analyze_class
-from monitor.footage.media import SpanReader, probe
+from monitor.footage.media import Samples, SpanReader, probe
 from monitor.footage.osd import locate_clock
+from monitor.footage.refine import first_frame_where
 from monitor.footage.sampling import dense_spans
 from monitor.footage.report import ClassReport
 from monitor.manifest import load_class
@@ -153,3 +154,15 @@ def test_a_profile_sampling_a_long_gop_at_its_keyframes_finds_a_short_insert_bet
     high = dense_spans(probe(path), load_policy("zhengzhou-2022", {"loop_dense_gop_s": 12.0,
                                                                      "splice_junction_ratio": 30.0}))
     assert not any(a <= 13.0 <= b or a <= 18.0 <= b for a, b in high)
+
+
+def test_an_edge_inside_a_dense_span_is_pinned_on_the_frames_the_sampling_kept():
+    """No decode (the path does not exist): the span's thumbnails answer; outside it, None."""
+    times = np.arange(100) * 0.04 + 10.0
+    thumbs = np.zeros((100, 36, 64), dtype=np.uint8)
+    thumbs[57:] = 200  # the picture changes at the 57th frame
+    samples = Samples(times_s=times[::50], thumbs=thumbs[::50], mode="keyframes", spans=((10.0, float(times[-1])),),
+                      span_times_s=times, span_thumbs=thumbs)
+    assert samples.span_frames(9.0, 11.0) is None
+    found = first_frame_where(Path("/nonexistent.mp4"), 10.0, 13.0, lambda t: t.mean() > 100, samples)
+    assert found == pytest.approx(times[57])
