@@ -42,6 +42,16 @@ def dense_spans(timeline: PacketTimeline, policy: Policy) -> list[tuple[float, f
     return spans
 
 
+def dense_gop_limit(timeline: PacketTimeline, policy: Policy) -> float:
+    """The longest keyframe gap sampled at the keyframes; beyond it every frame is decoded. The
+    profile's `loop_dense_gop_s`, except in a stream with B-frames: there a long GOP's loops would
+    rest on the packet sizes, which the B-pattern drowns (README: 2/3 and 0/3 replays found), so
+    only keyframes dense enough to be probed (`sample_interval_s`, as on a 2-s GOP) are enough."""
+    if timeline.reordered:
+        return min(policy.loop_dense_gop_s, policy.sample_interval_s * 1.05)
+    return policy.loop_dense_gop_s
+
+
 def sample_file(timeline: PacketTimeline, policy: Policy,
                 on_progress: Callable[[float], None] | None = None) -> tuple[Samples, ClockTrack, np.ndarray]:
     """Keyframes whatever the GOP up to `keyframe_gap_max_s`, plus the dense spans; beyond that,
@@ -50,7 +60,7 @@ def sample_file(timeline: PacketTimeline, policy: Policy,
     sample."""
     gap_max: float | None = policy.keyframe_gap_max_s
     keys = timeline.keyframe_times_s
-    every_frame = keys.size < 2 or float(np.max(np.diff(keys))) > policy.loop_dense_gop_s
+    every_frame = keys.size < 2 or float(np.max(np.diff(keys))) > dense_gop_limit(timeline, policy)
     if every_frame:
         # A repeat shorter than the GOP at a lag that is no multiple of it holds no keyframe, and
         # its original none either: only pictures of every frame find it (monitor.footage.loop).
