@@ -138,8 +138,8 @@ def _first_rows(ids: pa.ChunkedArray) -> np.ndarray:
 
 
 PART_BYTES = 16 << 20  # about this much of a file's JSON to a partition of its learners
-CHUNK_BYTES = 32 << 20  # read, checked and bucketed this much at a time
-_CHUNK_BLOCK = 8 << 20  # Arrow parses a chunk in blocks of this size, one thread a block
+CHUNK_BYTES = 16 << 20  # read, checked and bucketed this much at a time
+_CHUNK_BLOCK = 4 << 20  # Arrow parses a chunk in blocks of this size, one thread a block
 
 
 class Partitions:
