@@ -204,8 +204,8 @@ def nvr_plan(duration_s: float) -> list[tuple[str, float, float, float | None]]:
     plan = [("footage.loop", 0.2 * d, 0.2 * d + 5, 7.3), ("footage.loop", 0.45 * d, 0.45 * d + 12, 0.3 * d + 0.7),
             ("footage.clock_jump", 0.45 * d, 0.45 * d + 12, None),
             ("footage.freeze", 0.6 * d, 0.6 * d + 15, None), ("footage.black", 0.75 * d, 0.75 * d + 8, None)]
-    if d >= 240:
-        plan.append(("footage.loop", 0.8 * d, 0.8 * d + 60, 0.5 * d + 0.4))
+    if d >= 240:  # to the file's end where it is shorter than 5 minutes
+        plan.append(("footage.loop", 0.8 * d, min(d, 0.8 * d + 60), 0.5 * d + 0.4))
     return plan
 
 

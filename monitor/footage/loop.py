@@ -57,6 +57,12 @@ _PROBE_S = 1.0  # copy decoded per confirmation
 # separate decode starts at the keyframe before it (5 s of frames on average on a 10-s GOP), and a
 # 5-s candidate's confirmation and two edges took about 2500 decoded frames that way, 1000 this way.
 _PREFETCH_MAX_S = 20.0
+# How far from a size candidate's ends its edges are looked for first (further out only when the
+# copy fills that window): the size windows' run started and ended within 1.0 s of the true edges
+# on the 13 edges measured (bench b's 4-minute file and test_loops' keyframe-sampled files: starts
+# -1.0 to +0.4 s, ends -0.1 to +0.5 s). Samples' and probes' candidates keep half a loop_min_s.
+_SIZE_REACH_S = 2.0
+_HELD_S = 30.0  # decoded pictures kept per side while a candidate is pinned (160x90 float32: 43 MB at 25 fps)
 
 
 @dataclass(frozen=True)
@@ -443,18 +449,27 @@ class _Search:
         return reader
 
     def _stretch(self, f: FileSignals, wall0: float, wall1: float, role: str) -> _Stretch:
-        held = self._held.get((f.timeline.path, role))
+        # past the file's last frame nothing is there to decode (a seek would decode its last GOP for nothing)
+        wall1 = min(wall1, f.placed.wall(float(f.timeline.times_s[-1])) + 1e-6)
+        key = (f.timeline.path, role)
+        held = self._held.get(key)
         if held is not None and held[0] <= wall0 <= held[1]:
             inside = (held[2].times >= wall0 - 1e-6) & (held[2].times <= wall1 + 1e-6)
             part = _Stretch(held[2].times[inside], held[2].pictures[inside])
             if wall1 <= held[1]:
                 return part
             # The rest is decoded on from where the held stretch ended: the reader is there, and a
-            # decode from wall0 would start again at the keyframe before it.
+            # decode from wall0 would start again at the keyframe before it. What is held grows
+            # with it (its last `_HELD_S` seconds), so the next window, overlapping this one's end
+            # by a frame or two, decodes on too.
             rest = self._decoded(f, held[1] + 1e-4, wall1, role)
-            if part.times.size == 0 or rest.times.size == 0:
-                return rest if part.times.size == 0 else part
-            return _Stretch(np.concatenate([part.times, rest.times]), np.concatenate([part.pictures, rest.pictures]))
+            if rest.times.size == 0:
+                return part
+            grown = _Stretch(np.concatenate([held[2].times, rest.times]), np.concatenate([held[2].pictures, rest.pictures]))
+            recent = grown.times >= wall1 - _HELD_S
+            self._held[key] = (max(held[0], wall1 - _HELD_S), wall1, _Stretch(grown.times[recent], grown.pictures[recent]))
+            inside = (grown.times >= wall0 - 1e-6) & (grown.times <= wall1 + 1e-6)
+            return _Stretch(grown.times[inside], grown.pictures[inside])
         return self._decoded(f, wall0, wall1, role)
 
     def _decoded(self, f: FileSignals, wall0: float, wall1: float, role: str) -> _Stretch:
@@ -596,10 +611,11 @@ class _Search:
         too still to tell, in the middle of the candidate, then at a fifth and four fifths of it."""
         a, b = cand.copy_wall
         self._held.clear()
-        reach = self.d.min_s / 2 + 0.5  # the size windows blur an edge by up to half a loop_min_s
+        # the size windows blur an edge (measured within 1 s); a picture's candidate says nothing of them
+        reach = min(_SIZE_REACH_S, self.d.min_s / 2 + 0.5) if cand.source == "sizes" else self.d.min_s / 2 + 0.5
         if cand.source == "sizes" and b - a > _PREFETCH_MAX_S:
-            self._prefetch(a - reach, a + reach, cand.lag_s)
             at = a + reach - _PROBE_S
+            self._prefetch(a - reach, a + reach, cand.lag_s, at)
             checked = self._check(at, cand.lag_s)
             if checked is False:
                 return None
@@ -612,7 +628,7 @@ class _Search:
                 return self._event(copy_f, orig_f, start, end, lag, noise, limit), (start, end)
             self._held.clear()
         elif cand.source == "sizes":
-            self._prefetch(a - reach, b + reach, cand.lag_s)
+            self._prefetch(a - reach, b + reach, cand.lag_s, (a + b) / 2)
         # a picture matched at the middle of a probe's or sample's candidate: centre the second there
         first = (a + b) / 2 - (_PROBE_S / 2 if cand.source != "sizes" else 0.0)
         for at in (first, a + (b - a) * 0.2, a + (b - a) * 0.8):
@@ -654,15 +670,24 @@ class _Search:
         limit = min(self.d.confirm_max, max(1.5 * noise, self.d.confirm_ratio * float(np.median(motion[ok]))))
         return copy_f, orig_f, float(np.median(lags[ok])), noise, limit, keep
 
-    def _prefetch(self, w0: float, w1: float, lag: float) -> None:
-        """Decode the copy over [w0, w1] and the original at the lag (with the margin the scene's
-        own motion and a lag refined by a frame need) once each, where each lies in one file: the
-        two at once, on two threads (PyAV decodes without the GIL; each side has its own reader)."""
-        copy_f, orig_f = self._file_at(w0), self._file_at(w0 - lag)
+    def _prefetch(self, w0: float, w1: float, lag: float, check_at: float | None = None) -> None:
+        """Decode the copy over [w0, w1] and the original at the lag once each, where each lies in
+        one file (the copy's window cut at its file's end): the original with the margin a lag
+        refined by `_NEAR_S` needs, and around `check_at` the one the scene's own motion needs
+        (`_check`), no wider. The two at once, on two threads (PyAV decodes without the GIL; each
+        side has its own reader)."""
+        copy_f = self._file_at(w0)
+        if copy_f is not None:
+            w1 = min(w1, copy_f.placed.wall_end - 1e-6)
+        orig_f = self._file_at(w0 - lag)
         if copy_f is None or orig_f is None or copy_f is not self._file_at(w1) or orig_f is not self._file_at(w1 - lag):
             return
-        margin = _AWAY_S[1] + 0.1 + 2 * copy_f.timeline.frame_duration_s
-        jobs = ((copy_f, w0, w1, "copy"), (orig_f, w0 - lag - margin, w1 - lag + margin, "original"))
+        near = _NEAR_S + 2 * copy_f.timeline.frame_duration_s
+        o0, o1 = w0 - lag - near, w1 - lag + near
+        if check_at is not None:
+            o0 = min(o0, check_at - lag - _AWAY_S[1] - 0.1)
+            o1 = max(o1, check_at + _PROBE_S - lag + _AWAY_S[1] + 0.1)
+        jobs = ((copy_f, w0, w1, "copy"), (orig_f, o0, o1, "original"))
         for f, _, _, role in jobs:
             self._held.pop((f.timeline.path, role), None)
             self._reader(f, role)  # opened here, not on the pool's threads
@@ -712,17 +737,19 @@ class _Search:
         edge = _first_miss(times, matched, step, backward)
         if edge is not None or (lo <= bound if backward else hi >= bound):
             return edge if edge is not None else (lo if backward else hi)
-        if not backward:
-            # Forward, the next window is decoded on from where this one ended (no seek, no frames
-            # before it), where a single frame further out costs a decode from its keyframe and then
-            # the window before it again: the end of a size candidate cut short by a repeat inside
-            # the copy (measured: 954 -> 300 decoded frames on the bench's 12-s loop).
-            w1 = min(bound, hi + width)
+        # Forward, the next windows (each twice as long) are decoded on from where the last one
+        # ended (no seek, no frames before them), up to `_PREFETCH_MAX_S` further: a single frame
+        # further out costs a decode from its keyframe and then the window before it again (the
+        # end of a size candidate cut short by a repeat inside the copy, on the bench: 954 -> 300
+        # decoded frames). Beyond that, and backwards, single frames gallop.
+        reach = width
+        while not backward and hi < min(bound, lo + width + _PREFETCH_MAX_S):
+            w1 = min(bound, hi + reach)
             times, matched = self._matched(copy_f, orig_f, lag, limit, keep, hi, w1)
             edge = _first_miss(times, matched, step, backward) if times.size else hi
             if edge is not None or w1 >= bound:
                 return edge if edge is not None else w1
-            hi = w1
+            hi, reach = w1, reach * 2
         inside = outside = lo if backward else hi  # the run fills the window: its far end is in the copy
         reach = width
         while True:  # gallop outwards until a frame no longer matches
