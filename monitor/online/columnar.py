@@ -138,6 +138,7 @@ def _first_rows(ids: pa.ChunkedArray) -> np.ndarray:
 
 
 PART_BYTES = 16 << 20  # about this much of a file's JSON to a partition of its learners
+_MOST_PARTS = 256  # (a writer open for each while the file is read: a few GB make bigger ones)
 CHUNK_BYTES = 16 << 20  # read, checked and bucketed this much at a time
 _CHUNK_BLOCK = 4 << 20  # Arrow parses a chunk in blocks of this size, one thread a block
 
@@ -197,7 +198,7 @@ def partition_clean(path: Path, part_bytes: int = PART_BYTES, chunk_bytes: int =
     line-by-line reader, or the file cannot be read (that reader then says why)."""
     try:
         size = path.stat().st_size
-        count = max(1, -(-size // part_bytes))
+        count = min(_MOST_PARTS, max(1, -(-size // part_bytes)))
         source = path.open("rb")
     except OSError:
         return None
