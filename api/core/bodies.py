@@ -173,6 +173,11 @@ class BodyGuard:
             return
         headers = Headers(scope=scope)
         path, query = scope["path"], scope.get("query_string", b"").decode("latin-1")
+        if "\x00" in path or "%00" in query:
+            # No route's path or query may name a NUL: PostgreSQL's text cannot hold one (a lookup by
+            # it was a 500 there, a silent miss on SQLite); refused alike on both, before any route.
+            await _refuse(scope, receive, send, 422, "the path or query string holds a NUL character (%00)")
+            return
         declared = headers.get("content-length")
         chunked = "chunked" in headers.get("transfer-encoding", "").lower()
         if not chunked and (declared is None or declared.strip() in ("", "0")):

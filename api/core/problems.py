@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from monitor.errors import ClassShapeError, MonitorError
@@ -138,6 +138,17 @@ def install(app: FastAPI) -> None:
         log.warning("database unavailable: %s", " ".join(str(exc).split())[:300])
         return problem_response(503, "the database is not reachable just now; try again", "database-unavailable",
                                 headers={"Retry-After": "2"})
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_: Request, exc: DataError) -> JSONResponse:
+        """A value the database refuses (a NUL in PostgreSQL text, a number past its column) is
+        the request's fault, not the server's: 422, nothing of it committed. The routes refuse
+        such values themselves where they know them; this is the net under the rest."""
+        log.warning("value refused by the database: %s", " ".join(str(exc.orig).split())[:300])
+        nul = "NUL" in str(exc.orig)
+        return problem_response(422, "a text value holds a NUL character (0x00), which cannot be stored" if nul
+                                else "a value cannot be stored (out of the range or length the database allows)",
+                                "validation")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.store.keys import (Actor, all_organisations, audit_entries, create_key, create_organisation, key_by_id,
                             keys_oldest_first, organisation_by_id, revoke_key, set_jurisdiction)
-from api.core.bodies import Instant
+from api.core.bodies import Instant, Text
 from api.deps import DB, Admin, AnyCaller, Caller
 from api.core.problems import Problem, not_found
 from models.tables import ApiKey, ApiKeyPublic, Organisation, OrganisationCreate, OrganisationPublic
@@ -47,7 +47,7 @@ def organisations(db: DB, caller: Admin) -> list[Organisation]:
 
 
 class KeyCreate(BaseModel):
-    person: str = Field(min_length=1, max_length=200)
+    person: Text = Field(min_length=1, max_length=200)
     expires_at: Instant | None = Field(default=None, description="refused after this instant (default: no expiry)")
 
 

@@ -192,7 +192,8 @@ def _parse_json(raw: bytes) -> tuple[Any, bool]:
     of range: the validator need not look for them)."""
     try:  # msgspec: fast, and strict (no NaN, no lone surrogates, no numbers out of range) ...
         with gc_paused():  # thousands of small dicts: the cyclic collector would walk them again and again
-            return msgspec.json.decode(raw), True
+            # (it lets a NUL through: then the validator looks for poison, and names the NUL's place)
+            return msgspec.json.decode(raw), b"\\u0000" not in raw
     except msgspec.DecodeError:
         pass
     except RecursionError:

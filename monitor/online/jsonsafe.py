@@ -3,11 +3,13 @@
 Python's json module reads what JSON forbids or cannot carry into Python values that break later,
 far from where they came in: `NaN` and `Infinity` literals, `1e400` (read as inf), lone UTF-16
 surrogates (`"\\ud800"`: a str that cannot be encoded to UTF-8, so it fails when stored), and
-integers of thousands of digits (which fail when printed). msgspec refuses all of these, but for a
+integers of thousands of digits (which fail when printed); and NUL characters, which JSON carries
+(`"\\u0000"`) but no PostgreSQL text holds. msgspec refuses all of these, but for a
 whole document at once, with no field named. So a batch is read leniently here, each of those
 becomes a `Poison` marker or stays a surrogate string, and `find_poison` names the first one in a
 record (its path, e.g. `result.extensions.https://w3id.org/xapi/video/extensions/time`), so that
-the record is refused with its field and the rest of the batch is kept.
+the record is refused with its field and the rest of the batch is kept. (msgspec reads a NUL: a
+reader that took msgspec's reading looks for poison where the text holds `\\u0000`.)
 """
 
 from __future__ import annotations
@@ -57,14 +59,18 @@ def loads(text: str) -> Any:
 _ENCODE = json.JSONEncoder(allow_nan=False, ensure_ascii=False, check_circular=False).encode
 
 
+_NUL = "text holding a NUL character (0x00), which no stored text may hold (PostgreSQL's refuses it)"
+
+
 def _writes(value: Any) -> bool:
     """Whether the value can be written as JSON and then as UTF-8: no Poison marker (not
     serialisable), no NaN or infinity (allow_nan=False), no lone surrogate (UTF-8 refuses it)."""
     try:
-        _ENCODE(value).encode("utf-8")
+        text = _ENCODE(value)
+        text.encode("utf-8")
     except (TypeError, ValueError, RecursionError):  # (UnicodeEncodeError is a ValueError)
         return False
-    return True
+    return "\\u0000" not in text  # no NUL (an escaped backslash before "u0000" is walked and found clean)
 
 
 def find_poison(value: Any, path: str = "") -> tuple[str, str] | None:
@@ -81,10 +87,14 @@ def find_poison(value: Any, path: str = "") -> tuple[str, str] | None:
         if kind is str:
             if _SURROGATE.search(item):
                 return where or "record", "text holding a lone UTF-16 surrogate (not Unicode text)"
+            if "\x00" in item:
+                return where or "record", _NUL
         elif kind is dict:
             for key, inner in reversed(list(item.items())):
                 if _SURROGATE.search(key):
                     return where or "record", "a key holding a lone UTF-16 surrogate (not Unicode text)"
+                if "\x00" in key:
+                    return where or "record", "a key holding a NUL character (0x00)"
                 stack.append((f"{where}.{key}" if where else key, inner))
         elif kind is list:
             stack.extend((f"{where}[{n}]", inner) for n, inner in reversed(list(enumerate(item))))

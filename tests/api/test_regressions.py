@@ -98,3 +98,42 @@ def test_a_nul_or_a_lone_surrogate_in_a_course_or_a_class_is_a_422_on_every_data
     for odd in ({**klass, "class_id": "A\u0000"}, {**klass, "roster": [{"id": "T1", "name": "\ud800"}]}):
         r = w.client.post("/classes", content=json.dumps(odd), headers={**w.h("inst_a"), "Content-Type": "application/json"})
         assert r.status_code == 422, r.text
+
+
+def test_a_nul_is_refused_where_it_stands_and_nothing_else_with_it_on_every_database(world: World) -> None:
+    """PostgreSQL's text holds no NUL: a query naming one, an event's learner, a statement's
+    agent or a key's person holding one were 500s there (and silently stored or missed on SQLite).
+    Now a NUL is refused where it stands: the query with a 422 before any route, the one event
+    (the batch's others stored), the xAPI batch as a whole (xAPI's all-or-nothing rule), the
+    key with a 422; and the same on both databases."""
+    import json
+
+    from tests.api.test_xapi_api import basic, plain
+
+    w = world
+    r = w.client.get("/sessions", params={"learner": "L\x001"}, headers=w.h("plat_p"))
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
+    assert "NUL" in r.json()["detail"]
+
+    good = {"id": "e-good", "type": "session_start", "at": "2026-11-20T08:00:00+08:00", "learner": "L1", "session": "S1",
+            "course": "C1", "unit": "U1", "platform": "learn.example"}
+    bad = {**good, "id": "e-bad", "learner": "L\x001"}
+    for body, content_type in ((json.dumps([good, bad]), "application/json"),
+                               (json.dumps({**good, "id": "e-good-2"}) + "\n" + json.dumps({**bad, "id": "e-bad-2"}),
+                                "application/x-ndjson")):
+        r = w.client.post("/events", content=body, headers={**w.h("plat_p"), "Content-Type": content_type})
+        assert r.status_code == 200, r.text
+        answer = r.json()
+        assert answer["accepted"] == 1 and [(x["field"], x["line"]) for x in answer["rejected"]] == [("learner", 2)], answer
+
+    statements = [plain(1, id="6f1f9a52-0000-4000-8000-000000000001"),
+                  plain(2, id="6f1f9a52-0000-4000-8000-000000000002", actor={"account": {"homePage": "https://learn.example",
+                                                                                        "name": "L\x001"}})]
+    r = w.client.post("/xapi/statements", json=statements, headers=basic(w))
+    assert r.status_code == 400 and r.json()["errors"][0]["statement"] == "1", r.text
+    assert "NUL" in r.json()["errors"][0]["message"], r.text
+    first = w.client.get("/xapi/statements", params={"statementId": statements[0]["id"]}, headers=basic(w))
+    assert first.status_code == 404, first.text  # the batch was refused as a whole
+
+    r = w.client.post(f"/admin/organisations/{w.orgs['plat_p']}/keys", json={"person": "a\x00b"}, headers=w.h("admin"))
+    assert r.status_code == 422, r.text
