@@ -62,7 +62,7 @@ _PREFETCH_MAX_S = 20.0
 # on the 13 edges measured (bench b's 4-minute file and test_loops' keyframe-sampled files: starts
 # -1.0 to +0.4 s, ends -0.1 to +0.5 s). Samples' and probes' candidates keep half a loop_min_s.
 _SIZE_REACH_S = 2.0
-_HELD_S = 30.0  # decoded pictures kept per side while a candidate is pinned (160x90 float32: 43 MB at 25 fps)
+_HELD_S = 30.0  # decoded pictures kept per side while a candidate is pinned (160x90 uint8: 11 MB at 25 fps)
 
 
 @dataclass(frozen=True)
@@ -418,7 +418,7 @@ def _runs(best: np.ndarray, lag: np.ndarray, threshold: float, tolerance: int = 
 @dataclass
 class _Stretch:
     times: np.ndarray  # media seconds
-    pictures: np.ndarray  # (n, h, w) float32 grey
+    pictures: np.ndarray  # (n, h, w) uint8 grey (float32 only where compared: a quarter of the memory held)
 
 
 class _Search:
@@ -476,9 +476,8 @@ class _Search:
         reader = self._reader(f, role)
         frames = list(reader.grey(f.placed.media(wall0), f.placed.media(wall1), CONFIRM_W))
         if not frames:
-            return _Stretch(np.zeros(0), np.zeros((0, 1, 1), np.float32))
-        return _Stretch(np.array([f.placed.wall(t) for t, _ in frames]),
-                        np.stack([p for _, p in frames]).astype(np.float32))
+            return _Stretch(np.zeros(0), np.zeros((0, 1, 1), np.uint8))
+        return _Stretch(np.array([f.placed.wall(t) for t, _ in frames]), np.stack([p for _, p in frames]))
 
     def _keep(self, copy: FileSignals, original: FileSignals, shape: tuple[int, int]) -> np.ndarray:
         keep = np.ones(shape, dtype=bool)
@@ -530,8 +529,8 @@ class _Search:
         """Per copy frame: distance to the nearest-in-look original frame within _NEAR_S of the lag,
         the lag that frame gives, and the scene's own motion (median distance to the original's
         frames _AWAY_S away: the nearest alone made a slow scene look still, 2.2 against noise 1.3)."""
-        c = copy.pictures[:, keep]
-        o = original.pictures[:, keep]
+        c = copy.pictures[:, keep].astype(np.float32)
+        o = original.pictures[:, keep].astype(np.float32)
         d = np.sqrt(np.maximum(
             (c * c).sum(1)[:, None] + (o * o).sum(1)[None, :] - 2.0 * (c @ o.T), 0.0) / c.shape[1])
         offset = original.times[None, :] - (copy.times[:, None] - lag_s)
@@ -708,7 +707,7 @@ class _Search:
         if original.times.size == 1:
             nearest[:] = 0
         close = np.abs(original.times[nearest] - (copy.times - lag)) <= step * 0.6
-        diff = copy.pictures[:, keep] - original.pictures[nearest][:, keep]
+        diff = copy.pictures[:, keep].astype(np.float32) - original.pictures[nearest][:, keep].astype(np.float32)
         return copy.times, close & (np.sqrt(np.mean(diff * diff, axis=1)) <= limit)
 
     def _edge(self, copy_f: FileSignals, orig_f: FileSignals, lag: float, limit: float, keep: np.ndarray,
