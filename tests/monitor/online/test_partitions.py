@@ -167,3 +167,27 @@ def test_partitions_bound_the_memory_of_judging(day: dict[str, Path]):
     one = _traced_peak(day, size + 1)
     eight = _traced_peak(day, size // 8 + 1)
     assert eight < one / 4, (eight, one)
+
+
+def test_any_chunking_reads_what_the_whole_file_reads_or_leaves_it_to_the_line_reader(tmp_path: Path):
+    """Cut anywhere (after whole lines): a chunk that starts with an indented line, CRLF endings,
+    a re-sent event in a later chunk; the partitions hold the whole file's events, or it is refused."""
+    lines = [json.dumps(e) for e in Session().watch(0, 200).events + Session(learner="L2", session="S2").watch(0, 200).events]
+    lines[4] = "  " + lines[4]
+    lines[6] = lines[6] + "\r"
+    lines.append(lines[2])
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    whole = read_clean(path.read_bytes())
+    assert whole is not None, "the whole file is clean"
+    expected = sorted(whole[0].to_pylist(), key=lambda e: e["id"])
+    refused, cuts = 0, sorted({*range(1, 400, 3), *range(400, path.stat().st_size + 2, 97)})
+    for chunk in cuts:
+        parts = partition_clean(path, 300, chunk)
+        if parts is None:
+            refused += 1
+            continue
+        with parts:
+            got = sorted((e for t in parts.tables() for e in t.to_pylist()), key=lambda e: e["id"])
+            assert (got, parts.duplicates) == (expected, whole[1]), chunk
+    assert 0 < refused < len(cuts), "some cuts start a chunk at the indented line, not all"
