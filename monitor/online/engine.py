@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from operator import attrgetter
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
@@ -315,6 +315,9 @@ class OnlineReport(BaseModel):
 
 @dataclass
 class Judged:
+    """A file judged by partitions: the report's parts, and what the bench and the tests read of
+    how it went."""
+
     sessions: list[SessionReport]
     notes: list[str]
     fully_read_learners: int  # learners the screen sent to the rules, event by event
