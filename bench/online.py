@@ -6,8 +6,9 @@ bench/out/online/ by a child process, never committed), in one run: events per s
      partitions (columnar.partition_clean: the file's clean lines as Arrow, bucketed by learner
      into temporary files), one partition at a time, as judge_file does;
  (b) end to end from the JSON-lines file, parsing included (target >= 150,000/s);
-and the peak RSS against its target (<= 500 MB, issue #20), over the whole run and within each
-of (a) and (b). The baseline of the ratios is the target itself (no other tool judges B1-B8).
+each with the process's CPU time beside it (a neighbour's load on this shared machine moves it
+least); and the peak RSS against its target (<= 500 MB, issue #20), over the whole run and within
+each of (a) and (b). The baseline of the ratios is the target itself (no other tool judges B1-B8).
 `--whole` runs (a) and (b) as they ran before #20 (the day's table and one engine holding all of
 it), for the figures of both in the same conditions (run it as its own process: its peak is its own).
 
