@@ -57,10 +57,11 @@ _PROBE_S = 1.0  # copy decoded per confirmation
 # separate decode starts at the keyframe before it (5 s of frames on average on a 10-s GOP), and a
 # 5-s candidate's confirmation and two edges took about 2500 decoded frames that way, 1000 this way.
 _PREFETCH_MAX_S = 20.0
-# How far from a size candidate's ends its edges are looked for first (further out only when the
-# copy fills that window): the size windows' run started and ended within 1.0 s of the true edges
-# on the 13 edges measured (bench b's 4-minute file and test_loops' keyframe-sampled files: starts
-# -1.0 to +0.4 s, ends -0.1 to +0.5 s). Samples' and probes' candidates keep half a loop_min_s.
+# How far from a per-frame size candidate's ends its edges are looked for first (further out only
+# when the copy fills that window): the size windows' run started and ended within 1.0 s of the
+# true edges on the 13 edges measured (bench b's 4-minute file and test_loops' keyframe-sampled
+# files: starts -1.0 to +0.4 s, ends -0.1 to +0.5 s). Binned size candidates (short GOPs, not
+# measured so), samples' and probes' keep half a loop_min_s.
 _SIZE_REACH_S = 2.0
 _HELD_S = 30.0  # decoded pictures kept per side while a candidate is pinned (160x90 uint8: 11 MB at 25 fps)
 
@@ -71,6 +72,7 @@ class Candidate:
     lag_s: float  # wall seconds from the original to the copy
     score: float  # ranking: longer and closer runs first
     source: str  # "frames", "sizes", "probes" or "samples"
+    reach_s: float | None = None  # how far from copy_wall's ends the edges are looked for first (None: half a loop_min_s)
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,8 @@ class LoopDetector:
             start = t0 + queries[first] * step
             end = t0 + (queries[last] + m) * step
             out.append(Candidate((start, end), lag_steps * step,
-                                 float((last - first + 1) * np.mean(best[first:last + 1])), "sizes"))
+                                 float((last - first + 1) * np.mean(best[first:last + 1])), "sizes",
+                                 _SIZE_REACH_S if per_frame else None))
         return out
 
     def probe_candidates(self, f: FileSignals, index: "_SampleIndex", reader: SpanReader,
@@ -606,19 +609,20 @@ class _Search:
         A size candidate longer than `_PREFETCH_MAX_S` is checked at its start first, in the window
         where the start is then pinned, and its end in the window where the end is pinned: two
         decodes per side instead of three (each starts at the keyframe before it, on a 10-s GOP 5 s
-        of frames on average, more than the windows themselves). Elsewhere, or when the start is
-        too still to tell, in the middle of the candidate, then at a fifth and four fifths of it."""
+        of frames on average, more than the windows themselves). Elsewhere, or when the start does
+        not show the copy (too still, or the copy begins further in), in the middle of the
+        candidate, then at a fifth and four fifths of it."""
         a, b = cand.copy_wall
         self._held.clear()
-        # the size windows blur an edge (measured within 1 s); a picture's candidate says nothing of them
-        reach = min(_SIZE_REACH_S, self.d.min_s / 2 + 0.5) if cand.source == "sizes" else self.d.min_s / 2 + 0.5
+        # the size windows blur an edge by up to half a loop_min_s (per frame measured within 1 s)
+        reach = min(cand.reach_s or np.inf, self.d.min_s / 2 + 0.5)
         if cand.source == "sizes" and b - a > _PREFETCH_MAX_S:
             at = a + reach - _PROBE_S
             self._prefetch(a - reach, a + reach, cand.lag_s, at)
             checked = self._check(at, cand.lag_s)
-            if checked is False:
-                return None
-            if checked is not None:
+            # not a copy there (the start further in than the sizes put it, or nothing to tell):
+            # the middle decides, as for any candidate
+            if checked is not None and checked is not False:
                 copy_f, orig_f, lag, noise, limit, keep = checked
                 start = self._edge(copy_f, orig_f, lag, limit, keep, a - reach, at, backward=True)
                 self._prefetch(b - reach, b + reach, lag)
