@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from monitor.errors import ClassShapeError, ManifestError, first_problem, read_user_file
 from monitor.findings import RULES
-from monitor.policy import Policy, load_policy
+from monitor.policy import Policy, clause_of, load_policy
 
 DEFAULT_POLICY = "zhengzhou-2022"
 
@@ -108,10 +108,11 @@ def parse_manifest(data: Any) -> ClassManifest:
 
 
 def check_class_shape(manifest: ClassManifest, policy: Policy) -> None:
-    """Raise ClassShapeError for the first A5 rule the class breaks."""
+    """Raise ClassShapeError for the first A5 rule the class breaks, citing the clause of the
+    judging profile's own document (a Sanmenxia class is refused under 004 §21(1), not 003's)."""
 
     def refuse(code: str, message: str) -> None:
-        raise ClassShapeError(code, RULES[code].clause, message)
+        raise ClassShapeError(code, clause_of(policy, code) or RULES[code].clause, message)
 
     size = len(manifest.roster)
     if not manifest.teachers:

@@ -79,6 +79,30 @@ def test_too_few_practical_hours_are_refused_per_profile(tmp_path):
             load_class(path)
 
 
+@pytest.mark.parametrize(("extra", "rule", "zz", "smx"), [
+    ({"roster": [{"id": f"T-{n}", "name": "x"} for n in range(81)]}, "class.size", "003 §20(1)", "004 §21(1)"),
+    ({"teachers": []}, "class.teacher_ratio", "003 §20(1)", "004 §21(1)"),
+    ({"certificate_only": True}, "class.certificate_hours", "003 §19", "004 §20"),
+    ({"kinds": ["practical", "practical", "practical", "theory", "theory", "theory"]}, "class.practical_share",
+     "003 §20(1)", "004 §21(1)"),
+    ({"length": 1800}, "class.hour_length", "003 §20(1)", "004 §21(1)"),
+])
+def test_a_refused_class_cites_the_clause_of_its_own_jurisdictions_document(tmp_path, extra, rule, zz, smx):
+    """#17 item 7: Sanmenxia's class is refused under 004's clause, not the catalogue's 003 (the
+    refusal's clause is what the API's problem details name)."""
+    extra = dict(extra)
+    hours = _hours(extra.pop("kinds", ["practical", "practical", "theory"]), extra.pop("length", 2700))
+    for policy, clause in (("zhengzhou-2022", zz), ("sanmenxia-2021", smx)):
+        path = write_manifest(tmp_path, [], hours, policy=policy, **extra)
+        data = json.loads(path.read_text())
+        data["policy_overrides"] = {}  # the profile's own numbers
+        path.write_text(json.dumps(data, ensure_ascii=False))
+        with pytest.raises(ClassShapeError) as caught:
+            load_class(path)
+        assert (caught.value.rule, caught.value.clause) == (rule, clause), policy
+        assert f"{rule} ({clause})" in str(caught.value)
+
+
 def test_unknown_override_is_refused(tmp_path):
     with pytest.raises(PolicyError, match="unknown policy parameter 'bogus'"):
         load_class(_manifest(tmp_path, policy_overrides={"bogus": 1}))
