@@ -347,6 +347,9 @@ def class_period(db: Session, klass: TrainingClass, policy: Policy) -> dict[str,
                             accepted=a.accepted_at is not None) for a in absences], policy, names)
     persons = trainees_judged(db, klass, policy)
     assessed = db.get(ClassAssessment, klass.id)
+    # 004 annex 2 asks for the opening day's checks apart from those during the training: the day
+    # of the first class hour, in its own offset (as monitor.attendance counts the opening number)
+    first = first_hour_start(klass.manifest)
     return {
         "class_id": klass.id, "class_ref": klass.class_ref, "report_id": record.id if record else None,
         "policy": policy.name,
@@ -357,7 +360,8 @@ def class_period(db: Session, klass: TrainingClass, policy: Policy) -> dict[str,
                     for t, v in persons.items()},
         "unlinked": sorted(set(names) - set(persons)),  # trainees without an ID number: no person rules
         "onsite_checks": [{"id": c.id, "at": c.at.isoformat(), "present": c.present, "absent": c.absent, "note": c.note,
-                           "person": c.person, "organisation_id": c.organisation_id} for c in checks],
+                           "person": c.person, "organisation_id": c.organisation_id,
+                           "opening_day": c.at.astimezone(first.tzinfo).date() == first.date()} for c in checks],
         "absences": [{"id": a.id, "trainee": a.trainee_id, "hour": a.hour_index, "makeup_hour": a.makeup_hour_index,
                       "reason": a.reason, "recorded_by": a.person,
                       "accepted_by": a.accepted_by, "accepted_at": a.accepted_at.isoformat() if a.accepted_at else None}

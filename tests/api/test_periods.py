@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from models.tables import AuditEntry, ClassTrainee
+from models.tables import AuditEntry, ClassReportRecord, ClassTrainee
 from models.types import utcnow
 from tests.api.conftest import World
 from tests.monitor.online.builders import T0, clean_session
@@ -235,3 +235,106 @@ def test_an_online_session_during_a_class_hour_flags_the_class_trainee(world: Wo
     assert (flag["verdict"], flag["rules"], flag["cleared_at"]) == ("review", ["person.two_places"], None), flag
     subject = w.client.get(f"/flags/{flag['id']}", headers=w.h("inspector")).json()["subject"]
     assert subject["trainee"] == "T-1" and subject["findings"][0]["evidence"]["other_training"].startswith("online:")
+
+
+def _sign_in_pages(w: World, who: str) -> None:
+    form = w.client.get("/ui/sign-in").text
+    token = re.search(r'name="csrf" value="([^"]+)"', form)
+    signed = w.client.post("/ui/sign-in", data={"key": w.keys[who], **({"csrf": token.group(1)} if token else {})},
+                           follow_redirects=False)
+    assert signed.status_code == 303, signed.text
+
+
+def _rows(page: str, table: str) -> list[str]:
+    body = re.search(rf'<table class="{table}".*?<tbody>(.*?)</tbody>', page, re.S)
+    assert body is not None, table
+    return re.findall(r"<tr\b.*?</tr>", body.group(1), re.S)
+
+
+def _seen(hour: dict[str, Any], present: list[str]) -> dict[str, Any]:
+    """An hour's visibility as the analysis stores it (monitor.footage.visibility.Visibility), with
+    `present` identified at each of three check moments."""
+    from monitor.footage.visibility import Moment, Visibility
+
+    start = datetime.fromisoformat(hour["start"])
+    moments = [Moment(at=start + timedelta(minutes=m), present=present, unknown=0) for m in (1, 2, 3)]
+    roster = ["T-1", "T-2", "T-3"]
+    return Visibility(moments=moments, seen={t: 3 * (t in present) for t in roster},
+                      missing=[t for t in roster if t not in present], without_photo=[],
+                      headcount_mean=float(len(present)), roster_size=len(roster)).model_dump(mode="json")
+
+
+def test_the_inspection_record_lists_the_periods_findings_leaves_checks_and_persons(world: World) -> None:
+    """The inspection record (004 annex 2: 开班当日检查情况、培训期间检查情况、平均出勤人数、检查人员签字)
+    as GET /classes/{id}/period counts the class period (#17): the opening day's on-site checks apart
+    from those during the training, the leaves and who accepted them, the period's own findings
+    (visibility.trainee_absent), each linked trainee's person findings, the assessment; both languages."""
+    w = world
+    w.place("inst_a", "zhengzhou")
+    first = _future(5)
+    earlier = w.client.post("/classes", json=_manifest("K-EARLIER", _future(2)), headers=w.h("inst_a"))
+    assert earlier.status_code == 201, earlier.text  # T-1's earlier class, never assessed: T-1 is barred below
+    manifest = _manifest("K-RECORD", first)
+    manifest["schedule"][1].update(start=(first + timedelta(days=1)).isoformat(),
+                                   end=(first + timedelta(days=1, seconds=2700)).isoformat())
+    made = w.client.post("/classes", json=manifest, headers=w.h("inst_a"))
+    assert made.status_code == 201, made.text
+    class_id = made.json()["id"]
+    for at, present, absent, note in ((first + timedelta(minutes=10), 3, [], "开班当日全员到课"),
+                                      (first + timedelta(days=1, minutes=10), 1, ["T-2", "T-3"], "T-2、T-3 未到")):
+        r = w.client.post(f"/classes/{class_id}/checks", json={"at": at.isoformat(), "present": present, "absent": absent,
+                                                               "note": note}, headers=w.h("inspector"))
+        assert r.status_code == 201, r.text
+    leave = w.client.post(f"/classes/{class_id}/absences", json={"trainee": "T-3", "hour": 2, "makeup_hour": None,
+                                                                 "reason": "病假，有医院证明"}, headers=w.h("inst_a"))
+    assert leave.status_code == 201, leave.text
+    unaccepted = w.client.post(f"/classes/{class_id}/absences", json={"trainee": "T-2", "hour": 2, "reason": "事假"},
+                               headers=w.h("inst_a"))
+    assert unaccepted.status_code == 201, unaccepted.text
+    assert w.client.post(f"/classes/{class_id}/absences/{leave.json()['id']}/acceptance",
+                         headers=w.h("inspector")).status_code == 200
+    assessed = first + timedelta(days=3)
+    assert w.client.put(f"/classes/{class_id}/assessment", json={"assessed_at": assessed.isoformat()},
+                        headers=w.h("inst_a")).status_code == 200
+    # The footage's check moments as an analysis reports them: everyone on the first day, T-1 alone on the second.
+    _analyse(w, class_id)
+    with w.service.session() as db:
+        record = db.exec(select(ClassReportRecord).where(ClassReportRecord.class_id == class_id)).one()
+        body = dict(record.body)
+        body["hours"] = [{**h, "visibility": _seen(h, ["T-1", "T-2", "T-3"] if h["index"] == 1 else ["T-1"])}
+                         for h in body["hours"]]
+        record.body = body
+        db.add(record)
+        db.commit()
+    period = w.client.get(f"/classes/{class_id}/period", headers=w.h("inspector")).json()
+    assert [(c["opening_day"], c["present"]) for c in period["onsite_checks"]] == [(True, 3), (False, 1)]
+    absent = [f for f in period["findings"] if f["rule"] == "visibility.trainee_absent"]
+    assert [f["evidence"]["trainee"] for f in absent] == ["T-2", "T-3"]  # hour 2: T-3's leave has no make-up lesson
+    assert period["persons"]["T-1"]["subsidisable"] is False
+
+    _sign_in_pages(w, "inspector")
+    for lang, words in (("zh_CN", {"opening": "开班当日检查", "during": "培训期间检查", "absent": "未出现在第 2 课时",
+                                   "barred": "不予补贴", "not_accepted": "未批准", "no_person": "无身份证号"}),
+                        ("en", {"opening": "On the opening day", "during": "During the training",
+                                "absent": "not seen in class hours 2", "barred": "Not subsidisable",
+                                "not_accepted": "not accepted", "no_person": "Without an ID number"})):
+        w.client.cookies.set("lang", lang)
+        page = w.client.get(f"/ui/classes/{class_id}/record")
+        assert page.status_code == 200, page.text
+        text = page.text
+        onsite = _rows(text, "record-onsite")
+        assert [re.search(r'data-opening-day="(\w+)"', r).group(1) for r in onsite] == ["yes", "no"]  # type: ignore[union-attr]
+        assert words["opening"] in onsite[0] and words["during"] in onsite[1] and "inspector person" in onsite[0]
+        leaves = _rows(text, "record-leaves")
+        assert len(leaves) == 2 and "T-3" in leaves[0] and "病假" in leaves[0] and 'data-accepted="yes"' in leaves[0]
+        assert "inspector person" in leaves[0] and "inst_a person" in leaves[0]
+        assert 'data-accepted="no"' in leaves[1] and words["not_accepted"] in leaves[1]
+        findings = _rows(text, "record-period-findings")
+        said = [r for r in findings if 'data-rule="visibility.trainee_absent"' in r]
+        assert len(said) == 2 and "T-2" in said[0] and "李娜" in said[0] and words["absent"] in said[0], said
+        persons = _rows(text, "record-persons")
+        assert 'data-trainee="T-1"' in persons[0] and 'data-subsidisable="no"' in persons[0]
+        assert words["barred"] in persons[0] and 'data-rule="person.cooldown"' in persons[0]
+        assert words["no_person"] in persons[-1] and "T-2" in persons[-1] and "T-3" in persons[-1]
+        assert f'class="record-assessed" data-value="{period["assessed_at"]}"' in text
+    w.client.cookies.delete("lang")
