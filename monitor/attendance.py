@@ -73,7 +73,7 @@ class OnsiteCount(_Frozen):
 class Absence(_Frozen):
     trainee: str
     hour: int  # the class hour missed
-    makeup_hour: int | None = None  # the later class hour of the same content that makes it up
+    makeup_hour: int | None = None  # the later class hour of the same content that makes it up (counted only if later)
     accepted: bool = False  # an inspector accepted the written leave
 
 
@@ -115,9 +115,12 @@ def _trainee(trainee: str, hours: list[HourChecks], onsite: list[OnsiteCount], a
     seen_in = {h.index: sum(trainee in m.present for m in h.moments) for h in checked}
     absent = sorted(i for i, n in seen_in.items() if n < policy.min_sightings_per_hour)
     attended = {i for i in seen_in if i not in absent}
+    starts = {h.index: h.start for h in hours}
+    # A make-up lesson comes after the hour it makes up (补课, 003 §21): an earlier hour attended
+    # is the trainee's own attendance, not a make-up of what was missed later.
     made_up = sorted(a.hour for a in absences
                      if a.trainee == trainee and a.accepted and a.hour in absent and a.makeup_hour is not None
-                     and a.makeup_hour in attended and a.makeup_hour != a.hour)
+                     and a.makeup_hour in attended and starts[a.makeup_hour] > starts[a.hour])
     moments = sum(len(h.moments) for h in checked)
     seen = sum(seen_in.values())
     return TraineeAttendance(

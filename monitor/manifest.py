@@ -28,6 +28,9 @@ class ClassHour(_Strict):
     kind: Literal["theory", "practical"]
     start: AwareDatetime
     end: AwareDatetime
+    # What the hour teaches (a unit of the training plan): a make-up lesson for a missed hour is a
+    # later hour of the same content (003 §21 补课); without topics only the kind can be compared.
+    topic: str | None = Field(default=None, min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> "ClassHour":

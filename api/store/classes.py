@@ -298,10 +298,12 @@ def record_absence(db: Session, caller: Caller, klass: TrainingClass, trainee: s
     it up; it counts once an inspector accepts it. Append-only, audited."""
     if trainee not in _trainee_ids(klass):
         raise not_found(f"trainee {trainee} of class {klass.id}")
-    hours = {h["index"] for h in klass.manifest.get("schedule", [])}
+    hours = {h["index"]: h for h in klass.manifest.get("schedule", [])}
     for name, index in (("hour", hour), ("makeup_hour", makeup_hour)):
         if index is not None and index not in hours:
             raise Problem(422, f"{name}: the class has no class hour {index}", "validation")
+    if makeup_hour is not None:
+        _check_makeup(hours[hour], hours[makeup_hour])
     row = TraineeAbsence(class_id=klass.id, trainee_id=trainee, hour_index=hour, makeup_hour_index=makeup_hour, reason=reason,
                          key_id=caller.key.id, person=caller.key.person)
     db.add(row)
@@ -309,6 +311,20 @@ def record_absence(db: Session, caller: Caller, klass: TrainingClass, trainee: s
     audit(db, caller, "class.absence", klass.id, absence=row.id, trainee=trainee, hour=hour, makeup_hour=makeup_hour)
     db.commit()
     return row
+
+
+def _check_makeup(missed: dict[str, Any], makeup: dict[str, Any]) -> None:
+    """A make-up lesson (补课, 003 §21) is a later class hour of the same content: it starts once
+    the missed hour has ended, is of the same kind, and teaches the same topic where both name one."""
+    if datetime.fromisoformat(makeup["start"]) < datetime.fromisoformat(missed["end"]):
+        raise Problem(422, f"makeup_hour: class hour {makeup['index']} does not come after class hour {missed['index']}: "
+                           "a make-up lesson is a later one", "validation")
+    if makeup["kind"] != missed["kind"]:
+        raise Problem(422, f"makeup_hour: class hour {makeup['index']} is {makeup['kind']}, the missed class hour "
+                           f"{missed['index']} {missed['kind']}: a make-up lesson has the same content", "validation")
+    if missed.get("topic") and makeup.get("topic") and missed["topic"] != makeup["topic"]:
+        raise Problem(422, f"makeup_hour: class hour {makeup['index']} teaches {makeup['topic']!r}, the missed class hour "
+                           f"{missed['index']} {missed['topic']!r}: a make-up lesson has the same content", "validation")
 
 
 def accept_absence(db: Session, caller: Caller, klass: TrainingClass, absence_id: int) -> TraineeAbsence:

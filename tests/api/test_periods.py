@@ -105,6 +105,38 @@ def test_onsite_checks_leaves_and_the_period_headcount(world: World) -> None:
     assert w.client.get(f"/classes/{class_id}/period", headers=w.h("inst_b")).status_code == 404
 
 
+def test_a_make_up_lesson_is_a_later_hour_of_the_same_content(world: World) -> None:
+    """003 §21 补课: a leave's make-up lesson is a later class hour of the same kind and, where the
+    schedule names topics, the same topic; anything else is refused (422), nothing recorded."""
+    w = world
+    w.place("inst_a", "zhengzhou")
+    first = _future(3)
+    manifest = _manifest("K-MAKEUP", first, hours=4)
+    for hour, (kind, topic) in zip(manifest["schedule"], (("practical", "焊接安全"), ("practical", "焊接安全"),
+                                                           ("theory", "焊接安全"), ("practical", "气割"))):
+        hour.update(kind=kind, topic=topic)
+    made = w.client.post("/classes", json=manifest, headers=w.h("inst_a"))
+    assert made.status_code == 201, made.text
+    class_id = made.json()["id"]
+
+    def leave(hour: int, makeup: int | None) -> Any:
+        return w.client.post(f"/classes/{class_id}/absences", json={"trainee": "T-2", "hour": hour, "makeup_hour": makeup,
+                                                                    "reason": "病假"}, headers=w.h("inst_a"))
+
+    for hour, makeup, why in ((2, 1, "does not come after"), (2, 2, "does not come after"),
+                              (1, 3, "is theory, the missed class hour 1 practical"), (1, 4, "teaches '气割'")):
+        r = leave(hour, makeup)
+        assert r.status_code == 422 and why in r.json()["detail"], (hour, makeup, r.text)
+    assert w.client.get(f"/classes/{class_id}/period", headers=w.h("inst_a")).json()["absences"] == []
+    assert leave(1, 2).status_code == 201  # later, practical, the same topic
+    assert leave(3, None).status_code == 201  # a leave without a make-up lesson
+    # without topics only the kind and the order are compared
+    plain = w.client.post("/classes", json=_manifest("K-PLAIN", first, hours=3), headers=w.h("inst_a")).json()["id"]
+    r = w.client.post(f"/classes/{plain}/absences", json={"trainee": "T-2", "hour": 1, "makeup_hour": 3, "reason": "事假"},
+                      headers=w.h("inst_a"))
+    assert r.status_code == 201, r.text
+
+
 def test_the_person_rules_over_one_persons_classes(world: World) -> None:
     w = world
     w.place("inst_a", "zhengzhou")

@@ -78,10 +78,15 @@ def test_an_accepted_leave_made_up_in_a_later_hour_counts_as_attended():
     assert t4.attendance_rate == pytest.approx(2 / 3, abs=1e-4)
     [absent] = [f for f in period.findings if f.evidence.get("trainee") == "T-4"]
     assert absent.evidence["hours"] == [2]
-    # a make-up hour the trainee did not attend makes nothing up
+    # a make-up lesson is a later hour (003 §21 补课): an earlier hour attended makes up nothing missed after it
     missed_again = Absence(trainee="T-3", hour=3, makeup_hour=2, accepted=True)  # hour 2 is earlier, attended
     t3 = next(t for t in class_period(ROSTER, hours, [], [missed_again], ZZ).trainees if t.trainee == "T-3")
-    assert t3.hours_made_up == [3]  # content of hour 3 repeated in hour 2 (attended): counted
+    assert t3.hours_absent == [3] and t3.hours_made_up == []
+    # a make-up hour the trainee did not attend makes nothing up
+    t4_missed_3 = _class() + [_hour(4, DAY2 + timedelta(hours=1), [["T-1"]] * 4)]
+    unattended = Absence(trainee="T-4", hour=1, makeup_hour=4, accepted=True)
+    assert next(t for t in class_period(ROSTER, t4_missed_3, [], [unattended], ZZ).trainees
+                if t.trainee == "T-4").hours_made_up == []
     nowhere = Absence(trainee="T-4", hour=2, makeup_hour=9, accepted=True)
     assert next(t for t in class_period(ROSTER, hours, [], [nowhere], ZZ).trainees if t.trainee == "T-4").hours_made_up == []
 
