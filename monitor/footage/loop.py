@@ -505,18 +505,21 @@ class _Search:
             for f in dense:
                 candidates += self.d.probe_candidates(f, index, self._reader(f, "probe"), self.d.probe_interval_s,
                                                       self.d.junction_ratio, self.d.junctions_per_hour)
-        # Probes and samples matched a picture within noise; a size run is only a shape.
+        # Which candidates are tried: the best `cap` (probes and samples matched a picture within
+        # noise; a size run is only a shape). In what order: as they lie on the wall clock. A copy
+        # whose own stretch holds a repeat of something nearer (bench b: the 12-s replay's second
+        # half also replays the 5-s loop's original) is split by the size join into runs at two
+        # lags; from its start the copy is pinned to its full length first, and the nested run is
+        # then covered, where the other order confirmed it first as a loop of its own (1,208 of
+        # the file's 3,028 frames decoded by the loop search) inside the one reported anyway.
         candidates.sort(key=lambda c: ({"frames": 0, "probes": 0, "samples": 1}.get(c.source, 2), -c.score))
-        tried = 0
+        candidates = sorted(candidates[:cap], key=lambda c: c.copy_wall[0])
         events: list[FootageEvent] = []
         covered: list[tuple[float, float]] = []
         for cand in candidates:
-            if tried >= cap:
-                break
             a, b = cand.copy_wall
             if any(x <= (a + b) / 2 <= y for x, y in covered):
                 continue
-            tried += 1
             found = self._confirm_frames(cand) if cand.source == "frames" and self.frame_index is not None \
                 else self._confirm(cand)
             if found is None:
