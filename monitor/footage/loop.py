@@ -381,16 +381,26 @@ def _similarity_join(x: np.ndarray, m: int, exclusion: int, block: int = 1024,
     best = np.full(n, -np.inf)
     lag = np.zeros(n, dtype=np.int64)
     queries = np.arange(exclusion, n, stride)
+    queries = queries[ok[queries]]  # a window of NaNs or a flat one matches nothing
     rows = max(16, min(block, 12_000_000 // n))
     for a in range(0, queries.size, rows):
         q = queries[a:a + rows]
         limit = int(q[-1]) - exclusion + 1
         corr = z[q] @ z[:limit].T  # these queries against every window early enough for the last
-        corr[np.arange(limit)[None, :] > (q - exclusion)[:, None]] = -np.inf
-        corr[:, ~ok[:limit]] = -np.inf
+        # Too recent for some of these queries: only the last columns, a band as wide as the
+        # block's queries (masking the whole block, and every unusable column besides, took a
+        # quarter of an hour's join: 10.7 -> 8.0 s on 90000 frames under load 10).
+        band = max(0, int(q[0]) - exclusion + 1)
+        if band < limit:
+            corr[:, band:][np.arange(band, limit)[None, :] > (q - exclusion)[:, None]] = -np.inf
         j = np.argmax(corr, axis=1)
         value = corr[np.arange(q.size), j]
-        value[~ok[q]] = -np.inf
+        # An unusable window's row of z is zero, so it correlates 0 with everything: it can only
+        # be the best where every usable one correlates below 0; such rows are done again exactly.
+        for r in np.flatnonzero(~ok[j]):
+            row = np.where(ok[:limit], corr[r], -np.inf)
+            j[r] = int(np.argmax(row))
+            value[r] = row[j[r]]
         best[q] = value
         lag[q] = q - j
     return best, lag
