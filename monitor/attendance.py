@@ -110,17 +110,19 @@ class Period(_Frozen):
 
 
 def _trainee(trainee: str, hours: list[HourChecks], onsite: list[OnsiteCount], absences: list[Absence],
-             policy: Policy) -> TraineeAttendance:
+             policy: Policy, assessed_at: datetime | None = None) -> TraineeAttendance:
     checked = [h for h in hours if h.moments]
     seen_in = {h.index: sum(trainee in m.present for m in h.moments) for h in checked}
     absent = sorted(i for i, n in seen_in.items() if n < policy.min_sightings_per_hour)
     attended = {i for i in seen_in if i not in absent}
-    starts = {h.index: h.start for h in hours}
-    # A make-up lesson comes after the hour it makes up (补课, 003 §21): an earlier hour attended
-    # is the trainee's own attendance, not a make-up of what was missed later.
+    starts, ends = {h.index: h.start for h in hours}, {h.index: h.end for h in hours}
+    # A make-up lesson comes after the hour it makes up and before the final assessment (003 §21
+    # 经…同意后，可在结业考核前通过补课等方式完成规定课程): an earlier hour attended is the trainee's own
+    # attendance, not a make-up of what was missed later; one after the assessment comes too late.
     made_up = sorted(a.hour for a in absences
                      if a.trainee == trainee and a.accepted and a.hour in absent and a.makeup_hour is not None
-                     and a.makeup_hour in attended and starts[a.makeup_hour] > starts[a.hour])
+                     and a.makeup_hour in attended and starts[a.makeup_hour] > starts[a.hour]
+                     and (assessed_at is None or ends[a.makeup_hour] <= assessed_at))
     moments = sum(len(h.moments) for h in checked)
     seen = sum(seen_in.values())
     return TraineeAttendance(
@@ -147,10 +149,13 @@ def _headcount(roster: list[str], hours: list[HourChecks], onsite: list[OnsiteCo
 
 
 def class_period(roster: Iterable[str], hours: Iterable[HourChecks], onsite: Iterable[OnsiteCount],
-                 absences: Iterable[Absence], policy: Policy, names: dict[str, str] | None = None) -> Period:
+                 absences: Iterable[Absence], policy: Policy, names: dict[str, str] | None = None,
+                 assessed_at: datetime | None = None) -> Period:
+    """The class period; `assessed_at` is its final assessment (None: not yet), before which a
+    make-up lesson must have been held to count."""
     roster, hours, onsite, absences = list(roster), sorted(hours, key=lambda h: h.start), list(onsite), list(absences)
     names = names or {}
-    trainees = [_trainee(t, hours, onsite, absences, policy) for t in roster]
+    trainees = [_trainee(t, hours, onsite, absences, policy, assessed_at) for t in roster]
     found: list[Finding] = []
     if hours:
         start, end = hours[0].start, max(h.end for h in hours)

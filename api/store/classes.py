@@ -355,14 +355,15 @@ def class_period(db: Session, klass: TrainingClass, policy: Policy) -> dict[str,
     record = latest_report(db, klass.id)
     checks = onsite_checks(db, klass.id)
     absences = absences_of(db, klass.id)
+    assessed = db.get(ClassAssessment, klass.id)
     names = {t["id"]: t.get("name", "") for t in klass.manifest.get("roster", [])}
     period = attendance.class_period(
         names, attendance.hours_of_report(record.body if record else {"hours": klass.manifest.get("schedule", [])}),
         [attendance.OnsiteCount(at=c.at, present=c.present, absent=c.absent, person=c.person) for c in checks],
         [attendance.Absence(trainee=a.trainee_id, hour=a.hour_index, makeup_hour=a.makeup_hour_index,
-                            accepted=a.accepted_at is not None) for a in absences], policy, names)
+                            accepted=a.accepted_at is not None) for a in absences], policy, names,
+        assessed.assessed_at if assessed else None)
     persons = trainees_judged(db, klass, policy)
-    assessed = db.get(ClassAssessment, klass.id)
     # 004 annex 2 asks for the opening day's checks apart from those during the training: the day
     # of the first class hour, in its own offset (as monitor.attendance counts the opening number)
     first = first_hour_start(klass.manifest)

@@ -370,3 +370,33 @@ def test_the_inspection_record_lists_the_periods_findings_leaves_checks_and_pers
         assert words["no_person"] in persons[-1] and "T-2" in persons[-1] and "T-3" in persons[-1]
         assert f'class="record-assessed" data-value="{period["assessed_at"]}"' in text
     w.client.cookies.delete("lang")
+
+
+def test_a_make_up_lesson_counts_only_when_held_before_the_assessment(world: World) -> None:
+    """003 §21 可在结业考核前通过补课…计入培训到课率: the period counts T-2's accepted leave for hour 1,
+    made up in hour 2, until the class's assessment is recorded before hour 2 ended."""
+    w = world
+    w.place("inst_a", "zhengzhou")
+    first = _future(3)
+    class_id = w.client.post("/classes", json=_manifest("K-ASSESSED", first), headers=w.h("inst_a")).json()["id"]
+    leave = w.client.post(f"/classes/{class_id}/absences", json={"trainee": "T-2", "hour": 1, "makeup_hour": 2,
+                                                                 "reason": "病假"}, headers=w.h("inst_a")).json()
+    assert w.client.post(f"/classes/{class_id}/absences/{leave['id']}/acceptance", headers=w.h("inspector")).status_code == 200
+    _analyse(w, class_id)
+    with w.service.session() as db:
+        record = db.exec(select(ClassReportRecord).where(ClassReportRecord.class_id == class_id)).one()
+        record.body = {**record.body, "hours": [{**h, "visibility": _seen(h, ["T-1", "T-3"] if h["index"] == 1 else ["T-1", "T-2", "T-3"])}
+                                                for h in record.body["hours"]]}
+        db.add(record)
+        db.commit()
+
+    def t2() -> tuple[list[int], list[str]]:
+        period = w.client.get(f"/classes/{class_id}/period", headers=w.h("inst_a")).json()
+        [mine] = [t for t in period["attendance"] if t["trainee"] == "T-2"]
+        return mine["hours_made_up"], [f["evidence"]["trainee"] for f in period["findings"] if f["rule"] == "visibility.trainee_absent"]
+
+    assert t2() == ([1], [])
+    hour2_end = first + timedelta(hours=1, seconds=2700)
+    assert w.client.put(f"/classes/{class_id}/assessment", json={"assessed_at": (hour2_end - timedelta(minutes=5)).isoformat()},
+                        headers=w.h("inst_a")).status_code == 200
+    assert t2() == ([], ["T-2"])

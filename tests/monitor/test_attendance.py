@@ -87,6 +87,11 @@ def test_an_accepted_leave_made_up_in_a_later_hour_counts_as_attended():
     unattended = Absence(trainee="T-4", hour=1, makeup_hour=4, accepted=True)
     assert next(t for t in class_period(ROSTER, t4_missed_3, [], [unattended], ZZ).trainees
                 if t.trainee == "T-4").hours_made_up == []
+    # ... and before the final assessment (在结业考核前): held after it, it comes too late
+    hour3_end = hours[2].end
+    for assessed, counted in ((hour3_end, [1]), (hour3_end - timedelta(seconds=1), []), (None, [1])):
+        late = class_period(ROSTER, hours, [], [made_up], ZZ, assessed_at=assessed)
+        assert next(t for t in late.trainees if t.trainee == "T-4").hours_made_up == counted, assessed
     nowhere = Absence(trainee="T-4", hour=2, makeup_hour=9, accepted=True)
     assert next(t for t in class_period(ROSTER, hours, [], [nowhere], ZZ).trainees if t.trainee == "T-4").hours_made_up == []
 
