@@ -380,7 +380,13 @@ class SpanReader:
         on H.265): where two decodes of this kind are compared with each other (the loop search's
         copy and original at 160 px), blocking a few grey levels deep changes neither."""
         self.path = path
-        self._container, self._stream = _open_video(path)  # no frame threading: it only delays a short span (measured)
+        self._container, self._stream = _open_video(path)
+        # Frame threading: what a span decodes is mostly the frames from the keyframe before it
+        # (on a 10-s GOP 5 s of them on average), a hundred and more, where the few frames in
+        # flight that it decodes past a span's end cost little. Measured on 1500 frames of 1080p
+        # H.265 (WPP), load 9.6: slice threading (the default) 7.2-8.4 s wall, 4.0-4.2 CPU-s;
+        # "AUTO" 4.7 s, 3.3 CPU-s.
+        self._stream.codec_context.thread_type = "AUTO"
         if skip_loop_filter:
             self._stream.codec_context.options = {"skip_loop_filter": "all"}
         self._broken = False
