@@ -46,7 +46,7 @@ class CheckMoment(_Frozen):
     at: datetime
     present: list[str]  # trainee ids identified
     unknown: int = 0  # faces matching nobody on the roster
-    unidentifiable: int = 0  # faces found but too small or blurred to tell who they are
+    unidentifiable: int = 0  # faces found but too small, blurred or turned away to tell who they are
 
     @property
     def faces(self) -> int:

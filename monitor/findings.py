@@ -109,9 +109,9 @@ _ONLINE_MESSAGES: dict[str, dict[str, Message]] = {
                         "{n} 名学员均无报名照片：无法核验参训人员"),
         "some_without_photo": _m("{n} of the {size} trainees have no roster photo ({who}): whether they attended "
                                  "cannot be checked", "{size} 名学员中 {n} 名无报名照片（{who}）：无法核验其是否参训"),
-        "unidentifiable": _m("at {n} of {moments} check moments ({share:.0%}) a face was too small or blurred to tell "
-                             "who it is: the footage cannot show the people attending",
-                             "{moments} 次检查中有 {n} 次（{share:.0%}）人脸过小或模糊、无法辨认：录像无法显示全体参训人员"),
+        "unidentifiable": _m("at {n} of {moments} check moments ({share:.0%}) a face was too small, blurred or turned "
+                             "away to tell who it is: the footage cannot show the people attending",
+                             "{moments} 次检查中有 {n} 次（{share:.0%}）人脸过小、模糊或侧转、无法辨认：录像无法显示全体参训人员"),
         "not_in_view": _m("class hour {hour}: at {at} the on-site check ({person}) counted {counted} present, the footage "
                           "shows {faces} faces: people in the room are out of the camera's view or turned away",
                           "第 {hour} 课时：{at} 实地检查（{person}）在位 {counted} 人，录像中仅见 {faces} 张人脸："

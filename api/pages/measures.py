@@ -26,7 +26,7 @@ KINDS: dict[str, tuple[str | None, str | None]] = {
     "file.unreadable": (None, None), "file.start_unknown": (None, None),
     "practical.continuity": (_DURATION, _DURATION), "theory.coverage": (_SHARE, _SHARE),
     "visibility.trainee_missing": (_PEOPLE, _PEOPLE), "visibility.unverifiable": (_PEOPLE, _PEOPLE),
-    # the share of an hour's check moments with a face too small or blurred to identify (#17)
+    # the share of an hour's check moments with a face too small, blurred or turned away to identify (#17)
     "visibility.unverifiable/unidentifiable": (_SHARE, _SHARE),
     "visibility.headcount": (_PEOPLE, _PEOPLE),
     "online.fast_forward/rate": (_RATE, _RATE), "online.fast_forward": (_DURATION, _DURATION),

@@ -73,6 +73,14 @@ def non_rigid_motion(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sqrt(((a @ (u @ vt) - b) ** 2).sum(1).mean()))
 
 
+def nose_across(parts: dict[str, np.ndarray]) -> float:
+    """Where the nose tip sits between the jaw's two ends, across the image: about 0.5 for a face
+    looking at the camera, towards 0 or 1 as the head turns. One measure of a head's turn, used by
+    the turn prompts here and by monitor/faces/quality.py (a face turned too far to identify)."""
+    chin, nose = parts["chin"], parts["nose_tip"].mean(0)
+    return float((nose[0] - chin[0][0]) / (chin[16][0] - chin[0][0]))
+
+
 def prompt_measure(prompt: str, face: FaceShape) -> float:
     """The one number the prompt moves, signed so that doing the prompt makes it grow."""
     p = face.parts
@@ -80,8 +88,7 @@ def prompt_measure(prompt: str, face: FaceShape) -> float:
         top, bottom = p["top_lip"], p["bottom_lip"]
         return float(np.linalg.norm(top[8:11].mean(0) - bottom[8:11].mean(0)) / np.linalg.norm(top[0] - top[6]))
     if prompt in ("turn_left", "turn_right"):
-        chin, nose = p["chin"], p["nose_tip"].mean(0)
-        across = float((nose[0] - chin[0][0]) / (chin[16][0] - chin[0][0]))
+        across = nose_across(p)
         # the learner's left is the image's right, for a camera that faces them
         return across if prompt == "turn_left" else -across
     raise ValueError(f"unknown prompt {prompt!r}; known: {', '.join(PROMPTS)}")

@@ -107,7 +107,7 @@ def check_hour(start: datetime, end: datetime, runs: list[tuple[float, float]], 
                 faces = tracker.faces(picture)
                 labels = identify([f.encoding for f in faces], roster, policy.face_match_tolerance)
                 readable = [label is not None or identifiable(picture, f.box, policy.identifiable_min_face_px,
-                                                              policy.identifiable_min_sharpness)
+                                                              policy.identifiable_min_sharpness, policy.identifiable_max_turn)
                             for f, label in zip(faces, labels)]
                 moments.append(Moment(at=datetime.fromtimestamp(at, start.tzinfo), present=sorted(x for x in labels if x),
                                       unknown=sum(label is None and ok for label, ok in zip(labels, readable)),

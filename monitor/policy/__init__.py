@@ -84,6 +84,7 @@ class Policy(BaseModel):
     unknown_person_min_share: float  # of an hour's check moments with faces matching nobody
     identifiable_min_face_px: int  # a face smaller than this in the footage cannot be identified
     identifiable_min_sharpness: float  # nor one more blurred than this (monitor/faces/quality.py)
+    identifiable_max_turn: float  # nor one turned further from the camera (0 facing it, 1 in profile)
     unidentifiable_max_share: float  # of an hour's check moments with a face that cannot be identified
     onsite_unseen_max: int  # people an on-site count may exceed the faces the footage shows by
     enrolment_min_face_px: int

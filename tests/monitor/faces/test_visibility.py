@@ -186,7 +186,7 @@ def test_a_face_too_blurred_to_identify_makes_the_hour_unverifiable(shared_data,
     [unverifiable] = [f for f in hour.findings if f.rule == "visibility.unverifiable"]
     assert unverifiable.severity is Severity.INVALIDATES and unverifiable.measured == 1.0 and unverifiable.threshold == 0.5
     assert unverifiable.message == "unidentifiable"
-    assert "too small or blurred" in unverifiable.detail
+    assert "too small, blurred or turned away" in unverifiable.detail
     assert hour.verdict is Verdict.INVALID
     assert not [f for f in hour.findings if f.rule == "visibility.unknown_person"]
 
@@ -212,5 +212,67 @@ def test_a_stranger_in_a_trainees_seat_is_an_unknown_person_not_unverifiable(sha
     assert not [f for f in hour.findings if f.rule == "visibility.unverifiable"]
     names = {t.id: t.name for t in loaded.manifest.roster}
     period = class_period(names, hours_of_report(report.model_dump(mode="json")), [], [], loaded.policy, names)
+    [unknown] = [f for f in period.findings if f.rule == "visibility.unknown_person"]
+    assert unknown.severity is Severity.REVIEW and unknown.measured == 1.0
+
+
+def _clip_head(shared_data, tmp_path, frame: int):
+    """The real clip's speaker at `frame` (short_hamilton_clip.mp4), his head and some margin, as
+    a picture to seat in the classroom: 147-180 he faces the camera, 129-135 and 204-210 his head
+    is turned three-quarters away (turn 0.55-0.66, monitor/faces/quality.py)."""
+    import av
+
+    from monitor.faces.detect import faces_in
+
+    with av.open(str(shared_data / "videos" / "short_hamilton_clip.mp4")) as container:
+        picture = next(np.ascontiguousarray(f.to_ndarray(format="rgb24"))
+                       for k, f in enumerate(container.decode(video=0)) if k == frame)
+    top, right, bottom, left = max(faces_in(picture), key=lambda f: f.height_px).box
+    m = (bottom - top) // 2
+    path = tmp_path / f"speaker-{frame}.png"
+    Image.fromarray(picture[max(top - m, 0):bottom + m, max(left - m, 0):right + m]).save(path)
+    return path
+
+
+def _speaker_in_t2s_seat(shared_data, tmp_path, frame: int):
+    faces = shared_data / "faces"
+    people = {"T-1": faces / "obama" / "4.jpg", "T-2": _clip_head(shared_data, tmp_path, frame),
+              "T-3": faces / "kit_harington" / "2.jpg"}
+    loaded = load_class(_classroom(shared_data, tmp_path, people=people))
+    report = analyze_class(loaded)
+    names = {t.id: t.name for t in loaded.manifest.roster}
+    return report.hours[0], _period(report, loaded, names)
+
+
+def _period(report, loaded, names):
+    from monitor.attendance import class_period, hours_of_report
+
+    return class_period(names, hours_of_report(report.model_dump(mode="json")), [], [], loaded.policy, names)
+
+
+def test_a_face_turned_away_is_unidentifiable_not_a_stranger(shared_data, tmp_path, monkeypatch):
+    """#17, 003 §19: in T-2's seat a large, sharp head turned three-quarters from the camera (the
+    real clip's speaker, frame 135), matching nobody on the roster: the match cannot tell such a
+    face, so it is unidentifiable, not a stranger; at every check moment, past
+    unidentifiable_max_share: visibility.unverifiable, and no visibility.unknown_person."""
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path / "cache"))
+    hour, period = _speaker_in_t2s_seat(shared_data, tmp_path, 135)
+    v = hour.visibility
+    assert [(m.unknown, m.unidentifiable) for m in v.moments] == [(0, 1)] * 8
+    assert v.seen["T-1"] == 8 and v.seen["T-2"] == 0
+    [unverifiable] = [f for f in hour.findings if f.rule == "visibility.unverifiable"]
+    assert unverifiable.severity is Severity.INVALIDATES and unverifiable.measured == 1.0
+    assert unverifiable.message == "unidentifiable" and "turned away" in unverifiable.detail
+    assert hour.verdict is Verdict.INVALID
+    assert not [f for f in period.findings if f.rule == "visibility.unknown_person"]
+
+
+def test_the_same_man_facing_the_camera_is_a_stranger(shared_data, tmp_path, monkeypatch):
+    """The control: the same speaker in the same seat facing the camera (frame 150) is identifiable
+    and on no roster photo: a stranger (visibility.unknown_person, review), the footage not at fault."""
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path / "cache"))
+    hour, period = _speaker_in_t2s_seat(shared_data, tmp_path, 150)
+    assert [(m.unknown, m.unidentifiable) for m in hour.visibility.moments] == [(1, 0)] * 8
+    assert not [f for f in hour.findings if f.rule == "visibility.unverifiable"]
     [unknown] = [f for f in period.findings if f.rule == "visibility.unknown_person"]
     assert unknown.severity is Severity.REVIEW and unknown.measured == 1.0
