@@ -34,6 +34,7 @@ is decoded frame by frame.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,9 @@ _SIZE_REACH_S = 2.0
 # other runs at 0.6 were its planted replays.
 _CUT_SIMILARITY_MIN = 0.6
 _CUT_NEAR_S = 2.5
+# Decoded pictures kept for later candidates (160x90 uint8: 43 MB): a 60-s replay's
+# copy and original.
+_KEPT_FRAMES = 3000
 _HELD_S = 30.0  # decoded pictures kept per side while a candidate is pinned (160x90 uint8: 11 MB at 25 fps)
 
 
@@ -470,6 +474,13 @@ class _Search:
         self.files = files
         self._readers: dict[tuple[Path, str], SpanReader] = {}  # one per file and role: each reads on
         self._held: dict[tuple[Path, str], tuple[float, float, _Stretch]] = {}  # prefetched, by file and role
+        # Every stretch decoded for any candidate and role, by file: (wall from, wall to, pictures),
+        # the oldest let go beyond _KEPT_FRAMES. Candidates share footage: a copy's original may be
+        # another copy already decoded, or the original of another loop (bench b: the 60-s replay's
+        # original ends inside the 12-s replay, two replays' originals overlap), and each decode
+        # from the keyframe before costs 5 s of frames on a 10-s GOP.
+        self._kept: dict[Path, list[tuple[float, float, _Stretch]]] = {}
+        self._kept_lock = threading.Lock()  # the copy and the original are decoded on two threads
         self.frame_index: _FrameIndex | None = None
         self._pool = ThreadPoolExecutor(max_workers=2)  # a candidate's copy and original decoded at once
 
@@ -514,11 +525,49 @@ class _Search:
         return self._decoded(f, wall0, wall1, role)
 
     def _decoded(self, f: FileSignals, wall0: float, wall1: float, role: str) -> _Stretch:
+        """Every frame in [wall0, wall1], from what was decoded before where it holds the stretch
+        or its beginning (the rest is decoded on from there: never from a keyframe earlier than
+        the whole stretch's)."""
+        path = f.timeline.path
+        with self._kept_lock:
+            held = next(((a, b, st) for a, b, st in self._kept.get(path, []) if a <= wall0 + 1e-6 and b > wall0), None)
+        if held is not None:
+            inside = (held[2].times >= wall0 - 1e-6) & (held[2].times <= wall1 + 1e-6)
+            part = _Stretch(held[2].times[inside], held[2].pictures[inside])
+            if held[1] >= wall1 - 1e-6:
+                return part
+            rest = self._decoded(f, held[1] + 1e-4, wall1, role)
+            if rest.times.size == 0:
+                return part
+            if part.times.size == 0:
+                return rest
+            return _Stretch(np.concatenate([part.times, rest.times]), np.concatenate([part.pictures, rest.pictures]))
         reader = self._reader(f, role)
         frames = list(reader.grey(f.placed.media(wall0), f.placed.media(wall1), CONFIRM_W))
         if not frames:
             return _Stretch(np.zeros(0), np.zeros((0, 1, 1), np.uint8))
-        return _Stretch(np.array([f.placed.wall(t) for t, _ in frames]), np.stack([p for _, p in frames]))
+        stretch = _Stretch(np.array([f.placed.wall(t) for t, _ in frames]), np.stack([p for _, p in frames]))
+        self._keep_decoded(path, wall0, wall1, stretch)
+        return stretch
+
+    def _keep_decoded(self, path: Path, wall0: float, wall1: float, stretch: _Stretch) -> None:
+        """Add a decoded stretch to what is kept of its file, joined with those it overlaps or
+        touches, and let the oldest go beyond _KEPT_FRAMES."""
+        with self._kept_lock:
+            kept = self._kept.setdefault(path, [])
+            joined = [(a, b, st) for a, b, st in kept if a <= wall1 + 1e-3 and wall0 <= b + 1e-3]
+            if joined:
+                times = np.concatenate([st.times for _, _, st in joined] + [stretch.times])
+                pictures = np.concatenate([st.pictures for _, _, st in joined] + [stretch.pictures])
+                times, first = np.unique(times, return_index=True)
+                stretch = _Stretch(times, pictures[first])
+                wall0 = min([wall0] + [a for a, _, _ in joined])
+                wall1 = max([wall1] + [b for _, b, _ in joined])
+                kept[:] = [k for k in kept if not any(k is j for j in joined)]
+            kept.append((wall0, wall1, stretch))
+            total = sum(st.times.size for ks in self._kept.values() for _, _, st in ks)
+            while total > _KEPT_FRAMES and len(kept) > 1:
+                total -= kept.pop(0)[2].times.size
 
     def _keep(self, copy: FileSignals, original: FileSignals, shape: tuple[int, int]) -> np.ndarray:
         keep = np.ones(shape, dtype=bool)
