@@ -45,12 +45,11 @@ import numpy as np
 from monitor.footage.detector import ClassSignals, FileSignals
 from monitor.footage.events import FootageEvent
 from monitor.footage.junctions import junction_times
-from monitor.footage.media import SpanReader, choose_mode
+from monitor.footage.media import CONFIRM_W, SpanReader, choose_mode  # CONFIRM_W: a 64-px thumbnail blurs a swaying trainee away
 from monitor.footage.pictures import distance, distances_to_many
 from monitor.footage.sizes import frame_levels, quiet_spans, size_series
 from monitor.policy import Policy
 
-CONFIRM_W = 160  # width of the grey pictures compared: a 64-px thumbnail blurs a swaying trainee away
 _NEAR_S = 0.3  # the copy's frame is looked for this close to the lag (the bins' resolution and then some)
 _AWAY_S = (0.5, 2.0)  # the scene's own motion: the original's frames this far from the lag (median)
 _PROBE_S = 1.0  # copy decoded per confirmation
@@ -73,9 +72,9 @@ _SIZE_REACH_S = 2.0
 # other runs at 0.6 were its planted replays.
 _CUT_SIMILARITY_MIN = 0.6
 _CUT_NEAR_S = 2.5
-# Decoded pictures kept for later candidates (160x90 uint8: 43 MB): a 60-s replay's
-# copy and original.
-_KEPT_FRAMES = 3000
+# Decoded pictures kept for later candidates, the sampling's dense spans among them (160x90 uint8:
+# 58 MB): a 60-s replay's copy and original.
+_KEPT_FRAMES = 4000
 _HELD_S = 30.0  # decoded pictures kept per side while a candidate is pinned (160x90 uint8: 11 MB at 25 fps)
 
 
@@ -481,6 +480,10 @@ class _Search:
         # from the keyframe before costs 5 s of frames on a 10-s GOP.
         self._kept: dict[Path, list[tuple[float, float, _Stretch]]] = {}
         self._kept_lock = threading.Lock()  # the copy and the original are decoded on two threads
+        for f in files:  # what the sampling decoded around cuts, freezes and black (with the loop filter)
+            for a, b, times, pictures in f.samples.span_greys:
+                self._keep_decoded(f.timeline.path, f.placed.wall(a), f.placed.wall(b),
+                                   _Stretch(times + f.placed.wall(0.0), pictures))
         self.frame_index: _FrameIndex | None = None
         self._pool = ThreadPoolExecutor(max_workers=2)  # a candidate's copy and original decoded at once
 

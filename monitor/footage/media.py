@@ -24,6 +24,11 @@ MICRO_W, MICRO_H = 32, 18
 # Dense spans' frames kept as thumbnails (Samples.span_frames) up to this many a file (2.3 KB each:
 # 46 MB); beyond it an edge there is decoded again.
 SPAN_FRAMES_MAX = 20_000
+# The loop search compares grey pictures this wide (monitor.footage.loop). The dense spans' frames
+# are kept at this size too, up to SPAN_GREYS_MAX a file (14 KB each at 16:9: 43 MB), so that a loop
+# edge at a cut (a junction the sampling decoded around) is not decoded again from its keyframe.
+CONFIRM_W = 160
+SPAN_GREYS_MAX = 3000
 _LUMA_FORMATS = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"}
 
 
@@ -199,6 +204,9 @@ class Samples:
     spans: tuple[tuple[float, float], ...] = ()  # media intervals decoded frame by frame
     span_times_s: np.ndarray | None = None  # (k,) sorted
     span_thumbs: np.ndarray | None = None  # (k, THUMB_H, THUMB_W) uint8
+    # The first dense spans' frames (up to SPAN_GREYS_MAX) as CONFIRM_W-wide grey pictures:
+    # (media from, media to, times, pictures) per span, every frame of it.
+    span_greys: tuple[tuple[float, float, np.ndarray, np.ndarray], ...] = ()
 
     def span_frames(self, after_s: float, until_s: float) -> Iterator[tuple[float, np.ndarray]] | None:
         """Every frame's thumbnail with after_s <= time <= until_s where one dense span holds the
@@ -284,15 +292,23 @@ def sample(
     spans: list[tuple[float, float]] = []
     span_times: list[float] = []
     span_thumbs: list[np.ndarray] = []
+    greys: list[tuple[float, float, np.ndarray, np.ndarray]] = []
+    greys_held = 0
     if mode == "keyframes" and dense and times:
         reader = SpanReader(timeline.path)
         try:
             for a, b in _merged(dense, interval_s):
                 due = -np.inf
                 keep_all = len(span_times) < SPAN_FRAMES_MAX
+                keep_grey = greys_held < SPAN_GREYS_MAX
+                grey_times: list[float] = []
+                grey_pictures: list[np.ndarray] = []
                 last = a
                 for t, frame in reader.frames(a, b):
                     thumb = thumbnail(frame) if keep_all or t >= due else None
+                    if keep_grey:
+                        grey_times.append(t)
+                        grey_pictures.append(_grey(frame, CONFIRM_W))
                     if keep_all:
                         span_times.append(t)
                         span_thumbs.append(thumb)
@@ -305,6 +321,9 @@ def sample(
                         due = t + interval_s * 0.999
                 if keep_all and last > a:
                     spans.append((a, last))
+                if keep_grey and grey_times:
+                    greys.append((a, grey_times[-1], np.asarray(grey_times), np.stack(grey_pictures)))
+                    greys_held += len(grey_times)
         finally:
             reader.close()
     if not times:
@@ -323,7 +342,7 @@ def sample(
         by_time = np.argsort(span_times, kind="stable")
         return Samples(times_s=times_s[keep], thumbs=np.stack(thumbs)[order][keep], mode=mode, spans=tuple(spans),
                        span_times_s=np.asarray(span_times, dtype=np.float64)[by_time],
-                       span_thumbs=np.stack(span_thumbs)[by_time])
+                       span_thumbs=np.stack(span_thumbs)[by_time], span_greys=tuple(greys))
     return Samples(times_s=times_s[keep], thumbs=np.stack(thumbs)[order][keep], mode=mode)
 
 
