@@ -25,7 +25,9 @@ recall of short loops at lags off a 10-s GOP and false alarms on clean files (se
 from __future__ import annotations
 
 import json
+import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -132,8 +134,12 @@ def _peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def _measured(cmd: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB, polled ten times a second) and stdout of one command."""
+def _measured(cmd: list[str]) -> tuple[float, float, str, float]:
+    """Wall seconds, peak RSS (MB, polled ten times a second), stdout and CPU seconds (user +
+    system, its threads included) of one command. The CPU time is what a neighbour's load moves
+    least on this shared machine: under load a process with more threads than another gets more
+    of the two cores, so the wall-clock ratio swings with the load, the CPU ratio much less."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     with tempfile.TemporaryFile(mode="w+") as sink:
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.DEVNULL, text=True)
@@ -146,12 +152,14 @@ def _measured(cmd: list[str]) -> tuple[float, float, str]:
         stdout = sink.read()
     if proc.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}")
-    return elapsed, peak, stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the child was reaped by poll()
+    cpu = (after.ru_utime + after.ru_stime) - (used.ru_utime + used.ru_stime)
+    return elapsed, peak, stdout, cpu
 
 
-def _analyze(manifest: Path) -> tuple[float, float, dict]:
-    seconds, rss, stdout = _measured([sys.executable, "-m", "monitor", "analyze", str(manifest), "--json"])
-    return seconds, rss, json.loads(stdout)
+def _analyze(manifest: Path) -> tuple[float, float, dict, float]:
+    seconds, rss, stdout, cpu = _measured([sys.executable, "-m", "monitor", "analyze", str(manifest), "--json"])
+    return seconds, rss, json.loads(stdout), cpu
 
 
 def _offset(instant: str) -> float:
@@ -168,11 +176,11 @@ def main() -> None:
     clean = _make(OUT / "clean60.mp4", tampered=False)
     clean30 = _first_half(clean, OUT / "clean30.mp4")
 
-    t_monitor, rss_tampered, report = _analyze(_manifest(tampered, HOUR_S))
-    t_ffmpeg, rss_ffmpeg, _ = _measured([ffmpeg, "-hide_banner", "-nostats", "-i", str(tampered),
+    t_monitor, rss_tampered, report, cpu_monitor = _analyze(_manifest(tampered, HOUR_S))
+    t_ffmpeg, rss_ffmpeg, _, cpu_ffmpeg = _measured([ffmpeg, "-hide_banner", "-nostats", "-i", str(tampered),
                                          "-vf", "freezedetect,blackdetect", "-f", "null", "-"])
-    _, rss60, clean_report = _analyze(_manifest(clean, HOUR_S))
-    _, rss30, _ = _analyze(_manifest(clean30, HOUR_S / 2))
+    _, rss60, clean_report, _ = _analyze(_manifest(clean, HOUR_S))
+    _, rss30, _, _ = _analyze(_manifest(clean30, HOUR_S / 2))
 
     findings = [f for h in report["hours"] for f in h["findings"]] + report["findings"]
     found = []
@@ -187,7 +195,9 @@ def main() -> None:
 
     print(f"monitor analyze, tampered hour: {t_monitor:.1f} s (peak RSS {rss_tampered:.0f} MB)")
     print(f"ffmpeg freezedetect+blackdetect: {t_ffmpeg:.1f} s (peak RSS {rss_ffmpeg:.0f} MB)")
-    print(f"speed ratio (ffmpeg / monitor): {t_ffmpeg / t_monitor:.1f}x   target >= 5x")
+    print(f"speed ratio (ffmpeg / monitor): {t_ffmpeg / t_monitor:.1f}x   target >= 5x; "
+          f"CPU {cpu_monitor:.1f} s against {cpu_ffmpeg:.1f} s ({cpu_ffmpeg / cpu_monitor:.1f}x); "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"peak RSS: 30 min {rss30:.0f} MB, 60 min {rss60:.0f} MB (ratio {rss60 / rss30:.2f})   target <= 500 MB, flat")
     print(f"recall of planted events: {sum(found)}/{len(found)}; other findings in the tampered hour: {len(extra)}")
     print(f"false alarms on the clean hour: {len(clean_findings)}")
@@ -243,15 +253,17 @@ def nvr_main(kind: str, minutes: float, overrides: dict | None = None) -> None:
     print(f"  (made in {time.perf_counter() - t0:.0f} s)")
     rows = []
     for name, path in (("clean", clean), ("tampered", tampered)):
-        t_monitor, rss, report = _analyze(_manifest(path, duration, overrides))
-        t_ffmpeg, rss_ffmpeg, _ = _measured([ffmpeg, "-hide_banner", "-nostats", "-i", str(path),
-                                             "-vf", "freezedetect,blackdetect", "-f", "null", "-"])
+        load = os.getloadavg()[0]
+        t_monitor, rss, report, cpu = _analyze(_manifest(path, duration, overrides))
+        t_ffmpeg, rss_ffmpeg, _, cpu_ffmpeg = _measured([ffmpeg, "-hide_banner", "-nostats", "-i", str(path),
+                                                         "-vf", "freezedetect,blackdetect", "-f", "null", "-"])
         findings = [f for h in report["hours"] for f in h["findings"]] + report["findings"]
-        rows.append((name, t_monitor, t_ffmpeg, rss, rss_ffmpeg, findings, report))
-    for name, t_monitor, t_ffmpeg, rss, rss_ffmpeg, findings, report in rows:
+        rows.append((name, t_monitor, t_ffmpeg, rss, rss_ffmpeg, findings, report, cpu, cpu_ffmpeg, load))
+    for name, t_monitor, t_ffmpeg, rss, rss_ffmpeg, findings, report, cpu, cpu_ffmpeg, load in rows:
         sampling = report["files"][0]["sampling"], report["files"][0]["samples"]
         print(f"{name}: monitor {t_monitor:.1f} s (peak RSS {rss:.0f} MB, sampling {sampling}), "
-              f"ffmpeg {t_ffmpeg:.1f} s (peak RSS {rss_ffmpeg:.0f} MB): {t_ffmpeg / t_monitor:.2f}x   target >= 5x")
+              f"ffmpeg {t_ffmpeg:.1f} s (peak RSS {rss_ffmpeg:.0f} MB): {t_ffmpeg / t_monitor:.2f}x   target >= 5x; "
+              f"CPU {cpu:.1f} s against {cpu_ffmpeg:.1f} s ({cpu_ffmpeg / cpu:.2f}x); load average {load:.1f}")
     clean_findings = [f for f in rows[0][5] if f["rule"] != "practical.continuity"]
     print(f"false alarms on the clean file: {len(clean_findings)} {[f['rule'] for f in clean_findings]}")
     found = 0
