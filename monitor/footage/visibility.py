@@ -5,8 +5,8 @@ Per hour: who was seen and how often, who never was, unknown faces per moment, a
 series whose mean is the subsidisable headcount (培训人数以实地检查在位平均人数为准).
 
 A face matching nobody is one of two things (#17): a stranger, identifiable but not on the roster
-(`unknown`: visibility.unknown_person, a stand-in?), or a face the footage cannot tell, too small
-or too blurred (`unidentifiable`, monitor/faces/quality.py). The second at more than
+(`unknown`: visibility.unknown_person, a stand-in?), or a face the footage cannot tell, too small,
+too blurred or turned too far away (`unidentifiable`, monitor/faces/quality.py). The second at more than
 `unidentifiable_max_share` of the hour's check moments makes the hour visibility.unverifiable:
 the footage cannot show the people attending (003 §19), a fault of the recording, not of the class.
 """
@@ -33,7 +33,7 @@ class Moment(BaseModel):
     at: datetime
     present: list[str]  # trainee ids identified
     unknown: int  # identifiable faces matching nobody on the roster (strangers)
-    unidentifiable: int = 0  # faces found but too small or blurred to tell who they are
+    unidentifiable: int = 0  # faces found but too small, blurred or turned away to tell who they are
     evidence: str | None = None  # JPEG (faces boxed and named) in the evidence folder, for a few moments
 
 
@@ -63,7 +63,7 @@ def identify(encodings: list[np.ndarray], roster: list[Enrolled], tolerance: flo
 def _evidence_picture(picture: np.ndarray, boxes: list[tuple[int, int, int, int]], labels: list[str | None],
                       readable: list[bool]) -> np.ndarray:
     """The frame with every face boxed: green and the trainee id when identified, red and ? for a
-    stranger, orange and ~ for a face too small or blurred to identify."""
+    stranger, orange and ~ for a face too small, blurred or turned away to identify."""
     image = cv2.cvtColor(picture, cv2.COLOR_RGB2BGR)
     for (top, right, bottom, left), label, ok in zip(boxes, labels, readable):
         colour = (0, 200, 0) if label else (0, 0, 230) if ok else (0, 140, 255)
@@ -158,7 +158,8 @@ def check_hour(start: datetime, end: datetime, runs: list[tuple[float, float]], 
             message="unidentifiable", args={"n": len(unreadable), "moments": len(moments), "share": share},
             evidence={"moments": [m.at.isoformat() for m in unreadable],
                       "faces": [m.unidentifiable for m in unreadable],
-                      "min_face_px": policy.identifiable_min_face_px, "min_sharpness": policy.identifiable_min_sharpness}))
+                      "min_face_px": policy.identifiable_min_face_px, "min_sharpness": policy.identifiable_min_sharpness,
+                      "max_turn": policy.identifiable_max_turn}))
     if mean is not None and mean < size:
         found.append(finding(
             "visibility.headcount", start=start, end=end, measured=round(mean, 3), threshold=size,
