@@ -62,10 +62,18 @@ def _classroom(shared_data, tmp_path, people=None, blur=None):
                           roster=roster, policy_overrides={"practical_min_continuous_s": 30, "check_interval_s": 10})
 
 
+@pytest.fixture(scope="module")
+def _default_classroom(shared_data, tmp_path_factory):
+    """The default clip made once for the module (making it was most of each test's time)."""
+    return _classroom(shared_data, tmp_path_factory.mktemp("classroom"))
+
+
 @pytest.fixture
-def classroom(shared_data, tmp_path, monkeypatch):
+def classroom(_default_classroom, tmp_path, monkeypatch):
+    """A copy of it of the test's own (tests rewrite class.json), with a face cache of its own."""
     monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path / "cache"))
-    return _classroom(shared_data, tmp_path)
+    shutil.copytree(_default_classroom.parent, tmp_path / "class")
+    return tmp_path / "class" / _default_classroom.name
 
 
 def test_who_was_seen_who_never_was_and_the_headcount(classroom):
