@@ -596,12 +596,15 @@ class _Search:
                 candidates += self.d.probe_candidates(f, index, self._reader(f, "probe"), self.d.probe_interval_s,
                                                       self.d.junction_ratio, self.d.junctions_per_hour)
         # Which candidates are tried: the best `cap` (probes and samples matched a picture within
-        # noise; a size run is only a shape). In what order: as they lie on the wall clock. A copy
-        # whose own stretch holds a repeat of something nearer (bench b: the 12-s replay's second
-        # half also replays the 5-s loop's original) is split by the size join into runs at two
-        # lags; from its start the copy is pinned to its full length first, and the nested run is
-        # then covered, where the other order confirmed it first as a loop of its own (1,208 of
-        # the file's 3,028 frames decoded by the loop search) inside the one reported anyway.
+        # noise; a size run is only a shape), pieces of one run at one lag counted once (a 60-s
+        # replay's frames gave five runs, which took the cap of a 4-minute file from the 12-s
+        # replay). In what order: as they lie on the wall clock. A copy whose own stretch holds a
+        # repeat of something nearer (bench b: the 12-s replay's second half also replays the 5-s
+        # loop's original) is split into runs at two lags; from its start the copy is pinned to its
+        # full length first, and the nested run is then covered, where the other order confirmed it
+        # first as a loop of its own (1,208 of the file's 3,028 frames decoded by the loop search)
+        # inside the one reported anyway.
+        candidates = _joined(candidates, self.d.min_s)
         candidates.sort(key=lambda c: ({"frames": 0, "probes": 0, "samples": 1}.get(c.source, 2), -c.score))
         candidates = sorted(candidates[:cap], key=lambda c: c.copy_wall[0])
         events: list[FootageEvent] = []
@@ -888,6 +891,24 @@ class _Search:
             },
             frames=((cp.path, s), (cp.path, e), (op.path, o0), (op.path, o1)),
         )
+
+
+def _joined(candidates: list[Candidate], gap_s: float) -> list[Candidate]:
+    """Candidates of one source at one lag (within _NEAR_S) whose copies overlap or lie at most
+    `gap_s` apart, as one: the run of a long copy breaks where a few of its frames match worse, and
+    its pieces are one candidate, whose score is theirs together and whose lag the best piece's."""
+    out: list[Candidate] = []
+    for c in sorted(candidates, key=lambda c: (c.source, c.copy_wall[0])):
+        for k, o in enumerate(out):
+            if o.source == c.source and abs(o.lag_s - c.lag_s) <= _NEAR_S \
+                    and c.copy_wall[0] <= o.copy_wall[1] + gap_s and o.copy_wall[0] <= c.copy_wall[1] + gap_s:
+                out[k] = Candidate((min(o.copy_wall[0], c.copy_wall[0]), max(o.copy_wall[1], c.copy_wall[1])),
+                                   o.lag_s if o.score >= c.score else c.lag_s, o.score + c.score, o.source,
+                                   o.reach_s if o.reach_s == c.reach_s else None)
+                break
+        else:
+            out.append(c)
+    return out
 
 
 def _first_miss(times: np.ndarray, matched: np.ndarray, step: float, backward: bool,
