@@ -23,10 +23,10 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 import msgspec
-from sqlalchemy import and_, delete, or_
+from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -133,13 +133,26 @@ def prepare(statements: Sequence[dict[str, Any]], authority: dict[str, Any], now
     return out
 
 
-def _existing(db: Session, organisation_id: str, ids: Iterable[str]) -> dict[str, XapiStatement]:
+class _Known(NamedTuple):
+    content_sha256: str
+    voids: str | None
+    voided: bool
+
+
+def _existing(db: Session, organisation_id: str, ids: Iterable[str]) -> dict[str, _Known]:
+    """What a batch needs of its ids stored before: three columns by the driver (whole ORM rows
+    for a batch's thousand ids, nearly always none of them stored, cost a twentieth of it)."""
     wanted = sorted(set(ids))
-    found: dict[str, XapiStatement] = {}
+    found: dict[str, _Known] = {}
+    connection = db.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     for start in range(0, len(wanted), 500):
-        rows = db.exec(select(XapiStatement).where(XapiStatement.organisation_id == organisation_id,
-                                                    XapiStatement.statement_id.in_(wanted[start:start + 500]))).all()  # type: ignore[attr-defined]
-        found.update({r.statement_id: r for r in rows})
+        part = wanted[start:start + 500]
+        rows = connection.exec_driver_sql(
+            "SELECT statement_id, content_sha256, voids, voided FROM xapi_statement "
+            f"WHERE organisation_id = {marker} AND statement_id IN ({', '.join([marker] * len(part))})",
+            (organisation_id, *part)).fetchall()
+        found.update({r[0]: _Known(r[1], r[2], bool(r[3])) for r in rows})
     return found
 
 
@@ -227,13 +240,11 @@ def save(db: Session, organisation_id: str, key_id: str, prepared: list[Prepared
     outcome.new = len(fresh)
     job = store_learning_events(db, organisation_id, counted, judge_delay_s) if counted else None
     # Voiding statements whose targets are stored: the targets stop counting.
-    newly_voided = [t for t in voided_now if t in known and not known[t].voided]
+    newly_voided = sorted(t for t in voided_now if t in known and not known[t].voided)
     if newly_voided:
-        rows = [known[t] for t in newly_voided]
-        for row in rows:
-            row.voided = True
-            db.add(row)
-        again = forget_learning_events(db, organisation_id, [r.statement_id for r in rows])
+        db.exec(update(XapiStatement).where(XapiStatement.organisation_id == organisation_id,  # type: ignore[call-overload]
+                                            XapiStatement.statement_id.in_(newly_voided)).values(voided=True))  # type: ignore[attr-defined]
+        again = forget_learning_events(db, organisation_id, newly_voided)
         job = job or again
     outcome.job = job
     return outcome
