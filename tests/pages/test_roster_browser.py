@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from sample_videos.make_sample import as_sent
-from tests.monitor.faces.test_visibility import classroom  # noqa: F401  (fixture: a clip of real faces)
+from tests.monitor.faces.test_visibility import _default_classroom, classroom  # noqa: F401  (fixtures: a clip of real faces)
 from tests.pages.conftest import ARTIFACTS, serious_violations, start_server
 
 pytestmark = pytest.mark.shared_data
