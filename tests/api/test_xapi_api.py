@@ -184,6 +184,30 @@ def test_video_session_becomes_events_and_voiding_rejudges(db_url: str, tmp_path
         assert r.status_code == 400 and "voiding" in r.json()["detail"]
 
 
+def test_another_platform_cannot_void_a_platforms_statement(world: World) -> None:
+    """Statement ids are a platform's own: plat_q voiding plat_p's statement id (before it and
+    after it arrives) voids nothing of plat_p's, whose events still count and read back."""
+    session = video_session("L-theirs")
+    target = session[1]["id"]
+    voiding = {"actor": {"mbox": "mailto:admin@study.example"}, "verb": {"id": VOIDED},
+               "object": {"objectType": "StatementRef", "id": target}}
+    r = world.client.post("/xapi/statements", json={**voiding, "id": str(uuid.uuid4())}, headers=basic(world, "plat_q"))
+    assert r.status_code == 200, r.text  # (its own statement: voiding what it has not stored is legal 1.0.3)
+    assert world.client.post("/xapi/statements", json=session, headers=basic(world)).status_code == 200
+    r = world.client.post("/xapi/statements", json={**voiding, "id": str(uuid.uuid4())}, headers=basic(world, "plat_q"))
+    assert r.status_code == 200, r.text
+    mine = [e for e in events_of(world) if e.organisation_id == world.orgs["plat_p"]]
+    assert {e.event_id for e in mine} == {s["id"] for s in session}  # every event of plat_p still counts
+    got = world.client.get("/xapi/statements", params={"statementId": target}, headers=basic(world))
+    assert got.status_code == 200 and got.json()["id"] == target
+    assert world.client.get("/xapi/statements", params={"voidedStatementId": target},
+                            headers=basic(world)).status_code == 404
+    with world.service.session() as db:
+        row = db.exec(select(XapiStatement).where(XapiStatement.organisation_id == world.orgs["plat_p"],
+                                                  XapiStatement.statement_id == target)).one()
+        assert not row.voided
+
+
 def test_voiding_before_the_target_arrives(sqlite_world: World) -> None:
     w = sqlite_world
     session = video_session("L-late")
