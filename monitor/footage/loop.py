@@ -35,6 +35,7 @@ is decoded frame by frame.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,34 +177,31 @@ class LoopDetector:
             return []
         best, lag = best[queries], lag[queries]
         run_min = max(2, int(round(self.run_min_s / (stride * step))))
-        out = []
         tolerance = 2 if per_frame else 1
-        for first, last, lag_steps in _runs(best, lag, self.similarity_min, tolerance=tolerance):
-            if last - first + 1 < run_min:
-                continue
-            start = t0 + queries[first] * step
-            end = t0 + (queries[last] + m) * step
-            out.append(Candidate((start, end), lag_steps * step,
-                                 float((last - first + 1) * np.mean(best[first:last + 1])), "sizes",
-                                 _SIZE_REACH_S if per_frame else None))
+
+        def runs(similarity_min: float) -> Iterator[Candidate]:
+            """The runs of windows at one lag correlating from similarity_min on, long enough."""
+            for first, last, lag_steps in _runs(best, lag, similarity_min, tolerance=tolerance):
+                if last - first + 1 >= run_min:
+                    yield Candidate((t0 + queries[first] * step, t0 + (queries[last] + m) * step), lag_steps * step,
+                                    float((last - first + 1) * np.mean(best[first:last + 1])), "sizes",
+                                    _SIZE_REACH_S if per_frame else None)
+
+        out = list(runs(self.similarity_min))
         if not per_frame:
             return out
         # A cut into or out of a replay is a junction (the picture jumps); there a run whose
         # windows correlate less is worth a confirmation too (see _CUT_SIMILARITY_MIN).
         cuts = np.concatenate([junction_times(f.timeline, self.junction_ratio, self.junctions_per_hour)
                                + f.placed.wall(0.0) for f in files])
-        for first, last, lag_steps in _runs(best, lag, _CUT_SIMILARITY_MIN, tolerance=tolerance):
-            if last - first + 1 < run_min:
-                continue
-            start = t0 + queries[first] * step
-            end = t0 + (queries[last] + m) * step
+        for cand in runs(_CUT_SIMILARITY_MIN):
+            start, end = cand.copy_wall
             if not np.any((np.abs(cuts - start) <= _CUT_NEAR_S) | (np.abs(cuts - end) <= _CUT_NEAR_S)):
                 continue
-            if any(c.copy_wall[0] < end and start < c.copy_wall[1] and abs(c.lag_s - lag_steps * step) <= 3 * step
+            if any(c.copy_wall[0] < end and start < c.copy_wall[1] and abs(c.lag_s - cand.lag_s) <= 3 * step
                    for c in out):
                 continue  # the run above the usual bar, already a candidate
-            out.append(Candidate((start, end), lag_steps * step,
-                                 float((last - first + 1) * np.mean(best[first:last + 1])), "sizes", _SIZE_REACH_S))
+            out.append(cand)
         return out
 
     def probe_candidates(self, f: FileSignals, index: "_SampleIndex", reader: SpanReader,
