@@ -30,8 +30,10 @@ def _manifest(class_id: str, first: datetime, roster: list[dict[str, Any]] | Non
             "occupation": "焊工", "level": "四级"}
 
 
-def _future(days: float) -> datetime:
-    return (utcnow() + timedelta(days=days)).astimezone(CST).replace(microsecond=0)
+def _future(days: int) -> datetime:
+    """09:00 in Henan `days` from today: a class's hours then fall on one local day whatever time the suite runs
+    (from 22:50 CST a second hour began the next day and the opening day's count lost it)."""
+    return (utcnow() + timedelta(days=days)).astimezone(CST).replace(hour=9, minute=0, second=0, microsecond=0)
 
 
 def test_a_class_registered_after_its_first_hour_is_refused_unless_the_authority_accepts_it(world: World) -> None:
