@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime, utcnow
@@ -25,9 +25,11 @@ class XapiStatement(SQLModel, table=True):
     """One stored statement of one platform."""
 
     __tablename__ = "xapi_statement"
-    # (organisation_id, voids): a batch asks which of its ids an earlier statement voided.
+    # (organisation_id, voids) of voiding statements only: a batch asks which of its ids an
+    # earlier statement voided (and first whether the platform ever voided anything).
     __table_args__ = (UniqueConstraint("organisation_id", "statement_id"),
-                      Index("ix_xapi_statement_org_voids", "organisation_id", "voids"))
+                      Index("ix_xapi_statement_org_voids", "organisation_id", "voids",
+                            sqlite_where=text("voids IS NOT NULL"), postgresql_where=text("voids IS NOT NULL")))
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: str = Field(foreign_key="organisation.id", max_length=32)

@@ -80,3 +80,46 @@ def test_upgrading_a_database_of_the_previous_head_carries_its_data_over(db_url:
             assert dict(list(c.execute(text("SELECT id, jurisdiction FROM organisation")))) == {"p1": "zhengzhou", "p2": "zhengzhou", "ad": None}
     finally:
         engine.dispose()
+
+
+def test_0013_keeps_statements_and_finds_earlier_voidings_by_the_partial_index(db_url: str) -> None:
+    """A database of the previous head (0012) upgraded: its statements stay, a voiding stored
+    before is still found for the statement it voids, through the index of voiding statements
+    only, and events are still found by learner without their own learner index."""
+    from sqlalchemy import text
+    from sqlmodel import Session
+
+    from api.store.statements import _voided_earlier
+
+    downgrade(db_url, "0012")
+    engine = create_engine(normalise_url(db_url))
+    now = "2026-11-20 08:00:00"
+    try:
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO organisation (id, name, kind, created_at, jurisdiction) "
+                           "VALUES ('p1', 'org p1', 'platform', :t, 'zhengzhou')"), {"t": now})
+            for n, voids in enumerate((None, None, "aaaaaaaa-0000-0000-0000-000000000001")):
+                c.execute(text("INSERT INTO xapi_statement (organisation_id, statement_id, verb_id, body, content_sha256, "
+                               "stored, key_id, voided, voids) VALUES ('p1', :s, 'http://v', '{}', 'x', :t, 'k', :f, :v)"),
+                          {"s": f"bbbbbbbb-0000-0000-0000-00000000000{n}", "t": now, "f": False, "v": voids})
+        upgrade(db_url)
+        with Session(engine) as db:
+            assert db.exec(text("SELECT count(*) FROM xapi_statement")).one()[0] == 3  # type: ignore[call-overload]
+            found = _voided_earlier(db, "p1", ["aaaaaaaa-0000-0000-0000-000000000001", "bbbbbbbb-0000-0000-0000-000000000000"])
+            assert found == {"aaaaaaaa-0000-0000-0000-000000000001"}
+            assert _voided_earlier(db, "p2", ["aaaaaaaa-0000-0000-0000-000000000001"]) == set()  # another platform's
+            if engine.dialect.name == "sqlite":
+                plan = " ".join(str(r) for r in db.exec(text(  # type: ignore[call-overload]
+                    "EXPLAIN QUERY PLAN SELECT voids FROM xapi_statement WHERE organisation_id = 'p1' AND voids IN ('a', 'b')")))
+                assert "ix_xapi_statement_org_voids" in plan, plan
+                plan = " ".join(str(r) for r in db.exec(text(  # type: ignore[call-overload]
+                    "EXPLAIN QUERY PLAN SELECT body FROM event WHERE learner_id IN ('a', 'b')")))
+                assert "ix_event_learner_session" in plan, plan
+            definition = db.exec(text(  # type: ignore[call-overload]
+                "SELECT sql FROM sqlite_master WHERE name = 'ix_xapi_statement_org_voids'" if engine.dialect.name == "sqlite"
+                else "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_xapi_statement_org_voids'")).one()[0]
+            assert "voids IS NOT NULL" in definition, definition  # only voiding statements in it
+            indexes = {i["name"] for i in inspect(engine).get_indexes("event")}
+            assert "ix_event_learner_id" not in indexes and "ix_event_learner_session" in indexes
+    finally:
+        engine.dispose()
