@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -51,7 +52,7 @@ from monitor.footage.sizes import frame_levels, quiet_spans, size_series  # noqa
 from monitor.manifest import load_class  # noqa: E402
 from monitor.policy import load_policy  # noqa: E402
 from sample_videos.classroom import Classroom  # noqa: E402
-from sample_videos.nvr import Shown, blacked, frozen, live, replayed, sensor_room, write_nvr  # noqa: E402
+from sample_videos.nvr import Script, Shown, blacked, frozen, join_nvr, live, replayed, sensor_room, write_nvr  # noqa: E402
 from sample_videos.writer import write_video  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -219,9 +220,7 @@ def nvr_plan(duration_s: float) -> list[tuple[str, float, float, float | None]]:
     return plan
 
 
-def _nvr_make(path: Path, size: tuple[int, int], duration_s: float, tampered: bool) -> Path:
-    if path.exists():
-        return path
+def _nvr_script(duration_s: float, tampered: bool) -> Script:
     script = live(START)
     if tampered:
         plan = nvr_plan(duration_s)
@@ -233,10 +232,110 @@ def _nvr_make(path: Path, size: tuple[int, int], duration_s: float, tampered: bo
                 script = frozen(script, a, b)
             elif rule == "footage.black":
                 script = blacked(script, a, b)
+    return script
+
+
+def _nvr_make(path: Path, size: tuple[int, int], duration_s: float, tampered: bool) -> Path:
+    if path.exists():
+        return path
     partial = path.with_suffix(".part.mp4")
-    write_nvr(partial, sensor_room(*size, trainees=24), script, duration_s, codec="hevc", gop_s=10)
+    write_nvr(partial, sensor_room(*size, trainees=24), _nvr_script(duration_s, tampered), duration_s,
+              codec="hevc", gop_s=NVR_GOP_S)
     partial.rename(path)
     return path
+
+
+# Files of SEGMENTED_MIN_S or longer are made of SEGMENT_S segments (6 GOPs), each its own libx265
+# encode with write_nvr's settings, two at a time (the machine has two cores), joined packet for
+# packet by join_nvr. Each segment is encoded from one GOP before its start and NVR_TAIL_S past its end,
+# those packets dropped: its packets are then a long encode's (a fresh encoder's first GOP and last
+# frames differ). The clean script's segments serve every duration; the tampered file re-renders only
+# the segments whose encoded frames (warm-up and tail included) its script shows differently.
+NVR_GOP_S, SEGMENT_S, NVR_TAIL_S, SEGMENTED_MIN_S = 10.0, 60.0, 0.4, 1800.0
+
+
+def _nvr_segment(job: tuple[str, tuple[int, int], float, bool, float]) -> tuple[str, float]:
+    """One segment (in a worker process: the script is rebuilt there, closures do not pickle)."""
+    name, size, duration_s, tampered, start_s = job
+    path = Path(name)
+    began = time.perf_counter()
+    partial = path.with_suffix(".part.mp4")
+    write_nvr(partial, sensor_room(*size, trainees=24), _nvr_script(duration_s, tampered), SEGMENT_S,
+              codec="hevc", gop_s=NVR_GOP_S, start_s=start_s, warmup_s=NVR_GOP_S if start_s else 0.0,
+              tail_s=NVR_TAIL_S)
+    partial.rename(path)
+    return name, time.perf_counter() - began
+
+
+def _nvr_segment_paths(size: tuple[int, int], duration_s: float, tampered: bool) -> list[tuple[Path, float]]:
+    folder = OUT / f"nvr-{size[0]}x{size[1]}-segments"
+    clean, script = live(START), _nvr_script(duration_s, tampered)
+    out = []
+    for i in range(int(round(duration_s / SEGMENT_S))):
+        start = i * SEGMENT_S
+        first = int(round((start - (NVR_GOP_S if start else 0.0)) * FPS))
+        last = int(round((start + SEGMENT_S + NVR_TAIL_S) * FPS))
+        touched = tampered and any(script(k / FPS) != clean(k / FPS) for k in range(first, last))
+        name = f"tampered{duration_s:g}s-{int(start):05d}.mp4" if touched else f"clean-{int(start):05d}.mp4"
+        out.append((folder / name, start))
+    return out
+
+
+def _checked(path: Path, frames: int) -> Path:
+    """The joined file as the bench needs it: `frames` packets, a keyframe exactly every GOP,
+    timestamps running on a frame at a time (a gap or overlap would be a footage.gap or splice)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        step = int(round(1 / (FPS * stream.time_base)))
+        count, gop = 0, int(NVR_GOP_S * FPS)
+        for packet in container.demux(stream):
+            if packet.dts is None:
+                continue
+            if packet.pts != count * step or packet.dts != count * step or packet.is_keyframe != (count % gop == 0):
+                raise SystemExit(f"{path}: packet {count} at pts {packet.pts}, keyframe {packet.is_keyframe}")
+            count += 1
+    if count != frames:
+        raise SystemExit(f"{path}: {count} packets, {frames} expected")
+    return path
+
+
+def _nvr_segmented(size: tuple[int, int], duration_s: float, tag: str) -> tuple[Path, Path, Path]:
+    """The clean and tampered files of `duration_s` and the clean file's first half (RSS at 30
+    against 60 minutes), joined from segments made once under bench/out/."""
+    clean_parts = _nvr_segment_paths(size, duration_s, False)
+    tampered_parts = _nvr_segment_paths(size, duration_s, True)
+    jobs = {}
+    for tampered, parts in ((False, clean_parts), (True, tampered_parts)):
+        for path, start in parts:
+            if not path.exists() and str(path) not in jobs:
+                jobs[str(path)] = (str(path), size, duration_s, tampered and path.name.startswith("tampered"), start)
+    reused = sum(1 for p, _ in tampered_parts if p.name.startswith("clean"))
+    print(f"  segments of {SEGMENT_S:g} s: {len(clean_parts)} clean, {len(tampered_parts) - reused} re-rendered "
+          f"for the tampered file ({reused} reused); to make now: {len(jobs)}", flush=True)
+    if jobs:
+        clean_parts[0][0].parent.mkdir(parents=True, exist_ok=True)
+        began, done = time.perf_counter(), 0
+        frames = (SEGMENT_S + NVR_GOP_S + NVR_TAIL_S) * FPS
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            for future in as_completed([pool.submit(_nvr_segment, job) for job in jobs.values()]):
+                name, seconds = future.result()
+                done += 1
+                wall = time.perf_counter() - began
+                print(f"  {done}/{len(jobs)} {Path(name).name}: {seconds:.0f} s; {wall:.0f} s so far, "
+                      f"{done * frames / wall:.1f} frames/s", flush=True)
+    frames = int(round(duration_s * FPS))
+    made = []
+    for name, parts, count in ((f"{tag}-clean.mp4", clean_parts, len(clean_parts)),
+                               (f"{tag}-tampered.mp4", tampered_parts, len(tampered_parts)),
+                               (f"{tag}-clean-first{duration_s / 120:g}min.mp4", clean_parts, len(clean_parts) // 2)):
+        path = OUT / name
+        if not path.exists():
+            partial = path.with_suffix(".part.mp4")
+            join_nvr([p for p, _ in parts[:count]], partial)
+            _checked(partial, int(round(count * SEGMENT_S * FPS)))
+            partial.rename(path)
+        made.append(path)
+    return made[0], made[1], made[2]
 
 
 def nvr_main(kind: str, minutes: float, overrides: dict | None = None) -> None:
@@ -246,11 +345,17 @@ def nvr_main(kind: str, minutes: float, overrides: dict | None = None) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     size, duration = NVR_SIZES[kind], minutes * 60
     tag = f"nvr-{kind}-{minutes:g}min"
+    print(f"started {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC; load average "
+          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
     print(f"making {size[0]}x{size[1]} H.265 GOP-10s recordings of {minutes:g} min under bench/out/ …", flush=True)
     t0 = time.perf_counter()
-    tampered = _nvr_make(OUT / f"{tag}-tampered.mp4", size, duration, True)
-    clean = _nvr_make(OUT / f"{tag}-clean.mp4", size, duration, False)
-    print(f"  (made in {time.perf_counter() - t0:.0f} s)")
+    half = None
+    if duration >= SEGMENTED_MIN_S and duration % SEGMENT_S == 0:
+        clean, tampered, half = _nvr_segmented(size, duration, tag)
+    else:
+        tampered = _nvr_make(OUT / f"{tag}-tampered.mp4", size, duration, True)
+        clean = _nvr_make(OUT / f"{tag}-clean.mp4", size, duration, False)
+    print(f"  (made in {time.perf_counter() - t0:.0f} s)", flush=True)
     rows = []
     for name, path in (("clean", clean), ("tampered", tampered)):
         load = os.getloadavg()[0]
@@ -277,7 +382,15 @@ def nvr_main(kind: str, minutes: float, overrides: dict | None = None) -> None:
     extra = [(f["rule"], round(_offset(f["start"]), 1)) for f in rows[1][5]
              if f["rule"] != "practical.continuity"
              and not any(f["rule"] == r and abs(_offset(f["start"]) - a) <= 1 for r, a, _, _ in plan)]
-    print(f"recall of planted events: {found}/{len(plan)}; other findings in the tampered file: {extra}")
+    print(f"recall of planted events: {found}/{len(plan)}; other findings in the tampered file: {extra}", flush=True)
+    if half is not None:  # the same analysis of the clean file's first half: is the peak RSS flat?
+        t_half, rss_half, _, cpu_half = _analyze(_manifest(half, duration / 2, overrides))
+        rss_full = rows[0][3]
+        print(f"peak RSS of monitor analyze on the clean file: {minutes / 2:g} min {rss_half:.0f} MB "
+              f"({t_half:.1f} s, CPU {cpu_half:.1f} s), {minutes:g} min {rss_full:.0f} MB "
+              f"(ratio {rss_full / rss_half:.2f})   target <= 500 MB, flat")
+    print(f"ended {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC; load average "
+          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
 
 
 def recall_main(lengths: list[float], files_per_length: int, overrides: dict | None = None) -> None:

@@ -106,13 +106,30 @@ def picture(room: Classroom, shown: Shown, fps: float = 25, noise_sigma: float =
 
 def write_nvr(path: Path, room: Classroom, script: Script, duration_s: float, *, fps: float = 25,
               codec: str = "hevc", gop_s: float = 10.0, bframes: int = 0, crf: int = 28,
-              preset: str = "ultrafast", creation_time: datetime | None = None, vfr: bool = False) -> Path:
+              preset: str = "ultrafast", creation_time: datetime | None = None, vfr: bool = False,
+              start_s: float = 0.0, warmup_s: float = 0.0, tail_s: float = 0.0) -> Path:
     """Encode `duration_s` of the script. The container follows the suffix (.mp4, .ts, .mkv, .flv).
     Keyframes exactly every `gop_s` (no scene-cut keyframes: NVRs keep their cadence). `vfr`: a
     variable frame rate as NVRs write it when they fall behind: every frame up to 40 % of a frame
-    late and every 9th dropped (millisecond timestamps; use a container that keeps them: MKV, MP4)."""
-    width, height = room.width, room.height
+    late and every 9th dropped (millisecond timestamps; use a container that keeps them: MKV, MP4).
+
+    A segment of a long recording, to be encoded in parallel with others and joined by `join_nvr`:
+    `start_s`, the script from that instant on (timestamps still start at 0); `warmup_s` (whole
+    GOPs) and `tail_s` of the script before and after it are encoded too and their packets dropped.
+    A fresh encoder's first keyframe comes out at half the size of later ones, the GOP after it
+    differs, and its last frames are coded as an end of stream. Warmed up 125 frames or more (one GOP
+    of 5 or 10 s; 50 left a few bytes' difference in the GOP after the join), the segment's packets
+    are byte for byte a long encode's (tests/monitor/footage/test_nvr_join.py), so the joined file's
+    packet sizes show no seam every segment."""
+    first = int(round(start_s * fps))
+    warm, tail = int(round(warmup_s * fps)), int(round(tail_s * fps))
     gop = max(1, int(round(gop_s * fps)))
+    if abs(first - start_s * fps) > 1e-6 or first < warm or warm % gop:
+        raise ValueError("start_s must be a whole number of frames, warmup_s whole GOPs before it")
+    if (first or warm or tail) and (vfr or bframes):
+        raise ValueError("segments are for a constant frame rate without B-frames")
+    count = int(round(duration_s * fps))
+    width, height = room.width, room.height
     path.parent.mkdir(parents=True, exist_ok=True)
     rate = Fraction(fps).limit_denominator(1000)
     with av.open(str(path), mode="w") as container:
@@ -129,7 +146,17 @@ def write_nvr(path: Path, room: Classroom, script: Script, duration_s: float, *,
         else:
             stream.options = {"preset": preset, "crf": str(crf),
                               "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes={bframes}"}
-        for k, image in _frames(room, script, duration_s, fps, vfr):
+
+        def mux(packets: list[av.Packet]) -> None:
+            for packet in packets:
+                if warm or tail:
+                    if not warm <= packet.pts < warm + count:
+                        continue
+                    packet.pts -= warm
+                    packet.dts -= warm
+                container.mux(packet)
+
+        for k, image in _frames(room, script, (warm + count + tail) / fps, fps, vfr, first - warm):
             frame = av.VideoFrame.from_ndarray(image, format="bgr24")
             if vfr:
                 frame.pts = int(round(_vfr_time(k, fps) * 1000))
@@ -137,10 +164,8 @@ def write_nvr(path: Path, room: Classroom, script: Script, duration_s: float, *,
             else:
                 frame.pts = k
                 frame.time_base = 1 / rate
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+            mux(stream.encode(frame))
+        mux(stream.encode())
     return path
 
 
@@ -149,11 +174,51 @@ def _vfr_time(k: int, fps: float) -> float:
 
 
 def _frames(room: Classroom, script: Script, duration_s: float, fps: float,
-            vfr: bool = False) -> Iterator[tuple[int, np.ndarray]]:
+            vfr: bool = False, first: int = 0) -> Iterator[tuple[int, np.ndarray]]:
     for k in range(int(round(duration_s * fps))):
         if vfr and k % 9 == 8:
             continue
-        yield k, np.ascontiguousarray(picture(room, script(_vfr_time(k, fps) if vfr else k / fps), fps))
+        shown = script(_vfr_time(k, fps) if vfr else (first + k) / fps)
+        yield k, np.ascontiguousarray(picture(room, shown, fps))
+
+
+def join_nvr(segments: list[Path], path: Path) -> Path:
+    """One file of the segments' packets, one after the other, each segment's timestamps shifted by
+    the length of those before it (no re-encoding). An hour of 1080p is rendered and encoded in
+    GOP-aligned segments in parallel (and a tampered hour re-renders only the segments its events
+    touch); joined, the timestamps run on without a gap or an overlap, which the monitor would take
+    for a footage.gap or a splice. The segments must come from one encoder setting (same parameter
+    sets), each starting on a keyframe at 0, at a constant frame rate without B-frames: checked, the
+    join refuses otherwise."""
+    with av.open(str(path), mode="w") as dst:
+        out = None
+        extradata: bytes | None = None
+        offset = 0  # in the segments' time base
+        for segment in segments:
+            with av.open(str(segment)) as src:
+                stream = src.streams.video[0]
+                if out is None:
+                    out = dst.add_stream_from_template(stream)
+                    extradata, time_base = stream.codec_context.extradata, stream.time_base
+                elif stream.codec_context.extradata != extradata or stream.time_base != time_base:
+                    raise ValueError(f"{segment}: another encoder setting or time base than {segments[0]}")
+                end = None
+                for packet in src.demux(stream):
+                    if packet.dts is None:  # the demuxer's flush packet
+                        continue
+                    if end is None and (not packet.is_keyframe or packet.pts != 0 or packet.dts != 0):
+                        raise ValueError(f"{segment} does not start on a keyframe at 0")
+                    if end is not None and (packet.pts != end or packet.dts != end):
+                        raise ValueError(f"{segment}: a gap or overlap at pts {packet.pts} (expected {end})")
+                    end = packet.pts + packet.duration
+                    packet.pts += offset
+                    packet.dts += offset
+                    packet.stream = out
+                    dst.mux(packet)
+                if end is None:
+                    raise ValueError(f"{segment} holds no packet")
+                offset += end
+    return path
 
 
 def replayed(base: Script, start_s: float, end_s: float, from_s: float, old_clock: bool = False) -> Script:
