@@ -22,6 +22,7 @@ from models.tables import Job, LearnerSessionPublic
 from monitor.online.catalogue import Course as CourseSpec
 from monitor.online.events import EventFields
 from monitor.online.reader import ReadResult, parse_text
+from monitor.online.table import gc_paused
 
 router = APIRouter(tags=["online"])
 
@@ -60,6 +61,12 @@ def _without_nul(then: Callable[[EventFields], tuple[str, str] | None]) -> Calla
 
 async def _ingest(request: Request, db: DB, caller: Platform, svc: Svc) -> tuple[ReadResult, BatchResult, list[str]]:
     raw = await read_limited(request, svc.settings.max_batch_bytes, "the batch")
+    with gc_paused():  # reading, checking and storing the batch's objects without a collector pass over them
+        return await _ingest_read(request, db, caller, svc, raw)
+
+
+async def _ingest_read(request: Request, db: DB, caller: Platform, svc: Svc,
+                       raw: bytes) -> tuple[ReadResult, BatchResult, list[str]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -240,8 +240,7 @@ def _multipart(content_type: str, raw: bytes) -> tuple[Any, dict[str, tuple[str,
     return data, attachments, clean
 
 
-async def _read_statements(request: Request, settings: ServiceSettings) -> tuple[Any, dict[str, tuple[str, bytes]], bool]:
-    raw = await read_limited(request, settings.max_batch_bytes, "the body")
+def _statements_of(request: Request, raw: bytes) -> tuple[Any, dict[str, tuple[str, bytes]], bool]:
     content_type = request.headers.get("content-type", "application/json")
     if content_type.lower().startswith("multipart/mixed"):
         return _multipart(content_type, raw)
@@ -376,7 +375,16 @@ async def post_statements(request: Request, db: DB, caller: Platform, svc: Svc) 
     request.state.xapi_org = caller.org_id
     _only_params(request, set())
     ingest_limit(caller, svc)
-    data, attachments, clean = await _read_statements(request, svc.settings)
+    raw = await read_limited(request, svc.settings.max_batch_bytes, "the body")
+    with gc_paused():  # (ended once the batch's thousands of dicts are gone: see _post)
+        return await _post(request, db, caller, svc, raw)
+
+
+async def _post(request: Request, db: DB, caller: Platform, svc: Svc, raw: bytes) -> list[str]:
+    """The batch's objects live in this frame only, so that when the route's pause of the cyclic
+    collector ends they are freed already and its next pass does not walk them (it did, up to
+    three times a request when each stage paused it on its own: about 5 % of the server's CPU)."""
+    data, attachments, clean = _statements_of(request, raw)
     if not isinstance(data, (list, dict)):
         raise Problem(400, "the body must be a statement or an array of statements", "bad-statements")
     return (await _store(request, db, caller, svc, data, attachments, clean)).ids
@@ -391,7 +399,7 @@ async def put_statement(request: Request, db: DB, caller: Platform, svc: Svc) ->
     if not statement_id:
         raise Problem(400, "statementId is required with PUT", "xapi-parameter")
     ingest_limit(caller, svc)
-    data, attachments, clean = await _read_statements(request, svc.settings)
+    data, attachments, clean = _statements_of(request, await read_limited(request, svc.settings.max_batch_bytes, "the body"))
     if not isinstance(data, dict):
         raise Problem(400, "PUT takes one statement (a JSON object)", "bad-statements")
     if "id" in data and isinstance(data["id"], str) and data["id"].lower() != statement_id.lower():

@@ -10,6 +10,8 @@ have to be written out (see screen.py).
 from __future__ import annotations
 
 import gc
+import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Protocol, Sequence
@@ -23,18 +25,43 @@ from monitor.online.events import TYPE_ORDER, EventFields
 KIND = TYPE_ORDER
 
 
+# One pause for the whole process, counted: the collector is switched off by the first pause and
+# on again by the last one to end, whichever thread each runs in. (A pause that re-enabled the
+# collector as soon as it ended switched it on under another thread's batch, and the first
+# allocation after that walked every object that batch had built.)
+_PAUSE_LOCK = threading.Lock()
+_pauses = 0
+_was_enabled = True
+_quiet_since = 0.0
+MAX_PAUSE_S = 10.0  # pauses overlapping longer than this: one young collection, so cycles do not pile up
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Bulk work on millions of small objects without the cyclic collector: each of its full
     passes walks every live object, and building them triggers one pass after another (it cost
-    the reader half its time). Nothing built here holds a cycle."""
-    enabled = gc.isenabled()
-    gc.disable()
+    the reader half its time). Nothing built here holds a cycle. Pauses nest and overlap across
+    threads (a server's concurrent batches): the collector runs again when the last one ends."""
+    global _pauses, _was_enabled, _quiet_since
+    with _PAUSE_LOCK:
+        if _pauses == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+            _quiet_since = time.monotonic()
+        _pauses += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        overdue = False
+        with _PAUSE_LOCK:
+            _pauses -= 1
+            if _pauses == 0:
+                if _was_enabled:
+                    gc.enable()
+            elif time.monotonic() - _quiet_since > MAX_PAUSE_S:
+                _quiet_since, overdue = time.monotonic(), _was_enabled
+        if overdue:
+            gc.collect(1)
 
 
 class Interner:
