@@ -117,6 +117,13 @@ def parse_record(record: Any, line: int, default_platform: str | None = None, pl
             return None
         except XapiError as exc:
             return BadRecord(line, id_text(event_id), exc.field, str(exc))
+    if statement:  # text ids and an aware instant, as statements give them: straight into the event
+        try:
+            event = msgspec.convert(record, LearningEvent)
+            if date_out_of_range(event.at) is None:
+                return event
+        except (msgspec.ValidationError, EventError):
+            pass  # an integer id, a missing field …: the path below reads it as sent, or names the field
     try:
         return from_wire(msgspec.convert(record, WireEvent))
     except (msgspec.ValidationError, EventError) as exc:

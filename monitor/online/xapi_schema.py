@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 import jsonschema_rs
@@ -64,8 +65,11 @@ def is_language_tag(value: str) -> bool:
     return bool(_LANGTAG.match(value))
 
 
+@lru_cache(maxsize=8192)
 def parse_timestamp(value: str) -> datetime | None:
-    """An ISO 8601 date and time as xAPI takes it, as an aware datetime (no offset: UTC), or None."""
+    """An ISO 8601 date and time as xAPI takes it, as an aware datetime (no offset: UTC), or None.
+    Remembered for the last few thousand texts: a batch's statements are read twice (validated,
+    then made events), and a datetime is immutable."""
     m = _TIMESTAMP.match(value)
     if m is None:
         return None
