@@ -14,11 +14,20 @@ Run: .venv/bin/python bench/footage.py   (needs Debian's ffmpeg for the baseline
 apt-get install ffmpeg; the bench installs nothing itself)
 
 NVR footage (issue #16): `--nvr b` (1920x1080) or `--nvr c` (2560x1440), H.265 25 fps, a keyframe
-every 10 s, an OSD clock, `--minutes N` long (60 for the issue's figures; generating an hour of
-1080p H.265 takes over an hour on this machine): a clean file and a tampered one (loops of 5, 12
-and 60 s at short and long lags off the GOP, the 12-s one a recording replayed with its old clock,
-a freeze under the ticking clock, black), each timed against ffmpeg on the same file, with recall,
-false alarms and peak RSS. `--all` runs (a), (b) and (c) in one run. `--recall 5 4 3` measures the
+every 10 s, an OSD clock, `--minutes N` long (60 for the issue's figures): a clean file and a
+tampered one (loops of 5, 12 and 60 s at short and long lags off the GOP, the 12-s one a recording
+replayed with its old clock, a freeze under the ticking clock, black), each timed against ffmpeg on
+the same file, with recall, false alarms and peak RSS. Files of 30 minutes or more are made as
+60-s segments (6 GOPs), two libx265 encodes at a time (this machine has 2 cores; the hour of (b),
+clean and tampered, took 78 minutes at 26.8 frames/s under other sessions' load), each encoded from
+one GOP before its start to 0.4 s past its end and those packets dropped, so that its packet sizes
+are those of one long encode (on 0-70 s of 1080p: all 1,750 equal; the bytes differ only in the
+slice headers' picture order count); then joined packet for packet (`sample_videos.nvr.join_nvr`:
+timestamps shifted, no re-encode, checked continuous, a keyframe every 250 frames). The clean
+segments (under bench/out/nvr-WxH-segments/) serve every duration; the tampered file re-renders
+only the segments whose frames its script changes (11 of an hour's 60). The clean file's first
+half, joined from its first segments, is analysed too: peak RSS at 30 against 60 minutes. `--all`
+runs (a), (b) and (c) in one run. `--recall 5 4 3` measures the
 recall of short loops at lags off a 10-s GOP and false alarms on clean files (see recall_main).
 """
 

@@ -118,9 +118,9 @@ def write_nvr(path: Path, room: Classroom, script: Script, duration_s: float, *,
     GOPs) and `tail_s` of the script before and after it are encoded too and their packets dropped.
     A fresh encoder's first keyframe comes out at half the size of later ones, the GOP after it
     differs, and its last frames are coded as an end of stream. Warmed up 125 frames or more (one GOP
-    of 5 or 10 s; 50 left a few bytes' difference in the GOP after the join), the segment's packets
-    are byte for byte a long encode's (tests/monitor/footage/test_nvr_join.py), so the joined file's
-    packet sizes show no seam every segment."""
+    of 5 or 10 s; 50 left a few bytes' difference in the GOP after the join), the segment's packet
+    sizes are a long encode's (tests/monitor/footage/test_nvr_join.py; the bytes differ only in the
+    slice headers' picture order count), so the joined file's packet sizes show no seam."""
     first = int(round(start_s * fps))
     warm, tail = int(round(warmup_s * fps)), int(round(tail_s * fps))
     gop = max(1, int(round(gop_s * fps)))
