@@ -92,10 +92,6 @@ def _meaning(statement: dict[str, Any]) -> tuple[bytes, str]:
     return text, hashlib.sha256(text).hexdigest()
 
 
-def content_hash(statement: dict[str, Any]) -> str:
-    return _meaning(statement)[1]
-
-
 def authority_of(organisation_name: str, key_id: str, home_page: str) -> dict[str, Any]:
     """The Agent for the credentials that stored a statement (1.0.3 Data 2.4.9)."""
     return {"objectType": "Agent", "name": organisation_name, "account": {"homePage": home_page, "name": key_id}}
@@ -111,7 +107,7 @@ class Prepared:
     body: dict[str, Any]
     content_sha256: str
     voids: str | None
-    text: str = ""  # `body` as stored (JSON); empty: not encoded yet
+    text: str  # `body` as stored (JSON)
 
 
 @dataclass
@@ -260,7 +256,7 @@ def save(db: Session, organisation_id: str, key_id: str, prepared: list[Prepared
     stored = parse_timestamp(fresh[0].body["stored"]) or utcnow()  # one instant for the batch
     voided = voided_before | voided_now
     at = _driver_time(db, stored)
-    _insert_statements(db, [(organisation_id, p.statement_id, p.body["verb"]["id"], p.text or encode_json(p.body).decode(),
+    _insert_statements(db, [(organisation_id, p.statement_id, p.body["verb"]["id"], p.text,
                              p.content_sha256, at, key_id, p.statement_id in voided, p.voids,
                              learner_of.get(p.statement_id)) for p in fresh])
     for sha2, (content_type, content) in (attachments or {}).items():
