@@ -152,3 +152,11 @@ def serious_violations(page: Any, axe: Path) -> list[str]:
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]
             if v.get("impact") in ("serious", "critical")]
+
+
+def load(page: Any, target: str | Any) -> None:
+    """Click what loads another page and return once that page has loaded. Playwright's click
+    returns when the navigation has begun, so a check made next may still see the page before:
+    CI once found no #undo-toast on the page the decision had just loaded."""
+    with page.expect_navigation():
+        (page.locator(target) if isinstance(target, str) else target).click()

@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.pages.conftest import ARTIFACTS, Site, serious_violations
+from tests.pages.conftest import ARTIFACTS, Site, load, serious_violations
 
 
 
@@ -19,7 +19,7 @@ def _sign_in(page: Any, site: Site, who: str) -> None:
     page.goto(site.url + "/ui/")
     assert page.url.endswith("/ui/sign-in")
     page.fill("#key", site.keys[who])
-    page.click("button[type=submit]")
+    load(page, "button[type=submit]")
 
 
 def test_an_inspector_reviews_the_tampered_hour(site: Site, browser: Any) -> None:
@@ -29,15 +29,15 @@ def test_an_inspector_reviews_the_tampered_hour(site: Site, browser: Any) -> Non
     assert page.locator("h1").inner_text() == "核查队列"
     page.screenshot(path=str(ARTIFACTS / "queue-zh.png"), full_page=True)
     page.fill("#f-since", "2026-11-21")  # the day after the class: nothing
-    page.click("form.filters button[type=submit]")
+    load(page, "form.filters button[type=submit]")
     assert page.locator("tr.flag").count() == 0
     page.fill("#f-since", "2026-11-20")
     page.fill("#f-until", "2026-11-20")
     page.select_option("#f-org", label="郑州焊接学校")
-    page.click("form.filters button[type=submit]")
+    load(page, "form.filters button[type=submit]")
     rows = page.locator("tr.flag[data-kind=hour]")
     assert rows.count() == 1 and page.locator("tr.flag").count() == 1
-    rows.first.locator("a").click()
+    load(page, rows.first.locator("a"))
 
     loop = page.locator('svg.timeline g[data-kind="footage.loop"]')
     assert loop.count() == 1
@@ -100,7 +100,7 @@ def test_an_inspector_reviews_the_tampered_hour(site: Site, browser: Any) -> Non
 
     page.check("input[name=outcome][value=confirmed]")
     page.fill("#note", "08:01:05 起画面重复，确认循环播放")
-    page.click("form[action$=decide] button[type=submit]")
+    load(page, "#decide-stay")
     decisions = page.locator("ol.decisions li")
     assert decisions.count() == 1
     text = decisions.first.inner_text()
@@ -108,16 +108,16 @@ def test_an_inspector_reviews_the_tampered_hour(site: Site, browser: Any) -> Non
     assert page.locator("#flag-status").inner_text() == "确认违规"
     page.screenshot(path=str(ARTIFACTS / "decided-zh.png"), full_page=True)
 
-    page.click("#lang-switch")
+    load(page, "#lang-switch")
     assert page.locator("#decisions-h").inner_text() == "Decisions"
     assert "confirmed" in page.locator("ol.decisions li").first.inner_text()
     page.screenshot(path=str(ARTIFACTS / "class-hour-en.png"), full_page=True)
-    page.click("#lang-switch")
+    load(page, "#lang-switch")
     assert page.locator("#decisions-h").inner_text() == "处理记录"
 
     # The inspection record shows the decision; it prints as PDF.
     page.goto(f"{site.url}/ui/classes/{site.classes['inst_a']}")
-    page.click("#record-link")
+    load(page, "#record-link")
     assert "08:01:05 起画面重复" in page.locator("table.record-hours").inner_text()
     page.screenshot(path=str(ARTIFACTS / "inspection-record-zh.png"), full_page=True)
     pdf = page.request.get(page.url + ".pdf")
@@ -170,7 +170,7 @@ def test_an_institution_sees_only_its_own_classes(site: Site, browser: Any) -> N
     assert page.url.endswith("/ui/classes")
     rows = page.locator("tr.class-row")
     assert rows.count() == 1 and "SAMPLE-2026-1120" in rows.first.inner_text()
-    rows.first.locator("a").click()
+    load(page, rows.first.locator("a"))
     assert page.locator("tr.hour-row").count() == 3
     assert "无效" in page.locator("tr.hour-row").nth(1).inner_text()
     # Waited for through the protocol (expect), not a predicate the page would have to eval: the
@@ -262,22 +262,22 @@ def test_an_error_page_speaks_the_readers_language_with_the_header(site: Site, b
     assert answer is not None and answer.status == 404
     assert page.locator("#error-message").inner_text() == "页面不存在，或您无权查看。"
     assert "稽查员 李明" in page.locator("header").inner_text() and page.locator("header nav a").count() == 2
-    page.click("#lang-switch")
+    load(page, "#lang-switch")
     assert page.locator("#error-message").inner_text() == "There is no such page, or it is not yours to see."
     assert page.locator('link[rel=icon]').count() == 1
     icon = page.request.get(site.url + page.locator('link[rel=icon]').get_attribute("href"))
     assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg")
-    page.click("#lang-switch")
+    load(page, "#lang-switch")
 
 
 def test_a_flagged_session_shows_its_playback(site: Site, browser: Any) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     _sign_in(page, site, "inspector")
     page.select_option("#f-kind", "session")
-    page.click("form.filters button[type=submit]")
+    load(page, "form.filters button[type=submit]")
     rows = page.locator("tr.flag[data-kind=session]")
     assert rows.count() == 2  # the fast-forwarded session and the one open on another platform at the same time
-    rows.filter(has_text="快进播放").first.locator("a").click()
+    load(page, rows.filter(has_text="快进播放").first.locator("a"))
     plot = page.locator("svg.session-plot")
     assert plot.count() == 1
     assert plot.locator("polyline[data-kind=position]").count() >= 1
@@ -316,7 +316,7 @@ def test_the_pages_pass_an_accessibility_check(site: Site, browser: Any, axe_scr
         pages = {}
         for kind in ("hour", "session"):
             page.goto(site.url + f"/ui/queue?kind={kind}&status=any")
-            page.locator("tr.flag a").first.click()
+            load(page, page.locator("tr.flag a").first)
             pages[kind] = page.url
             found[f"{kind}@{width}"] = serious_violations(page, axe_script)
             if width == 390:

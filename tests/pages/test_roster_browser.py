@@ -13,7 +13,7 @@ import pytest
 
 from sample_videos.make_sample import as_sent
 from tests.monitor.faces.test_visibility import _default_classroom, classroom  # noqa: F401  (fixtures: a clip of real faces)
-from tests.pages.conftest import ARTIFACTS, serious_violations, start_server
+from tests.pages.conftest import ARTIFACTS, load, serious_violations, start_server
 
 pytestmark = pytest.mark.shared_data
 
@@ -45,8 +45,8 @@ def test_the_roster_grid_and_the_headcount(classroom: Path, browser: Any, axe_sc
         page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # axe injects its script
         page.goto(server.url + "/ui/sign-in")
         page.fill("#key", keys["inspector"])
-        page.click("button[type=submit]")
-        page.locator("tr.flag[data-kind=hour] a").first.click()
+        load(page, "button[type=submit]")
+        load(page, page.locator("tr.flag[data-kind=hour] a").first)
         grid = page.locator("ul.roster li")
         assert grid.count() == 4
         assert page.locator("li.trainee.missing").count() == 1

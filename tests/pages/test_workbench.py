@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.pages.conftest import ARTIFACTS, Site, start_server
+from tests.pages.conftest import ARTIFACTS, Site, load, start_server
 
 FAST = 24  # fast-forwarded sessions: more than a page of the queue (25) with the others
 DECIDE_S_BOUND = 4.0  # median seconds from one flag to the next by keyboard, on a shared 2-core machine
@@ -73,7 +73,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 def _sign_in(page: Any, site: Site, who: str = "inspector") -> None:
     page.goto(site.url + "/ui/sign-in")
     page.fill("#key", site.keys[who])
-    page.click("button[type=submit]")
+    load(page, "button[type=submit]")
     page.wait_for_url("**/ui/queue")
 
 
@@ -95,21 +95,21 @@ def test_the_queue_triages(day: Site, browser: Any) -> None:
     assert page.locator("#open-total").inner_text() == str(FAST + 4)
     page.screenshot(path=str(ARTIFACTS / "queue-triage-zh.png"), full_page=True)
     # Paging: next and previous, the filters kept.
-    page.click("#next-page")
+    load(page, "#next-page")
     assert page.locator("tr.flag").count() == FAST + 4 - 25
-    page.click("#prev-page")
+    load(page, "#prev-page")
     assert page.locator("tr.flag").count() == 25
     # The per-rule counts are of open flags and filter when clicked.
     link = page.locator('ul.counts a[data-rule="person.cooldown"]')
     assert link.locator("xpath=..").inner_text().endswith("2")
-    link.click()
+    load(page, link)
     assert page.locator("tr.flag").count() == 2
     assert "rule=person.cooldown" in page.url
     # Switching the language keeps the filters.
-    page.click("#lang-switch")
+    load(page, "#lang-switch")
     assert "rule=person.cooldown" in page.url and page.locator("tr.flag").count() == 2
     assert page.locator("h1").inner_text() == "Review queue"
-    page.click("#lang-switch")
+    load(page, "#lang-switch")
 
 
 def test_twenty_flags_decided_by_keyboard_alone(day: Site, browser: Any) -> None:
@@ -165,7 +165,7 @@ def test_bulk_decision_over_a_rule_without_judgement(day: Site, browser: Any) ->
     page.goto(day.url + "/ui/queue?rule=person.cooldown")
     page.check("form#bulk input[value=dismissed]")
     page.select_option("#bulk-reason", "explained")
-    page.click("form#bulk button[type=submit]")
+    load(page, "form#bulk button[type=submit]")
     assert page.locator("#bulk-done").is_visible()
     assert page.locator("tr.flag").count() == 0  # the open ones of the rule are decided
     # A forged bulk decision over a rule that needs judgement is refused, nothing written.
@@ -206,11 +206,11 @@ def test_undo_and_decisions_refuse_what_is_not_theirs(day: Site, browser: Any) -
     mine = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     _sign_in(mine, day)
     mine.goto(day.url + "/ui/queue?rule=online.multi_window")
-    mine.locator("tr.flag a").first.click()
+    load(mine, mine.locator("tr.flag a").first)
     flag = mine.url.split("/ui/flags/")[1].split("?")[0]
     mine.check("#decide input[name=outcome][value=dismissed]")
     mine.select_option("#reason", "explained")
-    mine.click("#decide-stay")
+    load(mine, "#decide-stay")
     assert mine.locator("#undo-toast").is_visible()
     undo_query = mine.url.split("?")[1].split("#")[0]
     i = {"Authorization": f"Bearer {day.keys['inspector']}"}
@@ -229,7 +229,7 @@ def test_undo_and_decisions_refuse_what_is_not_theirs(day: Site, browser: Any) -
     assert forged.status == 422
     assert httpx.get(f"{day.url}/flags/{flag}/decisions", headers=i).json() == before
     # My own undo works, once.
-    mine.click("#undo")
+    load(mine, "#undo")
     after = httpx.get(f"{day.url}/flags/{flag}/decisions", headers=i).json()
     assert [d["outcome"] for d in after] == ["dismissed", "withdrawn"]
     assert httpx.get(f"{day.url}/flags/{flag}", headers=i).json()["flag"]["status"] == "open"
