@@ -28,7 +28,8 @@ segments (under bench/out/nvr-WxH-segments/) serve every duration; the tampered 
 only the segments whose frames its script changes (11 of an hour's 60). The clean file's first
 half, joined from its first segments, is analysed too: peak RSS at 30 against 60 minutes. `--all`
 runs (a), (b) and (c) in one run. `--recall 5 4 3` measures the
-recall of short loops at lags off a 10-s GOP and false alarms on clean files (see recall_main).
+recall of short loops at lags off a 10-s GOP and false alarms on clean files (see recall_main), at
+640x360 or `--size WxH` (with `--trainees N` people in the room).
 """
 
 from __future__ import annotations
@@ -402,15 +403,22 @@ def nvr_main(kind: str, minutes: float, overrides: dict | None = None) -> None:
           f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
 
 
-def recall_main(lengths: list[float], files_per_length: int, overrides: dict | None = None) -> None:
+def recall_main(lengths: list[float], files_per_length: int, overrides: dict | None = None,
+                size: tuple[int, int] = (640, 360), trainees: int = 12) -> None:
     """Recall of short loops at lags off the GOP (issue #16: the shortest loop found with >= 95 %
     recall) and false alarms on clean files: 640x360 H.265, a keyframe every 10 s, 25 fps, an OSD
     clock ticking on over the replays, four loops per 2-minute file at random places and lags
     (0.3-15 s, never within 0.5 s of a multiple of the GOP), `loop_min_s` set to the loop's length.
-    Seeded: the same files every run (under bench/out/recall/)."""
-    out = OUT / "recall"
+    Seeded: the same files every run (under bench/out/recall/). `size` and `trainees` (`--size`,
+    `--trainees`): the same script at another resolution (under bench/out/recall-WxH-Nt/), to
+    measure where the packet sizes carry a copy half a frame off its original (sampling.dense_gop_limit)."""
+    default = size == (640, 360) and trainees == 12
+    out = OUT / ("recall" if default else f"recall-{size[0]}x{size[1]}-{trainees}t")
     out.mkdir(parents=True, exist_ok=True)
-    room = sensor_room(640, 360)
+    room = sensor_room(*size, trainees=trainees)
+    print(f"recall: {size[0]}x{size[1]}, {trainees} trainees, files under {out}; started "
+          f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC, load average "
+          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
     duration = 120.0
     teachers = [{"id": "E-01", "name": "Bench"}]
 
@@ -452,6 +460,8 @@ def recall_main(lengths: list[float], files_per_length: int, overrides: dict | N
                           and abs(_offset(f.end.isoformat()) - b) <= 1 and abs(f.evidence["lag_s"] - lag) <= 0.3
                           for f in findings)
                 found += hit
+                print(f"  {path.parent.name}: loop {a:.1f}-{b:.1f} s, lag {lag:.2f} s "
+                      f"({lag * FPS:.1f} frames): {'found' if hit else 'MISSED'}", flush=True)
             extra += [(f.rule, round(_offset(f.start.isoformat()), 1)) for f in findings
                       if not any(abs(_offset(f.start.isoformat()) - a) <= 1 for a, _, _ in loops)]
         print(f"loops of {length:g} s (loop_min_s {length:g}): found {found}/{planted} "
@@ -470,11 +480,14 @@ def recall_main(lengths: list[float], files_per_length: int, overrides: dict | N
                 return type(shown)(t, shown.clock, light + 0.2 * t / duration)
 
             partial = path.with_suffix(".part.mp4")
-            write_nvr(partial, sensor_room(640, 360, seed=20 + n), drifting, duration, codec="hevc", gop_s=10)
+            write_nvr(partial, sensor_room(*size, seed=20 + n, trainees=trainees), drifting, duration,
+                      codec="hevc", gop_s=10)
             partial.rename(path)
         clean_alarms += [f.rule for f in analyse(path, min(lengths))]
     print(f"clean files: {files_per_length} x {duration:g} s, loop_min_s {min(lengths):g}: "
           f"false alarms {len(clean_alarms)} {clean_alarms}")
+    print(f"ended {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC; load average "
+          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
 
 
 # The size-series measurement (issue #16, `--sizes`): 4-minute files, H.265, a keyframe every 10 s,
@@ -622,6 +635,8 @@ if __name__ == "__main__":
                              "(keyframe sampling and the size series' loop candidates on long GOPs)")
     parser.add_argument("--recall", type=float, nargs="*", help="loop lengths (s): recall of short loops instead")
     parser.add_argument("--files", type=int, default=5, help="with --recall: files per length (4 loops each)")
+    parser.add_argument("--size", metavar="WxH", default="640x360", help="with --recall: the files' picture size")
+    parser.add_argument("--trainees", type=int, default=12, help="with --recall: people in the generated room")
     parser.add_argument("--sizes", metavar="WxH", nargs="?", const="640x360",
                         help="the size series' recall and false candidates on 4-minute files (no decoding); "
                              "with --nvr also on that bench's files of --minutes, if made")
@@ -644,7 +659,8 @@ if __name__ == "__main__":
                     if p.exists()]
         sizes_main((width, height), made)
     elif args.recall:
-        recall_main(args.recall, args.files, overrides)
+        width, height = (int(v) for v in args.size.split("x"))
+        recall_main(args.recall, args.files, overrides, (width, height), args.trainees)
     elif args.nvr:
         nvr_main(args.nvr, args.minutes, overrides)
     else:

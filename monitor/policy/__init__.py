@@ -62,6 +62,7 @@ class Policy(BaseModel):
     loop_confirm_max: float
     loop_confirm_motion: float
     loop_dense_gop_s: float
+    loop_sizes_min_px: int
     loop_frame_ratio: float
     osd_clock_tolerance_s: float
     osd_clock_jump_s: float

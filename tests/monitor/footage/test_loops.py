@@ -4,7 +4,8 @@ both places and the lag; none on clean footage (test_nvr's clean files run the l
 
 A repeat shorter than the GOP at a lag that is no multiple of it, on a 10-s GOP, holds no keyframe
 and neither does its original: it is found by matching every frame (long GOPs are decoded frame by
-frame, `loop_dense_gop_s`)."""
+frame, `loop_dense_gop_s`), or, where a profile samples pictures of `loop_sizes_min_px` and more at
+their keyframes, from the per-frame packet sizes (which miss some such copies: off by default)."""
 
 from __future__ import annotations
 
@@ -153,3 +154,18 @@ def test_keyframe_sampling_of_clean_footage_gives_no_finding(tmp_path, seed):
     report = analyze_nvr(path, 90, **KEYFRAMES_ONLY)
     assert report.files[0].sampling == "keyframes"
     assert rules(report) == set()
+
+
+def test_1080p_long_gop_at_its_keyframes_finds_replays_half_a_frame_off_and_whole(tmp_path):
+    """1920x1080 H.265, GOP 10 s, no B-frames: a profile with `loop_sizes_min_px` at 1080p samples it
+    at its keyframes, and the sizes' candidates find a 5-s replay whose lag is half a frame off
+    (7.3 s = 182.5 frames, the copy's moments between the original's frames) and one of whole frames
+    (20.76 s = 519 frames); no copy nor original holds a keyframe."""
+    script = replayed(replayed(live(CLASS_START), 22, 27, 14.7), 52, 57, 31.24)
+    path = write_nvr(tmp_path / "hd.mp4", sensor_room(1920, 1080), script, 60, codec="hevc", gop_s=10)
+    report = analyze_nvr(path, 60, loop_min_s=5.0, loop_sizes_min_px=1920 * 1080)
+    assert report.files[0].sampling == "keyframes"
+    assert rules(report) == {"footage.loop"}
+    loop_found(report, 22, 27, 7.3)
+    loop_found(report, 52, 57, 20.76)
+    assert len(findings(report, "footage.loop")) == 2

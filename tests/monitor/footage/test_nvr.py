@@ -1,8 +1,9 @@
 """Footage as classroom NVRs record it (issue #16): H.265 and H.264, a keyframe every 1-10 s, B-frames
 or not, MP4 / MPEG-TS / MKV / FLV, an OSD clock burned in. Keyframes at most `loop_dense_gop_s` (2 s)
 apart are sampled at the keyframes; longer GOPs are decoded frame by frame (threaded), which the loop
-search needs (test_loops); a profile that sets `loop_dense_gop_s` higher gets keyframe sampling
-whatever the GOP on streams without B-frames, decoding elsewhere only where the packet sizes point. Freeze under a ticking clock
+search needs (test_loops); a profile that sets `loop_dense_gop_s` higher (or `loop_sizes_min_px`, for
+pictures of that many pixels) gets keyframe sampling up to `keyframe_gap_max_s` on streams without
+B-frames, decoding elsewhere only where the packet sizes point. Freeze under a ticking clock
 and black found and located either way; clean footage (sensor noise, lighting drift, people moving)
 gives no finding."""
 
@@ -14,13 +15,13 @@ import numpy as np
 import pytest
 
 from monitor.footage.analyze import analyze_class
-from monitor.footage.media import Samples, SpanReader, probe
+from monitor.footage.media import PacketTimeline, Samples, SpanReader, probe
 from monitor.footage.osd import locate_clock
 from monitor.footage.refine import first_frame_where
-from monitor.footage.sampling import dense_spans
+from monitor.footage.sampling import dense_gop_limit, dense_spans
 from monitor.footage.report import ClassReport
 from monitor.manifest import load_class
-from monitor.policy import load_policy
+from monitor.policy import load_policy, profile_names
 from sample_videos.classroom import Classroom
 from sample_videos.nvr import Script, Shown, blacked, frozen, live, sensor_room, write_nvr
 from tests.conftest import CLASS_START, at, offset_of, write_manifest
@@ -106,12 +107,64 @@ def test_a_profile_trading_short_loops_for_speed_samples_a_long_gop_at_its_keyfr
 
 
 def test_1080p_h265_long_gop_is_sampled_at_its_keyframes(tmp_path):
+    """Where the profile samples pictures of 1920x1080 at keyframes (`loop_sizes_min_px`; no B-frames)."""
     room = sensor_room(1920, 1080)
     path = write_nvr(tmp_path / "hd.mp4", room, frozen(live(CLASS_START), 6, 14), 20, codec="hevc", gop_s=10)
-    report = analyze_nvr(path, 20, freeze_max_s=5.0, loop_dense_gop_s=12.0)
+    report = analyze_nvr(path, 20, freeze_max_s=5.0, loop_sizes_min_px=1920 * 1080)
     assert (report.files[0].width, report.files[0].height, report.files[0].codec) == (1920, 1080, "hevc")
     assert report.files[0].sampling == "keyframes"
     located(report, "footage.freeze", 6, 14)
+
+
+def _timeline(width: int, height: int, gop_s: float, reordered: bool) -> PacketTimeline:
+    """A 25-fps timeline as demuxing gives it (no file: dense_gop_limit reads no media)."""
+    frames = int(60 * 25)
+    return PacketTimeline(path=Path("/nonexistent.mp4"), times_s=np.arange(frames) / 25.0,
+                          sizes=np.full(frames, 1000, dtype=np.int32),
+                          keyframes=np.arange(frames) % int(gop_s * 25) == 0, width=width, height=height,
+                          codec="hevc", frame_duration_s=0.04, creation_time=None, truncated=None,
+                          reordered=reordered)
+
+
+HD = {"loop_sizes_min_px": 1920 * 1080}  # a profile sampling 1080p and more at keyframes
+
+
+@pytest.mark.parametrize("width,height,reordered,keyframes", [
+    (1920, 1080, False, True),  # `loop_sizes_min_px`: the sizes' candidates find its loops
+    (2560, 1440, False, True),
+    (1080, 1920, False, True),  # a camera on its side has as many pixels
+    (1920, 1078, False, False),  # fewer pixels: every frame, as at 640x360
+    (1280, 720, False, False),
+    (640, 360, False, False),
+    (1920, 1080, True, False),  # B-frames drown the sizes whatever the picture size
+    (2560, 1440, True, False),
+])
+def test_which_long_gops_are_sampled_at_their_keyframes(width, height, reordered, keyframes):
+    policy = load_policy("zhengzhou-2022", HD)
+    limit = dense_gop_limit(_timeline(width, height, 10.0, reordered), policy)
+    assert (limit >= 10.0) is keyframes
+    assert limit == (policy.keyframe_gap_max_s if keyframes else
+                     min(policy.loop_dense_gop_s, policy.sample_interval_s * 1.05) if reordered else
+                     policy.loop_dense_gop_s)
+
+
+@pytest.mark.parametrize("profile", profile_names())
+def test_by_default_every_long_gop_is_decoded_frame_by_frame_whatever_the_picture_size(profile):
+    """The picture-size rule is off (`loop_sizes_min_px` 0): at 1080p too the sizes missed short
+    copies re-timed off the original's frames (base.toml)."""
+    policy = load_policy(profile)
+    for width, height in ((640, 360), (1920, 1080), (2560, 1440), (3840, 2160)):
+        assert dense_gop_limit(_timeline(width, height, 10.0, False), policy) == policy.loop_dense_gop_s < 10.0
+
+
+def test_the_picture_size_rule_follows_the_profile():
+    """Never lowers a profile's own `loop_dense_gop_s`; keyframes further apart than
+    `keyframe_gap_max_s` are still decoded frame by frame; the threshold is the profile's."""
+    hd = _timeline(1920, 1080, 10.0, False)
+    assert dense_gop_limit(hd, load_policy("zhengzhou-2022", {**HD, "loop_dense_gop_s": 20.0})) == 20.0
+    assert dense_gop_limit(hd, load_policy("zhengzhou-2022", {**HD, "keyframe_gap_max_s": 8.0})) < 10.0
+    assert dense_gop_limit(_timeline(640, 360, 10.0, False),
+                           load_policy("zhengzhou-2022", {"loop_sizes_min_px": 640 * 360})) == 12.0
 
 
 def _clock_of(path: Path):
