@@ -156,6 +156,7 @@ def test_keyframe_sampling_of_clean_footage_gives_no_finding(tmp_path, seed):
     assert rules(report) == set()
 
 
+@pytest.mark.slow  # a minute of 1080p H.265 to make (53-93 s here): a profile's option, not the default path
 def test_1080p_long_gop_at_its_keyframes_finds_replays_half_a_frame_off_and_whole(tmp_path):
     """1920x1080 H.265, GOP 10 s, no B-frames: a profile with `loop_sizes_min_px` at 1080p samples it
     at its keyframes, and the sizes' candidates find a 5-s replay whose lag is half a frame off
