@@ -404,19 +404,24 @@ def nvr_main(kind: str, minutes: float, overrides: dict | None = None) -> None:
 
 
 def recall_main(lengths: list[float], files_per_length: int, overrides: dict | None = None,
-                size: tuple[int, int] = (640, 360), trainees: int = 12) -> None:
+                size: tuple[int, int] = (640, 360), trainees: int = 12, whole_frames: bool = False) -> None:
     """Recall of short loops at lags off the GOP (issue #16: the shortest loop found with >= 95 %
     recall) and false alarms on clean files: 640x360 H.265, a keyframe every 10 s, 25 fps, an OSD
     clock ticking on over the replays, four loops per 2-minute file at random places and lags
     (0.3-15 s, never within 0.5 s of a multiple of the GOP), `loop_min_s` set to the loop's length.
     Seeded: the same files every run (under bench/out/recall/). `size` and `trainees` (`--size`,
     `--trainees`): the same script at another resolution (under bench/out/recall-WxH-Nt/), to
-    measure where the packet sizes carry a copy half a frame off its original (sampling.dense_gop_limit)."""
+    measure where the packet sizes carry a copy half a frame off its original (sampling.dense_gop_limit).
+    `whole_frames` (`--whole-frames`): each lag rounded to a whole number of frames, as a replayed
+    recording is (its copy frames are the original's frames, noise included: `picture` draws the
+    noise by the frame shown), not the moments between them that a real-valued lag renders; same
+    seeds, so the loops sit where the real-valued ones do (under a folder ending in -wf)."""
     default = size == (640, 360) and trainees == 12
-    out = OUT / ("recall" if default else f"recall-{size[0]}x{size[1]}-{trainees}t")
+    out = OUT / (("recall" if default else f"recall-{size[0]}x{size[1]}-{trainees}t") + ("-wf" if whole_frames else ""))
     out.mkdir(parents=True, exist_ok=True)
     room = sensor_room(*size, trainees=trainees)
-    print(f"recall: {size[0]}x{size[1]}, {trainees} trainees, files under {out}; started "
+    print(f"recall: {size[0]}x{size[1]}, {trainees} trainees, {'whole-frame' if whole_frames else 'real-valued'} "
+          f"lags, files under {out}; started "
           f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC, load average "
           f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
     duration = 120.0
@@ -442,6 +447,8 @@ def recall_main(lengths: list[float], files_per_length: int, overrides: dict | N
                 start = 22.0 + 25.0 * k + rng.uniform(0, 3)
                 while True:
                     lag = rng.uniform(max(length, 0.3) + 0.3, 15.0)
+                    if whole_frames:
+                        lag = round(lag * FPS) / FPS
                     if abs(lag / 10 - round(lag / 10)) * 10 > 0.5:
                         break
                 loops.append((start, start + length, lag))
@@ -637,6 +644,8 @@ if __name__ == "__main__":
     parser.add_argument("--files", type=int, default=5, help="with --recall: files per length (4 loops each)")
     parser.add_argument("--size", metavar="WxH", default="640x360", help="with --recall: the files' picture size")
     parser.add_argument("--trainees", type=int, default=12, help="with --recall: people in the generated room")
+    parser.add_argument("--whole-frames", action="store_true",
+                        help="with --recall: lags of a whole number of frames (a replayed recording), files under *-wf")
     parser.add_argument("--sizes", metavar="WxH", nargs="?", const="640x360",
                         help="the size series' recall and false candidates on 4-minute files (no decoding); "
                              "with --nvr also on that bench's files of --minutes, if made")
@@ -660,7 +669,7 @@ if __name__ == "__main__":
         sizes_main((width, height), made)
     elif args.recall:
         width, height = (int(v) for v in args.size.split("x"))
-        recall_main(args.recall, args.files, overrides, (width, height), args.trainees)
+        recall_main(args.recall, args.files, overrides, (width, height), args.trainees, args.whole_frames)
     elif args.nvr:
         nvr_main(args.nvr, args.minutes, overrides)
     else:
