@@ -608,12 +608,13 @@ def run_judging(service: Service, job: Job, progress: Callable[[str, float], Non
                 judge_persons_trainees(db, [s[2:] for s in subjects if s.startswith("p:") and s not in failed],
                                        service.settings.default_jurisdiction)
                 judging_state.keep_states(db, judged.states, judged.summaries, judged.full)
-                judging_state.release_sessions(db, job.id, _learners_of(db, list(failed)) if failed else [])
                 _record_failures(db, failed, [s for s in subjects if s not in failed])
+                # Learners' marks before their sessions' marks, as everywhere (store_events): a lock cycle otherwise.
                 db.exec(delete(DirtyLearner).where(DirtyLearner.job_id == job.id,  # type: ignore[call-overload]
                                                    DirtyLearner.learner.not_in(list(failed))))  # type: ignore[attr-defined]
                 if failed:  # left marked, free, for a later job once their back-off has passed
                     db.exec(update(DirtyLearner).where(DirtyLearner.job_id == job.id).values(job_id=None))  # type: ignore[call-overload]
+                judging_state.release_sessions(db, job.id, _learners_of(db, list(failed)) if failed else [])
                 db.commit()
 
         write_unit(write)
