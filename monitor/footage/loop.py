@@ -269,12 +269,12 @@ class LoopDetector:
         if np.any(np.diff(walls) < 0):  # files that overlap on the wall clock
             order = np.argsort(walls, kind="stable")
             walls, pictures = walls[order], pictures[order]
-        keep = np.ones(pictures.shape[1:], dtype=bool)
+        rows = np.ones(pictures.shape[1], dtype=bool)
         for f in own:  # the OSD clock ticks on over a replay: its rows are left out
             if f.osd is not None:
                 r0, r1 = f.osd.rows
-                keep[r0 * keep.shape[0] // 36:(r1 + 1) * keep.shape[0] // 36 + 1] = False
-        flat = np.ascontiguousarray(pictures[:, keep])  # (n, d) uint8
+                rows[r0 * rows.size // 36:(r1 + 1) * rows.size // 36 + 1] = False
+        flat = _without_rows(pictures, rows)
         return _frame_runs(walls, flat, self.min_s, self.frame_ratio, self.confirm_motion), _FrameIndex(walls, flat)
 
     def sample_candidates(self, files: list[FileSignals]) -> list[Candidate]:
@@ -309,6 +309,19 @@ _RUN_MIN_S = 1.0  # queries matching at one lag for this long make a candidate
 _LAG_AGREE_S = 0.15
 
 
+def _without_rows(pictures: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(n, d) pictures without the rows left out: a view of the decoded frames where the rows
+    kept are one band (the OSD at the top or the bottom, or none), a copy otherwise. The copy was
+    the every-frame path's second hold of every frame (an hour of 32x18 frames: 47 MB beside the
+    frames' own 52), one of what made its peak RSS grow from 30 to 60 minutes."""
+    kept = np.flatnonzero(rows)
+    n = pictures.shape[0]
+    if kept.size and kept[-1] - kept[0] + 1 == kept.size:
+        band = pictures[:, kept[0]:kept[-1] + 1]
+        return band.reshape(n, -1)  # a view: within a frame the band's rows lie one after another
+    return np.ascontiguousarray(pictures[:, rows]).reshape(n, -1)
+
+
 @dataclass(frozen=True)
 class _FrameIndex:
     """Every decoded frame's tiny picture on the class's wall clock (OSD rows left out)."""
@@ -330,7 +343,9 @@ class _FrameIndex:
 def _frame_runs(walls: np.ndarray, flat: np.ndarray, min_s: float, ratio_max: float, motion_min: float,
                 block: int = 128) -> list[Candidate]:
     """Runs of queried frames whose nearest earlier frame (at least `min_s` before) is a copy's.
-    Queries go `block` at a time: a block's distances to an hour's 90000 frames are 46 MB."""
+    Queries go up to `block` at a time, fewer as the class grows, so that a block's distances stay
+    near 12 MB: 128 queries against an hour's 90000 frames were 46 MB, three times over in the
+    expression's temporaries (the peak RSS then grew with the footage's length)."""
     n = walls.size
     queries = np.flatnonzero(np.concatenate([[True], np.diff(np.floor((walls - walls[0]) / _QUERY_S)) > 0]))
     queries = queries[walls[queries] >= walls[0] + min_s]
@@ -348,16 +363,23 @@ def _frame_runs(walls: np.ndarray, flat: np.ndarray, min_s: float, ratio_max: fl
     feats = np.concatenate([(flat[a:a + 4096].astype(np.float32) - mean) @ basis for a in range(0, n, 4096)])
     norms = np.einsum("ij,ij->i", feats, feats)
     nearest = np.empty(queries.size, dtype=np.int64)
-    for a in range(0, queries.size, block):
-        q = queries[a:a + block]
+    rows = max(8, min(block, 3_000_000 // n))
+    for a in range(0, queries.size, rows):
+        q = queries[a:a + rows]
         limit = int(np.searchsorted(walls, walls[q].max() - min_s, side="right"))
         if limit == 0:
-            nearest[a:a + block] = -1
+            nearest[a:a + rows] = -1
             continue
-        d2 = norms[q][:, None] + norms[None, :limit] - 2.0 * (feats[q] @ feats[:limit].T)
-        d2[walls[None, :limit] > walls[q][:, None] - min_s] = np.inf
+        d2 = feats[q] @ feats[:limit].T  # in place from here: no temporaries of the block's size
+        d2 *= -2.0
+        d2 += norms[None, :limit]
+        d2 += norms[q][:, None]
+        # Too recent for some queries: only columns from the earliest query's own limit on.
+        first = int(np.searchsorted(walls, walls[q].min() - min_s, side="right"))
+        if first < limit:
+            d2[:, first:][walls[None, first:limit] > walls[q][:, None] - min_s] = np.inf
         j = np.argmin(d2, axis=1)
-        nearest[a:a + block] = np.where(np.isfinite(d2[np.arange(q.size), j]), j, -1)
+        nearest[a:a + rows] = np.where(np.isfinite(d2[np.arange(q.size), j]), j, -1)
     found = nearest >= 0
     q, j = queries[found], nearest[found]
     if q.size == 0:
