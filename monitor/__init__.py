@@ -4,4 +4,14 @@ It is usable as a library and through the `monitor` CLI, so that a verdict compu
 is the verdict the server stores.
 """
 
+import os
+
+# One OpenBLAS thread unless the caller chose otherwise (set before NumPy loads OpenBLAS, which
+# reads it once). The core's matrix products are small (a probe's 53 thumbnails against an hour's
+# 1800 samples), and OpenBLAS's threads spin while they wait for the next: on this 2-core machine
+# under load, the 90 probes' distances of the 720p GOP-50 hour took 7.4 CPU-s with its default of
+# 2 threads, 0.9 with one; the whole analysis 46.8 -> 38.4 CPU-s, the same findings (an unrounded
+# correlation in one's args differed in the 8th digit: the sums split otherwise between threads).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 __version__ = "0.1.0"
