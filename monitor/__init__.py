@@ -10,8 +10,9 @@ import os
 # reads it once). The core's matrix products are small (a probe's 53 thumbnails against an hour's
 # 1800 samples), and OpenBLAS's threads spin while they wait for the next: on this 2-core machine
 # under load, the 90 probes' distances of the 720p GOP-50 hour took 7.4 CPU-s with its default of
-# 2 threads, 0.9 with one; the whole analysis 46.8 -> 38.4 CPU-s, the same findings (an unrounded
-# correlation in one's args differed in the 8th digit: the sums split otherwise between threads).
+# 2 threads, 0.9 with one; the whole analysis 46.8 -> 38.4 CPU-s, and the bench's tampered and
+# clean hours' reports the same byte for byte (once an unrounded correlation in a finding's args
+# differed in its 8th digit, which the next run of the same code did not repeat).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 __version__ = "0.1.0"
