@@ -98,6 +98,20 @@ def test_frame_levels_keep_every_frame_and_set_the_keyframes_and_their_wake_asid
     assert np.allclose(levels[inter[kept]], series.level[kept])  # the rest: each frame's own level
 
 
+def test_a_p_frame_as_large_as_a_keyframe_is_set_aside_with_its_wake():
+    """A replay cut from a decoded recording: the first encode's keyframe comes out of the second
+    encoder as a huge P-frame; it and the frames after it must not shape the size windows."""
+    rng = np.random.default_rng(5)
+    n, gop = 1000, 250
+    sizes = 800 * rng.lognormal(0, 0.4, n)
+    sizes[np.arange(n) % gop == 0] = 40000
+    sizes[400] = 52000  # 65 times the usual P-frame
+    sizes[600] = 4000  # 5 times: motion, kept
+    levels = frame_levels(_timeline(sizes, gop), settle=3)
+    assert np.all(levels[400:404] == 0.0)
+    assert levels[404] != 0.0 and levels[399] != 0.0 and levels[600] != 0.0
+
+
 def test_a_strided_join_matches_only_every_stride_th_window_and_keeps_the_lag_to_the_frame():
     rng = np.random.default_rng(5)
     x = rng.normal(size=4000)
