@@ -3,7 +3,12 @@ recording. A fixed classroom camera has no cuts, but edited footage and real lif
 changes, so a splice is a cut *and a cut back*: later, the picture jumps again, to the scene from
 before the first cut, and everything between is foreign. Correlation ignores brightness, so lights
 switched on are no cut; requiring the cut back keeps foreign footage that merely resembles the
-room for a moment from ending the insert early."""
+room for a moment from ending the insert early.
+
+Each cut is a fall of two correlations (monitor.footage.pictures): of the edges as they are, which
+another day's people in the same room also break, and of the room's structure, which a teacher
+walking through an over-lit room does not (there the raw edges fell to 0.38 between two samples
+of a clean class; the structure stays at 0.80 and more on clean footage)."""
 
 from __future__ import annotations
 
@@ -26,20 +31,26 @@ class SpliceDetector(FileDetector):
 
     cut_similarity_max: float  # consecutive pictures correlating less than this are a cut
     return_similarity_min: float  # a later picture correlating this much with the pre-cut one is a return
+    cut_structure_max: float  # ... and whose structures correlate less than this
 
     @classmethod
     def from_policy(cls, policy: Policy) -> "SpliceDetector":
-        return cls(policy.splice_cut_similarity_max, policy.splice_return_similarity_min)
+        return cls(policy.splice_cut_similarity_max, policy.splice_return_similarity_min,
+                   policy.splice_cut_structure_max)
 
     def detect_file(self, signals: FileSignals) -> list[FootageEvent]:
         """Blank samples are the black detector's: a cut to black is no splice."""
         timeline, samples, skip = signals.timeline, signals.samples, signals.blank
         thumbs, times = samples.thumbs, samples.times_s
         vectors = edge_vectors(thumbs)
-        # steps[k]: similarity of sample k to sample k-1 (a cut where it is low)
+        structure = edge_vectors(thumbs, structure=True)
+        # steps[k]: similarity of sample k to sample k-1, a cut where it is low; raised to the
+        # threshold (no cut) where the room's structure stayed
         steps = np.ones(len(samples))
         for k in range(1, len(samples)):
             steps[k] = correlate(vectors[k][None], vectors[k - 1])[0]
+            if correlate(structure[k][None], structure[k - 1])[0] >= self.cut_structure_max:
+                steps[k] = max(steps[k], self.cut_similarity_max)
         events = []
         k = 1
         while k < len(samples):

@@ -47,6 +47,7 @@ class Policy(BaseModel):
     junction_size_ratio: float
     junction_max_per_hour: int
     splice_cut_similarity_max: float
+    splice_cut_structure_max: float
     splice_return_similarity_min: float
     # A2 as NVRs record it (issue #16): where to decode, the loop search, the on-screen clock
     quiet_window_s: float

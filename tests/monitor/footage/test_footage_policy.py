@@ -13,7 +13,7 @@ FOOTAGE = ["quiet_window_s", "quiet_level_max", "quiet_spread_max", "keyframe_ga
            "loop_confirm_max", "loop_confirm_motion", "osd_clock_tolerance_s", "osd_clock_jump_s",
            "osd_clock_rate_tolerance", "loop_dense_gop_s", "loop_frame_ratio", "defocus_max_s",
            "defocus_sharpness_ratio", "camera_moved_max_s", "camera_moved_similarity_max",
-           "splice_junction_ratio", "loop_sizes_min_px"]
+           "splice_junction_ratio", "loop_sizes_min_px", "splice_cut_structure_max"]
 
 
 @pytest.mark.parametrize("profile", profile_names())

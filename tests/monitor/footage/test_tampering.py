@@ -9,8 +9,8 @@ import pytest
 
 from monitor.findings import say
 from sample_videos.classroom import Classroom
-from sample_videos.nvr import defocused, sensor_room, turned_away, write_nvr
-from tests.monitor.footage.test_nvr import analyze_nvr, drifting, findings, located, rules
+from sample_videos.nvr import Script, Shown, defocused, live, sensor_room, turned_away, write_nvr
+from tests.monitor.footage.test_nvr import CLASS_START, analyze_nvr, drifting, findings, located, rules
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +55,30 @@ def test_a_camera_turned_away_and_back(tmp_path, room):
 def test_clean_footage_has_no_tampering_finding(tmp_path, room):
     path = write_nvr(tmp_path / "clean.mp4", room, drifting(), 45, codec="hevc", gop_s=10)
     assert rules(analyze_nvr(path, 45)) == set()
+
+
+def over_lit() -> Script:
+    """A room lit so brightly that its walls and board are near white (lights x2.2, drifting to x2.4
+    over two minutes): the dark teacher walking about holds most of the picture's edges."""
+    clock = live(CLASS_START)
+    return lambda t: Shown(t, clock(t).clock, 2.2 + 0.2 * t / 120)
+
+
+@pytest.fixture(scope="module")
+def bright_room() -> Classroom:
+    return sensor_room(640, 360, seed=25)
+
+
+def test_an_over_lit_clean_room_is_neither_turned_away_nor_spliced(tmp_path, bright_room):
+    """Compared by raw edge strength this class fell to 0.41 against its reference view and 0.45
+    between two samples: a footage.camera_moved and a footage.splice on clean footage."""
+    path = write_nvr(tmp_path / "bright.mp4", bright_room, over_lit(), 120, codec="hevc", gop_s=10)
+    assert rules(analyze_nvr(path, 120)) == set()
+
+
+def test_a_camera_turned_away_in_an_over_lit_room(tmp_path, bright_room):
+    path = write_nvr(tmp_path / "bright-turned.mp4", bright_room, turned_away(over_lit(), 35, 99), 60,
+                     codec="hevc", gop_s=10)
+    report = analyze_nvr(path, 60)
+    assert "footage.camera_moved" in rules(report) <= {"footage.camera_moved", "footage.splice"}
+    located(report, "footage.camera_moved", 35, 60)
