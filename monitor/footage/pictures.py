@@ -65,9 +65,9 @@ def correlate(vectors: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return out
 
 
-def similarity(a: np.ndarray, b: np.ndarray) -> float:
+def similarity(a: np.ndarray, b: np.ndarray, structure: bool = False) -> float:
     """Correlation of two thumbnails' edges (see the module docstring)."""
-    va, vb = edge_vectors(np.stack([a, b]))
+    va, vb = edge_vectors(np.stack([a, b]), structure)
     return float(correlate(va[None], vb)[0])
 
 

@@ -8,7 +8,11 @@ room for a moment from ending the insert early.
 Each cut is a fall of two correlations (monitor.footage.pictures): of the edges as they are, which
 another day's people in the same room also break, and of the room's structure, which a teacher
 walking through an over-lit room does not (there the raw edges fell to 0.38 between two samples
-of a clean class; the structure stays at 0.80 and more on clean footage)."""
+of a clean class; the structure stays at 0.80 and more on clean footage 2 s apart). Samples 10 s
+apart (a long GOP sampled at its keyframes) drift further: in an over-lit clean room the structure
+fell to 0.69 between keyframes. So a cut must also be one from a frame to the next: the first frame
+unlike the picture before the cut, against the frame just before it, must differ in structure
+too (a teacher walking changes a frame's neighbour by next to nothing)."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ import numpy as np
 from monitor.footage.detector import FileDetector, FileSignals
 from monitor.footage.events import FootageEvent
 from monitor.footage.pictures import correlate, edge_vectors, similarity
-from monitor.footage.refine import edge
+from monitor.footage.refine import edge, first_change
 from monitor.policy import Policy
 
 
@@ -72,7 +76,12 @@ class SpliceDetector(FileDetector):
             def home(t: np.ndarray, ref: np.ndarray = before) -> bool:
                 return similarity(ref, t) >= self.return_similarity_min
 
-            start = edge(timeline.path, times[k - 1], times[k], foreign, samples)
+            cut = first_change(timeline.path, times[k - 1], times[k], foreign, samples)
+            if cut is not None and cut[1] is not None and \
+                    similarity(cut[1], cut[2], structure=True) >= self.cut_structure_max:
+                k += 1  # the picture drifted out of likeness frame by frame: people moving, no cut
+                continue
+            start = times[k] if cut is None else cut[0]
             end = edge(timeline.path, times[m - 1], times[m], home, samples)
             events.append(FootageEvent(
                 rule=self.rule, path=timeline.path, start_s=start, end_s=end,
