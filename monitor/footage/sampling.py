@@ -48,9 +48,9 @@ def dense_gop_limit(timeline: PacketTimeline, policy: Policy) -> float:
     rest on the packet sizes, which the B-pattern drowns (README: 2/3 and 0/3 replays found), so
     only keyframes dense enough to be probed (`sample_interval_s`, as on a 2-s GOP) are enough.
     Without B-frames, a profile may sample pictures of `loop_sizes_min_px` or more at keyframes up to
-    `keyframe_gap_max_s` (decoding every frame of them can never be much faster than ffmpeg); off by
-    default, since their sizes missed 5 of 20 short copies re-timed off the original's frames at
-    1080p too (base.toml)."""
+    `keyframe_gap_max_s` (decoding every frame of them can never be much faster than ffmpeg); on
+    from 1080p by default: there the sizes find every replay of recorded frames, re-encoded or not,
+    and miss only copies rendered between the original's frames (base.toml)."""
     if timeline.reordered:
         return min(policy.loop_dense_gop_s, policy.sample_interval_s * 1.05)
     if policy.loop_sizes_min_px and timeline.width * timeline.height >= policy.loop_sizes_min_px:

@@ -149,12 +149,17 @@ def test_which_long_gops_are_sampled_at_their_keyframes(width, height, reordered
 
 
 @pytest.mark.parametrize("profile", profile_names())
-def test_by_default_every_long_gop_is_decoded_frame_by_frame_whatever_the_picture_size(profile):
-    """The picture-size rule is off (`loop_sizes_min_px` 0): at 1080p too the sizes missed short
-    copies re-timed off the original's frames (base.toml)."""
+def test_by_default_long_gops_of_1080p_and_more_are_sampled_at_their_keyframes(profile):
+    """The picture-size rule is on from 1920x1080 (`loop_sizes_min_px`): decoding every frame of
+    such a stream cannot be 5x faster than ffmpeg, and its sizes find every copy of recorded frames
+    (base.toml). Smaller pictures, and streams with B-frames, are decoded frame by frame."""
     policy = load_policy(profile)
-    for width, height in ((640, 360), (1920, 1080), (2560, 1440), (3840, 2160)):
+    assert policy.loop_sizes_min_px == 1920 * 1080
+    for width, height in ((640, 360), (1280, 720), (1920, 1078)):
         assert dense_gop_limit(_timeline(width, height, 10.0, False), policy) == policy.loop_dense_gop_s < 10.0
+    for width, height in ((1920, 1080), (2560, 1440), (3840, 2160)):
+        assert dense_gop_limit(_timeline(width, height, 10.0, False), policy) >= 10.0
+        assert dense_gop_limit(_timeline(width, height, 10.0, True), policy) < 10.0
 
 
 def test_the_picture_size_rule_follows_the_profile():
