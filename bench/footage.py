@@ -217,23 +217,27 @@ def main() -> None:
 NVR_SIZES = {"b": (1920, 1080), "c": (2560, 1440)}
 
 
-def nvr_plan(duration_s: float) -> list[tuple[str, float, float, float | None]]:
+def nvr_plan(duration_s: float, whole_frames: bool = False) -> list[tuple[str, float, float, float | None]]:
     """Planted events of the tampered NVR file: (rule, start, end, lag of a loop). The 12-s loop is a
     recording played again, its old clock included: a footage.clock_jump (back) over the same
-    stretch. Lags are no multiple of the 10-s GOP."""
+    stretch. Lags are no multiple of the 10-s GOP. Two of them (7.3 s, 0.3 d + 0.7 s) are half a
+    frame off whole frames: the generator then renders moments between the original's frames, which
+    no replayed recording holds; `whole_frames` rounds every lag to whole frames, as a replay is."""
     d = duration_s
     plan = [("footage.loop", 0.2 * d, 0.2 * d + 5, 7.3), ("footage.loop", 0.45 * d, 0.45 * d + 12, 0.3 * d + 0.7),
             ("footage.clock_jump", 0.45 * d, 0.45 * d + 12, None),
             ("footage.freeze", 0.6 * d, 0.6 * d + 15, None), ("footage.black", 0.75 * d, 0.75 * d + 8, None)]
     if d >= 240:  # to the file's end where it is shorter than 5 minutes
         plan.append(("footage.loop", 0.8 * d, min(d, 0.8 * d + 60), 0.5 * d + 0.4))
+    if whole_frames:
+        plan = [(rule, a, b, round(lag * FPS) / FPS if lag else lag) for rule, a, b, lag in plan]
     return plan
 
 
-def _nvr_script(duration_s: float, tampered: bool) -> Script:
+def _nvr_script(duration_s: float, tampered: bool, whole_frames: bool = False) -> Script:
     script = live(START)
     if tampered:
-        plan = nvr_plan(duration_s)
+        plan = nvr_plan(duration_s, whole_frames)
         old_clock = {a for rule, a, _, _ in plan if rule == "footage.clock_jump"}
         for rule, a, b, lag in plan:
             if rule == "footage.loop":
@@ -245,11 +249,12 @@ def _nvr_script(duration_s: float, tampered: bool) -> Script:
     return script
 
 
-def _nvr_make(path: Path, size: tuple[int, int], duration_s: float, tampered: bool) -> Path:
+def _nvr_make(path: Path, size: tuple[int, int], duration_s: float, tampered: bool,
+              whole_frames: bool = False) -> Path:
     if path.exists():
         return path
     partial = path.with_suffix(".part.mp4")
-    write_nvr(partial, sensor_room(*size, trainees=24), _nvr_script(duration_s, tampered), duration_s,
+    write_nvr(partial, sensor_room(*size, trainees=24), _nvr_script(duration_s, tampered, whole_frames), duration_s,
               codec="hevc", gop_s=NVR_GOP_S)
     partial.rename(path)
     return path
@@ -264,29 +269,33 @@ def _nvr_make(path: Path, size: tuple[int, int], duration_s: float, tampered: bo
 NVR_GOP_S, SEGMENT_S, NVR_TAIL_S, SEGMENTED_MIN_S = 10.0, 60.0, 0.4, 1800.0
 
 
-def _nvr_segment(job: tuple[str, tuple[int, int], float, bool, float]) -> tuple[str, float]:
+def _nvr_segment(job: tuple[str, tuple[int, int], float, bool, float, bool]) -> tuple[str, float]:
     """One segment (in a worker process: the script is rebuilt there, closures do not pickle)."""
-    name, size, duration_s, tampered, start_s = job
+    name, size, duration_s, tampered, start_s, whole_frames = job
     path = Path(name)
     began = time.perf_counter()
     partial = path.with_suffix(".part.mp4")
-    write_nvr(partial, sensor_room(*size, trainees=24), _nvr_script(duration_s, tampered), SEGMENT_S,
+    write_nvr(partial, sensor_room(*size, trainees=24), _nvr_script(duration_s, tampered, whole_frames), SEGMENT_S,
               codec="hevc", gop_s=NVR_GOP_S, start_s=start_s, warmup_s=NVR_GOP_S if start_s else 0.0,
               tail_s=NVR_TAIL_S)
     partial.rename(path)
     return name, time.perf_counter() - began
 
 
-def _nvr_segment_paths(size: tuple[int, int], duration_s: float, tampered: bool) -> list[tuple[Path, float]]:
+def _nvr_segment_paths(size: tuple[int, int], duration_s: float, tampered: bool,
+                       whole_frames: bool = False) -> list[tuple[Path, float]]:
     folder = OUT / f"nvr-{size[0]}x{size[1]}-segments"
-    clean, script = live(START), _nvr_script(duration_s, tampered)
+    clean, script = live(START), _nvr_script(duration_s, tampered, whole_frames)
+    plain = _nvr_script(duration_s, tampered) if whole_frames else script
     out = []
     for i in range(int(round(duration_s / SEGMENT_S))):
         start = i * SEGMENT_S
         first = int(round((start - (NVR_GOP_S if start else 0.0)) * FPS))
         last = int(round((start + SEGMENT_S + NVR_TAIL_S) * FPS))
         touched = tampered and any(script(k / FPS) != clean(k / FPS) for k in range(first, last))
-        name = f"tampered{duration_s:g}s-{int(start):05d}.mp4" if touched else f"clean-{int(start):05d}.mp4"
+        # a whole-frame plan's segment that its lags leave as the plain plan's is that one's file
+        wf = "-wf" if whole_frames and any(script(k / FPS) != plain(k / FPS) for k in range(first, last)) else ""
+        name = f"tampered{duration_s:g}s{wf}-{int(start):05d}.mp4" if touched else f"clean-{int(start):05d}.mp4"
         out.append((folder / name, start))
     return out
 
@@ -309,16 +318,18 @@ def _checked(path: Path, frames: int) -> Path:
     return path
 
 
-def _nvr_segmented(size: tuple[int, int], duration_s: float, tag: str) -> tuple[Path, Path, Path]:
+def _nvr_segmented(size: tuple[int, int], duration_s: float, tag: str,
+                   whole_frames: bool = False) -> tuple[Path, Path, Path]:
     """The clean and tampered files of `duration_s` and the clean file's first half (RSS at 30
     against 60 minutes), joined from segments made once under bench/out/."""
     clean_parts = _nvr_segment_paths(size, duration_s, False)
-    tampered_parts = _nvr_segment_paths(size, duration_s, True)
+    tampered_parts = _nvr_segment_paths(size, duration_s, True, whole_frames)
     jobs = {}
     for tampered, parts in ((False, clean_parts), (True, tampered_parts)):
         for path, start in parts:
             if not path.exists() and str(path) not in jobs:
-                jobs[str(path)] = (str(path), size, duration_s, tampered and path.name.startswith("tampered"), start)
+                jobs[str(path)] = (str(path), size, duration_s, tampered and path.name.startswith("tampered"), start,
+                                   whole_frames)
     reused = sum(1 for p, _ in tampered_parts if p.name.startswith("clean"))
     print(f"  segments of {SEGMENT_S:g} s: {len(clean_parts)} clean, {len(tampered_parts) - reused} re-rendered "
           f"for the tampered file ({reused} reused); to make now: {len(jobs)}", flush=True)
@@ -336,7 +347,7 @@ def _nvr_segmented(size: tuple[int, int], duration_s: float, tag: str) -> tuple[
     frames = int(round(duration_s * FPS))
     made = []
     for name, parts, count in ((f"{tag}-clean.mp4", clean_parts, len(clean_parts)),
-                               (f"{tag}-tampered.mp4", tampered_parts, len(tampered_parts)),
+                               (f"{tag}{'-wf' if whole_frames else ''}-tampered.mp4", tampered_parts, len(tampered_parts)),
                                (f"{tag}-clean-first{duration_s / 120:g}min.mp4", clean_parts, len(clean_parts) // 2)):
         path = OUT / name
         if not path.exists():
@@ -348,7 +359,7 @@ def _nvr_segmented(size: tuple[int, int], duration_s: float, tag: str) -> tuple[
     return made[0], made[1], made[2]
 
 
-def nvr_main(kind: str, minutes: float, overrides: dict | None = None) -> None:
+def nvr_main(kind: str, minutes: float, overrides: dict | None = None, whole_frames: bool = False) -> None:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise SystemExit("the baseline needs Debian's ffmpeg: apt-get install ffmpeg")
@@ -361,9 +372,10 @@ def nvr_main(kind: str, minutes: float, overrides: dict | None = None) -> None:
     t0 = time.perf_counter()
     half = None
     if duration >= SEGMENTED_MIN_S and duration % SEGMENT_S == 0:
-        clean, tampered, half = _nvr_segmented(size, duration, tag)
+        clean, tampered, half = _nvr_segmented(size, duration, tag, whole_frames)
     else:
-        tampered = _nvr_make(OUT / f"{tag}-tampered.mp4", size, duration, True)
+        tampered = _nvr_make(OUT / f"{tag}{'-wf' if whole_frames else ''}-tampered.mp4", size, duration, True,
+                             whole_frames)
         clean = _nvr_make(OUT / f"{tag}-clean.mp4", size, duration, False)
     print(f"  (made in {time.perf_counter() - t0:.0f} s)", flush=True)
     rows = []
@@ -382,12 +394,12 @@ def nvr_main(kind: str, minutes: float, overrides: dict | None = None) -> None:
     clean_findings = [f for f in rows[0][5] if f["rule"] != "practical.continuity"]
     print(f"false alarms on the clean file: {len(clean_findings)} {[f['rule'] for f in clean_findings]}")
     found = 0
-    plan = nvr_plan(duration)
+    plan = nvr_plan(duration, whole_frames)
     for rule, a, b, lag in plan:
         hits = [f for f in rows[1][5] if f["rule"] == rule
                 and abs(_offset(f["start"]) - a) <= 1 and abs(_offset(f["end"]) - b) <= 1]
         found += bool(hits)
-        what = f"lag {lag:.1f} s" if lag else ""
+        what = f"lag {lag:.2f} s" if lag else ""
         print(f"  planted {rule:<15} {a:7.1f}-{b:7.1f} s {what}: {'found' if hits else 'MISSED'}")
     extra = [(f["rule"], round(_offset(f["start"]), 1)) for f in rows[1][5]
              if f["rule"] != "practical.continuity"
@@ -645,7 +657,8 @@ if __name__ == "__main__":
     parser.add_argument("--size", metavar="WxH", default="640x360", help="with --recall: the files' picture size")
     parser.add_argument("--trainees", type=int, default=12, help="with --recall: people in the generated room")
     parser.add_argument("--whole-frames", action="store_true",
-                        help="with --recall: lags of a whole number of frames (a replayed recording), files under *-wf")
+                        help="with --recall or --nvr: lags of a whole number of frames (a replayed recording), "
+                             "files under *-wf")
     parser.add_argument("--sizes", metavar="WxH", nargs="?", const="640x360",
                         help="the size series' recall and false candidates on 4-minute files (no decoding); "
                              "with --nvr also on that bench's files of --minutes, if made")
@@ -656,7 +669,7 @@ if __name__ == "__main__":
         main()
         for kind in ("b", "c"):
             print(f"({kind})", flush=True)
-            nvr_main(kind, args.minutes, overrides)
+            nvr_main(kind, args.minutes, overrides, args.whole_frames)
     elif args.sizes:
         width, height = (int(v) for v in args.sizes.split("x"))
         made = []
@@ -671,6 +684,6 @@ if __name__ == "__main__":
         width, height = (int(v) for v in args.size.split("x"))
         recall_main(args.recall, args.files, overrides, (width, height), args.trainees, args.whole_frames)
     elif args.nvr:
-        nvr_main(args.nvr, args.minutes, overrides)
+        nvr_main(args.nvr, args.minutes, overrides, args.whole_frames)
     else:
         main()
