@@ -65,6 +65,17 @@ def correlate(vectors: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return out
 
 
+def consecutive(vectors: np.ndarray) -> np.ndarray:
+    """Similarity of each edge vector to the one before it (1 for the first), as `correlate` gives
+    it: two uniform pictures in a row count as the same scene."""
+    out = np.ones(len(vectors))
+    if len(vectors) > 1:
+        out[1:] = np.einsum("ij,ij->i", vectors[1:], vectors[:-1])
+        blank = ~vectors.any(axis=1)
+        out[1:][blank[1:] & blank[:-1]] = 1.0
+    return out
+
+
 def similarity(a: np.ndarray, b: np.ndarray, structure: bool = False) -> float:
     """Correlation of two thumbnails' edges (see the module docstring)."""
     va, vb = edge_vectors(np.stack([a, b]), structure)

@@ -23,7 +23,7 @@ import numpy as np
 
 from monitor.footage.detector import FileDetector, FileSignals
 from monitor.footage.events import FootageEvent
-from monitor.footage.pictures import correlate, edge_vectors, similarity
+from monitor.footage.pictures import consecutive, correlate, edge_vectors, similarity
 from monitor.footage.refine import edge, first_change
 from monitor.policy import Policy
 
@@ -50,11 +50,9 @@ class SpliceDetector(FileDetector):
         structure = edge_vectors(thumbs, structure=True)
         # steps[k]: similarity of sample k to sample k-1, a cut where it is low; raised to the
         # threshold (no cut) where the room's structure stayed
-        steps = np.ones(len(samples))
-        for k in range(1, len(samples)):
-            steps[k] = correlate(vectors[k][None], vectors[k - 1])[0]
-            if correlate(structure[k][None], structure[k - 1])[0] >= self.cut_structure_max:
-                steps[k] = max(steps[k], self.cut_similarity_max)
+        steps = consecutive(vectors)
+        stayed = consecutive(structure) >= self.cut_structure_max
+        steps[stayed] = np.maximum(steps[stayed], self.cut_similarity_max)
         events = []
         k = 1
         while k < len(samples):
