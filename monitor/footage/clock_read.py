@@ -50,18 +50,23 @@ _MARGIN = 0.8
 class _Glyph:
     x0: int
     x1: int  # exclusive
+    y0: int  # top row in the band
     h: int  # height in pixels
     vector: np.ndarray  # (_GLYPH h * w,) float32 in [0, 1]
 
 
-def _components(band: np.ndarray, height: int) -> list[_Glyph]:
+def _components(band: np.ndarray, height: int, line: tuple[int, int] | None = None) -> list[_Glyph]:
     """The glyphs of the line's height (within 25 %), left to right: light components no taller
     than the line, joined where they share columns (at 360p the bar of a "5" comes loose from its
-    bowl), kept where the joined glyph has the line's height (a ":" or "-" has not)."""
+    bowl), kept where the joined glyph has the line's height (a ":" or "-" has not). With `line`
+    (band rows [top, bottom)), only components reaching into those rows: the band is cut from
+    thumbnail rows and holds what lies under the clock too (1080p faces 20 px below the digits
+    joined them by their columns, and the clock was never learned)."""
     mask = (band > _LIGHT).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    top, bottom = line if line is not None else (0, band.shape[0])
     parts = sorted((int(s[0]), int(s[0] + s[2]), int(s[1]), int(s[1] + s[3]), k) for k, s in enumerate(stats)
-                   if k > 0 and s[3] <= 1.25 * height and s[2] <= 1.2 * height)
+                   if k > 0 and s[3] <= 1.25 * height and s[2] <= 1.2 * height and s[1] < bottom and s[1] + s[3] > top)
     groups: list[list[tuple[int, int, int, int, int]]] = []
     for part in parts:
         if groups and part[0] < max(p[1] for p in groups[-1]):
@@ -84,7 +89,7 @@ def _components(band: np.ndarray, height: int) -> list[_Glyph]:
         near = cv2.dilate(mask, np.ones((3, 3), np.uint8)).astype(np.float32)
         piece = np.clip((band[y0:y1, x0:x1].astype(np.float32) - 120.0) / 135.0, 0.0, 1.0) * near
         vector = cv2.resize(piece, _GLYPH, interpolation=cv2.INTER_AREA).reshape(-1)
-        out.append(_Glyph(x0, x1, h, vector))
+        out.append(_Glyph(x0, x1, y0, h, vector))
     return out
 
 
@@ -123,11 +128,12 @@ class ClockReader:
     templates: np.ndarray  # (10, n) float32
     layout: tuple[int, ...]  # digits per run, as learned
     order: str  # "ymd", "mdy" or "dmy"
+    line: tuple[int, int]  # band rows [top, bottom) of the digits (the band keeps a margin around them)
 
     def digits(self, luma: np.ndarray) -> list[list[int]] | None:
         """The line's digits as runs, or None where a glyph of the line's height is no digit."""
         band = luma[self.rows[0]:self.rows[1], self.cols[0]:self.cols[1]]
-        glyphs = _components(np.ascontiguousarray(band), self.height)
+        glyphs = _components(np.ascontiguousarray(band), self.height, self.line)
         if not glyphs:
             return None
         d = _distances(np.stack([g.vector for g in glyphs]), self.templates)
@@ -205,24 +211,31 @@ def learn(pictures: Iterable[tuple[float, np.ndarray]], region: OsdRegion, frame
     None when the clock cannot be learned there."""
     frames: list[tuple[float, _Glyph, _Glyph]] = []
     first_luma: np.ndarray | None = None
-    rows = height = centre = None
+    rows = height = centre = line = None
     for t, luma in pictures:
         if rows is None:
             h, w = luma.shape
-            rows = (region.rows[0] * h // 36, min(h, (region.rows[1] + 1) * h // 36 + 1))
+            wide = (region.rows[0] * h // 36, min(h, (region.rows[1] + 1) * h // 36 + 1))
             centre = (region.box[0] + region.box[2]) / 2 * w / 10000
-            band = luma[rows[0]:rows[1]]
-            units = _units(_components(np.ascontiguousarray(band), _tall(band)), centre)
+            band = np.ascontiguousarray(luma[wide[0]:wide[1]])
+            # the rows that ticked, as the locator saw them (a few pixels coarse), in the band
+            ticked = (region.box[1] * h // 10000 - wide[0], -(-region.box[3] * h // 10000) - wide[0])
+            units = _units(_components(band, _tall(band, ticked), ticked), centre)
             if units is None:
                 return None
             height = units.h
+            # From here on the band is the units glyph's rows and a quarter of a digit either side.
+            pad = max(2, height // 4)
+            top = max(0, units.y0 - pad)
+            rows = (wide[0] + top, wide[0] + min(band.shape[0], units.y0 + height + pad))
+            line = (units.y0 - top, units.y0 - top + height)
             first_luma = luma.copy()
-        glyphs = _components(np.ascontiguousarray(luma[rows[0]:rows[1]]), height)
+        glyphs = _components(np.ascontiguousarray(luma[rows[0]:rows[1]]), height, line)
         k = _units_index(glyphs, centre)
         if k is None or k == 0:
             continue
         frames.append((t, glyphs[k], glyphs[k - 1]))
-    if first_luma is None or rows is None or height is None or len(frames) < 10:
+    if first_luma is None or rows is None or height is None or line is None or len(frames) < 10:
         return None
     states = _states(frames)
     # The first and last states are partial; the others should last a second each.
@@ -248,8 +261,8 @@ def learn(pictures: Iterable[tuple[float, np.ndarray]], region: OsdRegion, frame
     if distinct <= _CHANGE:
         return None
     w = first_luma.shape[1]
-    probe = ClockReader(rows, (0, w), height, templates, (), "ymd")
-    line = _components(np.ascontiguousarray(first_luma[rows[0]:rows[1]]), height)
+    probe = ClockReader(rows, (0, w), height, templates, (), "ymd", line)
+    text = _components(np.ascontiguousarray(first_luma[rows[0]:rows[1]]), height, line)
     runs = probe.digits(first_luma)
     if runs is None:
         return None
@@ -259,18 +272,19 @@ def learn(pictures: Iterable[tuple[float, np.ndarray]], region: OsdRegion, frame
     order = _LAYOUTS[layout][0]
     if order == "mdy" and _number(runs[0]) > 12:
         order = "dmy"
-    pad = height
-    cols = (max(0, line[0].x0 - pad), min(w, line[-1].x1 + pad))
-    reader = ClockReader(rows, cols, height, templates, layout, order)
+    cols = (max(0, text[0].x0 - height), min(w, text[-1].x1 + height))
+    reader = ClockReader(rows, cols, height, templates, layout, order, line)
     return reader if reader.read(first_luma) is not None else None
 
 
-def _tall(band: np.ndarray) -> int:
-    """A first guess of the line's height for finding the ticking glyph: the tallest component
-    that is not wider than tall (the whiteboard behind the text is)."""
+def _tall(band: np.ndarray, line: tuple[int, int]) -> int:
+    """A first guess of the line's height for finding the ticking glyph: the median height of the
+    components reaching into the rows that ticked and not wider than tall (the whiteboard behind
+    the text is)."""
     mask = (band > _LIGHT).astype(np.uint8)
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    heights = [int(s[3]) for s in stats[1:] if s[3] >= 5 and s[2] <= 1.2 * s[3] and s[3] < band.shape[0]]
+    heights = [int(s[3]) for s in stats[1:] if s[3] >= 5 and s[2] <= 1.2 * s[3] and s[3] < band.shape[0]
+               and s[1] < line[1] and s[1] + s[3] > line[0]]
     return int(np.median(heights)) if heights else 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
 from monitor.findings import Verdict, say
@@ -48,6 +49,37 @@ def test_the_clock_is_read_at_every_frame_once_learned(tmp_path, size):
     assert len(read) == 600
     assert all(shown == expected + timedelta(seconds=int(t + 1e-6)) for t, shown in read), \
         [(t, s) for t, s in read if s != expected + timedelta(seconds=int(t + 1e-6))][:5]
+
+
+class _CrowdedUnderTheClock(Classroom):
+    """Light shapes of a digit's height in a row a few pixels under the clock's line, filling its
+    columns (bench/faces.py's 1080p classroom: the top row of faces 20 px below the digits). The
+    band the clock is looked for in is cut from thumbnail rows, so it holds them too."""
+
+    def frame(self, t: float, lights: float = 1.0) -> np.ndarray:
+        image = super().frame(t, lights)
+        h, w = image.shape[:2]
+        top, high = int(h * 0.078), int(h * 0.03)
+        for x in range(int(h * 0.01), w, int(h * 0.04)):
+            image[top:top + high, x:x + int(h * 0.02)] = 235
+        return image
+
+
+def test_a_clock_with_light_shapes_just_under_it_is_still_learned_and_read(tmp_path):
+    path = write_nvr(tmp_path / "crowded.mp4", _CrowdedUnderTheClock(1920, 1080, trainees=0, seed=7, noise_sigma=0.0),
+                     live(CLASS_START), 18, codec="hevc", gop_s=10)
+    timeline = probe(path)
+    reader = SpanReader(path)
+    try:
+        region = locate_clock(reader, 0.0)
+        assert region is not None
+        clock = learn_in_file(reader, region, 4.3, timeline.end_s, timeline.frame_duration_s)
+        assert clock is not None, "the clock was not learned"
+        read = [(t, clock.read(luma_plane(f))) for t, f in reader.frames(10.0, 11.5)]
+    finally:
+        reader.close()
+    start = CLASS_START.replace(tzinfo=None)
+    assert [shown for _, shown in read] == [start + timedelta(seconds=int(t + 1e-6)) for t, _ in read]
 
 
 def test_clean_footage_reads_its_clock_at_every_sample_and_gives_no_finding(tmp_path, room):
