@@ -41,7 +41,14 @@ def _pose_predictor():
 
 
 def faces_in(image: np.ndarray, detect_max_side: int | None = None) -> list[Face]:
-    """Every face dlib's HOG detector finds (upsampled once), with its encoding and hash.
+    """Every face dlib's HOG detector finds (upsampled once), with its encoding and hash: `face_boxes`
+    then `describe`."""
+    image = np.ascontiguousarray(image)
+    return describe(image, face_boxes(image, detect_max_side))
+
+
+def face_boxes(image: np.ndarray, detect_max_side: int | None = None) -> list[tuple[int, int, int, int]]:
+    """The (top, right, bottom, left) boxes dlib's HOG detector finds, upsampled once.
 
     Upsampled once because of classroom footage: measured in a 1280x720 frame of real portraits
     (bench/faces.py --smallest-face), the detector finds faces from 32 px high on every try
@@ -53,21 +60,28 @@ def faces_in(image: np.ndarray, detect_max_side: int | None = None) -> list[Face
     encode on the full picture). For portraits and webcam captures, whose faces are large, this
     costs no face and most of the time; classroom footage, whose faces are small, passes None."""
     import cv2
-    import dlib
     import face_recognition  # heavy (dlib): imported where faces are used, not by every command
 
     image = np.ascontiguousarray(image)
-    scale = 1.0
     if detect_max_side is not None and max(image.shape[:2]) > detect_max_side:
         scale = detect_max_side / max(image.shape[:2])
         small = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
                            interpolation=cv2.INTER_AREA)
-        boxes = [tuple(round(v / scale) for v in box)
-                 for box in face_recognition.face_locations(small, number_of_times_to_upsample=1)]
-    else:
-        boxes = face_recognition.face_locations(image, number_of_times_to_upsample=1)
+        return [tuple(round(v / scale) for v in box)  # type: ignore[misc]
+                for box in face_recognition.face_locations(small, number_of_times_to_upsample=1)]
+    return [tuple(int(v) for v in box)  # type: ignore[misc]
+            for box in face_recognition.face_locations(image, number_of_times_to_upsample=1)]
+
+
+def describe(image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[Face]:
+    """Each box's face: its encoding (the costly part: about 80 ms a face on this machine's CPU,
+    where finding all 32 faces of a 1080p classroom costs 0.85 s) and the hash of its aligned chip."""
+    import dlib
+    import face_recognition
+
     if not boxes:
         return []
+    image = np.ascontiguousarray(image)
     encodings = face_recognition.face_encodings(image, boxes)
     faces = []
     for (top, right, bottom, left), encoding in zip(boxes, encodings):

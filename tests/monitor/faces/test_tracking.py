@@ -84,3 +84,26 @@ def test_trainees_swaying_in_their_seats_are_followed_without_a_search(people):
     arrived = tracker.faces(_scene({**seated, 2: portraits["kit"]}, seed=9, sway={0: (1, 1), 1: (2, -1)}))
     assert _who(arrived, known) == ["biden", "kit", "obama"]  # someone new in the empty seat is found
     assert tracker.searched_px - searched < 1280 * 540 / 2  # by a search around that seat only
+
+
+def test_a_full_search_encodes_only_the_faces_it_cannot_follow(people, monkeypatch):
+    import monitor.faces.tracking as tracking
+
+    portraits, known = people
+    encoded: list[int] = []
+    describe = tracking.describe
+
+    def counted(picture, boxes):
+        encoded.append(len(boxes))
+        return describe(picture, boxes)
+
+    monkeypatch.setattr(tracking, "describe", counted)
+    tracker = FaceTracker(full_every=1)  # every moment searched in full
+    assert _who(tracker.faces(_scene({0: portraits["obama"], 1: portraits["biden"]})), known) == ["biden", "obama"]
+    assert encoded == [2]
+    still = tracker.faces(_scene({0: portraits["obama"], 1: portraits["biden"]}, shift=3, seed=1))
+    assert _who(still, known) == ["biden", "obama"] and encoded == [2, 0]  # both followed: found, not encoded
+    swapped = tracker.faces(_scene({0: portraits["kit"], 1: portraits["biden"]}, shift=3, seed=2))
+    assert _who(swapped, known) == ["biden", "kit"]  # Kit in the seat Obama left is encoded anew
+    assert encoded[-1] == 1
+    assert tracker.full_searches == 3
