@@ -34,23 +34,39 @@ class Shown:
     lights: float = 1.0  # 0.05: black (lens covered or camera switched to a dark input)
     blur_px: float = 0.0  # defocus: Gaussian blur of the optics (sigma in pixels at this size), before sensor noise
     turned: float = 0.0  # camera turned away: share of the width the view is shifted (0.33: a third)
+    outline: bool = False  # the OSD's digits ringed in black, drawn as a mask grown by a pixel or two
 
 
 Script = Callable[[float], Shown]
 
 
-def live(start: datetime, osd: bool = True) -> Script:
-    """Honest footage: the room as it is, the clock ticking with it."""
-    return lambda t: Shown(t, start + timedelta(seconds=int(t)) if osd else None)
+def live(start: datetime, osd: bool = True, outline: bool = False) -> Script:
+    """Honest footage: the room as it is, the clock ticking with it (`outline`: see draw_clock)."""
+    return lambda t: Shown(t, start + timedelta(seconds=int(t)) if osd else None, outline=outline)
 
 
-def draw_clock(image: np.ndarray, clock: datetime) -> None:
-    """The OSD as NVRs burn it: white digits with a dark outline, top left, digits 1/28 of the height."""
+def draw_clock(image: np.ndarray, clock: datetime, outline: bool = False) -> None:
+    """The OSD as NVRs burn it: white digits, top left, digits 1/28 of the height.
+
+    The dark outline drawn first as thicker black text is hidden by OpenCV 5 (what
+    opencv-python-headless installs now), which caps a Hershey stroke at 2 px: the digits come out
+    white on the room. `outline`: a black ring a pixel wide (two from 1080p) around the white strokes,
+    drawn from their mask grown by that much, as NVRs ring their digits; there a digit's holes and
+    the gaps between touching digits show the room through the ring (tests/monitor/footage/test_clock)."""
     h = image.shape[0]
     scale = h / 600
     text = clock.strftime("%Y-%m-%d %H:%M:%S")
     org = (int(h * 0.03), int(h * 0.06))
     thick = max(1, int(round(2 * scale)))
+    if outline:
+        mask = np.zeros(image.shape[:2], np.uint8)
+        cv2.putText(mask, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, 255, thick, cv2.LINE_AA)
+        edge = max(1, int(round(scale)))
+        ring = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * edge + 1, 2 * edge + 1)))
+        dark = ring.astype(np.float32)[..., None] / 255
+        light = mask.astype(np.float32)[..., None] / 255
+        image[:] = np.clip(image * (1 - dark) * (1 - light) + 255 * light, 0, 255).astype(np.uint8)
+        return
     cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thick + 2 * max(1, thick // 2), cv2.LINE_AA)
     cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thick, cv2.LINE_AA)
 
@@ -100,7 +116,7 @@ def picture(room: Classroom, shown: Shown, fps: float = 25, noise_sigma: float =
         brighter, darker = _noise(room.width, room.height, noise_sigma)[_mix(k) % _POOL]
         image = cv2.subtract(cv2.add(image, brighter), darker)
     if shown.clock is not None:
-        draw_clock(image, shown.clock)
+        draw_clock(image, shown.clock, shown.outline)
     return image
 
 
@@ -230,7 +246,7 @@ def replayed(base: Script, start_s: float, end_s: float, from_s: float, old_cloc
         if start_s <= t < end_s:
             then = base(from_s + (t - start_s))
             now = base(t)
-            return Shown(then.source_s, then.clock if old_clock else now.clock, then.lights)
+            return Shown(then.source_s, then.clock if old_clock else now.clock, then.lights, outline=now.outline)
         return base(t)
 
     return script
@@ -238,21 +254,23 @@ def replayed(base: Script, start_s: float, end_s: float, from_s: float, old_cloc
 
 def frozen(base: Script, start_s: float, end_s: float) -> Script:
     """The picture stops at start_s for [start_s, end_s); a live OSD keeps ticking over it."""
-    return lambda t: (Shown(base(start_s).source_s, base(t).clock) if start_s <= t < end_s else base(t))
+    return lambda t: (Shown(base(start_s).source_s, base(t).clock, outline=base(t).outline) if start_s <= t < end_s
+                      else base(t))
 
 
 def blacked(base: Script, start_s: float, end_s: float) -> Script:
     """The picture goes dark for [start_s, end_s); the OSD stays."""
-    return lambda t: (Shown(base(t).source_s, base(t).clock, 0.05) if start_s <= t < end_s else base(t))
+    return lambda t: (Shown(base(t).source_s, base(t).clock, 0.05, outline=base(t).outline) if start_s <= t < end_s
+                      else base(t))
 
 
 def defocused(base: Script, start_s: float, end_s: float, blur_px: float) -> Script:
     """The lens out of focus for [start_s, end_s); the OSD (drawn by the NVR) stays sharp."""
-    return lambda t: (Shown(base(t).source_s, base(t).clock, base(t).lights, blur_px) if start_s <= t < end_s
-                      else base(t))
+    return lambda t: (Shown(base(t).source_s, base(t).clock, base(t).lights, blur_px, outline=base(t).outline)
+                      if start_s <= t < end_s else base(t))
 
 
 def turned_away(base: Script, start_s: float, end_s: float, share: float = 0.33) -> Script:
     """The camera turned away for [start_s, end_s) (for good when end_s is past the end)."""
-    return lambda t: (Shown(base(t).source_s, base(t).clock, base(t).lights, turned=share) if start_s <= t < end_s
-                      else base(t))
+    return lambda t: (Shown(base(t).source_s, base(t).clock, base(t).lights, turned=share, outline=base(t).outline)
+                      if start_s <= t < end_s else base(t))

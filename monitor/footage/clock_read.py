@@ -11,14 +11,22 @@ How the glyphs are found: the OSD draws light digits with a dark outline. In the
 by monitor.footage.osd) the light pixels split into connected components; a digit is one component
 of the line's height (a 1080p digit measured 28x37 px, a 360p one 8x12); separators (":" "-") are
 shorter and a bright background (a whiteboard behind the text) is taller and wider, so both drop out
-by size, while the dark outline keeps the digits apart from that background. Digits closer than
-half a digit's width form a run ("2026", "11", "20", "08", "00", "00"); the runs' lengths say the
+by size, while the dark outline keeps the digits apart from that background. Where that background
+is as light as the digits (an over-lit room), it shows through the outline in the digits' holes and
+in pockets where two digits' rings touch: a light part strictly inside another's box is a hole and
+left out, and parts join into one glyph only where they share half the narrower one's columns, so a
+pocket stands alone and drops out by size. Only parts reaching into the rows that ticked count: the
+band is cut from thumbnail rows, and what lies just under the clock (faces) is in it. Digits
+closer than half a digit's width form a run ("2026", "11", "20", "08", "00", "00"); the runs' lengths say the
 layout (YYYY-MM-DD hh:mm:ss, or MM-DD-YYYY / DD-MM-YYYY).
 
 How it fails: a clock in a font whose digits break into pieces at this resolution, or a line whose
 seconds are not the glyph that ticks, is not learned (the file's report says the clock was found but
-not read; no finding). A single picture that does not read (a compression smear over the digits)
-reads as None and is skipped.
+not read; no finding). Measured on generated outlined clocks (sample_videos.nvr.draw_clock's
+`outline`, 2026-12-05): learned and read at every frame at 720p and 1080p, and at 1080p over a room
+lit to white; not learned at 720p over that room (H.265 thins the 1-px ring until digits join the
+background); at 360p learned, and 275 of 450 frames read. A single picture that does not read (a
+compression smear over the digits) reads as None and is skipped.
 """
 
 from __future__ import annotations
@@ -67,12 +75,20 @@ def _components(band: np.ndarray, height: int, line: tuple[int, int] | None = No
     top, bottom = line if line is not None else (0, band.shape[0])
     parts = sorted((int(s[0]), int(s[0] + s[2]), int(s[1]), int(s[1] + s[3]), k) for k, s in enumerate(stats)
                    if k > 0 and s[3] <= 1.25 * height and s[2] <= 1.2 * height and s[1] < bottom and s[1] + s[3] > top)
+    # A light part strictly inside another's box is a hole of a digit (0, 4, 6, 8, 9) showing a light
+    # background through the outline (an over-lit room), not a stroke: it is left out.
+    parts = [p for p in parts if not any(o[0] < p[0] and p[1] < o[1] and o[2] < p[2] and p[3] < o[3] for o in parts)]
+    # Parts join a glyph where at least half the narrower one's columns are shared: a pocket of
+    # light background closed off where two outlined digits touch ("08" over-lit) shares a column
+    # or two with each and is a glyph of its own (too short, dropped), not a join of the two.
     groups: list[list[tuple[int, int, int, int, int]]] = []
     for part in parts:
-        if groups and part[0] < max(p[1] for p in groups[-1]):
-            groups[-1].append(part)
-        else:
-            groups.append([part])
+        if groups:
+            g0, g1 = min(p[0] for p in groups[-1]), max(p[1] for p in groups[-1])
+            if min(part[1], g1) - part[0] >= 0.5 * min(part[1] - part[0], g1 - g0):
+                groups[-1].append(part)
+                continue
+        groups.append([part])
     out = []
     for group in groups:
         x0, x1 = min(p[0] for p in group), max(p[1] for p in group)
@@ -278,14 +294,17 @@ def learn(pictures: Iterable[tuple[float, np.ndarray]], region: OsdRegion, frame
 
 
 def _tall(band: np.ndarray, line: tuple[int, int]) -> int:
-    """A first guess of the line's height for finding the ticking glyph: the median height of the
-    components reaching into the rows that ticked and not wider than tall (the whiteboard behind
-    the text is)."""
+    """A first guess of the line's height for finding the ticking glyph: the tallest height that
+    six components reaching into the rows that ticked share (within 25 %), not wider than tall (the
+    whiteboard behind the text is). The line has twelve digits and more; where the room behind an
+    outlined clock is over-lit, the digits' holes are light components too, as many as the digits
+    and a fifth their height, and a median of all took a hole's height for the line's."""
     mask = (band > _LIGHT).astype(np.uint8)
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    heights = [int(s[3]) for s in stats[1:] if s[3] >= 5 and s[2] <= 1.2 * s[3] and s[3] < band.shape[0]
-               and s[1] < line[1] and s[1] + s[3] > line[0]]
-    return int(np.median(heights)) if heights else 0
+    heights = np.array([int(s[3]) for s in stats[1:] if s[3] >= 5 and s[2] <= 1.2 * s[3] and s[3] < band.shape[0]
+                        and s[1] < line[1] and s[1] + s[3] > line[0]])
+    shared = [h for h in heights if np.count_nonzero((heights >= h / 1.25) & (heights <= h * 1.25)) >= 6]
+    return int(max(shared)) if shared else 0
 
 
 def _units(glyphs: list[_Glyph], centre: float) -> _Glyph | None:
