@@ -58,7 +58,7 @@ from monitor.footage.analyze import analyze_class  # noqa: E402
 from monitor.footage.junctions import junction_times  # noqa: E402
 from monitor.footage.loop import _runs, _similarity_join  # noqa: E402
 from monitor.footage.media import PacketTimeline, probe  # noqa: E402
-from monitor.footage.sizes import frame_levels, quiet_spans, size_series  # noqa: E402
+from monitor.footage.sizes import Quiet, frame_levels, quiet_spans, size_series  # noqa: E402
 from monitor.manifest import load_class  # noqa: E402
 from monitor.policy import load_policy  # noqa: E402
 from sample_videos.classroom import Classroom  # noqa: E402
@@ -598,8 +598,7 @@ def sizes_main(size: tuple[int, int], extra: list[tuple[Path, list[tuple]]] | No
                                              policy.loop_run_min_s),
                 "loop/binned": size_loop_runs(timeline, policy.loop_min_s, policy.loop_similarity_min,
                                               policy.loop_run_min_s, binned_s=policy.loop_bin_s)}
-        quiet = quiet_spans(size_series(timeline), policy.quiet_window_s, policy.quiet_level_max,
-                            min(policy.freeze_max_s, policy.black_max_s) / 2, policy.quiet_spread_max)
+        quiet = quiet_spans(size_series(timeline), Quiet.of(policy))
         junctions = junction_times(timeline, policy.junction_size_ratio, policy.junction_max_per_hour)[1:]
         loops = [(e[1], e[2], e[3]) for e in plan if e[0] == "loop"]
         events = [(e[1], e[2]) for e in plan]

@@ -48,7 +48,7 @@ from monitor.footage.events import FootageEvent
 from monitor.footage.junctions import junction_times
 from monitor.footage.media import CONFIRM_W, PacketTimeline, SpanReader, choose_mode  # CONFIRM_W: a 64-px thumbnail blurs a swaying trainee away
 from monitor.footage.pictures import distance, distances_to_many
-from monitor.footage.sizes import frame_levels, quiet_spans, size_series
+from monitor.footage.sizes import Quiet, frame_levels, quiet_spans, size_series
 from monitor.policy import Policy
 
 _NEAR_S = 0.3  # the copy's frame is looked for this close to the lag (the bins' resolution and then some)
@@ -109,7 +109,7 @@ class LoopDetector:
     junction_ratio: float  # ... and at junctions: packets this many times their neighbours
     junctions_per_hour: int  # ... the strongest this many per hour
     frame_ratio: float  # every-frame pictures: nearest earlier frame within this share of the scene's motion
-    quiet: tuple[float, float, float, float] = (2.0, -1.0, 2.5, 0.1)  # quiet_spans' window, level, length, spread
+    quiet: Quiet = Quiet()
 
     @classmethod
     def from_policy(cls, policy: Policy) -> "LoopDetector":
@@ -119,8 +119,7 @@ class LoopDetector:
                    policy.loop_run_min_s, policy.loop_candidates_per_hour,
                    policy.sample_interval_s, policy.loop_probe_interval_s, policy.junction_size_ratio,
                    policy.junction_max_per_hour, policy.loop_frame_ratio,
-                   (policy.quiet_window_s, policy.quiet_level_max, min(policy.freeze_max_s, policy.black_max_s) / 2,
-                    policy.quiet_spread_max))
+                   Quiet.of(policy))
 
     def detect(self, signals: ClassSignals) -> list[FootageEvent]:
         files = [f for f in signals.files if f.timeline.times_s.size > 1]
@@ -147,7 +146,6 @@ class LoopDetector:
         t1 = max(f.placed.wall_end for f in files)
         count = int(np.ceil((t1 - t0) / step)) + 1
         grid = np.full(count, np.nan)
-        window_s, level_max, quiet_min_s, spread_max = self.quiet
         for f in files:
             series = size_series(f.timeline)
             if per_frame:
@@ -163,7 +161,7 @@ class LoopDetector:
                 n = min(count - first, int(np.ceil((f.placed.wall_end - f.placed.wall_begin) / step)))
                 binned = series.binned(t0 + first * step - f.placed.wall(0.0), step, n)
                 grid[first:first + n] = np.where(np.isnan(binned), grid[first:first + n], binned)
-            for q0, q1 in quiet_spans(series, window_s, level_max, quiet_min_s, spread_max):
+            for q0, q1 in quiet_spans(series, self.quiet):
                 first = max(0, int((f.placed.wall(q0) - t0) / step))
                 grid[first:max(first, int(np.ceil((f.placed.wall(q1) - t0) / step)) + 1)] = np.nan
         m = max(4, int(round(self.min_s / 2 / step)))

@@ -25,16 +25,14 @@ from monitor.footage.focus import sharpness
 from monitor.footage.junctions import junction_times
 from monitor.footage.media import PacketTimeline, Samples, SpanReader, choose_mode, luma_plane, sample
 from monitor.footage.osd import LOOK_S, OsdRegion, locate_clock
-from monitor.footage.sizes import quiet_spans, size_series
+from monitor.footage.sizes import Quiet, quiet_spans, size_series
 from monitor.policy import Policy
 
 
 def dense_spans(timeline: PacketTimeline, policy: Policy) -> list[tuple[float, float]]:
     """Media intervals to sample densely in a keyframe-sampled file."""
     step = policy.sample_interval_s
-    shortest = min(policy.freeze_max_s, policy.black_max_s)
-    quiet = quiet_spans(size_series(timeline), policy.quiet_window_s,
-                        policy.quiet_level_max, shortest / 2, policy.quiet_spread_max)
+    quiet = quiet_spans(size_series(timeline), Quiet.of(policy))
     spans = [(max(timeline.first_s, a - step), min(timeline.end_s, b + step)) for a, b in quiet]
     ratio = max(policy.junction_size_ratio, policy.splice_junction_ratio)
     for t in junction_times(timeline, ratio, policy.junction_max_per_hour)[1:]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.footage.media import PacketTimeline
+from monitor.policy import Policy
 
 _MAX_PERIOD = 8  # longest B-frame pattern looked for (x265 uses up to 4 B-frames, x264 up to 3)
 
@@ -74,31 +75,48 @@ def size_series(timeline: PacketTimeline) -> SizeSeries:
     return SizeSeries(timeline.times_s[inter], logs - medians[cls], period, cls == int(np.argmax(medians)))
 
 
-def quiet_spans(series: SizeSeries, window_s: float, level_max: float, min_s: float,
-                spread_max: float = 0.0) -> list[tuple[float, float]]:
+@dataclass(frozen=True)
+class Quiet:
+    """What makes a stretch quiet (the profile's quiet_* parameters; base.toml says how measured).
+    `min_s`: the shortest stretch that counts (half the shortest freeze or black that is a finding)."""
+
+    window_s: float = 2.0
+    level_max: float = -1.0
+    min_s: float = 2.5
+    spread_max: float = 0.02
+
+    @classmethod
+    def of(cls, policy: Policy) -> "Quiet":
+        return cls(policy.quiet_window_s, policy.quiet_level_max, min(policy.freeze_max_s, policy.black_max_s) / 2,
+                   policy.quiet_spread_max)
+
+
+def quiet_spans(series: SizeSeries, rule: Quiet) -> list[tuple[float, float]]:
     """Media intervals of at least `min_s` where the rolling median level over `window_s` stays at or
     below `level_max`: where the picture may be frozen or black, so the sampling decodes there. Only
     the largest frames of the pattern count: a B-frame of live footage is already near-empty (with
     three B-frames, H.265's B-frames of a frozen picture were 0.6x the live ones, its P-frames 0.1x).
-    A stretch whose sizes hardly vary (rolling median absolute deviation at most `spread_max`, log2
-    units) counts too: x264 spent 0.6x the live size on every frame of a frozen picture, but the same
-    number of bytes each time (318 of 318), where live footage's frames vary by 30 % and more."""
+    A stretch whose sizes do not vary (rolling median absolute deviation at most `spread_max`, log2
+    units) counts too: x264 spent 0.6x the live size on every frame of a frozen picture, but the
+    same number of bytes each time (318 of 318; spread 0.000-0.004), where live footage's frames
+    vary by 30 % and more, and a calm 1080p classroom, its P-frames mostly sensor noise, by 0.047
+    at its 1st percentile (base.toml)."""
     t, level = series.times_s[series.major], series.level[series.major]
     if t.size < 2:
         return []
     step = float(np.median(np.diff(t)))
-    half = max(1, int(round(window_s / step / 2)))
+    half = max(1, int(round(rule.window_s / step / 2)))
     padded = np.pad(level, half, mode="edge")
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
     rolling = np.median(windows, axis=1)
     spread = np.median(np.abs(windows - rolling[:, None]), axis=1)
-    quiet = (rolling <= level_max) | (spread <= spread_max)
+    quiet = (rolling <= rule.level_max) | (spread <= rule.spread_max)
     out = []
     padded_flags = np.concatenate([[False], quiet, [False]])
     changes = np.flatnonzero(np.diff(padded_flags.astype(np.int8)))
     for a, b in zip(changes[::2], changes[1::2]):
         start, end = float(t[a]), float(t[b - 1])
-        if end - start >= min_s:
+        if end - start >= rule.min_s:
             out.append((start, end))
     return out
 
@@ -108,9 +126,12 @@ _SPIKE_RATIO = 8.0  # a P-frame this many times the median P-frame is set aside 
 
 def frame_levels(timeline: PacketTimeline, settle: int = 3) -> np.ndarray:
     """Every frame's level in frame order (one value per packet), keyframes and the `settle` frames
-    after each set to 0 (the usual size): the first frames after a keyframe are sized by the
-    keyframe's quality, not by the picture's change, and a copy meets its keyframes at other places
-    than its original did. Binning to 0.2 s (as `SizeSeries.binned` does) averages away the
+    after and before each set to 0 (the usual size): the first frames after a keyframe are sized by
+    the keyframe's quality, not by the picture's change, and a copy meets its keyframes at other
+    places than its original did. Before a keyframe, x265 spent 0.8x, 0.6x and 0.4x the usual size
+    on the last three P-frames of every GOP of a calm 1080p classroom (bench/faces.py --whole-hour
+    --nvr): a dip every 10 s that matched itself at every multiple of the GOP, five false
+    candidates in three minutes, each costing two decodes from a keyframe. Binning to 0.2 s (as `SizeSeries.binned` does) averages away the
     frame-to-frame shape a replay repeats; on a constant frame rate the frame index is the grid.
 
     P-frames over `_SPIKE_RATIO` times the median P-frame (and the `settle` after them) are set
@@ -123,6 +144,8 @@ def frame_levels(timeline: PacketTimeline, settle: int = 3) -> np.ndarray:
     out = np.zeros(timeline.times_s.size)
     out[~timeline.keyframes] = series.level
     aside = gop_positions(timeline.keyframes) <= settle
+    for k in np.flatnonzero(timeline.keyframes):
+        aside[max(0, k - settle):k] = True
     predicted = timeline.sizes[~timeline.keyframes]
     if predicted.size:
         spikes = np.flatnonzero(~timeline.keyframes & (timeline.sizes > _SPIKE_RATIO * float(np.median(predicted))))

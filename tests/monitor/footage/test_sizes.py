@@ -9,7 +9,7 @@ import numpy as np
 
 from monitor.footage.loop import _runs, _similarity_join
 from monitor.footage.media import PacketTimeline
-from monitor.footage.sizes import frame_levels, gop_positions, quiet_spans, size_series
+from monitor.footage.sizes import Quiet, frame_levels, gop_positions, quiet_spans, size_series
 
 
 def _timeline(sizes: np.ndarray, gop: int, fps: float = 25.0) -> PacketTimeline:
@@ -42,10 +42,10 @@ def test_a_frozen_stretch_is_quiet_and_live_footage_is_not():
     sizes = 800 * rng.lognormal(0, 0.4, n)
     sizes[25 * 20:25 * 32] = 60  # 12 s of a frozen picture: near-empty frames of one size
     series = size_series(_timeline(sizes, 250))
-    spans = quiet_spans(series, window_s=2.0, level_max=-1.0, min_s=2.5, spread_max=0.1)
+    spans = quiet_spans(series, Quiet(window_s=2.0, level_max=-1.0, min_s=2.5, spread_max=0.1))
     assert len(spans) == 1 and abs(spans[0][0] - 20) <= 1.0 and abs(spans[0][1] - 32) <= 1.0
     clean = size_series(_timeline(800 * rng.lognormal(0, 0.4, n), 250))
-    assert quiet_spans(clean, window_s=2.0, level_max=-1.0, min_s=2.5, spread_max=0.1) == []
+    assert quiet_spans(clean, Quiet(window_s=2.0, level_max=-1.0, min_s=2.5, spread_max=0.1)) == []
 
 
 def test_the_similarity_join_finds_a_repeated_shape_at_its_lag():
@@ -81,20 +81,23 @@ def test_visibility_moments_are_taken_at_the_nearest_keyframe_in_valid_footage()
     assert _nearest_keyframe(placed, t0 + 27.0, 30.0, [(t0 + 15, t0 + 29)]) == t0 + 20.0
 
 
-def test_frame_levels_keep_every_frame_and_set_the_keyframes_and_their_wake_aside():
+def test_frame_levels_keep_every_frame_and_set_the_keyframes_their_wake_and_the_frames_before_aside():
     rng = np.random.default_rng(4)
     n, gop = 1000, 250
     sizes = 800 * rng.lognormal(0, 0.4, n)
     sizes[np.arange(n) % gop == 0] = 40000
     sizes[np.arange(n) % gop == 1] *= 3  # the frame after a keyframe, sized by its quality
+    sizes[np.arange(n) % gop >= gop - 3] *= 0.4  # x265 saving up for the next keyframe
     timeline = _timeline(sizes, gop)
     levels = frame_levels(timeline, settle=3)
     assert levels.shape == (n,)
     wake = np.arange(n) % gop <= 3
-    assert np.all(levels[wake] == 0.0)
+    before = (np.arange(n) % gop >= gop - 3) & (np.arange(n) < n - 3)  # the last frames precede no keyframe
+    assert np.all(levels[wake | before] == 0.0)
+    assert np.all(levels[n - 3:] < -0.5)  # the file's last frames keep their own level
     series = size_series(timeline)
     inter = np.flatnonzero(np.arange(n) % gop != 0)
-    kept = ~wake[inter]
+    kept = ~(wake | before)[inter]
     assert np.allclose(levels[inter[kept]], series.level[kept])  # the rest: each frame's own level
 
 
