@@ -17,8 +17,8 @@ in pockets where two digits' rings touch: a light part strictly inside another's
 left out, and parts join into one glyph only where they share half the narrower one's columns, so a
 pocket stands alone and drops out by size. Only parts reaching into the rows that ticked count: the
 band is cut from thumbnail rows, and what lies just under the clock (faces) is in it. Digits
-closer than half a digit's width form a run ("2026", "11", "20", "08", "00", "00"); the runs' lengths say the
-layout (YYYY-MM-DD hh:mm:ss, or MM-DD-YYYY / DD-MM-YYYY).
+closer than half a digit's width form a run ("2026", "11", "20", "08", "00", "00"); the runs'
+lengths say the layout (YYYY-MM-DD hh:mm:ss, or MM-DD-YYYY / DD-MM-YYYY).
 
 How it fails: a clock in a font whose digits break into pieces at this resolution, or a line whose
 seconds are not the glyph that ticks, is not learned (the file's report says the clock was found but

@@ -48,6 +48,21 @@ def test_a_frozen_stretch_is_quiet_and_live_footage_is_not():
     assert quiet_spans(clean, Quiet(window_s=2.0, level_max=-1.0, min_s=2.5, spread_max=0.1)) == []
 
 
+def test_sizes_that_do_not_vary_are_quiet_and_a_calm_room_whose_sizes_vary_little_is_not():
+    """x264 on a frozen picture spends the same bytes on every frame, at about the usual level; a
+    calm classroom's P-frames, mostly sensor noise, vary by a few per cent (bench/faces.py's 1080p
+    hour: spread 0.047 and more), and under the old limit of 0.1 most of it was decoded densely."""
+    from monitor.policy import load_policy
+
+    rng = np.random.default_rng(6)
+    n = 25 * 60
+    sizes = 800 * rng.lognormal(0, 0.07, n)  # calm: spread about 0.07 (log2 units)
+    sizes[25 * 20:25 * 32] = 800  # frozen, at the usual level
+    rule = Quiet.of(load_policy("zhengzhou-2022"))
+    spans = quiet_spans(size_series(_timeline(sizes, 250)), rule)
+    assert len(spans) == 1 and abs(spans[0][0] - 20) <= 1.0 and abs(spans[0][1] - 32) <= 1.0, spans
+
+
 def test_the_similarity_join_finds_a_repeated_shape_at_its_lag():
     rng = np.random.default_rng(3)
     x = np.cumsum(rng.normal(size=3000)) * 0.1 + rng.normal(size=3000)
