@@ -371,11 +371,11 @@ def nvr_main(kind: str, minutes: float, overrides: dict | None = None, whole_fra
     print(f"making {size[0]}x{size[1]} H.265 GOP-10s recordings of {minutes:g} min under bench/out/ …", flush=True)
     t0 = time.perf_counter()
     half = None
+    wf = "-wf" if whole_frames else ""
     if duration >= SEGMENTED_MIN_S and duration % SEGMENT_S == 0:
         clean, tampered, half = _nvr_segmented(size, duration, tag, whole_frames)
     else:
-        tampered = _nvr_make(OUT / f"{tag}{'-wf' if whole_frames else ''}-tampered.mp4", size, duration, True,
-                             whole_frames)
+        tampered = _nvr_make(OUT / f"{tag}{wf}-tampered.mp4", size, duration, True, whole_frames)
         clean = _nvr_make(OUT / f"{tag}-clean.mp4", size, duration, False)
     print(f"  (made in {time.perf_counter() - t0:.0f} s)", flush=True)
     rows = []

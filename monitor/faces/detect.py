@@ -43,7 +43,6 @@ def _pose_predictor():
 def faces_in(image: np.ndarray, detect_max_side: int | None = None) -> list[Face]:
     """Every face dlib's HOG detector finds (upsampled once), with its encoding and hash: `face_boxes`
     then `describe`."""
-    image = np.ascontiguousarray(image)
     return describe(image, face_boxes(image, detect_max_side))
 
 

@@ -76,14 +76,11 @@ class FaceTracker:
 
     def _follow(self, picture: np.ndarray, grey: np.ndarray) -> list[Face]:
         assert self._previous is not None
-        dx, dy = _camera_shift(self._previous, grey)
-        kept: list[Face] = []
-        quiet: list[Region] = []  # where what changed is a followed thing moving, then and now
-        for followed in self._followed:
-            moved = _find_patch(grey, followed.patch, followed.face.box, dx, dy, self.min_similarity)
-            if moved is not None:
-                kept.append(replace(followed.face, box=moved))
-                quiet += [_head_and_shoulders(followed.face.box, grey.shape), _head_and_shoulders(moved, grey.shape)]
+        dx, dy, still = self._still_there(grey)
+        kept = [replace(followed.face, box=moved) for followed, moved in still]
+        # where what changed is a followed thing moving, then and now
+        quiet: list[Region] = [r for followed, moved in still for r in (
+            _head_and_shoulders(followed.face.box, grey.shape), _head_and_shoulders(moved, grey.shape))]
         movers = []
         for region, patch in self._movers:
             moved = _find_patch(grey, patch, _box(region), dx, dy, self.min_similarity)
@@ -99,6 +96,14 @@ class FaceTracker:
         self._movers = movers
         return found
 
+    def _still_there(self, grey: np.ndarray) -> tuple[int, int, list[tuple[_Followed, Box]]]:
+        """The camera's shift since the last moment, and each followed face whose patch is found
+        near its place, with its new box."""
+        assert self._previous is not None
+        dx, dy = _camera_shift(self._previous, grey)
+        found = [(f, _find_patch(grey, f.patch, f.face.box, dx, dy, self.min_similarity)) for f in self._followed]
+        return dx, dy, [(f, moved) for f, moved in found if moved is not None]
+
     def _search_all(self, picture: np.ndarray, grey: np.ndarray) -> list[Face]:
         """The whole frame searched; a face found where a followed face's patch still matches is
         that face, its encoding kept: the encodings are what a full search of a 1080p classroom
@@ -108,11 +113,7 @@ class FaceTracker:
         boxes = face_boxes(picture)
         known: list[Face] = []
         if self._previous is not None and grey.shape == self._previous.shape and self._followed:
-            dx, dy = _camera_shift(self._previous, grey)
-            for followed in self._followed:
-                moved = _find_patch(grey, followed.patch, followed.face.box, dx, dy, self.min_similarity)
-                if moved is not None:
-                    known.append(replace(followed.face, box=moved))
+            known = [replace(followed.face, box=moved) for followed, moved in self._still_there(grey)[2]]
         faces: list[Face] = []
         unknown: list[tuple[int, int, int, int]] = []
         for box in boxes:
