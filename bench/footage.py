@@ -14,22 +14,22 @@ Run: .venv/bin/python bench/footage.py   (needs Debian's ffmpeg for the baseline
 apt-get install ffmpeg; the bench installs nothing itself)
 
 NVR footage (issue #16): `--nvr b` (1920x1080) or `--nvr c` (2560x1440), H.265 25 fps, a keyframe
-every 10 s, an OSD clock, `--minutes N` long (60 for the issue's figures): a clean file and a
-tampered one (loops of 5, 12 and 60 s at short and long lags off the GOP, the 12-s one a recording
-replayed with its old clock, a freeze under the ticking clock, black), each timed against ffmpeg on
-the same file, with recall, false alarms and peak RSS. Files of 30 minutes or more are made as
-60-s segments (6 GOPs), two libx265 encodes at a time (this machine has 2 cores; the hour of (b),
-clean and tampered, took 78 minutes at 26.8 frames/s under other sessions' load), each encoded from
-one GOP before its start to 0.4 s past its end and those packets dropped, so that its packet sizes
-are those of one long encode (on 0-70 s of 1080p: all 1,750 equal; the bytes differ only in the
-slice headers' picture order count); then joined packet for packet (`sample_videos.nvr.join_nvr`:
-timestamps shifted, no re-encode, checked continuous, a keyframe every 250 frames). The clean
-segments (under bench/out/nvr-WxH-segments/) serve every duration; the tampered file re-renders
-only the segments whose frames its script changes (11 of an hour's 60). The clean file's first
-half, joined from its first segments, is analysed too: peak RSS at 30 against 60 minutes. `--all`
-runs (a), (b) and (c) in one run. `--recall 5 4 3` measures the
-recall of short loops at lags off a 10-s GOP and false alarms on clean files (see recall_main), at
-640x360 or `--size WxH` (with `--trainees N` people in the room).
+every 10 s (`--gop S` for another cadence), an OSD clock, `--minutes N` long (60 for the issue's
+figures): a clean file and a tampered one (loops of 5, 12 and 60 s at short and long lags off the
+GOP, the 12-s one a recording replayed with its old clock, a freeze under the ticking clock, black),
+each timed against ffmpeg on the same file, with recall, false alarms and peak RSS. Files of 30
+minutes or more are made as 60-s segments (6 GOPs), two libx265 encodes at a time (this machine has
+2 cores; the hour of (b), clean and tampered, took 78 minutes at 26.8 frames/s under other sessions'
+load), each encoded from one GOP before its start to 0.4 s past its end and those packets dropped,
+so that its packet sizes are those of one long encode (on 0-70 s of 1080p: all 1,750 equal; the
+bytes differ only in the slice headers' picture order count); then joined packet for packet
+(`sample_videos.nvr.join_nvr`: timestamps shifted, no re-encode, checked continuous, a keyframe
+every 250 frames). The clean segments (under bench/out/nvr-WxH-segments/) serve every duration; the
+tampered file re-renders only the segments whose frames its script changes (11 of an hour's 60). The
+clean file's first half, joined from its first segments, is analysed too: peak RSS at 30 against 60
+minutes. `--all` runs (a), (b) and (c) in one run. `--recall 5 4 3` measures the recall of short
+loops at lags off a 10-s GOP and false alarms on clean files (see recall_main), at 640x360 or
+`--size WxH` (with `--trainees N` people in the room).
 """
 
 from __future__ import annotations
@@ -250,12 +250,12 @@ def _nvr_script(duration_s: float, tampered: bool, whole_frames: bool = False) -
 
 
 def _nvr_make(path: Path, size: tuple[int, int], duration_s: float, tampered: bool,
-              whole_frames: bool = False) -> Path:
+              whole_frames: bool = False, gop_s: float = 10.0) -> Path:
     if path.exists():
         return path
     partial = path.with_suffix(".part.mp4")
     write_nvr(partial, sensor_room(*size, trainees=24), _nvr_script(duration_s, tampered, whole_frames), duration_s,
-              codec="hevc", gop_s=NVR_GOP_S)
+              codec="hevc", gop_s=gop_s)
     partial.rename(path)
     return path
 
@@ -359,24 +359,25 @@ def _nvr_segmented(size: tuple[int, int], duration_s: float, tag: str,
     return made[0], made[1], made[2]
 
 
-def nvr_main(kind: str, minutes: float, overrides: dict | None = None, whole_frames: bool = False) -> None:
+def nvr_main(kind: str, minutes: float, overrides: dict | None = None, whole_frames: bool = False,
+             gop_s: float = 10.0) -> None:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise SystemExit("the baseline needs Debian's ffmpeg: apt-get install ffmpeg")
     OUT.mkdir(parents=True, exist_ok=True)
     size, duration = NVR_SIZES[kind], minutes * 60
-    tag = f"nvr-{kind}-{minutes:g}min"
+    tag = f"nvr-{kind}-{minutes:g}min" + (f"-gop{gop_s:g}" if gop_s != NVR_GOP_S else "")
     print(f"started {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC; load average "
           f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}", flush=True)
-    print(f"making {size[0]}x{size[1]} H.265 GOP-10s recordings of {minutes:g} min under bench/out/ …", flush=True)
+    print(f"making {size[0]}x{size[1]} H.265 GOP-{gop_s:g}s recordings of {minutes:g} min under bench/out/ …", flush=True)
     t0 = time.perf_counter()
     half = None
     wf = "-wf" if whole_frames else ""
-    if duration >= SEGMENTED_MIN_S and duration % SEGMENT_S == 0:
+    if duration >= SEGMENTED_MIN_S and duration % SEGMENT_S == 0 and gop_s == NVR_GOP_S:
         clean, tampered, half = _nvr_segmented(size, duration, tag, whole_frames)
     else:
-        tampered = _nvr_make(OUT / f"{tag}{wf}-tampered.mp4", size, duration, True, whole_frames)
-        clean = _nvr_make(OUT / f"{tag}-clean.mp4", size, duration, False)
+        tampered = _nvr_make(OUT / f"{tag}{wf}-tampered.mp4", size, duration, True, whole_frames, gop_s)
+        clean = _nvr_make(OUT / f"{tag}-clean.mp4", size, duration, False, gop_s=gop_s)
     print(f"  (made in {time.perf_counter() - t0:.0f} s)", flush=True)
     rows = []
     for name, path in (("clean", clean), ("tampered", tampered)):
@@ -645,6 +646,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nvr", choices=sorted(NVR_SIZES), help="NVR footage instead of the 720p H.264 hour")
     parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--gop", type=float, default=NVR_GOP_S,
+                        help="with --nvr: seconds between keyframes (files of 30 minutes and more are made in "
+                             "segments only at the default 10 s), e.g. 1 for the cadence sampled at every other keyframe")
     parser.add_argument("--all", action="store_true",
                         help="the issue's three cases in one run: (a) the 720p H.264 GOP-50 hour, then "
                              "(b) and (c) NVR footage of --minutes")
@@ -683,6 +687,6 @@ if __name__ == "__main__":
         width, height = (int(v) for v in args.size.split("x"))
         recall_main(args.recall, args.files, overrides, (width, height), args.trainees, args.whole_frames)
     elif args.nvr:
-        nvr_main(args.nvr, args.minutes, overrides, args.whole_frames)
+        nvr_main(args.nvr, args.minutes, overrides, args.whole_frames, args.gop)
     else:
         main()

@@ -242,13 +242,14 @@ def sample(
     on_frame: Callable[[float, av.VideoFrame], None] | None = None,
     every_frame: bool = False,
 ) -> Samples:
-    """Decode only what the sampling needs: keyframes where they are dense enough, else every frame
-    but keep one per `interval_s`. In keyframe mode, each `dense` span (media seconds) is also
+    """Decode only what the sampling needs: keyframes where they are dense enough (one per
+    `interval_s` where they are denser still), else every frame but keep one per `interval_s`. In keyframe mode, each `dense` span (media seconds) is also
     decoded from the keyframe before it and sampled every `interval_s`: a freeze or black shorter
     than a 10-s GOP would otherwise fall between two samples. Decode errors end the sampling of this
     file early (the packet timeline already knows how long it is). `on_frame` sees every sampled
     frame while it is decoded (the OSD clock is read there, at no extra decoding)."""
     mode = choose_mode(timeline, interval_s, keyframe_gap_max_s)
+    due = _due_keyframes(timeline.keyframe_times_s, interval_s) if mode == "keyframes" else None
     container, stream = _open_video(timeline.path)
     context = stream.codec_context
     if mode == "keyframes":
@@ -267,7 +268,7 @@ def sample(
     micro = np.empty((capacity, MICRO_H, MICRO_W), dtype=np.uint8)
     held = 0
     try:
-        for frame in container.decode(stream):
+        for frame in container.decode(stream) if due is None else _decoded_keyframes(container, stream, due):
             if frame.time is None:
                 continue
             t = float(frame.time)
@@ -344,6 +345,38 @@ def sample(
                        span_times_s=np.asarray(span_times, dtype=np.float64)[by_time],
                        span_thumbs=np.stack(span_thumbs)[by_time], span_greys=tuple(greys))
     return Samples(times_s=times_s[keep], thumbs=np.stack(thumbs)[order][keep], mode=mode)
+
+
+def _due_keyframes(keys: np.ndarray, interval_s: float) -> np.ndarray | None:
+    """The keyframes to decode where they come more often than the sampling step (a 1-s GOP):
+    decoding is what sampling costs, and every keyframe of a 1-s GOP is twice the pictures a 2-s
+    step asks for. A keyframe is passed over while the next one still lies within a step (and the
+    5 % `choose_mode` allows) of the last one kept, so samples are never further apart than the
+    step where the keyframes allow it. None when every keyframe is due: GOPs longer than half the
+    step, whose extra keyframes (an encoder's scene cuts, as at a splice) are all decoded."""
+    if keys.size < 3 or float(np.median(np.diff(keys))) > 0.55 * interval_s:
+        return None
+    kept = [0]
+    for i in range(1, keys.size - 1):
+        if keys[i + 1] - keys[kept[-1]] > interval_s * 1.05:
+            kept.append(i)
+    kept.append(keys.size - 1)
+    return None if len(kept) == keys.size else keys[kept]
+
+
+def _decoded_keyframes(container: av.container.InputContainer, stream: av.video.stream.VideoStream,
+                       due: np.ndarray) -> Iterator[av.VideoFrame]:
+    """The due keyframes' pictures: only their packets reach the decoder (keyframes decode on their
+    own). `due` holds packet times as the PacketTimeline took them (pts, else dts, times the base)."""
+    base = float(stream.time_base)
+    wanted = set(np.rint(due / base).astype(np.int64).tolist())
+    for packet in container.demux(stream):
+        if packet.size == 0:  # the demuxer's last, empty packet: the decoder hands out what it holds
+            yield from packet.decode()
+            continue
+        ts = packet.pts if packet.pts is not None else packet.dts
+        if packet.is_keyframe and ts is not None and ts in wanted:
+            yield from packet.decode()
 
 
 def _merged(spans: list[tuple[float, float]], join_s: float) -> list[tuple[float, float]]:

@@ -1,7 +1,7 @@
 """NVR formats (issue #16 item 3) beyond test_nvr's containers and GOPs: 2560x1440 H.265 with its
-OSD clock read, and a variable frame rate (frames late and dropped) in MKV, where freeze, black and a
-loop at a lag off the GOP are found and clean footage gives nothing. Short files: a few seconds to a
-minute each."""
+OSD clock read, a variable frame rate (frames late and dropped) in MKV, where freeze, black and a
+loop at a lag off the GOP are found and clean footage gives nothing, and keyframes every second,
+sampled at the step and not at each. Short files: a few seconds to a minute each."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from monitor.findings import say
-from monitor.footage.media import probe
+from monitor.footage.media import probe, sample
 from sample_videos.classroom import Classroom
 from sample_videos.nvr import blacked, frozen, live, replayed, sensor_room, write_nvr
 from tests.conftest import CLASS_START
@@ -56,3 +56,20 @@ def test_freeze_black_and_a_short_loop_at_a_variable_frame_rate(tmp_path, room, 
 def test_clean_footage_at_a_variable_frame_rate_gives_no_finding(tmp_path, room):
     path = write_nvr(tmp_path / "clean.mkv", room, live(CLASS_START), 55, codec="hevc", gop_s=10, vfr=True)
     assert rules(analyze_nvr(path, 55)) == set()
+
+
+@pytest.mark.parametrize("codec, ext, bframes", [("h264", "ts", 2), ("hevc", "flv", 0), ("hevc", "mp4", 3)])
+def test_keyframes_every_second_are_sampled_at_the_step_not_at_each(tmp_path, room, codec, ext, bframes):
+    """A 1-s GOP decoded at every keyframe is twice the pictures a 2-s sampling step asks for: only
+    every other keyframe reaches the decoder, and no two samples are further apart than the step
+    (MPEG-TS starts its timestamps late; B-frames put packets out of presentation order)."""
+    path = write_nvr(tmp_path / f"gop1.{ext}", room, live(CLASS_START), 21, codec=codec, gop_s=1, bframes=bframes)
+    timeline = probe(path)
+    assert timeline.keyframe_times_s.size == 21
+    samples = sample(timeline, 2.0)
+    assert samples.mode == "keyframes"
+    assert 11 <= len(samples) <= 12
+    assert np.all(np.diff(samples.times_s) <= 2.0 * 1.05)
+    keys = timeline.keyframe_times_s
+    assert np.abs(samples.times_s[:, None] - keys[None, :]).min(axis=1).max() < 1e-6  # keyframes only
+    assert samples.times_s[0] == pytest.approx(keys[0]) and samples.times_s[-1] == pytest.approx(keys[-1])
