@@ -177,7 +177,7 @@ def _offset(instant: str) -> float:
     return (datetime.fromisoformat(instant) - START).total_seconds()
 
 
-def main() -> None:
+def main(overrides: dict | None = None) -> None:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise SystemExit("the baseline needs Debian's ffmpeg: apt-get install ffmpeg")
@@ -187,11 +187,11 @@ def main() -> None:
     clean = _make(OUT / "clean60.mp4", tampered=False)
     clean30 = _first_half(clean, OUT / "clean30.mp4")
 
-    t_monitor, rss_tampered, report, cpu_monitor = _analyze(_manifest(tampered, HOUR_S))
+    t_monitor, rss_tampered, report, cpu_monitor = _analyze(_manifest(tampered, HOUR_S, overrides))
     t_ffmpeg, rss_ffmpeg, _, cpu_ffmpeg = _measured([ffmpeg, "-hide_banner", "-nostats", "-i", str(tampered),
                                          "-vf", "freezedetect,blackdetect", "-f", "null", "-"])
-    _, rss60, clean_report, _ = _analyze(_manifest(clean, HOUR_S))
-    _, rss30, _, _ = _analyze(_manifest(clean30, HOUR_S / 2))
+    _, rss60, clean_report, _ = _analyze(_manifest(clean, HOUR_S, overrides))
+    _, rss30, _, _ = _analyze(_manifest(clean30, HOUR_S / 2, overrides))
 
     findings = [f for h in report["hours"] for f in h["findings"]] + report["findings"]
     found = []
@@ -653,8 +653,9 @@ if __name__ == "__main__":
                         help="the issue's three cases in one run: (a) the 720p H.264 GOP-50 hour, then "
                              "(b) and (c) NVR footage of --minutes")
     parser.add_argument("--set", metavar="PARAMETER=VALUE", action="append", default=[],
-                        help="with --nvr or --recall: a profile parameter for monitor analyze, e.g. loop_dense_gop_s=12 "
-                             "(keyframe sampling and the size series' loop candidates on long GOPs)")
+                        help="a profile parameter for monitor analyze, e.g. loop_dense_gop_s=12 (keyframe sampling "
+                             "and the size series' loop candidates on long GOPs) or, on (a), sample_interval_s=4 "
+                             "(every other keyframe of its 2-s GOP)")
     parser.add_argument("--recall", type=float, nargs="*", help="loop lengths (s): recall of short loops instead")
     parser.add_argument("--files", type=int, default=5, help="with --recall: files per length (4 loops each)")
     parser.add_argument("--size", metavar="WxH", default="640x360", help="with --recall: the files' picture size")
@@ -669,7 +670,7 @@ if __name__ == "__main__":
     overrides = {key: float(value) for key, value in (item.split("=", 1) for item in args.set)}
     if args.all:
         print("(a) 1280x720 H.264, a keyframe every 2 s (GOP 50), 60 min", flush=True)
-        main()
+        main(overrides)
         for kind in ("b", "c"):
             print(f"({kind})", flush=True)
             nvr_main(kind, args.minutes, overrides, args.whole_frames)
@@ -689,4 +690,4 @@ if __name__ == "__main__":
     elif args.nvr:
         nvr_main(args.nvr, args.minutes, overrides, args.whole_frames, args.gop)
     else:
-        main()
+        main(overrides)
