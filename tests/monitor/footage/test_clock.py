@@ -51,7 +51,8 @@ def _read_at_every_frame(path: Path, clock_start: datetime) -> None:
         [(t, s) for t, s in read if s != expected + timedelta(seconds=int(t + 1e-6))][:5]
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+# 1080p: among the longest of the main part (make test lists them), run after it one at a time
+@pytest.mark.parametrize("size", [(1280, 720), pytest.param((1920, 1080), marks=pytest.mark.slow)])
 def test_the_clock_is_read_at_every_frame_once_learned(tmp_path, size):
     start = CLASS_START + timedelta(hours=1, seconds=47)
     _read_at_every_frame(write_nvr(tmp_path / "clock.mp4", sensor_room(*size), live(start), 24, codec="hevc", gop_s=10),
@@ -78,7 +79,8 @@ def test_a_clock_with_light_shapes_just_under_it_is_still_learned_and_read(tmp_p
                          CLASS_START)
 
 
-@pytest.mark.parametrize("size, lights", [((1280, 720), 1.0), ((1920, 1080), 1.0), ((1920, 1080), 2.0)])
+@pytest.mark.parametrize("size, lights", [((1280, 720), 1.0), pytest.param((1920, 1080), 1.0, marks=pytest.mark.slow),
+                                          ((1920, 1080), 2.0)])
 def test_an_outlined_clock_is_learned_and_read_even_over_a_white_room(tmp_path, size, lights):
     """Digits ringed in black as NVRs draw them. Over a room lit to white, each digit's holes and
     the pockets between touching digits ("08") show the room through the ring: light shapes inside

@@ -22,6 +22,7 @@ def room() -> Classroom:
     return sensor_room(640, 360)
 
 
+@pytest.mark.slow  # the longest of the main part (make test lists them): run after it, one at a time
 def test_1440p_h265_with_a_freeze_and_its_clock_read(tmp_path):
     path = write_nvr(tmp_path / "qhd.mp4", sensor_room(2560, 1440), frozen(live(CLASS_START), 4, 16), 20,
                      codec="hevc", gop_s=10)

@@ -18,6 +18,7 @@ def room() -> Classroom:
     return sensor_room(1280, 720)
 
 
+@pytest.mark.slow  # the longest of the main part (make test lists them): run after it, one at a time
 def test_a_lens_out_of_focus_for_15_s(tmp_path, room):
     path = write_nvr(tmp_path / "blur.mp4", room, defocused(drifting(), 15, 30, 4.0), 45, codec="hevc", gop_s=2)
     report = analyze_nvr(path, 45)
@@ -34,6 +35,7 @@ def test_a_short_blur_is_within_the_limit(tmp_path, room):
     assert rules(analyze_nvr(path, 30)) == set()
 
 
+@pytest.mark.slow
 def test_a_camera_turned_away_for_good(tmp_path, room):
     path = write_nvr(tmp_path / "turned.mkv", room, turned_away(drifting(), 22, 99), 45, codec="hevc", gop_s=2)
     report = analyze_nvr(path, 45)
