@@ -244,10 +244,11 @@ def sample(
 ) -> Samples:
     """Decode only what the sampling needs: keyframes where they are dense enough (one per
     `interval_s` where they are denser still), else every frame but keep one per `interval_s`. In
-    keyframe mode, each `dense` span (media seconds) is also decoded from the keyframe before it and sampled every `interval_s`: a freeze or black shorter
-    than a 10-s GOP would otherwise fall between two samples. Decode errors end the sampling of this
-    file early (the packet timeline already knows how long it is). `on_frame` sees every sampled
-    frame while it is decoded (the OSD clock is read there, at no extra decoding)."""
+    keyframe mode, each `dense` span (media seconds) is also decoded from the keyframe before it and
+    sampled every `interval_s`: a freeze or black shorter than a 10-s GOP would otherwise fall
+    between two samples. Decode errors end the sampling of this file early (the packet timeline
+    already knows how long it is). `on_frame` sees every sampled frame while it is decoded (the OSD
+    clock is read there, at no extra decoding)."""
     mode = choose_mode(timeline, interval_s, keyframe_gap_max_s)
     due = _due_keyframes(timeline.keyframe_times_s, interval_s) if mode == "keyframes" else None
     container, stream = _open_video(timeline.path)
