@@ -215,6 +215,7 @@ def main(overrides: dict | None = None) -> None:
 
 
 NVR_SIZES = {"b": (1920, 1080), "c": (2560, 1440)}
+NVR_GOP_S = 10.0  # seconds between keyframes of the NVR files (a "smart codec"); --gop for short files
 
 
 def nvr_plan(duration_s: float, whole_frames: bool = False) -> list[tuple[str, float, float, float | None]]:
@@ -250,7 +251,7 @@ def _nvr_script(duration_s: float, tampered: bool, whole_frames: bool = False) -
 
 
 def _nvr_make(path: Path, size: tuple[int, int], duration_s: float, tampered: bool,
-              whole_frames: bool = False, gop_s: float = 10.0) -> Path:
+              whole_frames: bool = False, gop_s: float = NVR_GOP_S) -> Path:
     if path.exists():
         return path
     partial = path.with_suffix(".part.mp4")
@@ -266,7 +267,7 @@ def _nvr_make(path: Path, size: tuple[int, int], duration_s: float, tampered: bo
 # those packets dropped: its packets are then a long encode's (a fresh encoder's first GOP and last
 # frames differ). The clean script's segments serve every duration; the tampered file re-renders only
 # the segments whose encoded frames (warm-up and tail included) its script shows differently.
-NVR_GOP_S, SEGMENT_S, NVR_TAIL_S, SEGMENTED_MIN_S = 10.0, 60.0, 0.4, 1800.0
+SEGMENT_S, NVR_TAIL_S, SEGMENTED_MIN_S = 60.0, 0.4, 1800.0
 
 
 def _nvr_segment(job: tuple[str, tuple[int, int], float, bool, float, bool]) -> tuple[str, float]:
@@ -360,7 +361,7 @@ def _nvr_segmented(size: tuple[int, int], duration_s: float, tag: str,
 
 
 def nvr_main(kind: str, minutes: float, overrides: dict | None = None, whole_frames: bool = False,
-             gop_s: float = 10.0) -> None:
+             gop_s: float = NVR_GOP_S) -> None:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise SystemExit("the baseline needs Debian's ffmpeg: apt-get install ffmpeg")
